@@ -1,0 +1,9 @@
+"""Multilayer perceptrons with sparse (k-winners-take-all) hidden activations,
+as scikit-learn estimators."""
+
+from ._classifier import SparseMLPClassifier
+from ._regressor import SparseMLPRegressor
+
+__version__ = "0.1.0"
+
+__all__ = ["SparseMLPClassifier", "SparseMLPRegressor", "__version__"]

@@ -1,0 +1,177 @@
+"""Docstring fragments shared by the classifier and the regressor."""
+
+_SHARED_PARAMETERS = """\
+hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of units in the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function of the hidden layers, applied to the winners only
+        (losers output exactly 0).
+
+    activation_ratio : float or array-like of floats, default=0.1
+        Fraction of each hidden layer's units that fire, in (0, 1]; a sequence
+        gives one ratio per hidden layer. A layer of width ``h`` lets
+        ``k = max(1, floor(ratio * h + 0.5))`` units win (see ``active_units_``).
+        ``1.0`` makes the layer dense: the estimator is then a plain MLP.
+
+    sparsity_strategy : {'fixed', 'dynamic'}, default='fixed'
+        How the winners of a hidden layer are chosen from its pre-activations
+        ``z = a @ W + b``:
+
+        - 'fixed': in every row, the ``k`` units with the largest ``z`` win
+          (ties at the k-th value are broken by ``numpy.argpartition``), in
+          training and prediction alike. With 'tanh' exactly ``k`` outputs per
+          row are non-zero; with 'relu' at most ``k``.
+        - 'dynamic': the number of winners adapts to the input. A training
+          batch of ``n`` rows keeps its ``k * n`` largest ``z`` across the
+          whole batch (weighted by ``sample_weight``; values equal to the
+          smallest kept one are kept too), so a row may get more or fewer than
+          ``k`` winners. Each batch moves the layer's threshold 10% of the way
+          towards the smallest kept ``z`` (the L-BFGS solver sets it from a
+          final full-batch pass). At prediction a unit fires iff its ``z`` is
+          strictly greater than ``activation_thresholds_[layer]``, so a row's
+          output never depends on the other rows.
+
+        Gradients flow through the winners only.
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        The weight optimizer: quasi-Newton L-BFGS, stochastic gradient descent,
+        or Adam.
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty, divided by the sample size (or the sum of
+        sample weights) when added to the loss.
+
+    batch_size : int, default='auto'
+        Size of minibatches for the stochastic solvers; 'auto' means
+        ``min(200, n_samples)``. Unused by 'lbfgs'.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Step size schedule of the 'sgd' solver: 'constant' keeps
+        ``learning_rate_init``; 'invscaling' divides it by ``(t + 1) ** power_t``
+        after each epoch (``t`` counts samples seen); 'adaptive' divides it by 5
+        whenever the loss stalls for ``n_iter_no_change`` epochs.
+
+    learning_rate_init : float, default=0.001
+        Initial step size of the 'sgd' and 'adam' solvers.
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs for the stochastic solvers, of iterations for
+        'lbfgs'.
+
+    shuffle : bool, default=True
+        Whether to shuffle the samples before each epoch ('sgd', 'adam').
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the early-stopping split.
+        Pass an int for reproducible output across calls.
+
+    tol : float, default=1e-4
+        Improvement of loss or validation score below which an epoch counts
+        as no improvement.
+
+    verbose : bool, default=False
+        Whether to print progress after each epoch.
+
+    warm_start : bool, default=False
+        Reuse the previous solution as initialisation when fitting again.
+
+    momentum : float, default=0.9
+        Momentum of the 'sgd' solver, in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Whether 'sgd' uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when its
+        score stops improving; the best weights (and thresholds) are restored.
+        Only for the stochastic solvers.
+
+    validation_fraction : float, default=0.1
+        Fraction of training data held out for early stopping, in [0, 1).
+
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first moment estimates, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second moment estimates, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Numerical stabiliser of Adam.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement by ``tol`` before stopping (or
+        before the 'adaptive' schedule lowers the step size).
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of 'lbfgs'."""
+
+_SHARED_ATTRIBUTES = """\
+loss_ : float
+        The loss at the end of training.
+
+    best_loss_ : float or None
+        The minimum training loss reached by the stochastic solvers; None with
+        ``early_stopping=True``.
+
+    loss_curve_ : list of float
+        The training loss after each epoch (stochastic solvers only).
+
+    validation_scores_ : list of float or None
+        The validation score after each epoch with ``early_stopping=True``.
+
+    best_validation_score_ : float or None
+        The best validation score with ``early_stopping=True``.
+
+    t_ : int
+        Number of training samples seen by the stochastic solvers.
+
+    coefs_ : list of ndarray of shape (n_fan_in, n_fan_out)
+        Weight matrix of each layer.
+
+    intercepts_ : list of ndarray of shape (n_fan_out,)
+        Bias vector of each layer.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string feature names.
+
+    n_iter_ : int
+        Number of epochs (or L-BFGS iterations) run.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Name of the output activation function.
+
+    active_units_ : list of int
+        Number of winners ``k`` of each hidden layer.
+
+    activation_thresholds_ : ndarray of shape (n_layers - 2,) or None
+        The per-layer firing threshold of 'dynamic' (``-inf`` for a dense
+        layer); None for 'fixed'.
+
+    active_fraction_ : ndarray of shape (n_layers - 2,)
+        Mean fraction of non-zero hidden outputs per layer over the last
+        training epoch.
+
+    dead_units_ : ndarray of shape (n_layers - 2,)
+        Number of units per hidden layer that never had a non-zero output in
+        the last training epoch."""
+
+
+def fill_shared_docstring(cls):
+    """Substitute the shared fragments into a class docstring."""
+    cls.__doc__ = cls.__doc__.replace(
+        "{shared_parameters}", _SHARED_PARAMETERS
+    ).replace("{shared_attributes}", _SHARED_ATTRIBUTES)
+    return cls

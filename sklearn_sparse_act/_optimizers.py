@@ -1,0 +1,147 @@
+"""Stochastic optimizers: plain SGD with momentum, and Adam.
+
+An optimizer is a thin object over a *state* dictionary holding only numbers
+and lists of arrays. The estimator keeps the state, not the object, so a
+fitted model stays plain data (easy to persist and inspect), and the
+optimizer is rebuilt around the stored state whenever training resumes.
+Updates are applied in place to the parameter arrays.
+"""
+
+import numpy as np
+
+
+class SGDOptimizer:
+    """Stochastic gradient descent with (Nesterov) momentum.
+
+    Parameters
+    ----------
+    state : dict
+        Mutable optimizer state from :meth:`initial_state`.
+    learning_rate_init : float
+        Initial step size.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}
+        Step size schedule, as in scikit-learn's ``MLPClassifier``.
+    momentum : float
+        Momentum factor in [0, 1].
+    nesterovs_momentum : bool
+        Whether to use Nesterov's momentum.
+    power_t : float
+        Exponent of the 'invscaling' schedule.
+    """
+
+    def __init__(
+        self, state, learning_rate_init, learning_rate, momentum, nesterovs_momentum,
+        power_t,
+    ):
+        self.state = state
+        self.learning_rate_init = learning_rate_init
+        self.schedule = learning_rate
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.power_t = power_t
+
+    @staticmethod
+    def initial_state(params, learning_rate_init):
+        """Zero velocities and the initial step size."""
+        return {
+            "learning_rate": float(learning_rate_init),
+            "velocities": [np.zeros_like(param) for param in params],
+        }
+
+    def update_params(self, params, grads):
+        """Take one step on every parameter array, in place."""
+        step = self.state["learning_rate"]
+        for param, grad, velocity in zip(params, grads, self.state["velocities"]):
+            velocity *= self.momentum
+            velocity -= step * grad
+            if self.nesterovs_momentum:
+                param += self.momentum * velocity - step * grad
+            else:
+                param += velocity
+
+    def iteration_ends(self, time_step):
+        """Update the step size after an epoch; ``time_step`` counts samples."""
+        if self.schedule == "invscaling":
+            self.state["learning_rate"] = (
+                float(self.learning_rate_init) / (time_step + 1) ** self.power_t
+            )
+
+    def trigger_stopping(self, message, verbose):
+        """Decide whether to stop when the loss stalls; 'adaptive' divides the
+        step size by 5 instead until it falls below 1e-6."""
+        if self.schedule != "adaptive":
+            if verbose:
+                print(message + " Stopping.")
+            return True
+        if self.state["learning_rate"] <= 1e-6:
+            if verbose:
+                print(message + " Learning rate too small. Stopping.")
+            return True
+        self.state["learning_rate"] /= 5.0
+        if verbose:
+            print(message + " Setting learning rate to %f" % self.state["learning_rate"])
+        return False
+
+
+class AdamOptimizer:
+    """Adam (Kingma and Ba, 2014) with bias-corrected moment estimates.
+
+    Parameters
+    ----------
+    state : dict
+        Mutable optimizer state from :meth:`initial_state`.
+    learning_rate_init : float
+        Step size.
+    beta_1, beta_2 : float
+        Decay rates of the first and second moment estimates, in [0, 1).
+    epsilon : float
+        Added to the denominator for numerical stability.
+    """
+
+    def __init__(self, state, learning_rate_init, beta_1, beta_2, epsilon):
+        self.state = state
+        self.learning_rate_init = learning_rate_init
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    @staticmethod
+    def initial_state(params, learning_rate_init):
+        """Zero moment estimates and a zero step counter."""
+        return {
+            "learning_rate": float(learning_rate_init),
+            "step": 0,
+            "first_moments": [np.zeros_like(param) for param in params],
+            "second_moments": [np.zeros_like(param) for param in params],
+        }
+
+    def update_params(self, params, grads):
+        """Take one step on every parameter array, in place."""
+        state = self.state
+        state["step"] += 1
+        step = state["step"]
+        state["learning_rate"] = (
+            self.learning_rate_init
+            * np.sqrt(1 - self.beta_2**step)
+            / (1 - self.beta_1**step)
+        )
+        for param, grad, first, second in zip(
+            params, grads, state["first_moments"], state["second_moments"]
+        ):
+            first *= self.beta_1
+            first += (1 - self.beta_1) * grad
+            second *= self.beta_2
+            second += (1 - self.beta_2) * grad**2
+            param -= state["learning_rate"] * first / (np.sqrt(second) + self.epsilon)
+
+    def iteration_ends(self, time_step):
+        """Adam keeps its step size between epochs."""
+
+    def trigger_stopping(self, message, verbose):
+        """Stop as soon as the loss stalls."""
+        if verbose:
+            print(message + " Stopping.")
+        return True
+
+
+OPTIMIZERS = {"sgd": SGDOptimizer, "adam": AdamOptimizer}

@@ -1,0 +1,195 @@
+"""SparseMLPRegressor: a multilayer perceptron regressor with sparse hidden
+activations."""
+
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.metrics import r2_score
+from sklearn.utils import column_or_1d
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+import numpy as np
+
+from ._base import BaseSparseMLP
+from ._docstrings import fill_shared_docstring
+
+
+@fill_shared_docstring
+class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
+    """Multilayer perceptron regressor whose hidden layers fire sparsely.
+
+    It optimizes the squared error (or the Poisson deviance) with L-BFGS, SGD
+    or Adam like scikit-learn's :class:`~sklearn.neural_network.MLPRegressor`,
+    but in every hidden layer only ``k`` winners per sample
+    (``activation_ratio`` of the units) pass their activation on; all other
+    units output 0 and receive no gradient.
+
+    From ``coefs_``, ``intercepts_``, ``active_units_`` and
+    ``activation_thresholds_`` alone, ``predict`` can be recomputed exactly:
+    for each hidden layer compute ``z = a @ W + b``, keep the winners given by
+    ``sparsity_strategy`` (below), apply ``activation`` to them and set the
+    rest to 0; the output layer applies ``out_activation_``.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        Half the squared error, or half the Poisson deviance (with an
+        exponential output so predictions stay positive).
+
+    {shared_parameters}
+
+    Attributes
+    ----------
+    {shared_attributes}
+
+    See Also
+    --------
+    SparseMLPClassifier : The classification counterpart.
+    sklearn.neural_network.MLPRegressor : The dense scikit-learn model.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sklearn_sparse_act import SparseMLPRegressor
+    >>> X, y = make_regression(n_samples=300, n_features=10, noise=1.0,
+    ...                        random_state=0)
+    >>> reg = SparseMLPRegressor(hidden_layer_sizes=(64, 64), activation="tanh",
+    ...                          activation_ratio=[0.25, 0.5], solver="lbfgs",
+    ...                          random_state=0).fit(X, y / 100)
+    >>> reg.active_units_
+    [16, 32]
+    >>> reg.score(X, y / 100) > 0.9
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSparseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        activation_ratio=0.1,
+        sparsity_strategy="fixed",
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            activation_ratio=activation_ratio,
+            sparsity_strategy=sparsity_strategy,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss=loss,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return X, y
+
+    def _output_activation(self):
+        return "exp" if self.loss == "poisson" else "identity"
+
+    def _score(self, X, y, sample_weight=None):
+        return self._score_with_function(X, y, sample_weight, r2_score)
+
+    def predict(self, X):
+        """Predict using the sparse multilayer perceptron.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if y_pred.shape[1] == 1:
+            return y_pred.ravel()
+        return y_pred
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over the given data.
+
+        Only available with the 'sgd' and 'adam' solvers.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)

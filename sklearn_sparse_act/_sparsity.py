@@ -1,0 +1,121 @@
+"""Sparsity strategies: given a layer's pre-activations, choose the winners.
+
+A strategy is a small stateless object with two methods:
+
+- ``training_mask(pre_activations, n_active, sample_weight)`` returns the
+  boolean mask of winners for a training batch and the threshold it observed
+  (a float, or None when the strategy has no threshold);
+- ``inference_mask(pre_activations, n_active, threshold)`` returns the mask
+  used at prediction, where each row must be decided on its own.
+
+The estimator keeps each layer's mask from the forward pass and multiplies the
+backward deltas by it, so gradients flow through winners only. Adding a
+strategy means adding one class here and one entry in ``SPARSITY_STRATEGIES``.
+"""
+
+import numpy as np
+
+
+def n_active_units(activation_ratio, width):
+    """Number of winners ``k = max(1, floor(ratio * width + 0.5))``.
+
+    Parameters
+    ----------
+    activation_ratio : float
+        Fraction of the layer's units that fire, in (0, 1].
+    width : int
+        Number of units in the layer.
+
+    Returns
+    -------
+    n_active : int
+
+    Examples
+    --------
+    >>> from sklearn_sparse_act._sparsity import n_active_units
+    >>> n_active_units(0.1, 100), n_active_units(0.1, 4), n_active_units(0.05, 50)
+    (10, 1, 3)
+    """
+    return max(1, int(np.floor(activation_ratio * width + 0.5)))
+
+
+def row_top_k_mask(pre_activations, n_active):
+    """Mask of the ``n_active`` largest entries of every row.
+
+    Exactly ``n_active`` entries per row are True. A per-row threshold from
+    ``np.partition`` settles almost every row; rows with ties at the k-th
+    largest value are settled by ``np.argpartition``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_act._sparsity import row_top_k_mask
+    >>> row_top_k_mask(np.array([[0.1, 3.0, -1.0, 2.0]]), 2)
+    array([[False,  True, False,  True]])
+    """
+    width = pre_activations.shape[1]
+    cut = width - n_active
+    kth_largest = np.partition(pre_activations, cut, axis=1)[:, cut : cut + 1]
+    mask = pre_activations >= kth_largest
+    tied_rows = np.flatnonzero(np.count_nonzero(mask, axis=1) != n_active)
+    if tied_rows.size:
+        winners = np.argpartition(pre_activations[tied_rows], cut, axis=1)[:, cut:]
+        tied_mask = np.zeros((tied_rows.size, width), dtype=bool)
+        np.put_along_axis(tied_mask, winners, True, axis=1)
+        mask[tied_rows] = tied_mask
+    return mask
+
+
+def batch_threshold(pre_activations, n_active, sample_weight=None):
+    """Smallest pre-activation among the batch's ``n_active * n_rows`` largest.
+
+    With sample weights every entry counts with its row's weight, so the quota
+    is ``n_active * sample_weight.sum()``: a row of weight 2 is selected exactly
+    like two copies of that row.
+    """
+    values = pre_activations.ravel()
+    if sample_weight is None:
+        cut = values.size - n_active * pre_activations.shape[0]
+        return np.partition(values, cut)[cut]
+    width = pre_activations.shape[1]
+    descending = np.argsort(values, kind="stable")[::-1]
+    cumulative_weight = np.cumsum(sample_weight[descending // width])
+    quota = n_active * cumulative_weight[-1]
+    position = min(np.searchsorted(cumulative_weight, quota), values.size - 1)
+    return values[descending[position]]
+
+
+class FixedTopK:
+    """'fixed': in every row, the ``k`` largest pre-activations win.
+
+    The same rule holds in training and at prediction.
+    """
+
+    def training_mask(self, pre_activations, n_active, sample_weight=None):
+        return row_top_k_mask(pre_activations, n_active), None
+
+    def inference_mask(self, pre_activations, n_active, threshold):
+        return row_top_k_mask(pre_activations, n_active)
+
+
+class DynamicThreshold:
+    """'dynamic': the number of winners adapts to the input.
+
+    In training a batch keeps its ``k * n_rows`` largest pre-activations
+    across the whole batch (entries equal to the smallest kept value are kept
+    too), so a row may get more or fewer than ``k`` winners while the layer's
+    average stays at the ratio. The smallest kept value is reported so the
+    estimator can track a running threshold. At prediction a unit fires iff
+    its pre-activation is strictly greater than that threshold, so a row's
+    output never depends on the other rows.
+    """
+
+    def training_mask(self, pre_activations, n_active, sample_weight=None):
+        threshold = batch_threshold(pre_activations, n_active, sample_weight)
+        return pre_activations >= threshold, float(threshold)
+
+    def inference_mask(self, pre_activations, n_active, threshold):
+        return pre_activations > threshold
+
+
+SPARSITY_STRATEGIES = {"fixed": FixedTopK(), "dynamic": DynamicThreshold()}
