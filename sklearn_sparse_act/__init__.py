@@ -2,8 +2,14 @@
 as scikit-learn estimators."""
 
 from ._classifier import SparseMLPClassifier
+from ._persistence import SparseActVersionWarning
 from ._regressor import SparseMLPRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["SparseMLPClassifier", "SparseMLPRegressor", "__version__"]
+__all__ = [
+    "SparseActVersionWarning",
+    "SparseMLPClassifier",
+    "SparseMLPRegressor",
+    "__version__",
+]

@@ -30,6 +30,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from ._activations import ACTIVATIONS, DERIVATIVES
 from ._losses import LOSS_FUNCTIONS
 from ._optimizers import OPTIMIZERS
+from ._persistence import VersionStampMixin
 from ._sparsity import SPARSITY_STRATEGIES, n_active_units
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -94,7 +95,7 @@ def _pack(coefs, intercepts):
     return np.hstack([param.ravel() for param in coefs + intercepts])
 
 
-class BaseSparseMLP(BaseEstimator, ABC):
+class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
     """Base class for sparse-activation MLP classification and regression.
 
     Do not use it directly; use :class:`SparseMLPClassifier` or
@@ -525,6 +526,11 @@ class BaseSparseMLP(BaseEstimator, ABC):
         self.loss_ = result.fun
         self._unpack(result.x)
         del self._coef_slices, self._intercept_slices
+        if not np.isfinite(self.loss_):
+            raise ValueError(
+                "Solver produced a non-finite training loss. The input data may"
+                " contain large values and need to be preprocessed."
+            )
 
         # One more training-mode pass at the solution settles the thresholds
         # and the firing statistics.
