@@ -80,7 +80,7 @@ def batch_threshold(pre_activations, n_active, sample_weight=None):
     width = pre_activations.shape[1]
     descending = np.argsort(values, kind="stable")[::-1]
     cumulative_weight = np.cumsum(sample_weight[descending // width])
-    quota = n_active * cumulative_weight[-1]
+    quota = n_active * sample_weight.sum()
     position = min(np.searchsorted(cumulative_weight, quota), values.size - 1)
     return values[descending[position]]
 
