@@ -233,9 +233,13 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         Returns
         -------
         log_y_prob : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))``, classes ordered as in ``classes_``.
+            ``log(predict_proba(X))``, classes ordered as in ``classes_``. A
+            probability that underflowed to 0 gives the log of the smallest
+            positive float of its dtype (about -744.4 in float64, -103.3 in
+            float32) instead of ``-inf``.
         """
         y_prob = self.predict_proba(X)
+        np.maximum(y_prob, np.finfo(y_prob.dtype).smallest_subnormal, out=y_prob)
         return np.log(y_prob, out=y_prob)
 
     def predict_proba(self, X):
@@ -256,6 +260,9 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
         if y_pred.ndim == 1:
+            if len(self.classes_) == 1:
+                # Only one class was seen in fit: predict always returns it.
+                return np.ones((y_pred.shape[0], 1), dtype=y_pred.dtype)
             return np.vstack([1 - y_pred, y_pred]).T
         return y_pred
 
