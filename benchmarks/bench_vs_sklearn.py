@@ -1,0 +1,903 @@
+"""Speed, memory and accuracy of the sparse MLPs against scikit-learn's dense MLP.
+
+For every hidden-layer architecture and float dtype, scikit-learn's
+:class:`~sklearn.neural_network.MLPClassifier` and our
+:class:`~sklearn_sparse_act.SparseMLPClassifier` at each activation ratio are
+trained with the same architecture, number of epochs (``tol=0`` and a patience
+longer than the run, so both run exactly ``--epochs`` epochs), batch size and
+seed, on the same synthetic 10-class data. Measured per model:
+
+- fit seconds per epoch (fit wall time divided by ``n_iter_``);
+- seconds to predict the 10,000 held-out rows;
+- one-row predict latency (median over ``--one-row-calls`` single-row calls);
+- peak traced memory (``tracemalloc``, which sees NumPy's buffers) during a
+  one-epoch fit and during the 10,000-row predict, measured once per model in
+  an untimed run because tracing slows Python down;
+- held-out accuracy, and whether single-row predictions agree with the batched
+  ones (the two prediction paths must give the same labels).
+
+Repeats are interleaved: each repeat fits and times every model of the
+configuration once, in an order rotated from repeat to repeat. Each ratio to
+scikit-learn is the median over repeats of ours / scikit-learn's from the same
+repeat, so slow phases of a noisy machine hit both sides of a ratio alike.
+
+Run ``python benchmarks/bench_vs_sklearn.py --help`` for the options; results
+go to ``--output-dir`` (default ``benchmarks/results/``): ``results.md`` (the
+table, also printed), ``results.json`` (settings, environment and every raw
+measurement), ``results.csv`` (one row per model) and ``speedup_vs_ratio.png``
+(when matplotlib is installed).
+"""
+
+import argparse
+import csv
+import gc
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+import tracemalloc
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+
+import numpy as np
+import sklearn
+import threadpoolctl
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+
+import sklearn_sparse_act
+from sklearn_sparse_act import SparseMLPClassifier
+
+OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+N_FEATURES = 64
+N_CLASSES = 10
+# (256,) trains on this many rows; wider networks on fewer (see training_rows).
+REFERENCE_HIDDEN = (256,)
+MAX_TRAIN_ROWS = 20_000
+MIN_TRAIN_ROWS = 2_000
+
+FULL_SETTINGS = {
+    "hidden": [(256,), (1024, 1024), (4096,)],
+    "ratios": [1.0, 0.1, 0.05, 0.02],
+    "dtypes": ["float64", "float32"],
+    "strategies": ["fixed"],
+    "dynamic_ratio": 0.1,
+    "repeats": 5,
+    "epochs": 2,
+    "batch_size": 200,
+    "train_rows": None,
+    "test_rows": 10_000,
+    "one_row_calls": 200,
+}
+QUICK_SETTINGS = {
+    "hidden": [(32,), (24, 24)],
+    "ratios": [1.0, 0.25],
+    "dtypes": ["float64", "float32"],
+    "strategies": ["fixed"],
+    "dynamic_ratio": 0.25,
+    "repeats": 2,
+    "epochs": 2,
+    "batch_size": 50,
+    "train_rows": 300,
+    "test_rows": 200,
+    "one_row_calls": 10,
+}
+
+# Metrics timed in every repeat (seconds) and the memory metrics (bytes).
+TIME_METRICS = ("fit_seconds_per_epoch", "predict_seconds", "one_row_seconds")
+MEMORY_METRICS = ("fit_peak_bytes", "predict_peak_bytes")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal from the project's issue 7: ours / scikit-learn's <= ``bound``."""
+
+    metric: str
+    hidden: tuple
+    ratio: float
+    bound: float
+    description: str
+
+
+TARGETS = [
+    Target(
+        "fit_seconds_per_epoch",
+        (256,),
+        0.1,
+        1.10,
+        "fit at ratio 0.1, hidden (256,): sparsity costs at most 10%",
+    ),
+    Target(
+        "fit_seconds_per_epoch", (1024, 1024), 0.05, 0.6, "fit at 0.05, (1024, 1024)"
+    ),
+    Target(
+        "fit_seconds_per_epoch", (1024, 1024), 0.02, 0.4, "fit at 0.02, (1024, 1024)"
+    ),
+    Target(
+        "one_row_seconds",
+        (1024, 1024),
+        0.1,
+        0.5,
+        "one-row predict latency at 0.1, (1024, 1024)",
+    ),
+    Target(
+        "predict_seconds",
+        (1024, 1024),
+        0.05,
+        0.7,
+        "10k-row predict at 0.05, (1024, 1024)",
+    ),
+]
+# Largest held-out accuracy difference allowed between our dense path (ratio
+# 1.0) and scikit-learn's MLP with the same seed: both draw the same weights and
+# batches, so only floating-point summation order may separate them.
+DENSE_ACCURACY_TOLERANCE = 0.005
+
+
+@dataclass(frozen=True)
+class Method:
+    """One model of a configuration: scikit-learn's MLP, or ours at a ratio."""
+
+    strategy: str
+    ratio: float
+
+    @property
+    def is_baseline(self):
+        return self.strategy == "sklearn"
+
+    @property
+    def label(self):
+        if self.is_baseline:
+            return "sklearn MLP"
+        return f"ours {self.strategy} {self.ratio:g}"
+
+    def build(self, hidden, epochs, batch_size, seed):
+        shared = dict(
+            hidden_layer_sizes=hidden,
+            max_iter=epochs,
+            tol=0.0,
+            n_iter_no_change=epochs + 1,
+            batch_size=batch_size,
+            random_state=seed,
+        )
+        if self.is_baseline:
+            return MLPClassifier(**shared)
+        return SparseMLPClassifier(
+            activation_ratio=self.ratio, sparsity_strategy=self.strategy, **shared
+        )
+
+
+def parse_hidden(text):
+    """``"1024,1024"`` -> ``(1024, 1024)``."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"hidden sizes are comma-separated integers, got {text!r}"
+        ) from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"hidden sizes must be >= 1, got {text!r}")
+    return sizes
+
+
+def parse_ratio(text):
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"ratios are in (0, 1], got {text!r}")
+    return value
+
+
+def parse_optional_ratio(text):
+    return None if text.lower() == "none" else parse_ratio(text)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        description=(
+            "Benchmark SparseMLPClassifier against scikit-learn's MLPClassifier "
+            "(same architecture, epochs, batch size and seed) and report ratios."
+        )
+    )
+    full = FULL_SETTINGS
+    parser.add_argument(
+        "--hidden",
+        nargs="+",
+        type=parse_hidden,
+        help="hidden layer sizes, one architecture per argument, layers separated "
+        "by commas (default: 256 1024,1024 4096)",
+    )
+    parser.add_argument(
+        "--ratios",
+        nargs="+",
+        type=parse_ratio,
+        help="activation ratios of our models; 1.0 is our dense path "
+        f"(default: {' '.join(f'{r:g}' for r in full['ratios'])})",
+    )
+    parser.add_argument(
+        "--dtypes",
+        nargs="+",
+        choices=["float64", "float32"],
+        help="float dtypes of the data (default: float64 float32)",
+    )
+    parser.add_argument(
+        "--strategies",
+        nargs="+",
+        choices=["fixed", "dynamic"],
+        help="sparsity strategies timed at every ratio below 1 (default: fixed)",
+    )
+    parser.add_argument(
+        "--dynamic-ratio",
+        type=parse_optional_ratio,
+        help="also time the 'dynamic' strategy at this one ratio, for every "
+        "architecture and dtype; 'none' to skip (default: 0.1)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, help="interleaved repeats per model (default: 5)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, help="epochs of Adam per fit (default: 2)"
+    )
+    parser.add_argument("--batch-size", type=int, help="mini-batch size (default: 200)")
+    parser.add_argument(
+        "--train-rows",
+        type=int,
+        help="training rows for every architecture (default: 20000 for (256,), "
+        "2600 for (1024, 1024), 5000 for (4096,): 20000 / sqrt(cost relative to "
+        "(256,)), at least 2000)",
+    )
+    parser.add_argument(
+        "--test-rows", type=int, help="held-out rows to predict (default: 10000)"
+    )
+    parser.add_argument(
+        "--one-row-calls",
+        type=int,
+        help="single-row predict calls per latency measurement (default: 200)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the data and of every model"
+    )
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        help="limit the BLAS thread pool (default: the library's own setting)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes for a smoke test (explicit options still override)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=RESULTS_DIR,
+        help=f"where to write the results (default: {RESULTS_DIR})",
+    )
+    parser.add_argument(
+        "--unset-openblas-env",
+        action="store_true",
+        help="restart this benchmark without OPENBLAS_CORETYPE and "
+        "OPENBLAS_L2_SIZE in its environment (both together), so OpenBLAS picks "
+        "its kernel for the processor itself; the kernel used is recorded",
+    )
+    return parser
+
+
+def resolve_settings(args):
+    """The run's settings: the explicit options over the full or quick defaults."""
+    settings = dict(QUICK_SETTINGS if args.quick else FULL_SETTINGS)
+    for name in settings:
+        value = getattr(args, name)
+        if value is not None:
+            settings[name] = value
+    for name in ("repeats", "epochs", "batch_size", "test_rows", "one_row_calls"):
+        if settings[name] < 1:
+            raise SystemExit(f"--{name.replace('_', '-')} must be >= 1")
+    settings["hidden"] = [tuple(sizes) for sizes in settings["hidden"]]
+    settings["seed"] = args.seed
+    settings["blas_threads"] = args.blas_threads
+    settings["quick"] = args.quick
+    return settings
+
+
+def macs_per_row(hidden, n_features=N_FEATURES, n_classes=N_CLASSES):
+    """Multiply-adds of one dense forward pass of one row."""
+    units = [n_features, *hidden, n_classes]
+    return sum(
+        fan_in * fan_out for fan_in, fan_out in zip(units[:-1], units[1:], strict=True)
+    )
+
+
+def training_rows(hidden):
+    """Default training rows for an architecture.
+
+    (256,) trains on 20,000 rows; a network whose dense forward pass costs ``c``
+    times as much trains on ``20000 / sqrt(c)`` rows (rounded to hundreds, at
+    least 2,000), so wide networks still run many mini-batches per epoch while
+    the full grid stays within about half an hour. Both libraries always get
+    the same rows.
+
+    Examples
+    --------
+    >>> training_rows((256,)), training_rows((1024, 1024)), training_rows((4096,))
+    (20000, 2600, 5000)
+    """
+    cost = macs_per_row(hidden) / macs_per_row(REFERENCE_HIDDEN)
+    rows = round(MAX_TRAIN_ROWS / math.sqrt(cost), -2)
+    return int(min(MAX_TRAIN_ROWS, max(MIN_TRAIN_ROWS, rows)))
+
+
+def make_data(n_train, n_test, seed):
+    """Standardised 10-class synthetic data: a training pool and held-out rows."""
+    X, y = make_classification(
+        n_samples=n_train + n_test,
+        n_features=N_FEATURES,
+        n_informative=40,
+        n_redundant=8,
+        n_classes=N_CLASSES,
+        n_clusters_per_class=2,
+        class_sep=1.5,
+        random_state=seed,
+    )
+    scaler = StandardScaler().fit(X[:n_train])
+    X = scaler.transform(X)
+    return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+
+
+def methods_for(settings):
+    """scikit-learn's MLP first, then ours at every ratio and strategy."""
+    methods = [Method("sklearn", 1.0)]
+    for ratio in settings["ratios"]:
+        if ratio == 1.0:
+            methods.append(Method("fixed", 1.0))
+            continue
+        methods.extend(Method(strategy, ratio) for strategy in settings["strategies"])
+    dynamic_ratio = settings["dynamic_ratio"]
+    if dynamic_ratio is not None and dynamic_ratio < 1.0:
+        extra = Method("dynamic", dynamic_ratio)
+        if extra not in methods:
+            methods.append(extra)
+    return list(dict.fromkeys(methods))
+
+
+def fit_quietly(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+def traced_peak_bytes(function):
+    """Peak of memory traced by tracemalloc while ``function()`` runs."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        function()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak - start
+
+
+def measure_memory(method, data, settings, hidden):
+    """Peak traced bytes of a one-epoch fit and of predicting the held-out rows."""
+    X_train, y_train, X_test, _ = data
+    model = method.build(hidden, 1, settings["batch_size"], settings["seed"])
+    fit_peak = traced_peak_bytes(lambda: fit_quietly(model, X_train, y_train))
+    predict_peak = traced_peak_bytes(lambda: model.predict(X_test))
+    return {"fit_peak_bytes": fit_peak, "predict_peak_bytes": predict_peak}
+
+
+def measure_once(method, data, settings, hidden):
+    """Fit, 10k-row predict and one-row latency of one model, timed once."""
+    X_train, y_train, X_test, y_test = data
+    model = method.build(
+        hidden, settings["epochs"], settings["batch_size"], settings["seed"]
+    )
+    gc.collect()
+    start = time.perf_counter()
+    fit_quietly(model, X_train, y_train)
+    fit_seconds = time.perf_counter() - start
+    if model.n_iter_ != settings["epochs"]:
+        raise RuntimeError(
+            f"{method.label} ran {model.n_iter_} epochs instead of "
+            f"{settings['epochs']}: the comparison would be unfair"
+        )
+
+    gc.collect()
+    start = time.perf_counter()
+    batch_predictions = model.predict(X_test)
+    predict_seconds = time.perf_counter() - start
+
+    n_calls = min(settings["one_row_calls"], X_test.shape[0])
+    model.predict(X_test[:1])
+    latencies = []
+    agreeing = 0
+    for row in range(n_calls):
+        single_row = X_test[row : row + 1]
+        start = time.perf_counter()
+        prediction = model.predict(single_row)
+        latencies.append(time.perf_counter() - start)
+        agreeing += int(prediction[0] == batch_predictions[row])
+
+    return {
+        "fit_seconds_per_epoch": fit_seconds / model.n_iter_,
+        "predict_seconds": predict_seconds,
+        "one_row_seconds": median(latencies),
+        "accuracy": float(np.mean(batch_predictions == y_test)),
+        "row_path_agreement": agreeing / n_calls,
+        "n_iter": int(model.n_iter_),
+    }
+
+
+def paired_ratio(raw, baseline_raw, metric):
+    """Median over repeats of ours / scikit-learn's in the same repeat."""
+    return median(
+        ours / reference
+        for ours, reference in zip(raw[metric], baseline_raw[metric], strict=True)
+    )
+
+
+def summarise(method, raw, baseline_raw, memory, baseline_memory):
+    """Medians of a model's repeats and its ratios to scikit-learn's MLP."""
+    summary = {metric: median(raw[metric]) for metric in TIME_METRICS}
+    summary.update(memory)
+    summary["accuracy"] = median(raw["accuracy"])
+    summary["row_path_agreement"] = min(raw["row_path_agreement"])
+    summary["accuracy_delta"] = summary["accuracy"] - median(baseline_raw["accuracy"])
+    for metric in TIME_METRICS:
+        summary[f"{metric}_ratio"] = paired_ratio(raw, baseline_raw, metric)
+    for metric in MEMORY_METRICS:
+        summary[f"{metric}_ratio"] = memory[metric] / baseline_memory[metric]
+    return summary
+
+
+def run_configuration(hidden, dtype, n_rows, data_pool, settings, log):
+    """All models of one architecture and dtype: memory, then timed repeats."""
+    X_pool, y_pool, X_test, y_test = data_pool
+    data = (
+        X_pool[:n_rows].astype(dtype),
+        y_pool[:n_rows],
+        X_test.astype(dtype),
+        y_test,
+    )
+    methods = methods_for(settings)
+    memory = {
+        method: measure_memory(method, data, settings, hidden) for method in methods
+    }
+    raw = {method: {} for method in methods}
+    for repeat in range(settings["repeats"]):
+        shift = repeat % len(methods)
+        for method in methods[shift:] + methods[:shift]:
+            measured = measure_once(method, data, settings, hidden)
+            for name, value in measured.items():
+                raw[method].setdefault(name, []).append(value)
+        log(f"  repeat {repeat + 1}/{settings['repeats']} done")
+
+    baseline = methods[0]
+    rows = []
+    for method in methods:
+        rows.append(
+            {
+                "hidden": list(hidden),
+                "dtype": dtype,
+                "method": method.label,
+                "strategy": method.strategy,
+                "ratio": method.ratio,
+                "train_rows": n_rows,
+                "test_rows": int(X_test.shape[0]),
+                **summarise(
+                    method, raw[method], raw[baseline], memory[method], memory[baseline]
+                ),
+                "raw": raw[method],
+            }
+        )
+    return rows
+
+
+def evaluate_targets(rows):
+    """Each target's verdict on the run's rows: met, missed or not measured."""
+    verdicts = []
+    for target in TARGETS:
+        for dtype in sorted({row["dtype"] for row in rows}):
+            matches = [
+                row
+                for row in rows
+                if tuple(row["hidden"]) == target.hidden
+                and row["dtype"] == dtype
+                and row["strategy"] == "fixed"
+                and math.isclose(row["ratio"], target.ratio)
+            ]
+            name = f"{target.description} [{dtype}]"
+            if not matches:
+                verdicts.append(
+                    {"target": name, "status": "not measured", "bound": target.bound}
+                )
+                continue
+            measured = matches[0][f"{target.metric}_ratio"]
+            verdicts.append(
+                {
+                    "target": name,
+                    "status": "met" if measured <= target.bound else "missed",
+                    "bound": target.bound,
+                    "measured": measured,
+                    "margin": target.bound - measured,
+                }
+            )
+    verdicts.extend(accuracy_verdicts(rows))
+    return verdicts
+
+
+def accuracy_verdicts(rows):
+    """The prediction path must not change accuracy.
+
+    Our dense path must match scikit-learn's accuracy, and for every model the
+    single-row predictions must equal the batched ones.
+    """
+    verdicts = []
+    for row in rows:
+        where = f"{row['method']}, hidden {tuple(row['hidden'])} [{row['dtype']}]"
+        if row["strategy"] == "fixed" and row["ratio"] == 1.0:
+            difference = abs(row["accuracy_delta"])
+            verdicts.append(
+                {
+                    "target": f"dense accuracy equals scikit-learn's: {where}",
+                    "status": "met"
+                    if difference <= DENSE_ACCURACY_TOLERANCE
+                    else "missed",
+                    "bound": DENSE_ACCURACY_TOLERANCE,
+                    "measured": difference,
+                    "margin": DENSE_ACCURACY_TOLERANCE - difference,
+                }
+            )
+        if row["row_path_agreement"] < 1.0:
+            verdicts.append(
+                {
+                    "target": f"one-row predictions equal batched ones: {where}",
+                    "status": "missed",
+                    "bound": 1.0,
+                    "measured": row["row_path_agreement"],
+                    "margin": row["row_path_agreement"] - 1.0,
+                }
+            )
+    if rows and all(row["row_path_agreement"] == 1.0 for row in rows):
+        verdicts.append(
+            {
+                "target": "one-row predictions equal batched ones, every model",
+                "status": "met",
+                "bound": 1.0,
+                "measured": 1.0,
+                "margin": 0.0,
+            }
+        )
+    return verdicts
+
+
+def describe_verdict(verdict):
+    if verdict["status"] == "not measured":
+        return f"- not measured: {verdict['target']} (target <= {verdict['bound']:g})"
+    measured, bound, margin = verdict["measured"], verdict["bound"], verdict["margin"]
+    if verdict["target"].startswith("one-row predictions"):
+        detail = f"agreement {measured:.1%}"
+    elif verdict["target"].startswith("dense accuracy"):
+        detail = f"|difference| {measured:.4f}, allowed {bound:g}"
+    else:
+        relation = "under" if margin >= 0 else "over"
+        detail = (
+            f"ratio {measured:.3f}, target <= {bound:g}: "
+            f"{abs(margin):.3f} {relation} ({abs(margin) / bound:.0%} of the target)"
+        )
+    return f"- {verdict['status'].upper()}: {verdict['target']}: {detail}"
+
+
+def markdown_table(rows, test_rows):
+    header = [
+        "hidden",
+        "dtype",
+        "model",
+        "train rows",
+        "fit s/epoch",
+        "fit ×",
+        f"predict {test_rows} rows s",
+        "predict ×",
+        "1-row ms",
+        "1-row ×",
+        "fit peak MiB",
+        "fit mem ×",
+        "predict peak MiB",
+        "predict mem ×",
+        "accuracy",
+        "Δ acc",
+    ]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---"] * 3 + ["---:"] * (len(header) - 3)) + "|",
+    ]
+    mib = 1024.0**2
+    for row in rows:
+        cells = [
+            str(tuple(row["hidden"])),
+            row["dtype"],
+            row["method"],
+            str(row["train_rows"]),
+            f"{row['fit_seconds_per_epoch']:.3f}",
+            f"{row['fit_seconds_per_epoch_ratio']:.2f}",
+            f"{row['predict_seconds']:.3f}",
+            f"{row['predict_seconds_ratio']:.2f}",
+            f"{row['one_row_seconds'] * 1e3:.3f}",
+            f"{row['one_row_seconds_ratio']:.2f}",
+            f"{row['fit_peak_bytes'] / mib:.1f}",
+            f"{row['fit_peak_bytes_ratio']:.2f}",
+            f"{row['predict_peak_bytes'] / mib:.1f}",
+            f"{row['predict_peak_bytes_ratio']:.2f}",
+            f"{row['accuracy']:.4f}",
+            f"{row['accuracy_delta']:+.4f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def blas_description(environment):
+    pools = [
+        f"{pool.get('internal_api')} {pool.get('version')} "
+        f"(kernel {pool.get('architecture')}, {pool.get('num_threads')} threads)"
+        for pool in environment["threadpools"]
+        if pool.get("user_api") == "blas"
+    ]
+    return "; ".join(pools) or "no BLAS pool reported"
+
+
+def markdown_report(rows, verdicts, settings, environment, elapsed_seconds):
+    openblas = ", ".join(
+        f"{name}={value if value is not None else 'unset'}"
+        for name, value in environment["openblas_variables"].items()
+    )
+    lines = [
+        "# SparseMLPClassifier vs scikit-learn's MLPClassifier",
+        "",
+        f"Command: `{environment['command']}`",
+        "",
+        f"scikit-learn {environment['sklearn']}, NumPy {environment['numpy']}, "
+        f"sklearn-sparse-act {environment['sklearn_sparse_act']} "
+        f"(commit {environment['git_commit'] or 'unknown'}), Python "
+        f"{environment['python']}, {environment['cpu_count']} CPUs "
+        f"({environment['processor']}); BLAS: {blas_description(environment)}; "
+        f"{openblas}. Load average at start {environment['load_start']}, at end "
+        f"{environment['load_end']}. Run took {elapsed_seconds / 60:.1f} min.",
+        "",
+        f"Adam, {settings['epochs']} epochs (tol=0), batch size "
+        f"{settings['batch_size']}, seed {settings['seed']}; "
+        f"{N_CLASSES}-class synthetic data with {N_FEATURES} features, "
+        f"{settings['test_rows']} held-out rows; medians of {settings['repeats']} "
+        "interleaved repeats. Columns marked × are ours / scikit-learn's (median "
+        "of per-repeat ratios for times; below 1 is better); memory is the "
+        "tracemalloc peak of a one-epoch fit and of the held-out predict.",
+        "",
+        markdown_table(rows, settings["test_rows"]),
+        "",
+        "## Targets",
+        "",
+        *[describe_verdict(verdict) for verdict in verdicts],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_csv(rows, path):
+    columns = [name for name in rows[0] if name != "raw"]
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "hidden": "x".join(map(str, row["hidden"]))})
+
+
+def plot_speedups(rows, path):
+    """Fit and predict speed-up (scikit-learn time / ours) against the ratio.
+
+    Returns False without writing anything when matplotlib is not installed.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+    except ImportError:
+        return False
+
+    panels = [
+        ("fit_seconds_per_epoch_ratio", "fit (per epoch)"),
+        ("predict_seconds_ratio", "predict, held-out rows"),
+        ("one_row_seconds_ratio", "predict, one row"),
+    ]
+    figure, axes = plt.subplots(1, len(panels), figsize=(15, 4.5), sharey=True)
+    series = sorted(
+        {
+            (tuple(row["hidden"]), row["dtype"])
+            for row in rows
+            if row["strategy"] == "fixed"
+        }
+    )
+    measured_ratios = sorted({row["ratio"] for row in rows})
+    plain_number = FuncFormatter(lambda value, _: f"{value:g}")
+    for axis, (metric, title) in zip(axes, panels, strict=True):
+        for hidden, dtype in series:
+            points = sorted(
+                (row["ratio"], 1.0 / row[metric])
+                for row in rows
+                if row["strategy"] == "fixed"
+                and tuple(row["hidden"]) == hidden
+                and row["dtype"] == dtype
+            )
+            ratios, speedups = zip(*points, strict=True)
+            axis.plot(
+                ratios,
+                speedups,
+                marker="o",
+                linestyle="-" if dtype == "float64" else "--",
+                label=f"{hidden} {dtype}",
+            )
+        axis.axhline(1.0, color="grey", linewidth=0.8)
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xticks(measured_ratios)
+        axis.xaxis.set_major_formatter(plain_number)
+        axis.xaxis.set_minor_formatter(NullFormatter())
+        axis.yaxis.set_major_formatter(plain_number)
+        axis.yaxis.set_minor_formatter(plain_number)
+        axis.set_xlabel("activation ratio")
+        axis.set_title(title)
+        axis.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("speed-up over scikit-learn (sklearn time / ours)")
+    axes[-1].legend(fontsize="small")
+    figure.suptitle("SparseMLPClassifier ('fixed') vs scikit-learn's MLPClassifier")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return True
+
+
+def git_commit():
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return completed.stdout.strip() or None
+
+
+def load_average():
+    try:
+        return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def describe_environment():
+    return {
+        "command": " ".join(["python", *sys.argv]),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "sklearn": sklearn.__version__,
+        "sklearn_sparse_act": sklearn_sparse_act.__version__,
+        "git_commit": git_commit(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "threadpools": threadpoolctl.threadpool_info(),
+        "openblas_variables": {
+            name: os.environ.get(name) for name in OPENBLAS_VARIABLES
+        },
+        "load_start": load_average(),
+    }
+
+
+def restart_without_openblas_variables():
+    """Re-run this process without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE.
+
+    OpenBLAS reads them when it is loaded, so the benchmark restarts itself
+    rather than changing them in place. Returns only if neither is set.
+    """
+    if not any(name in os.environ for name in OPENBLAS_VARIABLES):
+        return
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in OPENBLAS_VARIABLES
+    }
+    print(
+        "restarting without " + " and ".join(OPENBLAS_VARIABLES),
+        file=sys.stderr,
+        flush=True,
+    )
+    os.execve(sys.executable, [sys.executable, *sys.argv], environment)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.unset_openblas_env:
+        restart_without_openblas_variables()
+    settings = resolve_settings(args)
+
+    def log(message):
+        print(message, file=sys.stderr, flush=True)
+
+    environment = describe_environment()
+    rows_per_hidden = {
+        hidden: settings["train_rows"] or training_rows(hidden)
+        for hidden in settings["hidden"]
+    }
+    data_pool = make_data(
+        max(rows_per_hidden.values()), settings["test_rows"], settings["seed"]
+    )
+    # The objects of the imported libraries and the data live to the end: keep
+    # them out of the collections run before every timed call.
+    gc.freeze()
+    started = time.perf_counter()
+    rows = []
+    with threadpoolctl.threadpool_limits(limits=settings["blas_threads"]):
+        environment["threadpools"] = threadpoolctl.threadpool_info()
+        for hidden in settings["hidden"]:
+            for dtype in settings["dtypes"]:
+                log(
+                    f"hidden {hidden}, {dtype}, {rows_per_hidden[hidden]} training "
+                    f"rows ({time.perf_counter() - started:.0f} s elapsed)"
+                )
+                rows.extend(
+                    run_configuration(
+                        hidden,
+                        dtype,
+                        rows_per_hidden[hidden],
+                        data_pool,
+                        settings,
+                        log,
+                    )
+                )
+    elapsed = time.perf_counter() - started
+    environment["load_end"] = load_average()
+    verdicts = evaluate_targets(rows)
+
+    output_dir = args.output_dir
+    output_dir.mkdir(parents=True, exist_ok=True)
+    report = markdown_report(rows, verdicts, settings, environment, elapsed)
+    (output_dir / "results.md").write_text(report)
+    json_settings = {
+        **settings,
+        "hidden": [list(sizes) for sizes in settings["hidden"]],
+    }
+    (output_dir / "results.json").write_text(
+        json.dumps(
+            {
+                "settings": json_settings,
+                "environment": environment,
+                "elapsed_seconds": elapsed,
+                "rows": rows,
+                "targets": verdicts,
+            },
+            indent=2,
+        )
+    )
+    write_csv(rows, output_dir / "results.csv")
+    plotted = plot_speedups(rows, output_dir / "speedup_vs_ratio.png")
+    print(report)
+    print(f"results written to {output_dir}")
+    if not plotted:
+        print("matplotlib is not installed: no speedup_vs_ratio.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
