@@ -542,10 +542,12 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         self._record_epoch_statistics(counter)
 
     def _unpack(self, packed):
+        """Set the parameters from L-BFGS's float64 vector, in the model's dtype."""
+        dtype = self.coefs_[0].dtype
         for layer, (start, end, shape) in enumerate(self._coef_slices):
-            self.coefs_[layer] = np.reshape(packed[start:end], shape)
+            self.coefs_[layer] = packed[start:end].reshape(shape).astype(dtype)
         for layer, (start, end) in enumerate(self._intercept_slices):
-            self.intercepts_[layer] = packed[start:end]
+            self.intercepts_[layer] = packed[start:end].astype(dtype)
 
     def _loss_grad_lbfgs(self, packed, X, y, sample_weight, buffers):
         self._unpack(packed)

@@ -60,9 +60,12 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
     ...                           max_iter=50, random_state=0).fit(X_train, y_train)
     >>> clf.active_units_
     [13]
-    >>> hidden = (X_test[:1] @ clf.coefs_[0] + clf.intercepts_[0]) > 0
-    >>> round(clf.score(X_test, y_test), 1)
-    1.0
+    >>> clf.active_fraction_
+    array([0.1...])
+    >>> clf.predict(X_test[:5])
+    array([2, 8, 2, 6, 6])
+    >>> round(clf.score(X_test, y_test), 2)
+    0.9...
     """
 
     def __init__(

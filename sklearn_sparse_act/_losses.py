@@ -12,8 +12,14 @@ from scipy.special import xlogy
 
 
 def squared_loss(y_true, y_pred, sample_weight=None):
-    """Half the mean squared error, averaged over outputs."""
-    return 0.5 * np.average((y_true - y_pred) ** 2, weights=sample_weight, axis=0).mean()
+    """Half the mean squared error, summed over outputs.
+
+    Summing (rather than averaging, as scikit-learn's MLP reports) over outputs
+    makes the loss the one whose gradient the backward pass computes, which
+    L-BFGS needs for multi-output targets.
+    """
+    squared_error = (y_true - y_pred) ** 2
+    return 0.5 * np.average(squared_error, weights=sample_weight, axis=0).sum()
 
 
 def poisson_loss(y_true, y_pred, sample_weight=None):

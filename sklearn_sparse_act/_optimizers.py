@@ -30,7 +30,12 @@ class SGDOptimizer:
     """
 
     def __init__(
-        self, state, learning_rate_init, learning_rate, momentum, nesterovs_momentum,
+        self,
+        state,
+        learning_rate_init,
+        learning_rate,
+        momentum,
+        nesterovs_momentum,
         power_t,
     ):
         self.state = state
@@ -79,7 +84,9 @@ class SGDOptimizer:
             return True
         self.state["learning_rate"] /= 5.0
         if verbose:
-            print(message + " Setting learning rate to %f" % self.state["learning_rate"])
+            print(
+                message + " Setting learning rate to %f" % self.state["learning_rate"]
+            )
         return False
 
 

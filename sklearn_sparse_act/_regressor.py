@@ -34,7 +34,8 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
     ----------
     loss : {'squared_error', 'poisson'}, default='squared_error'
         Half the squared error, or half the Poisson deviance (with an
-        exponential output so predictions stay positive).
+        exponential output so predictions stay positive), averaged over
+        samples and summed over outputs.
 
     {shared_parameters}
 

@@ -1,0 +1,411 @@
+"""Behaviour of the public estimators as scikit-learn users rely on it."""
+
+import io
+import pickle
+import re
+from contextlib import redirect_stdout
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes, make_multilabel_classification
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+ESTIMATORS = [SparseMLPClassifier, SparseMLPRegressor]
+
+
+def _small_problem(estimator_class, n_samples=40):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n_samples, 5))
+    y = (X[:, 0] > 0).astype(int) if estimator_class is SparseMLPClassifier else X[:, 0]
+    return X, y
+
+
+# ----------------------------------------------------------------------------
+# Same parameters as scikit-learn
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [(SparseMLPClassifier, MLPClassifier), (SparseMLPRegressor, MLPRegressor)],
+)
+def test_parameters_match_scikit_learn(ours, theirs):
+    our_params = ours().get_params()
+    their_params = theirs().get_params()
+    for name, value in their_params.items():
+        assert our_params[name] == value, name
+    assert set(our_params) - set(their_params) == {
+        "activation_ratio",
+        "sparsity_strategy",
+    }
+    assert our_params["activation_ratio"] == 0.1
+    assert our_params["sparsity_strategy"] == "fixed"
+
+
+def test_dense_classifier_matches_scikit_learn_on_digits(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    params = dict(hidden_layer_sizes=(64,), max_iter=60, random_state=0)
+    ours = SparseMLPClassifier(activation_ratio=1.0, **params).fit(X_train, y_train)
+    theirs = MLPClassifier(**params).fit(X_train, y_train)
+    assert abs(ours.score(X_test, y_test) - theirs.score(X_test, y_test)) <= 0.01
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-6)
+
+
+def test_dense_regressor_matches_scikit_learn_on_diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    params = dict(
+        hidden_layer_sizes=(32,),
+        solver="lbfgs",
+        max_iter=200,
+        alpha=1.0,
+        random_state=0,
+    )
+    ours = SparseMLPRegressor(activation_ratio=1.0, **params).fit(X_train, y_train)
+    theirs = MLPRegressor(**params).fit(X_train, y_train)
+    assert abs(ours.score(X_test, y_test) - theirs.score(X_test, y_test)) <= 0.01
+
+
+# ----------------------------------------------------------------------------
+# Targets and inputs
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
+def test_multilabel_classification(strategy):
+    X, Y = make_multilabel_classification(n_samples=120, n_classes=4, random_state=0)
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(40,),
+        sparsity_strategy=strategy,
+        activation_ratio=0.25,
+        max_iter=200,
+        random_state=0,
+    ).fit(X, Y)
+    assert model.out_activation_ == "logistic"
+    proba = model.predict_proba(X)
+    assert proba.shape == (120, 4)
+    assert model.predict(X).shape == (120, 4)
+    assert model.score(X, Y) > 0.5
+
+
+def test_binary_and_multioutput_regression(digits_split):
+    X_train, X_test, y_train, _ = digits_split
+    binary = SparseMLPClassifier(max_iter=20, random_state=0).fit(X_train, y_train % 2)
+    assert binary.predict_proba(X_test).shape == (X_test.shape[0], 2)
+    np.testing.assert_allclose(binary.predict_proba(X_test).sum(axis=1), 1)
+    Y = np.column_stack([X_train[:, 10], X_train[:, 20] - X_train[:, 30]])
+    regressor = SparseMLPRegressor(
+        hidden_layer_sizes=(50,), activation_ratio=0.2, max_iter=50, random_state=0
+    ).fit(X_train, Y)
+    assert regressor.predict(X_test).shape == (X_test.shape[0], 2)
+    assert regressor.n_outputs_ == 2
+
+
+def test_poisson_regression_predicts_positive_rates():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3))
+    y = rng.poisson(np.exp(0.5 * X[:, 0]))
+    model = SparseMLPRegressor(
+        loss="poisson",
+        hidden_layer_sizes=(20,),
+        activation_ratio=0.25,
+        max_iter=100,
+        random_state=0,
+    ).fit(X, y)
+    assert model.out_activation_ == "exp"
+    assert np.all(model.predict(X) > 0)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_float32_is_kept(estimator_class, solver):
+    X, y = _small_problem(estimator_class)
+    model = estimator_class(
+        hidden_layer_sizes=(8,), solver=solver, max_iter=5, random_state=0
+    ).fit(X.astype(np.float32), y)
+    assert all(coef.dtype == np.float32 for coef in model.coefs_)
+    assert all(bias.dtype == np.float32 for bias in model.intercepts_)
+    output = (
+        model.predict_proba if hasattr(model, "predict_proba") else model.predict
+    )(X.astype(np.float32))
+    assert output.dtype == np.float32
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@pytest.mark.parametrize("sparse_format", ["csr", "csc"])
+def test_sparse_input_gives_dense_results(estimator_class, sparse_format):
+    X, y = _small_problem(estimator_class)
+    X[np.abs(X) < 0.8] = 0
+    params = dict(hidden_layer_sizes=(10,), max_iter=20, random_state=0)
+    dense = estimator_class(**params).fit(X, y)
+    sparse = estimator_class(**params).fit(sp.csr_matrix(X).asformat(sparse_format), y)
+    for sparse_coef, dense_coef in zip(sparse.coefs_, dense.coefs_):
+        np.testing.assert_allclose(sparse_coef, dense_coef, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(sparse.predict(X), dense.predict(X), rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------
+# Methods, solvers and fitting modes
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_partial_fit_only_for_stochastic_solvers(estimator_class):
+    assert not hasattr(estimator_class(solver="lbfgs"), "partial_fit")
+    assert hasattr(estimator_class(solver="sgd"), "partial_fit")
+    assert hasattr(estimator_class(solver="adam"), "partial_fit")
+
+
+@pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
+def test_partial_fit_equals_fit_epochs(digits_split, strategy):
+    X_train, _, y_train, _ = digits_split
+    params = dict(
+        hidden_layer_sizes=(32,),
+        sparsity_strategy=strategy,
+        shuffle=False,
+        random_state=0,
+    )
+    fitted = SparseMLPClassifier(max_iter=3, tol=0, **params).fit(X_train, y_train)
+    incremental = SparseMLPClassifier(**params)
+    for _ in range(3):
+        incremental.partial_fit(X_train, y_train, classes=np.unique(y_train))
+    for ours, theirs in zip(incremental.coefs_, fitted.coefs_):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    if strategy == "dynamic":
+        np.testing.assert_allclose(
+            incremental.activation_thresholds_, fitted.activation_thresholds_
+        )
+
+
+def test_sample_weight_zero_removes_samples(digits_split):
+    X_train, _, y_train, _ = digits_split
+    X, y = X_train[:150], y_train[:150]
+    weights = np.ones(150)
+    weights[100:] = 0
+    params = dict(
+        hidden_layer_sizes=(20,),
+        solver="lbfgs",
+        max_iter=30,
+        sparsity_strategy="dynamic",
+        random_state=0,
+    )
+    weighted = SparseMLPClassifier(**params).fit(X, y, sample_weight=weights)
+    trimmed = SparseMLPClassifier(**params).fit(X[:100], y[:100])
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), trimmed.predict_proba(X), rtol=1e-6, atol=1e-9
+    )
+
+
+class _RecordingClassifier(SparseMLPClassifier):
+    """Remembers the weights and thresholds after every epoch."""
+
+    def _update_no_improvement_count(self, validation):
+        super()._update_no_improvement_count(validation)
+        thresholds = self.activation_thresholds_
+        self.snapshots_.append(
+            (
+                [coef.copy() for coef in self.coefs_],
+                None if thresholds is None else thresholds.copy(),
+            )
+        )
+
+
+@pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
+def test_early_stopping_restores_best_weights(digits_split, strategy):
+    X_train, _, y_train, _ = digits_split
+    model = _RecordingClassifier(
+        hidden_layer_sizes=(32,),
+        sparsity_strategy=strategy,
+        early_stopping=True,
+        n_iter_no_change=3,
+        max_iter=60,
+        random_state=0,
+    )
+    model.snapshots_ = []
+    model.fit(X_train, y_train)
+    assert model.best_loss_ is None
+    assert model.n_iter_ < 60
+    assert len(model.validation_scores_) == model.n_iter_
+    best_epoch = int(np.argmax(model.validation_scores_))
+    assert best_epoch < model.n_iter_ - 1
+    assert model.best_validation_score_ == model.validation_scores_[best_epoch]
+    best_coefs, best_thresholds = model.snapshots_[best_epoch]
+    for restored, best in zip(model.coefs_, best_coefs):
+        np.testing.assert_array_equal(restored, best)
+    if strategy == "dynamic":
+        np.testing.assert_array_equal(model.activation_thresholds_, best_thresholds)
+
+
+def test_warm_start_continues_and_keeps_architecture(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(32,), max_iter=5, warm_start=True, random_state=0
+    ).fit(X_train, y_train)
+    first_curve = list(model.loss_curve_)
+    model.fit(X_train, y_train)
+    assert model.loss_curve_[: len(first_curve)] == first_curve
+    assert len(model.loss_curve_) == 10
+    model.set_params(hidden_layer_sizes=(16,))
+    with pytest.raises(ValueError, match="keep the fitted architecture"):
+        model.fit(X_train, y_train)
+
+
+def test_verbose_prints_progress(digits_split):
+    X_train, _, y_train, _ = digits_split
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        SparseMLPClassifier(
+            hidden_layer_sizes=(8,), max_iter=3, verbose=True, random_state=0
+        ).fit(X_train, y_train)
+    lines = re.findall(r"Iteration (\d+), loss = ([0-9.]+)", buffer.getvalue())
+    assert [int(number) for number, _ in lines] == [1, 2, 3]
+
+
+# ----------------------------------------------------------------------------
+# Pipelines, search and persistence
+# ----------------------------------------------------------------------------
+def test_grid_search_over_sparsity_in_a_pipeline(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    pipeline = make_pipeline(
+        MinMaxScaler(),
+        SparseMLPClassifier(hidden_layer_sizes=(64,), max_iter=30, random_state=0),
+    )
+    grid = {
+        "sparsemlpclassifier__activation_ratio": [0.05, 0.25],
+        "sparsemlpclassifier__sparsity_strategy": ["fixed", "dynamic"],
+    }
+    search = GridSearchCV(pipeline, grid, cv=2, n_jobs=2).fit(X_train, y_train)
+    assert len(search.cv_results_["params"]) == 4
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    best = search.best_estimator_[-1]
+    assert (
+        best.activation_ratio
+        == search.best_params_["sparsemlpclassifier__activation_ratio"]
+    )
+    assert search.score(X_test, y_test) > 0.8
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
+def test_pickle_and_joblib_round_trips(tmp_path, estimator_class, strategy):
+    X, y = _small_problem(estimator_class, n_samples=80)
+    model = estimator_class(
+        hidden_layer_sizes=(20,),
+        activation_ratio=0.2,
+        sparsity_strategy=strategy,
+        max_iter=30,
+        random_state=0,
+    ).fit(X, y)
+    method = "predict_proba" if hasattr(model, "predict_proba") else "predict"
+    expected = getattr(model, method)(X)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(getattr(restored, method)(X), expected)
+    joblib.dump(model, tmp_path / "model.joblib")
+    reloaded = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(getattr(reloaded, method)(X), expected)
+    # The restored model keeps learning from where the original stopped.
+    if hasattr(reloaded, "partial_fit"):
+        clone_then = pickle.loads(pickle.dumps(model))
+        clone_then.partial_fit(X, y)
+        reloaded.partial_fit(X, y)
+        np.testing.assert_array_equal(reloaded.coefs_[0], clone_then.coefs_[0])
+
+
+def test_changing_parameters_after_fit_does_not_change_predictions(digits_split):
+    X_train, X_test, y_train, _ = digits_split
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(32,),
+        sparsity_strategy="dynamic",
+        max_iter=10,
+        random_state=0,
+    ).fit(X_train, y_train)
+    before = model.predict_proba(X_test)
+    model.set_params(activation_ratio=0.5, sparsity_strategy="fixed")
+    np.testing.assert_array_equal(model.predict_proba(X_test), before)
+    assert clone(model).get_params()["sparsity_strategy"] == "fixed"
+
+
+# ----------------------------------------------------------------------------
+# Bad input
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@pytest.mark.parametrize("ratio", [0, 1.5, -0.1, "half", None])
+def test_invalid_activation_ratio(estimator_class, ratio):
+    X, y = _small_problem(estimator_class)
+    with pytest.raises(InvalidParameterError, match="'activation_ratio' parameter"):
+        estimator_class(activation_ratio=ratio).fit(X, y)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@pytest.mark.parametrize("ratios", [[0.1], [0.1, 0.2, 0.3], [0.1, 0], [0.5, 1.5]])
+def test_invalid_per_layer_ratios(estimator_class, ratios):
+    X, y = _small_problem(estimator_class)
+    with pytest.raises(ValueError, match="activation_ratio"):
+        estimator_class(hidden_layer_sizes=(8, 8), activation_ratio=ratios).fit(X, y)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_unknown_strategy(estimator_class):
+    X, y = _small_problem(estimator_class)
+    with pytest.raises(InvalidParameterError, match="'sparsity_strategy' parameter"):
+        estimator_class(sparsity_strategy="adaptive").fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [(SparseMLPClassifier, MLPClassifier), (SparseMLPRegressor, MLPRegressor)],
+)
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"alpha": -1},
+        {"solver": "newton"},
+        {"hidden_layer_sizes": (0,)},
+        {"max_iter": 0},
+        {"batch_size": 0},
+        {"momentum": 2.0},
+    ],
+)
+def test_standard_parameter_errors_match_scikit_learn(ours, theirs, params):
+    X, y = _small_problem(ours)
+    with pytest.raises(Exception) as their_error:
+        theirs(**params).fit(X, y)
+    with pytest.raises(type(their_error.value)) as our_error:
+        ours(**params).fit(X, y)
+    their_message = str(their_error.value).replace(theirs.__name__, "")
+    assert str(our_error.value).replace(ours.__name__, "") == their_message
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [(SparseMLPClassifier, MLPClassifier), (SparseMLPRegressor, MLPRegressor)],
+)
+def test_data_errors_match_scikit_learn(ours, theirs):
+    X, y = _small_problem(ours)
+    for bad_value in (np.nan, np.inf):
+        X_bad = X.copy()
+        X_bad[3, 2] = bad_value
+        with pytest.raises(ValueError) as their_error:
+            theirs(max_iter=5).fit(X_bad, y)
+        with pytest.raises(ValueError) as our_error:
+            ours(max_iter=5).fit(X_bad, y)
+        assert str(our_error.value).replace(ours.__name__, "") == str(
+            their_error.value
+        ).replace(theirs.__name__, "")
+    with pytest.raises(NotFittedError):
+        ours().predict(X)
+    model = ours(hidden_layer_sizes=(5,), max_iter=5).fit(X, y)
+    with pytest.raises(ValueError, match="X has 4 features, but .* is expecting 5"):
+        model.predict(X[:, :4])
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model.predict(X_nan)

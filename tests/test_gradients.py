@@ -1,0 +1,118 @@
+"""Finite-difference checks of the backward pass with the winners held fixed."""
+
+import numpy as np
+import pytest
+from sklearn.preprocessing import LabelBinarizer
+
+from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
+from sklearn_sparse_act._base import _pack, _TrainingBuffers
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+STRATEGIES = ["fixed", "dynamic"]
+
+
+def _classification_problem(rng):
+    X = rng.normal(size=(12, 5))
+    y = rng.randint(0, 3, size=12)
+    return X, y, LabelBinarizer().fit_transform(y).astype(float)
+
+
+def _regression_problem(rng):
+    X = rng.normal(size=(12, 5))
+    Y = rng.normal(size=(12, 2))
+    return X, Y, Y
+
+
+def _loss_and_gradient(estimator, X, Y, sample_weight, buffers, reuse_masks):
+    loss = estimator._backprop(X, Y, sample_weight, buffers, reuse_masks=reuse_masks)
+    return loss, _pack(buffers.coef_grads, buffers.intercept_grads)
+
+
+def _set_parameters(estimator, packed):
+    start = 0
+    for params in (estimator.coefs_, estimator.intercepts_):
+        for index, param in enumerate(params):
+            params[index] = packed[start : start + param.size].reshape(param.shape)
+            start += param.size
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize(
+    "estimator_class, make_problem",
+    [
+        (SparseMLPClassifier, _classification_problem),
+        (SparseMLPRegressor, _regression_problem),
+    ],
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_backward_pass_matches_finite_differences(
+    activation, strategy, estimator_class, make_problem, weighted
+):
+    rng = np.random.RandomState(0)
+    X, y, Y = make_problem(rng)
+    sample_weight = rng.uniform(0.5, 2.0, size=X.shape[0]) if weighted else None
+    estimator = estimator_class(
+        hidden_layer_sizes=(8, 6),
+        activation=activation,
+        activation_ratio=[0.5, 0.34],
+        sparsity_strategy=strategy,
+        solver="lbfgs",
+        max_iter=3,
+        alpha=0.01,
+        random_state=0,
+    )
+    estimator.fit(X, y)
+
+    buffers = _TrainingBuffers(estimator.n_layers_)
+    loss, gradient = _loss_and_gradient(
+        estimator, X, Y, sample_weight, buffers, reuse_masks=False
+    )
+    # The masks chosen above are really sparse: losers exist in every layer.
+    for mask, width in zip(buffers.masks, (8, 6)):
+        assert 0 < mask.sum() < mask.size
+        assert mask.shape[1] == width
+
+    parameters = _pack(estimator.coefs_, estimator.intercepts_)
+    step = 1e-6
+    numerical = np.empty_like(parameters)
+    for index in range(parameters.size):
+        shifted = parameters.copy()
+        shifted[index] += step
+        _set_parameters(estimator, shifted)
+        loss_plus = estimator._backprop(X, Y, sample_weight, buffers, reuse_masks=True)
+        shifted[index] -= 2 * step
+        _set_parameters(estimator, shifted)
+        loss_minus = estimator._backprop(X, Y, sample_weight, buffers, reuse_masks=True)
+        numerical[index] = (loss_plus - loss_minus) / (2 * step)
+    _set_parameters(estimator, parameters)
+
+    relative_error = np.linalg.norm(numerical - gradient) / np.linalg.norm(
+        numerical + gradient
+    )
+    assert relative_error < 1e-6
+
+
+def test_gradient_is_zero_for_losing_units():
+    """A unit that loses on every row gets no gradient on its incoming weights."""
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(10, 4))
+    y = rng.randint(0, 2, size=10)
+    estimator = SparseMLPClassifier(
+        hidden_layer_sizes=(10,),
+        activation="tanh",
+        activation_ratio=0.2,
+        solver="lbfgs",
+        max_iter=1,
+        random_state=0,
+    ).fit(X, y)
+    buffers = _TrainingBuffers(estimator.n_layers_)
+    Y = y.reshape(-1, 1).astype(float)
+    estimator._backprop(X, Y, None, buffers)
+    never_won = ~buffers.masks[0].any(axis=0)
+    assert never_won.any()
+    weight_gradient = buffers.coef_grads[0] - estimator.alpha * estimator.coefs_[0] / 10
+    np.testing.assert_allclose(weight_gradient[:, never_won], 0, atol=1e-15)
+    np.testing.assert_array_equal(buffers.intercept_grads[0][never_won], 0)

@@ -1,0 +1,190 @@
+"""Winner selection: the strategies on hand-made inputs, and the rules as the
+fitted estimators apply them."""
+
+import numpy as np
+import pytest
+from conftest import reference_hidden_outputs, reference_output
+
+from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
+from sklearn_sparse_act._sparsity import (
+    SPARSITY_STRATEGIES,
+    batch_threshold,
+    n_active_units,
+    row_top_k_mask,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.mark.parametrize(
+    "ratio, width, expected",
+    [
+        (0.1, 100, 10),
+        (0.1, 256, 26),
+        (0.05, 10, 1),
+        (0.15, 10, 2),
+        (1.0, 7, 7),
+        (0.25, 2, 1),
+        (1e-9, 50, 1),
+    ],
+)
+def test_number_of_winners_rounds_half_up_and_keeps_one(ratio, width, expected):
+    assert n_active_units(ratio, width) == expected
+
+
+def test_row_top_k_picks_largest_per_row_with_ties():
+    values = np.array(
+        [
+            [0.5, -1.0, 3.0, 2.0, 0.0],
+            [1.0, 1.0, 1.0, 1.0, 1.0],  # all tied
+            [4.0, 2.0, 2.0, 2.0, -3.0],  # tie at the k-th value
+        ]
+    )
+    mask = row_top_k_mask(values, 2)
+    np.testing.assert_array_equal(mask.sum(axis=1), [2, 2, 2])
+    np.testing.assert_array_equal(mask[0], [False, False, True, True, False])
+    assert mask[2, 0] and mask[2, 1:4].sum() == 1 and not mask[2, 4]
+
+
+def test_dynamic_training_keeps_k_times_rows_across_the_batch():
+    rng = np.random.RandomState(0)
+    values = rng.normal(size=(40, 30))
+    values[:5] += 3  # a few "salient" rows should win more than k units
+    mask, threshold = SPARSITY_STRATEGIES["dynamic"].training_mask(values, 3)
+    assert mask.sum() == 3 * 40
+    assert threshold == values[mask].min()
+    assert values[~mask].max() < threshold
+    per_row = mask.sum(axis=1)
+    assert per_row[:5].min() > 3 and per_row[5:].mean() < 3
+
+
+def test_weighted_batch_threshold_equals_repeated_rows():
+    rng = np.random.RandomState(0)
+    values = rng.normal(size=(15, 20))
+    weights = rng.randint(0, 4, size=15)
+    repeated = values.repeat(weights, axis=0)
+    for n_active in (1, 3, 7):
+        assert batch_threshold(values, n_active, weights.astype(float)) == (
+            batch_threshold(repeated, n_active)
+        )
+
+
+def test_dynamic_inference_is_a_strict_per_row_threshold():
+    values = np.array([[0.1, 0.5, 0.7], [0.5, 0.2, 0.9]])
+    mask = SPARSITY_STRATEGIES["dynamic"].inference_mask(values, 1, 0.5)
+    np.testing.assert_array_equal(mask, [[False, False, True], [False, False, True]])
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_fixed_tanh_fires_exactly_k_units_per_row(digits_split, solver):
+    X_train, X_test, y_train, _ = digits_split
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(60, 40),
+        activation="tanh",
+        activation_ratio=[0.1, 0.2],
+        solver=solver,
+        max_iter=20,
+        random_state=0,
+    ).fit(X_train, y_train)
+    assert model.active_units_ == [6, 8]
+    for layer_output, k in zip(reference_hidden_outputs(model, X_test), [6, 8]):
+        np.testing.assert_array_equal(np.count_nonzero(layer_output, axis=1), k)
+    np.testing.assert_allclose(model.active_fraction_, [0.1, 0.2])
+
+
+def test_fixed_relu_fires_at_most_k_units_per_row(digits_split):
+    X_train, X_test, y_train, _ = digits_split
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(50,), activation_ratio=0.1, max_iter=20, random_state=0
+    ).fit(X_train, y_train)
+    counts = np.count_nonzero(reference_hidden_outputs(model, X_test)[0], axis=1)
+    assert counts.max() <= 5 and counts.mean() > 1
+    assert model.active_fraction_[0] <= 0.1
+
+
+@pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+def test_outputs_follow_the_documented_contract(digits_split, strategy, activation):
+    X_train, X_test, y_train, _ = digits_split
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(40, 30),
+        activation=activation,
+        sparsity_strategy=strategy,
+        activation_ratio=[0.1, 0.3],
+        max_iter=15,
+        random_state=0,
+    ).fit(X_train, y_train)
+    np.testing.assert_allclose(
+        model.predict_proba(X_test), reference_output(model, X_test), rtol=1e-10
+    )
+
+
+def test_dynamic_predictions_do_not_depend_on_other_rows(digits_split):
+    X_train, X_test, y_train, _ = digits_split
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(64, 32),
+        sparsity_strategy="dynamic",
+        max_iter=30,
+        random_state=0,
+    ).fit(X_train, y_train)
+    assert np.all(np.isfinite(model.activation_thresholds_))
+    one_by_one = np.vstack([model.predict_proba(row[None, :]) for row in X_test])
+    np.testing.assert_allclose(model.predict_proba(X_test), one_by_one, rtol=1e-12)
+    np.testing.assert_array_equal(
+        model.predict(X_test),
+        np.concatenate([model.predict(row[None]) for row in X_test]),
+    )
+
+
+def test_dynamic_training_fraction_matches_ratio_and_thresholds_track_it(
+    digits_split,
+):
+    X_train, X_test, y_train, _ = digits_split
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(100,),
+        sparsity_strategy="dynamic",
+        activation="tanh",
+        activation_ratio=0.2,
+        max_iter=40,
+        random_state=0,
+    ).fit(X_train, y_train)
+    # In training exactly k * n units win over each batch (tanh: non-zero).
+    assert model.active_fraction_[0] == pytest.approx(0.2, abs=1e-3)
+    # At prediction the tracked threshold lets about the same fraction fire.
+    firing = np.count_nonzero(reference_hidden_outputs(model, X_train)[0]) / (
+        X_train.shape[0] * 100
+    )
+    assert firing == pytest.approx(0.2, abs=0.05)
+
+
+def test_dense_ratio_has_no_selection():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(60, 4)), rng.normal(size=60)
+    model = SparseMLPRegressor(
+        hidden_layer_sizes=(9,),
+        activation_ratio=1.0,
+        sparsity_strategy="dynamic",
+        activation="tanh",
+        solver="lbfgs",
+        max_iter=50,
+        random_state=0,
+    ).fit(X, y)
+    assert model.active_units_ == [9]
+    np.testing.assert_array_equal(model.activation_thresholds_, [-np.inf])
+    assert model.active_fraction_[0] == 1.0 and model.dead_units_[0] == 0
+
+
+def test_dead_units_count_units_that_never_fire(digits_split):
+    X_train, _, y_train, _ = digits_split
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(200,),
+        activation="tanh",
+        activation_ratio=0.02,
+        max_iter=10,
+        random_state=0,
+    ).fit(X_train, y_train)
+    hidden = reference_hidden_outputs(model, X_train)[0]
+    never = np.count_nonzero(np.count_nonzero(hidden, axis=0) == 0)
+    # The last epoch saw the same rows under the (slightly older) weights.
+    assert model.dead_units_[0] > 0
+    assert abs(int(model.dead_units_[0]) - never) <= 10
