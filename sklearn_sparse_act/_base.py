@@ -78,7 +78,7 @@ class _FiringCounter:
 
     def record(self, hidden_outputs):
         self.n_samples += hidden_outputs[0].shape[0]
-        for count, output in zip(self.counts, hidden_outputs):
+        for count, output in zip(self.counts, hidden_outputs, strict=True):
             count += np.count_nonzero(output, axis=0)
 
     def active_fraction(self):
@@ -244,7 +244,8 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         """Set ``active_units_`` and the threshold state for this fit."""
         ratios = self._layer_activation_ratios(len(hidden_sizes))
         self.active_units_ = [
-            n_active_units(ratio, width) for ratio, width in zip(ratios, hidden_sizes)
+            n_active_units(ratio, width)
+            for ratio, width in zip(ratios, hidden_sizes, strict=True)
         ]
         self._strategy_name = self.sparsity_strategy
         keeps_thresholds = (
@@ -256,7 +257,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             self.activation_thresholds_ = np.array(
                 [
                     -np.inf if k == width else np.nan
-                    for k, width in zip(self.active_units_, hidden_sizes)
+                    for k, width in zip(self.active_units_, hidden_sizes, strict=True)
                 ]
             )
         elif self.sparsity_strategy != "dynamic":
@@ -616,7 +617,8 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             if self.batch_size > n_samples:
                 warnings.warn(
                     "Got `batch_size` less than 1 or larger than "
-                    "sample size. It is going to be clipped"
+                    "sample size. It is going to be clipped",
+                    stacklevel=2,
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
 
@@ -633,18 +635,18 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 self.t_ += n_samples
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
                 if self._end_epoch(validation, optimizer) or incremental:
                     break
                 if self.n_iter_ == self.max_iter:
                     warnings.warn(
-                        "Stochastic Optimizer: Maximum iterations (%d) "
-                        "reached and the optimization hasn't converged yet."
-                        % self.max_iter,
+                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                        "reached and the optimization hasn't converged yet.",
                         ConvergenceWarning,
+                        stacklevel=2,
                     )
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.")
+            warnings.warn("Training interrupted by user.", stacklevel=2)
 
         if self.early_stopping:
             self.coefs_ = self._best_coefs
@@ -686,13 +688,13 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             return False
         if validation is not None:
             message = (
-                "Validation score did not improve more than tol=%f for %d "
-                "consecutive epochs." % (self.tol, self.n_iter_no_change)
+                f"Validation score did not improve more than tol={self.tol:f} for "
+                f"{self.n_iter_no_change} consecutive epochs."
             )
         else:
             message = (
-                "Training loss did not improve more than tol=%f for %d "
-                "consecutive epochs." % (self.tol, self.n_iter_no_change)
+                f"Training loss did not improve more than tol={self.tol:f} for "
+                f"{self.n_iter_no_change} consecutive epochs."
             )
         if optimizer.trigger_stopping(message, self.verbose):
             return True
@@ -705,7 +707,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             score = self._score(X_val, y_val, sample_weight=sw_val)
             self.validation_scores_.append(score)
             if self.verbose:
-                print("Validation score: %f" % score)
+                print(f"Validation score: {score:f}")
             if score < self.best_validation_score_ + self.tol:
                 self._no_improvement_count += 1
             else:

@@ -56,7 +56,9 @@ class SGDOptimizer:
     def update_params(self, params, grads):
         """Take one step on every parameter array, in place."""
         step = self.state["learning_rate"]
-        for param, grad, velocity in zip(params, grads, self.state["velocities"]):
+        for param, grad, velocity in zip(
+            params, grads, self.state["velocities"], strict=True
+        ):
             velocity *= self.momentum
             velocity -= step * grad
             if self.nesterovs_momentum:
@@ -85,7 +87,7 @@ class SGDOptimizer:
         self.state["learning_rate"] /= 5.0
         if verbose:
             print(
-                message + " Setting learning rate to %f" % self.state["learning_rate"]
+                message + f" Setting learning rate to {self.state['learning_rate']:f}"
             )
         return False
 
@@ -133,7 +135,7 @@ class AdamOptimizer:
             / (1 - self.beta_1**step)
         )
         for param, grad, first, second in zip(
-            params, grads, state["first_moments"], state["second_moments"]
+            params, grads, state["first_moments"], state["second_moments"], strict=True
         ):
             first *= self.beta_1
             first += (1 - self.beta_1) * grad

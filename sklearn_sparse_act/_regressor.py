@@ -1,14 +1,13 @@
 """SparseMLPRegressor: a multilayer perceptron regressor with sparse hidden
 activations."""
 
+import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
-
-import numpy as np
 
 from ._base import BaseSparseMLP
 from ._docstrings import fill_shared_docstring

@@ -149,7 +149,7 @@ def test_sparse_input_gives_dense_results(estimator_class, sparse_format):
     params = dict(hidden_layer_sizes=(10,), max_iter=20, random_state=0)
     dense = estimator_class(**params).fit(X, y)
     sparse = estimator_class(**params).fit(sp.csr_matrix(X).asformat(sparse_format), y)
-    for sparse_coef, dense_coef in zip(sparse.coefs_, dense.coefs_):
+    for sparse_coef, dense_coef in zip(sparse.coefs_, dense.coefs_, strict=True):
         np.testing.assert_allclose(sparse_coef, dense_coef, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(sparse.predict(X), dense.predict(X), rtol=1e-10)
 
@@ -177,7 +177,7 @@ def test_partial_fit_equals_fit_epochs(digits_split, strategy):
     incremental = SparseMLPClassifier(**params)
     for _ in range(3):
         incremental.partial_fit(X_train, y_train, classes=np.unique(y_train))
-    for ours, theirs in zip(incremental.coefs_, fitted.coefs_):
+    for ours, theirs in zip(incremental.coefs_, fitted.coefs_, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
     if strategy == "dynamic":
         np.testing.assert_allclose(
@@ -238,7 +238,7 @@ def test_early_stopping_restores_best_weights(digits_split, strategy):
     assert best_epoch < model.n_iter_ - 1
     assert model.best_validation_score_ == model.validation_scores_[best_epoch]
     best_coefs, best_thresholds = model.snapshots_[best_epoch]
-    for restored, best in zip(model.coefs_, best_coefs):
+    for restored, best in zip(model.coefs_, best_coefs, strict=True):
         np.testing.assert_array_equal(restored, best)
     if strategy == "dynamic":
         np.testing.assert_array_equal(model.activation_thresholds_, best_thresholds)

@@ -71,7 +71,7 @@ def test_backward_pass_matches_finite_differences(
         estimator, X, Y, sample_weight, buffers, reuse_masks=False
     )
     # The masks chosen above are really sparse: losers exist in every layer.
-    for mask, width in zip(buffers.masks, (8, 6)):
+    for mask, width in zip(buffers.masks, (8, 6), strict=True):
         assert 0 < mask.sum() < mask.size
         assert mask.shape[1] == width
 

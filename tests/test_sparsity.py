@@ -87,7 +87,9 @@ def test_fixed_tanh_fires_exactly_k_units_per_row(digits_split, solver):
         random_state=0,
     ).fit(X_train, y_train)
     assert model.active_units_ == [6, 8]
-    for layer_output, k in zip(reference_hidden_outputs(model, X_test), [6, 8]):
+    for layer_output, k in zip(
+        reference_hidden_outputs(model, X_test), [6, 8], strict=True
+    ):
         np.testing.assert_array_equal(np.count_nonzero(layer_output, axis=1), k)
     np.testing.assert_allclose(model.active_fraction_, [0.1, 0.2])
 
