@@ -113,6 +113,9 @@ def test_ratios_are_medians_of_paired_repeats(quick_run):
                 )
             ]
             assert row[f"{metric}_ratio"] == pytest.approx(median(paired))
+            assert row[f"{metric}_ratio_range"] == pytest.approx(
+                [min(paired), max(paired)]
+            )
             assert row[metric] == pytest.approx(median(row["raw"][metric]))
         for metric in MEMORY_METRICS:
             assert row[f"{metric}_ratio"] == pytest.approx(
@@ -181,7 +184,12 @@ def verdict_for(verdicts, prefix):
 
 def test_targets_are_met_missed_or_not_measured():
     rows = [
-        make_row((256,), 0.1, fit_seconds_per_epoch_ratio=1.25),
+        make_row(
+            (256,),
+            0.1,
+            fit_seconds_per_epoch_ratio=1.25,
+            fit_seconds_per_epoch_ratio_range=[1.2, 1.4],
+        ),
         make_row((1024, 1024), 0.05, fit_seconds_per_epoch_ratio=0.5),
         make_row((1024, 1024), 0.05, "dynamic", fit_seconds_per_epoch_ratio=9.0),
     ]
@@ -190,6 +198,7 @@ def test_targets_are_met_missed_or_not_measured():
     missed = verdict_for(verdicts, "fit at ratio 0.1, hidden (256,)")
     assert missed["status"] == "missed"
     assert missed["margin"] == pytest.approx(1.10 - 1.25)
+    assert "ratio 1.250 (repeats 1.200 to 1.400)" in bench.describe_verdict(missed)
     assert "0.150 over" in bench.describe_verdict(missed)
 
     met = verdict_for(verdicts, "fit at 0.05, (1024, 1024)")
