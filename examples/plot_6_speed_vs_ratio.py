@@ -42,7 +42,7 @@ warnings.filterwarnings("ignore", category=ConvergenceWarning)
 SMALL = os.environ.get("SKLEARN_SPARSE_ACT_EXAMPLE_SCALE") == "small"
 RATIOS = [0.1, 1.0] if SMALL else [0.02, 0.05, 0.1, 0.25, 0.5, 1.0]
 STRATEGIES = ["fixed", "dynamic"]
-REPEATS = 1 if SMALL else 3
+REPEATS = 1 if SMALL else 5
 EPOCHS = 1 if SMALL else 3
 N_TRAIN, N_TEST = (500, 500) if SMALL else (3000, 10000)
 HIDDEN = (256, 256)
