@@ -7,6 +7,7 @@ for the quasi-Newton solver. The public classifier and regressor only define
 how targets are encoded and how outputs are decoded.
 """
 
+import copy
 import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -21,17 +22,20 @@ from sklearn.base import BaseEstimator, _fit_context, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing, check_random_state, gen_batches, shuffle
-from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.optimize import _check_optimize_result
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._activations import ACTIVATIONS, DERIVATIVES
 from ._losses import LOSS_FUNCTIONS
 from ._optimizers import OPTIMIZERS
 from ._persistence import VersionStampMixin
-from ._sparsity import SPARSITY_STRATEGIES, n_active_units
+from ._sparsity import SPARSITY_STRATEGIES, n_active_units, quantile_threshold
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _SCIPY_VERSION = tuple(int(part) for part in scipy.__version__.split(".")[:2])
@@ -41,6 +45,14 @@ _SCIPY_VERSION = tuple(int(part) for part in scipy.__version__.split(".")[:2])
 # the smallest pre-activation that batch kept.
 _THRESHOLD_MOMENTUM = 0.9
 
+# Duty cycles are running averages over about this many training samples.
+_DUTY_CYCLE_PERIOD = 1000
+
+# Prediction works on row chunks whose widest layer takes about this many
+# bytes: large enough for BLAS to run at full speed, small enough to stay in
+# cache-friendly sizes and keep memory bounded for any number of rows.
+_PREDICT_CHUNK_BYTES = 4 * 2**20
+
 
 @dataclass
 class _TrainingBuffers:
@@ -49,10 +61,12 @@ class _TrainingBuffers:
     ``activations[0]`` is the input batch and ``activations[i + 1]`` the output
     of layer ``i``; ``masks[i]`` holds hidden layer ``i``'s winners (None for a
     dense layer); ``observed_thresholds[i]`` the threshold the last forward pass
-    saw in hidden layer ``i`` ('dynamic' only).
+    saw in hidden layer ``i`` ('dynamic' only); ``active_units[i]`` the number
+    of winners in force (it differs from ``active_units_`` during warm-up).
     """
 
     n_layers: int
+    active_units: list = field(default_factory=list)
     activations: list = field(init=False)
     masks: list = field(init=False)
     observed_thresholds: list = field(init=False)
@@ -110,6 +124,10 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
         "activation_ratio": [Interval(Real, 0, 1, closed="right"), "array-like"],
         "sparsity_strategy": [StrOptions(set(SPARSITY_STRATEGIES))],
+        "boost_strength": [Interval(Real, 0, None, closed="left")],
+        "boost_decay": [Interval(Real, 0, 1, closed="both")],
+        "inference_ratio_factor": [Interval(Real, 1, None, closed="left")],
+        "sparsity_warmup": [Interval(Integral, 0, None, closed="left")],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -146,6 +164,10 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         activation,
         activation_ratio,
         sparsity_strategy,
+        boost_strength,
+        boost_decay,
+        inference_ratio_factor,
+        sparsity_warmup,
         solver,
         alpha,
         batch_size,
@@ -173,6 +195,10 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         self.activation = activation
         self.activation_ratio = activation_ratio
         self.sparsity_strategy = sparsity_strategy
+        self.boost_strength = boost_strength
+        self.boost_decay = boost_decay
+        self.inference_ratio_factor = inference_ratio_factor
+        self.sparsity_warmup = sparsity_warmup
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
@@ -208,8 +234,12 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         """Name of the output layer's activation for the current targets."""
 
     @abstractmethod
-    def _score(self, X, y, sample_weight=None):
-        """Score used for early stopping, without input validation."""
+    def _decode_output(self, output):
+        """Turn output-layer activations into predictions."""
+
+    def _target_sample_weight(self, y, incremental):
+        """Per-sample weights implied by the targets (e.g. class weights)."""
+        return None
 
     # ------------------------------------------------------------------
     # Architecture and sparsity settings
@@ -241,13 +271,22 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         return ratios.tolist()
 
     def _prepare_sparsity(self, hidden_sizes, first_pass):
-        """Set ``active_units_`` and the threshold state for this fit."""
-        ratios = self._layer_activation_ratios(len(hidden_sizes))
-        self.active_units_ = [
-            n_active_units(ratio, width)
-            for ratio, width in zip(ratios, hidden_sizes, strict=True)
+        """Set the winner counts, thresholds and homeostasis state for a fit."""
+        self._activation_ratios = self._layer_activation_ratios(len(hidden_sizes))
+        self.active_units_ = self._units_for_ratios(self._activation_ratios)
+        self.inference_active_units_ = [
+            min(width, n_active_units(k * self.inference_ratio_factor / width, width))
+            for k, width in zip(self.active_units_, hidden_sizes, strict=True)
         ]
         self._strategy_name = self.sparsity_strategy
+        if first_pass or not hasattr(self, "duty_cycles_"):
+            self.duty_cycles_ = [
+                np.full(width, k / width)
+                for k, width in zip(self.active_units_, hidden_sizes, strict=True)
+            ]
+            self._duty_cycle_samples = 0
+            self._boost_strength_now = float(self.boost_strength)
+            self.sparsity_curve_ = np.empty((0, len(hidden_sizes)))
         keeps_thresholds = (
             not first_pass
             and self.sparsity_strategy == "dynamic"
@@ -262,6 +301,37 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             )
         elif self.sparsity_strategy != "dynamic":
             self.activation_thresholds_ = None
+        # Until training ends (and the thresholds are calibrated), prediction,
+        # e.g. early stopping's validation score, uses the running thresholds.
+        self.inference_thresholds_ = self.activation_thresholds_
+
+    def _units_for_ratios(self, ratios):
+        widths = [coef.shape[1] for coef in self.coefs_[:-1]]
+        return [
+            n_active_units(ratio, width)
+            for ratio, width in zip(ratios, widths, strict=True)
+        ]
+
+    def _epoch_activation_ratios(self, epoch):
+        """Ratios in force in training epoch ``epoch`` (counted from 0):
+        linear from 1.0 (dense) down to ``activation_ratio`` over
+        ``sparsity_warmup`` epochs, then constant."""
+        final = np.asarray(self._activation_ratios)
+        if epoch >= self.sparsity_warmup:
+            return final
+        return 1.0 + (final - 1.0) * (epoch / self.sparsity_warmup)
+
+    def _boost_factors(self, layer, n_active, width):
+        """Multipliers of the pre-activations used to choose winners, or None.
+
+        A unit that won less often than the layer's target ratio gets a factor
+        above 1, one that won more often a factor below 1.
+        """
+        if self._boost_strength_now == 0 or n_active == width:
+            return None
+        return np.exp(
+            -self._boost_strength_now * (self.duty_cycles_[layer] - n_active / width)
+        )
 
     # ------------------------------------------------------------------
     # Forward and backward passes
@@ -284,20 +354,38 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 ACTIVATIONS[self.out_activation_](values)
             else:
                 if not reuse_masks:
-                    n_active = self.active_units_[layer]
-                    if n_active == values.shape[1]:
-                        buffers.masks[layer] = None
-                    else:
-                        mask, threshold = strategy.training_mask(
-                            values, n_active, sample_weight
-                        )
-                        buffers.masks[layer] = mask
-                        buffers.observed_thresholds[layer] = threshold
+                    self._select_training_winners(
+                        strategy, layer, values, buffers, sample_weight
+                    )
                 hidden_activation(values)
                 if buffers.masks[layer] is not None:
                     values *= buffers.masks[layer]
             activations[layer + 1] = values
         return activations
+
+    def _select_training_winners(self, strategy, layer, values, buffers, sample_weight):
+        """Choose a hidden layer's winners for a training batch.
+
+        With boosting, winners are chosen on the boosted pre-activations while
+        the values passed on (and the tracked threshold) stay unboosted.
+        """
+        n_active = buffers.active_units[layer]
+        width = values.shape[1]
+        if n_active == width:
+            buffers.masks[layer] = None
+            buffers.observed_thresholds[layer] = None
+            return
+        boost = self._boost_factors(layer, n_active, width)
+        if boost is None:
+            mask, threshold = strategy.training_mask(values, n_active, sample_weight)
+        else:
+            mask, threshold = strategy.training_mask(
+                values * boost, n_active, sample_weight
+            )
+            if threshold is not None:
+                _, threshold = strategy.training_mask(values, n_active, sample_weight)
+        buffers.masks[layer] = mask
+        buffers.observed_thresholds[layer] = threshold
 
     def _loss(self, y, y_pred, sample_weight):
         loss_name = self.loss
@@ -355,38 +443,200 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         X = _as_row_sliceable(X)
         n_samples = X.shape[0]
-        dtype = self.coefs_[0].dtype
-        widest = max(coef.shape[1] for coef in self.coefs_)
-        chunk_rows = get_chunk_n_rows(
-            row_bytes=3 * widest * dtype.itemsize, max_n_rows=max(n_samples, 1)
-        )
-        output = np.empty((n_samples, self.n_outputs_), dtype=np.result_type(X, dtype))
-        for rows in gen_batches(n_samples, chunk_rows):
+        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        output = np.empty((n_samples, self.n_outputs_), dtype=dtype)
+        for rows in gen_batches(n_samples, self._chunk_rows(n_samples)):
             output[rows] = self._forward_rows(X[rows])
         return output
 
+    def _chunk_rows(self, n_samples):
+        """Rows per prediction chunk: memory stays bounded for any number of
+        rows."""
+        widest = max(coef.shape[1] for coef in self.coefs_)
+        row_bytes = widest * self.coefs_[0].dtype.itemsize
+        return int(min(max(n_samples, 1), max(1, _PREDICT_CHUNK_BYTES // row_bytes)))
+
     def _forward_rows(self, X):
         """Prediction-mode forward pass for one chunk of rows."""
-        strategy = SPARSITY_STRATEGIES[self._strategy_name]
-        hidden_activation = ACTIVATIONS[self.activation]
-        thresholds = self.activation_thresholds_
-        values = X
-        last = self.n_layers_ - 2
-        for layer in range(self.n_layers_ - 1):
-            values = safe_sparse_dot(values, self.coefs_[layer])
-            values += self.intercepts_[layer]
-            if layer == last:
-                break
-            n_active = self.active_units_[layer]
-            mask = None
-            if n_active < values.shape[1]:
-                threshold = None if thresholds is None else thresholds[layer]
-                mask = strategy.inference_mask(values, n_active, threshold)
-            hidden_activation(values)
-            if mask is not None:
-                values *= mask
+        values = self._hidden_rows(X, self.n_layers_ - 3)
+        values = safe_sparse_dot(values, self.coefs_[-1])
+        values += self.intercepts_[-1]
         ACTIVATIONS[self.out_activation_](values)
         return values
+
+    def _hidden_rows(self, X, last_layer):
+        """Prediction-mode outputs of hidden layer ``last_layer`` for some rows."""
+        values = X
+        for layer in range(last_layer + 1):
+            values = safe_sparse_dot(values, self.coefs_[layer])
+            values += self.intercepts_[layer]
+            self._apply_inference_rule(layer, values)
+        return values
+
+    def _apply_inference_rule(self, layer, values):
+        """Turn a hidden layer's pre-activations into its sparse outputs, in
+        place, with the prediction-time rule; returns the winners' mask."""
+        mask = None
+        if self.inference_active_units_[layer] < values.shape[1]:
+            thresholds = self.inference_thresholds_
+            mask = SPARSITY_STRATEGIES[self._strategy_name].inference_mask(
+                values,
+                self.inference_active_units_[layer],
+                None if thresholds is None else thresholds[layer],
+            )
+        ACTIVATIONS[self.activation](values)
+        if mask is not None:
+            values *= mask
+        return mask
+
+    def _settle_inference(self, X, record_winners):
+        """After training: set ``inference_thresholds_`` and, with
+        ``record_winners``, note which units win on X (for :meth:`compact`)."""
+        thresholds = self.activation_thresholds_
+        self.inference_thresholds_ = None if thresholds is None else thresholds.copy()
+        if thresholds is not None and self.inference_ratio_factor != 1:
+            self._calibrate_inference_thresholds(X)
+        self._training_winners = self._winners_on(X) if record_winners else None
+
+    def _calibrate_inference_thresholds(self, X):
+        """Lower each 'dynamic' threshold, layer by layer, so that
+        ``inference_ratio_factor`` times as many pre-activations of X exceed it
+        as exceed the trained threshold."""
+        values = X
+        for layer, threshold in enumerate(self.activation_thresholds_):
+            values = safe_sparse_dot(values, self.coefs_[layer])
+            values += self.intercepts_[layer]
+            if np.isfinite(threshold):
+                n_firing = np.count_nonzero(values > threshold)
+                self.inference_thresholds_[layer] = quantile_threshold(
+                    values, n_firing * self.inference_ratio_factor
+                )
+            self._apply_inference_rule(layer, values)
+
+    def hidden_activations(self, X, layer=-1):
+        """Sparse code of each row at a hidden layer.
+
+        This is exactly what :meth:`predict` computes internally: for every
+        hidden layer up to ``layer``, ``z = a @ W + b``, the prediction-time
+        winners keep ``activation(z)`` and every other unit outputs 0.
+
+        The code can feed another estimator: with a fitted model ``mlp``,
+        ``make_pipeline(FunctionTransformer(mlp.hidden_activations,
+        accept_sparse=True), LogisticRegression())`` trains a linear model on
+        the sparse features (the pipeline does not refit ``mlp``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        layer : int, default=-1
+            Index of the hidden layer, counted from 0 (negative values count
+            from the last hidden layer).
+
+        Returns
+        -------
+        codes : scipy.sparse.csr_matrix of shape (n_samples, layer_width)
+            The layer's outputs; at most ``inference_active_units_[layer]``
+            non-zeros per row with 'fixed'.
+        """
+        check_is_fitted(self)
+        n_hidden = self.n_layers_ - 2
+        if not isinstance(layer, Integral) or not -n_hidden <= layer < n_hidden:
+            raise ValueError(
+                f"layer must be an integer in [{-n_hidden}, {n_hidden - 1}] for a "
+                f"model with {n_hidden} hidden layer(s); got {layer!r}."
+            )
+        layer = int(layer) % n_hidden
+        X = _as_row_sliceable(
+            validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        )
+        chunk_rows = self._chunk_rows(X.shape[0])
+        codes = [
+            sp.csr_matrix(self._hidden_rows(X[rows], layer))
+            for rows in gen_batches(X.shape[0], chunk_rows)
+        ]
+        if not codes:
+            width = self.coefs_[layer].shape[1]
+            return sp.csr_matrix((0, width), dtype=self.coefs_[0].dtype)
+        return sp.vstack(codes, format="csr")
+
+    def compact(self, X=None):
+        """A copy of the fitted model without the hidden units that never win.
+
+        Units that never won at prediction time on the training data (or on
+        ``X``) are removed and the weights sliced, so the copy predicts exactly
+        as this model does on that data with smaller ``coefs_``. On other data
+        a removed unit might have won: with 'fixed', another unit then takes
+        its place, so predictions there can differ slightly; with 'dynamic'
+        they differ only where a removed unit would have crossed its threshold.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), \
+                default=None
+            The data on which winning is judged. By default, the data of the
+            last call to :meth:`fit` (recorded at the end of fit); required
+            after :meth:`partial_fit`.
+
+        Returns
+        -------
+        compacted : estimator
+            A fitted copy with ``hidden_layer_sizes`` and ``activation_ratio``
+            set to the new widths and the same number of winners per layer,
+            and a ``removed_units_`` attribute (units removed per hidden
+            layer). Training statistics (``loss_curve_``, ``active_fraction_``,
+            ``dead_units_``) still describe the original training run; the
+            optimizer state is dropped, so further training starts afresh.
+        """
+        check_is_fitted(self)
+        if X is None:
+            winners = getattr(self, "_training_winners", None)
+            if winners is None:
+                raise ValueError(
+                    "compact() needs the winners recorded by fit, but this model "
+                    "was last trained with partial_fit; pass the data to judge "
+                    "by: compact(X)."
+                )
+        else:
+            X = _as_row_sliceable(
+                validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+            )
+            winners = self._winners_on(X)
+        kept = [np.flatnonzero(won) for won in winners]
+
+        compacted = copy.deepcopy(self)
+        for layer, units in enumerate(kept):
+            compacted.coefs_[layer] = compacted.coefs_[layer][:, units]
+            compacted.intercepts_[layer] = compacted.intercepts_[layer][units]
+            compacted.coefs_[layer + 1] = compacted.coefs_[layer + 1][units, :]
+            compacted.duty_cycles_[layer] = compacted.duty_cycles_[layer][units]
+        widths = [units.size for units in kept]
+        compacted.removed_units_ = [
+            won.size - width for won, width in zip(winners, widths, strict=True)
+        ]
+        compacted.hidden_layer_sizes = tuple(widths)
+        compacted.activation_ratio = [
+            k / width for k, width in zip(self.active_units_, widths, strict=True)
+        ]
+        compacted._activation_ratios = compacted.activation_ratio
+        compacted._training_winners = [np.ones(width, dtype=bool) for width in widths]
+        compacted._best_coefs = [coef.copy() for coef in compacted.coefs_]
+        compacted._best_intercepts = [b.copy() for b in compacted.intercepts_]
+        compacted._optimizer_state = None
+        return compacted
+
+    def _winners_on(self, X):
+        """Per hidden layer, which units win at prediction on some row of X."""
+        winners = [np.zeros(coef.shape[1], dtype=bool) for coef in self.coefs_[:-1]]
+        for rows in gen_batches(X.shape[0], self._chunk_rows(X.shape[0])):
+            values = X[rows]
+            for layer, won in enumerate(winners):
+                values = safe_sparse_dot(values, self.coefs_[layer])
+                values += self.intercepts_[layer]
+                mask = self._apply_inference_rule(layer, values)
+                won |= True if mask is None else mask.any(axis=0)
+        return winners
 
     # ------------------------------------------------------------------
     # Initialisation
@@ -413,11 +663,13 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             self._no_improvement_count = 0
             if self.early_stopping:
                 self.validation_scores_ = []
+                self.validation_loss_curve_ = []
                 self.best_validation_score_ = -np.inf
                 self.best_loss_ = None
             else:
                 self.best_loss_ = np.inf
                 self.validation_scores_ = None
+                self.validation_loss_curve_ = None
                 self.best_validation_score_ = None
 
     def _init_coef(self, fan_in, fan_out, dtype):
@@ -441,6 +693,12 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             sample_weight = _check_sample_weight(sample_weight, X)
         if y.ndim == 1:
             y = y.reshape((-1, 1))
+        target_weight = self._target_sample_weight(y, incremental)
+        if target_weight is not None:
+            if sample_weight is None:
+                sample_weight = target_weight.astype(X.dtype)
+            else:
+                sample_weight = (sample_weight * target_weight).astype(X.dtype)
         X = _as_row_sliceable(X)
 
         layer_units = [X.shape[1], *hidden_sizes, y.shape[1]]
@@ -451,7 +709,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             self._initialize(y, layer_units, X.dtype)
         self._prepare_sparsity(hidden_sizes, first_pass)
 
-        buffers = _TrainingBuffers(len(layer_units))
+        buffers = self._training_buffers()
         if self.solver in _STOCHASTIC_SOLVERS:
             self._fit_stochastic(X, y, sample_weight, buffers, incremental)
         else:
@@ -462,7 +720,12 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
+        self._settle_inference(X, record_winners=not incremental)
         return self
+
+    def _training_buffers(self):
+        """Fresh per-layer buffers, with the fitted number of winners."""
+        return _TrainingBuffers(self.n_layers_, list(self.active_units_))
 
     def _check_architecture(self, layer_units):
         fitted_units = [self.coefs_[0].shape[0]] + [
@@ -497,6 +760,10 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 )
 
     def _fit_lbfgs(self, X, y, sample_weight, buffers, layer_units):
+        # L-BFGS needs one fixed objective: no warm-up and no boosting.
+        buffers.active_units = list(self.active_units_)
+        self._boost_strength_now = 0.0
+        self.sparsity_curve_ = np.asarray([self._activation_ratios])
         self._coef_slices = []
         self._intercept_slices = []
         start = 0
@@ -533,11 +800,13 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 " contain large values and need to be preprocessed."
             )
 
-        # One more training-mode pass at the solution settles the thresholds
-        # and the firing statistics.
+        # One more training-mode pass at the solution settles the thresholds,
+        # duty cycles and firing statistics.
         buffers.activations[0] = X
         self._forward_pass(buffers, sample_weight)
         self._track_thresholds(buffers.observed_thresholds, smoothing=0.0)
+        self._duty_cycle_samples = 0
+        self._update_duty_cycles(buffers)
         counter = _FiringCounter(layer_units[1:-1])
         counter.record(buffers.activations[1:-1])
         self._record_epoch_statistics(counter)
@@ -597,8 +866,6 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
-        if is_classifier(self):
-            y_val = self._label_binarizer.inverse_transform(y_val)
         return (X_train, y_train, sw_train), (X_val, y_val, sw_val)
 
     def _fit_stochastic(self, X, y, sample_weight, buffers, incremental):
@@ -628,6 +895,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             for _ in range(self.max_iter):
                 if self.shuffle:
                     sample_idx = shuffle(sample_idx, random_state=self._random_state)
+                self._start_epoch(buffers)
                 self.loss_ = self._run_epoch(
                     train, sample_idx, batch_size, buffers, optimizer
                 )
@@ -654,6 +922,12 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             if self.activation_thresholds_ is not None:
                 self.activation_thresholds_ = self._best_thresholds
 
+    def _start_epoch(self, buffers):
+        """Set the epoch's winner counts (sparsity warm-up) and record them."""
+        ratios = self._epoch_activation_ratios(len(self.sparsity_curve_))
+        buffers.active_units = self._units_for_ratios(ratios)
+        self.sparsity_curve_ = np.vstack([self.sparsity_curve_, ratios])
+
     def _run_epoch(self, train, sample_idx, batch_size, buffers, optimizer):
         """One pass over the training data; returns the mean batch loss."""
         X, y, sample_weight = train
@@ -675,13 +949,26 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         """Forward, backward and one optimizer update on a mini-batch."""
         batch_loss = self._backprop(X, y, sample_weight, buffers)
         self._track_thresholds(buffers.observed_thresholds, _THRESHOLD_MOMENTUM)
+        self._update_duty_cycles(buffers)
         optimizer.update_params(
             self.coefs_ + self.intercepts_, buffers.coef_grads + buffers.intercept_grads
         )
         return batch_loss
 
+    def _update_duty_cycles(self, buffers):
+        """Fold the batch's winners into each unit's running win fraction."""
+        n_rows = buffers.activations[0].shape[0]
+        self._duty_cycle_samples = min(
+            self._duty_cycle_samples + n_rows, _DUTY_CYCLE_PERIOD
+        )
+        step = min(1.0, n_rows / self._duty_cycle_samples)
+        for duty_cycle, mask in zip(self.duty_cycles_, buffers.masks, strict=True):
+            won = 1.0 if mask is None else mask.mean(axis=0)
+            duty_cycle += step * (won - duty_cycle)
+
     def _end_epoch(self, validation, optimizer):
         """Update the stopping state after an epoch; True means stop now."""
+        self._boost_strength_now *= self.boost_decay
         self._update_no_improvement_count(validation)
         optimizer.iteration_ends(self.t_)
         if self._no_improvement_count <= self.n_iter_no_change:
@@ -704,7 +991,9 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
     def _update_no_improvement_count(self, validation):
         if validation is not None:
             X_val, y_val, sw_val = validation
-            score = self._score(X_val, y_val, sample_weight=sw_val)
+            output = self._forward_pass_fast(X_val, check_input=False)
+            self.validation_loss_curve_.append(self._loss(y_val, output, sw_val))
+            score = self._score_output(output, y_val, sw_val)
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
@@ -756,12 +1045,16 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             )
         return True
 
-    def _score_with_function(self, X, y, sample_weight, score_function):
-        """Score without input validation (keeps feature names intact)."""
-        y_pred = self._predict(X, check_input=False)
+    def _predict(self, X, check_input=True):
+        return self._decode_output(self._forward_pass_fast(X, check_input))
+
+    def _score_output(self, output, y_encoded, sample_weight):
+        """Early-stopping score of output activations against encoded targets."""
+        y_pred = self._decode_output(output)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
-        return score_function(y, y_pred, sample_weight=sample_weight)
+        y_true = self._decode_output(y_encoded.astype(output.dtype))
+        return self._score_function(y_true, y_pred, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -6,6 +6,8 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import column_or_1d
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -27,15 +29,23 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
     only ``k`` winners per sample (``activation_ratio`` of the units) pass
     their activation on; all other units output 0 and receive no gradient.
 
-    From ``coefs_``, ``intercepts_``, ``active_units_`` and
-    ``activation_thresholds_`` alone, ``predict_proba`` can be recomputed
-    exactly: for each hidden layer compute ``z = a @ W + b``, keep the winners
-    given by ``sparsity_strategy`` (below), apply ``activation`` to them and
-    set the rest to 0; the output layer applies ``out_activation_``.
+    From ``coefs_``, ``intercepts_``, ``inference_active_units_`` and
+    ``inference_thresholds_`` alone (equal to ``active_units_`` and
+    ``activation_thresholds_`` unless ``inference_ratio_factor > 1``),
+    ``predict_proba`` can be recomputed exactly: for each hidden layer compute
+    ``z = a @ W + b``, keep the winners given by ``sparsity_strategy`` (below),
+    apply ``activation`` to them and set the rest to 0; the output layer
+    applies ``out_activation_``.
 
     Parameters
     ----------
     {shared_parameters}
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, ``{class_label: weight}``; 'balanced' uses
+        ``n_samples / (n_classes * np.bincount(y))``. They multiply
+        ``sample_weight``, as in scikit-learn's linear classifiers. partial_fit
+        accepts a dict but not 'balanced'.
 
     Attributes
     ----------
@@ -68,6 +78,11 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
     0.9...
     """
 
+    _parameter_constraints: dict = {
+        **BaseSparseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -75,6 +90,11 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         *,
         activation_ratio=0.1,
         sparsity_strategy="fixed",
+        boost_strength=0.0,
+        boost_decay=1.0,
+        inference_ratio_factor=1.0,
+        sparsity_warmup=0,
+        class_weight=None,
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
@@ -102,6 +122,10 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
             activation=activation,
             activation_ratio=activation_ratio,
             sparsity_strategy=sparsity_strategy,
+            boost_strength=boost_strength,
+            boost_decay=boost_decay,
+            inference_ratio_factor=inference_ratio_factor,
+            sparsity_warmup=sparsity_warmup,
             solver=solver,
             alpha=alpha,
             batch_size=batch_size,
@@ -125,6 +149,7 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
         )
+        self.class_weight = class_weight
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(
@@ -165,8 +190,7 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
             return "softmax"
         return "logistic"
 
-    def _score(self, X, y, sample_weight=None):
-        return self._score_with_function(X, y, sample_weight, accuracy_score)
+    _score_function = staticmethod(accuracy_score)
 
     def predict(self, X):
         """Predict class labels.
@@ -184,11 +208,26 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         check_is_fitted(self)
         return self._predict(X)
 
-    def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
+    def _decode_output(self, output):
         if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
-        return self._label_binarizer.inverse_transform(y_pred)
+            output = output.ravel()
+        return self._label_binarizer.inverse_transform(output)
+
+    def _target_sample_weight(self, y, incremental):
+        """Sample weights from ``class_weight``, as linear classifiers use them."""
+        if self.class_weight is None:
+            return None
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: one "
+                "chunk does not show the class frequencies. Compute them once "
+                "with sklearn.utils.class_weight.compute_class_weight on (a "
+                "large sample of) all targets and pass the resulting dict."
+            )
+        labels = self._label_binarizer.inverse_transform(
+            y.ravel() if y.shape[1] == 1 else y
+        )
+        return compute_sample_weight(self.class_weight, labels)
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)

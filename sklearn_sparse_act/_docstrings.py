@@ -34,6 +34,32 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
 
         Gradients flow through the winners only.
 
+    boost_strength : float, default=0.0
+        Homeostatic boosting (stochastic solvers only; 0 turns it off). Each
+        hidden unit keeps a duty cycle, the running fraction of training
+        samples it won (``duty_cycles_``). In training, winners are chosen by
+        ``z * exp(-boost_strength * (duty_cycle - k / width))``, so units that
+        win too rarely are favoured and dead units come back; the values passed
+        on stay unboosted, and prediction ignores boosting.
+
+    boost_decay : float, default=1.0
+        Factor in [0, 1] by which the boost strength is multiplied after each
+        epoch (1.0 keeps it constant).
+
+    inference_ratio_factor : float, default=1.0
+        Let more units fire at prediction than in training (>= 1). 'fixed'
+        keeps ``min(width, floor(k * factor + 0.5))`` winners per row
+        (``inference_active_units_``); 'dynamic' lowers each threshold so that,
+        on the training data, ``factor`` times as many pre-activations exceed
+        it (``inference_thresholds_``).
+
+    sparsity_warmup : int, default=0
+        Number of epochs over which the activation ratio anneals linearly from
+        1.0 (dense) to ``activation_ratio``: epoch ``e`` (from 0) trains with
+        ratio ``1 + (activation_ratio - 1) * min(e / sparsity_warmup, 1)``. The
+        ratios used are recorded in ``sparsity_curve_``. Stochastic solvers
+        only.
+
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
         The weight optimizer: quasi-Newton L-BFGS, stochastic gradient descent,
         or Adam.
@@ -163,6 +189,27 @@ loss_ : float
     active_fraction_ : ndarray of shape (n_layers - 2,)
         Mean fraction of non-zero hidden outputs per layer over the last
         training epoch.
+
+    inference_active_units_ : list of int
+        Number of winners per row at prediction with 'fixed':
+        ``min(width, floor(k * inference_ratio_factor + 0.5))``.
+
+    inference_thresholds_ : ndarray of shape (n_layers - 2,) or None
+        The thresholds used at prediction with 'dynamic' (equal to
+        ``activation_thresholds_`` when ``inference_ratio_factor=1``); None for
+        'fixed'.
+
+    duty_cycles_ : list of ndarray of shape (width,)
+        Per hidden layer, each unit's running fraction of training samples
+        won (over about the last 1000 samples).
+
+    sparsity_curve_ : ndarray of shape (n_epochs, n_layers - 2)
+        The activation ratio of every hidden layer in each training epoch
+        (one row for 'lbfgs').
+
+    validation_loss_curve_ : list of float or None
+        With ``early_stopping=True``, the loss on the validation split after
+        each epoch (without the L2 penalty), beside ``validation_scores_``.
 
     dead_units_ : ndarray of shape (n_layers - 2,)
         Number of units per hidden layer that never had a non-zero output in

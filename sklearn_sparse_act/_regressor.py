@@ -23,11 +23,13 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
     (``activation_ratio`` of the units) pass their activation on; all other
     units output 0 and receive no gradient.
 
-    From ``coefs_``, ``intercepts_``, ``active_units_`` and
-    ``activation_thresholds_`` alone, ``predict`` can be recomputed exactly:
-    for each hidden layer compute ``z = a @ W + b``, keep the winners given by
-    ``sparsity_strategy`` (below), apply ``activation`` to them and set the
-    rest to 0; the output layer applies ``out_activation_``.
+    From ``coefs_``, ``intercepts_``, ``inference_active_units_`` and
+    ``inference_thresholds_`` alone (equal to ``active_units_`` and
+    ``activation_thresholds_`` unless ``inference_ratio_factor > 1``),
+    ``predict`` can be recomputed exactly: for each hidden layer compute ``z =
+    a @ W + b``, keep the winners given by ``sparsity_strategy`` (below), apply
+    ``activation`` to them and set the rest to 0; the output layer applies
+    ``out_activation_``.
 
     Parameters
     ----------
@@ -75,6 +77,10 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
         *,
         activation_ratio=0.1,
         sparsity_strategy="fixed",
+        boost_strength=0.0,
+        boost_decay=1.0,
+        inference_ratio_factor=1.0,
+        sparsity_warmup=0,
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
@@ -102,6 +108,10 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
             activation=activation,
             activation_ratio=activation_ratio,
             sparsity_strategy=sparsity_strategy,
+            boost_strength=boost_strength,
+            boost_decay=boost_decay,
+            inference_ratio_factor=inference_ratio_factor,
+            sparsity_warmup=sparsity_warmup,
             solver=solver,
             alpha=alpha,
             batch_size=batch_size,
@@ -144,8 +154,7 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
     def _output_activation(self):
         return "exp" if self.loss == "poisson" else "identity"
 
-    def _score(self, X, y, sample_weight=None):
-        return self._score_with_function(X, y, sample_weight, r2_score)
+    _score_function = staticmethod(r2_score)
 
     def predict(self, X):
         """Predict using the sparse multilayer perceptron.
@@ -163,11 +172,8 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
         check_is_fitted(self)
         return self._predict(X)
 
-    def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
-        if y_pred.shape[1] == 1:
-            return y_pred.ravel()
-        return y_pred
+    def _decode_output(self, output):
+        return output.ravel() if output.shape[1] == 1 else output
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)

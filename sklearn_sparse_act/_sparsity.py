@@ -85,6 +85,28 @@ def batch_threshold(pre_activations, n_active, sample_weight=None):
     return values[descending[position]]
 
 
+def quantile_threshold(values, n_above):
+    """Threshold such that about ``n_above`` entries of ``values`` exceed it.
+
+    Exactly ``round(n_above)`` entries are strictly greater when there are no
+    ties; ``-inf`` when every entry should pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_act._sparsity import quantile_threshold
+    >>> values = np.array([[0.3, 0.1], [0.9, 0.5]])
+    >>> float(quantile_threshold(values, 2)), float(quantile_threshold(values, 4))
+    (0.3, -inf)
+    """
+    flat = values.ravel()
+    n_above = int(np.floor(n_above + 0.5))
+    if n_above >= flat.size:
+        return -np.inf
+    position = flat.size - n_above - 1
+    return np.partition(flat, position)[position]
+
+
 class FixedTopK:
     """'fixed': in every row, the ``k`` largest pre-activations win.
 

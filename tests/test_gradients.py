@@ -5,7 +5,7 @@ import pytest
 from sklearn.preprocessing import LabelBinarizer
 
 from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
-from sklearn_sparse_act._base import _pack, _TrainingBuffers
+from sklearn_sparse_act._base import _pack
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -66,7 +66,7 @@ def test_backward_pass_matches_finite_differences(
     )
     estimator.fit(X, y)
 
-    buffers = _TrainingBuffers(estimator.n_layers_)
+    buffers = estimator._training_buffers()
     loss, gradient = _loss_and_gradient(
         estimator, X, Y, sample_weight, buffers, reuse_masks=False
     )
@@ -108,7 +108,7 @@ def test_gradient_is_zero_for_losing_units():
         max_iter=1,
         random_state=0,
     ).fit(X, y)
-    buffers = _TrainingBuffers(estimator.n_layers_)
+    buffers = estimator._training_buffers()
     Y = y.reshape(-1, 1).astype(float)
     estimator._backprop(X, Y, None, buffers)
     never_won = ~buffers.masks[0].any(axis=0)
