@@ -720,6 +720,13 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
+        if not np.isfinite(self.loss_):
+            # Finite weights can still give non-finite outputs (the Poisson
+            # model's exp link, or L-BFGS stopping at its starting point).
+            raise ValueError(
+                "Solver produced a non-finite training loss. The input data may"
+                " contain large values and need to be preprocessed."
+            )
         self._settle_inference(X, record_winners=not incremental)
         return self
 
@@ -794,11 +801,6 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         self.loss_ = result.fun
         self._unpack(result.x)
         del self._coef_slices, self._intercept_slices
-        if not np.isfinite(self.loss_):
-            raise ValueError(
-                "Solver produced a non-finite training loss. The input data may"
-                " contain large values and need to be preprocessed."
-            )
 
         # One more training-mode pass at the solution settles the thresholds,
         # duty cycles and firing statistics.
