@@ -108,6 +108,7 @@ for strategy, marker in (("fixed", "o"), ("dynamic", "s")):
     )
 axis.set_xscale("log")
 axis.set_xticks(RATIOS, [str(ratio) for ratio in RATIOS])
+axis.minorticks_off()
 axis.set_xlabel("activation_ratio (fraction of the 128 hidden units that fire)")
 axis.set_ylabel("held-out accuracy")
 axis.set_title(f"digits, hidden layer {HIDDEN}, {len(SEEDS)} seed(s)")

@@ -114,6 +114,7 @@ for axis, measurements, title in (
     axis.axhline(1.0, color="0.4", linestyle="--", label="scikit-learn")
     axis.set_xscale("log")
     axis.set_xticks(RATIOS, [str(ratio) for ratio in RATIOS])
+    axis.minorticks_off()
     axis.set_xlabel("activation_ratio")
     axis.set_title(title)
 axes[0].set_ylabel("time / scikit-learn's time")
