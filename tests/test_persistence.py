@@ -23,6 +23,15 @@ SOLVERS = ["adam", "sgd", "lbfgs"]
 STRATEGIES = ["fixed", "dynamic"]
 DTYPES = [np.float32, np.float64]
 
+# Every training and inference control away from its default.
+CONTROLS = {
+    "boost_strength": 1.0,
+    "boost_decay": 0.9,
+    "inference_ratio_factor": 1.5,
+    "sparsity_warmup": 3,
+}
+CLASSIFIER_CONTROLS = {**CONTROLS, "class_weight": {0: 1.0, 1: 2.0, 2: 0.5}}
+
 # Attributes that are not plain data. Both are types that skops trusts by
 # default (scikit-learn's LabelBinarizer and NumPy's RandomState); the skops
 # tests below check that loading needs nothing trusted beyond our own classes.
@@ -65,6 +74,12 @@ def _fitted(
         **params,
     )
     return _fit_quietly(model, X, y)
+
+
+def _controls_for(estimator_class):
+    if estimator_class is SparseMLPClassifier:
+        return CLASSIFIER_CONTROLS
+    return CONTROLS
 
 
 def _outputs(model, X):
@@ -112,21 +127,23 @@ def _is_plain(value):
     if isinstance(value, list | tuple):
         return all(_is_plain(item) for item in value)
     if isinstance(value, dict):
-        return all(isinstance(key, str) and _is_plain(v) for key, v in value.items())
+        return all(_is_plain(key) and _is_plain(item) for key, item in value.items())
     return False
 
 
 # ----------------------------------------------------------------------
 # pickle and joblib
 # ----------------------------------------------------------------------
+@pytest.mark.parametrize("with_controls", [False, True], ids=["defaults", "controls"])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize("estimator_class", [SparseMLPClassifier, SparseMLPRegressor])
 def test_pickle_and_joblib_round_trips_are_bitwise_exact(
-    estimator_class, strategy, solver, dtype, tmp_path
+    estimator_class, strategy, solver, dtype, with_controls, tmp_path
 ):
-    model = _fitted(estimator_class, strategy, solver, dtype)
+    controls = _controls_for(estimator_class) if with_controls else {}
+    model = _fitted(estimator_class, strategy, solver, dtype, **controls)
     X, _ = _data_for(estimator_class, dtype)
     path = tmp_path / "model.joblib"
     joblib.dump(model, path)
@@ -171,7 +188,9 @@ def test_round_trips_of_other_configurations(estimator_class, params, make_targe
 def test_restored_model_resumes_training_exactly(estimator_class, solver):
     """Optimizer state, thresholds and counters survive: partial_fit on the
     restored copy lands on the same weights as on the original."""
-    model = _fitted(estimator_class, "dynamic", solver)
+    model = _fitted(
+        estimator_class, "dynamic", solver, **_controls_for(estimator_class)
+    )
     restored = pickle.loads(pickle.dumps(model))
     X, y = _data_for(estimator_class)
     for estimator in (model, restored):
@@ -238,15 +257,17 @@ def _own_type_names(*estimator_classes):
     return sorted(f"{cls.__module__}.{cls.__qualname__}" for cls in estimator_classes)
 
 
+@pytest.mark.parametrize("with_controls", [False, True], ids=["defaults", "controls"])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize("estimator_class", [SparseMLPClassifier, SparseMLPRegressor])
 def test_skops_loads_trusting_only_our_types(
-    estimator_class, strategy, solver, dtype, tmp_path
+    estimator_class, strategy, solver, dtype, with_controls, tmp_path
 ):
     sio = pytest.importorskip("skops.io")
-    model = _fitted(estimator_class, strategy, solver, dtype)
+    controls = _controls_for(estimator_class) if with_controls else {}
+    model = _fitted(estimator_class, strategy, solver, dtype, **controls)
     path = tmp_path / "model.skops"
     sio.dump(model, path)
 
@@ -293,11 +314,14 @@ def test_skops_restores_the_version_stamp_check(monkeypatch):
 def test_fitted_state_is_plain_data(estimator_class, solver):
     """Optimizer state and every fitted attribute are arrays, lists, dicts,
     strings and numbers, which any safe format can store without code."""
-    model = _fitted(estimator_class, "dynamic", solver, early_stopping=True)
+    controls = _controls_for(estimator_class)
+    model = _fitted(estimator_class, "dynamic", solver, early_stopping=True, **controls)
     not_plain = {
         name: type(value).__name__
         for name, value in vars(model).items()
-        if name not in NON_PLAIN_ATTRIBUTES and not _is_plain(value)
+        if name not in model.get_params()
+        and name not in NON_PLAIN_ATTRIBUTES
+        and not _is_plain(value)
     }
     assert not_plain == {}
     if solver != "lbfgs":
