@@ -59,32 +59,36 @@ for name, model in models.items():
 # ---------------
 # The output of the hidden layer follows from the fitted attributes alone, as
 # the estimator's docstring states: compute the pre-activations
-# ``z = x @ coefs_[0] + intercepts_[0]``; with 'fixed' the ``k`` largest
-# entries of each row win (``k = active_units_[0]``), with 'dynamic' the
-# entries strictly above ``activation_thresholds_[0]`` win; the winners pass
-# through the ReLU and every other unit outputs 0.
+# ``z = x @ coefs_[0] + intercepts_[0]``; with 'fixed' the
+# ``k = inference_active_units_[0]`` largest entries of each row win, with
+# 'dynamic' the entries strictly above ``inference_thresholds_[0]`` win (by
+# default these equal ``active_units_`` and ``activation_thresholds_``); the
+# winners pass through the ReLU and every other unit outputs 0.
 def hidden_code(model, X):
     """Output of the first hidden layer of a fitted ReLU ``model`` for ``X``."""
     pre_activations = X @ model.coefs_[0] + model.intercepts_[0]
-    n_active = model.active_units_[0]
+    n_active = model.inference_active_units_[0]
     if n_active == pre_activations.shape[1]:
         winners = np.ones(pre_activations.shape, dtype=bool)
-    elif model.activation_thresholds_ is None:
+    elif model.inference_thresholds_ is None:
         kth_largest = -np.partition(-pre_activations, n_active - 1, axis=1)[
             :, n_active - 1 : n_active
         ]
         winners = pre_activations >= kth_largest
     else:
-        winners = pre_activations > model.activation_thresholds_[0]
+        winners = pre_activations > model.inference_thresholds_[0]
     return np.where(winners, np.maximum(pre_activations, 0), 0.0)
 
 
 codes = {name: hidden_code(model, X_test) for name, model in models.items()}
 
 # %%
-# The codes are exactly what the estimator computes: the output layer applied
-# to them reproduces ``predict_proba``.
+# The codes are exactly what the estimator computes: they equal what
+# :meth:`~sklearn_sparse_act.SparseMLPClassifier.hidden_activations` returns
+# (as a sparse CSR matrix), and the output layer applied to them reproduces
+# ``predict_proba``.
 for name, model in models.items():
+    assert np.allclose(codes[name], model.hidden_activations(X_test).toarray())
     logits = codes[name] @ model.coefs_[1] + model.intercepts_[1]
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
