@@ -1,0 +1,312 @@
+"""Property-based tests (hypothesis) over random shapes, dtypes, widths,
+activation ratios, strategies and solvers.
+
+Every example fits a tiny network for a few iterations, so each property runs
+300 examples in a few seconds.
+"""
+
+import re
+import warnings
+
+import numpy as np
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.special import expit, softmax
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
+from sklearn_sparse_act._sparsity import row_top_k_mask
+
+PROPERTY_SETTINGS = settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+DTYPES = st.sampled_from([np.float32, np.float64])
+# Values exactly representable in float32, so a float32 and a float64 draw of
+# the same example hold the same numbers.
+FEATURE_VALUES = st.floats(-10, 10, width=32)
+RATIOS = st.floats(0, 1, exclude_min=True)
+
+# Relative tolerance for comparing the same prediction computed on different
+# row sets: BLAS may sum in another order when the number of rows changes.
+ROW_SET_RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
+
+DIVERGENCE_MESSAGE = re.compile(
+    "Solver produced (non-finite parameter weights|a non-finite training loss)"
+)
+
+HIDDEN_ACTIVATIONS = {
+    "identity": lambda z: z,
+    "logistic": expit,
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0),
+}
+
+
+@st.composite
+def network_configs(draw, strategies=("fixed", "dynamic")):
+    """Constructor parameters of a tiny sparse network."""
+    widths = draw(st.lists(st.integers(2, 16), min_size=1, max_size=2))
+    ratio = draw(RATIOS | st.lists(RATIOS, min_size=len(widths), max_size=len(widths)))
+    solver = draw(st.sampled_from(["adam", "sgd", "lbfgs"]))
+    return {
+        "hidden_layer_sizes": tuple(widths),
+        "activation_ratio": ratio,
+        "sparsity_strategy": draw(st.sampled_from(strategies)),
+        "activation": draw(st.sampled_from(sorted(HIDDEN_ACTIVATIONS))),
+        "solver": solver,
+        "max_iter": 2,
+        "random_state": draw(st.integers(0, 2**16)),
+    }
+
+
+@st.composite
+def feature_matrices(draw, n_features, min_rows=1, max_rows=12, dtype=None):
+    dtype = draw(DTYPES) if dtype is None else dtype
+    n_rows = draw(st.integers(min_rows, max_rows))
+    return draw(arrays(dtype, (n_rows, n_features), elements=FEATURE_VALUES))
+
+
+@st.composite
+def classification_problems(draw):
+    """(X_train, y_train, X_new): every class occurs in y_train."""
+    n_features = draw(st.integers(1, 5))
+    n_classes = draw(st.integers(2, 4))
+    X = draw(feature_matrices(n_features, min_rows=n_classes, max_rows=24))
+    classes = np.array(
+        draw(
+            st.lists(
+                st.integers(-5, 5), min_size=n_classes, max_size=n_classes, unique=True
+            )
+        )
+    )
+    y = classes[np.arange(X.shape[0]) % n_classes]
+    return X, y, draw(feature_matrices(n_features))
+
+
+@st.composite
+def regression_problems(draw):
+    """(X_train, y_train, X_new, loss) with a 1d or 2d target."""
+    n_features = draw(st.integers(1, 5))
+    X = draw(feature_matrices(n_features, min_rows=2, max_rows=24))
+    loss = draw(st.sampled_from(["squared_error", "poisson"]))
+    n_outputs = draw(st.sampled_from([None, 2, 3]))
+    shape = (X.shape[0],) if n_outputs is None else (X.shape[0], n_outputs)
+    y = draw(arrays(np.float64, shape, elements=st.floats(0, 5)))
+    return X, y, draw(feature_matrices(n_features)), loss
+
+
+def _fit(model, X, y):
+    """Fit, or return None when training diverged with the documented error
+    (which only the Poisson loss's exp link does on these small inputs)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # Overflow on the way to a divergence; the outcome is checked below.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            return model.fit(X, y)
+        except ValueError as error:
+            assert DIVERGENCE_MESSAGE.match(str(error)), error
+            assert model.loss == "poisson", error
+            return None
+
+
+def _assert_finite(values):
+    assert np.isfinite(values).all(), values
+
+
+# ----------------------------------------------------------------------
+# Shapes, dtypes and probabilities
+# ----------------------------------------------------------------------
+@PROPERTY_SETTINGS
+@given(problem=classification_problems(), config=network_configs())
+def test_classifier_outputs_have_the_right_shape_dtype_and_probabilities(
+    problem, config
+):
+    X, y, X_new = problem
+    model = _fit(SparseMLPClassifier(**config), X, y)
+    if config["solver"] != "lbfgs":
+        assert model.coefs_[0].dtype == X.dtype
+
+    proba = model.predict_proba(X_new)
+    n_classes = len(np.unique(y))
+    assert proba.shape == (X_new.shape[0], n_classes)
+    assert proba.dtype == np.result_type(X_new.dtype, model.coefs_[0].dtype)
+    _assert_finite(proba)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    eps = np.finfo(proba.dtype).eps
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=0, atol=8 * eps)
+
+    labels = model.predict(X_new)
+    assert labels.shape == (X_new.shape[0],)
+    assert labels.dtype == y.dtype
+    np.testing.assert_array_equal(labels, model.classes_[proba.argmax(axis=1)])
+
+    log_proba = model.predict_log_proba(X_new)
+    assert log_proba.shape == proba.shape
+    _assert_finite(log_proba)
+
+
+@PROPERTY_SETTINGS
+@given(problem=regression_problems(), config=network_configs())
+def test_regressor_outputs_have_the_right_shape_and_dtype(problem, config):
+    X, y, X_new, loss = problem
+    model = _fit(SparseMLPRegressor(loss=loss, **config), X, y)
+    if model is None:
+        return
+    if config["solver"] != "lbfgs":
+        assert model.coefs_[0].dtype == X.dtype
+
+    predictions = model.predict(X_new)
+    assert predictions.shape == (X_new.shape[0], *y.shape[1:])
+    assert predictions.dtype == np.result_type(X_new.dtype, model.coefs_[0].dtype)
+    _assert_finite(predictions)
+    if loss == "poisson":
+        assert (predictions >= 0).all()
+
+
+# ----------------------------------------------------------------------
+# Each row is predicted on its own
+# ----------------------------------------------------------------------
+def _outputs(model, X):
+    if isinstance(model, SparseMLPClassifier):
+        return {"labels": model.predict(X), "proba": model.predict_proba(X)}
+    return {"values": model.predict(X)}
+
+
+def _assert_same_rows(outputs, expected):
+    """Compare the predictions of a row set with the matching rows of a full
+    prediction. Values may differ by BLAS rounding only; labels must be equal
+    except on rows whose two best classes tie within that rounding."""
+    for name, values in outputs.items():
+        if name == "labels":
+            continue
+        rtol = ROW_SET_RTOL[values.dtype]
+        np.testing.assert_allclose(values, expected[name], rtol=rtol, atol=0)
+    if "labels" in outputs:
+        proba = expected["proba"]
+        top_two = np.sort(proba, axis=1)[:, -2:]
+        clear = top_two[:, 1] - top_two[:, 0] > 4 * ROW_SET_RTOL[proba.dtype]
+        np.testing.assert_array_equal(
+            outputs["labels"][clear], expected["labels"][clear]
+        )
+
+
+@PROPERTY_SETTINGS
+@given(is_classifier=st.booleans(), config=network_configs(), data=st.data())
+def test_predictions_do_not_depend_on_row_order_or_other_rows(
+    is_classifier, config, data
+):
+    if is_classifier:
+        X, y, X_new = data.draw(classification_problems(), label="problem")
+        model = _fit(SparseMLPClassifier(**config), X, y)
+    else:
+        X, y, X_new, loss = data.draw(regression_problems(), label="problem")
+        model = _fit(SparseMLPRegressor(loss=loss, **config), X, y)
+        if model is None:
+            return
+    if config["sparsity_strategy"] == "dynamic":
+        # A 'dynamic' threshold set by L-BFGS is exactly one of the training
+        # pre-activations. On that training row the entry sits on the
+        # threshold, and whether BLAS rounds it above (fires) or not depends
+        # on how many rows are multiplied together. Known issue: such rows
+        # are left out here (see the bad-input table in docs/persistence.rst).
+        in_training = (X_new[:, None, :] == X[None, :, :]).all(axis=2).any(axis=1)
+        X_new = X_new[~in_training]
+        assume(X_new.shape[0] > 0)
+    full = _outputs(model, X_new)
+    n_rows = X_new.shape[0]
+    permutation = data.draw(st.permutations(range(n_rows)), label="permutation")
+    subset = data.draw(
+        st.lists(st.integers(0, n_rows - 1), min_size=1, unique=True), label="subset"
+    )
+    row_sets = [np.array(permutation), np.array(subset)]
+    row_sets += [np.array([row]) for row in range(n_rows)]
+    for rows in row_sets:
+        expected = {name: values[rows] for name, values in full.items()}
+        _assert_same_rows(_outputs(model, X_new[rows]), expected)
+
+
+# ----------------------------------------------------------------------
+# 'fixed' keeps exactly k winners per row
+# ----------------------------------------------------------------------
+@PROPERTY_SETTINGS
+@given(
+    pre_activations=st.integers(1, 16).flatmap(
+        lambda width: arrays(
+            st.sampled_from([np.float32, np.float64]),
+            st.tuples(st.integers(1, 20), st.just(width)),
+            # Few distinct values: most rows have ties at the k-th value.
+            elements=st.sampled_from([-2.0, -0.5, 0.0, 0.0, 1.5, 3.0]) | FEATURE_VALUES,
+        )
+    ),
+    data=st.data(),
+)
+def test_row_top_k_mask_keeps_exactly_k_largest_even_with_ties(pre_activations, data):
+    width = pre_activations.shape[1]
+    n_active = data.draw(st.integers(1, width), label="n_active")
+    mask = row_top_k_mask(pre_activations, n_active)
+    assert mask.shape == pre_activations.shape
+    assert (mask.sum(axis=1) == n_active).all()
+    smallest_winner = np.where(mask, pre_activations, np.inf).min(axis=1)
+    largest_loser = np.where(mask, -np.inf, pre_activations).max(axis=1)
+    assert (smallest_winner >= largest_loser).all()
+
+
+def _reference_forward(model, X):
+    """Prediction recomputed from the fitted attributes, with each hidden
+    layer keeping exactly its k largest pre-activations (argsort-based)."""
+    activation = HIDDEN_ACTIVATIONS[model.activation]
+    values = X
+    n_hidden = len(model.coefs_) - 1
+    for layer, (coef, intercept) in enumerate(
+        zip(model.coefs_, model.intercepts_, strict=True)
+    ):
+        pre_activations = values @ coef + intercept
+        if layer == n_hidden:
+            return pre_activations
+        n_active = model.active_units_[layer]
+        winners = np.argsort(pre_activations, axis=1, kind="stable")[:, -n_active:]
+        mask = np.zeros(pre_activations.shape, dtype=bool)
+        np.put_along_axis(mask, winners, True, axis=1)
+        values = np.where(mask, activation(pre_activations), 0)
+
+
+@PROPERTY_SETTINGS
+@given(problem=classification_problems(), config=network_configs(["fixed"]))
+def test_fixed_strategy_fires_exactly_k_units_per_row(problem, config):
+    X, y, X_new = problem
+    model = _fit(SparseMLPClassifier(**config), X, y)
+
+    widths = config["hidden_layer_sizes"]
+    ratios = config["activation_ratio"]
+    ratios = ratios if isinstance(ratios, list) else [ratios] * len(widths)
+    expected_k = [
+        max(1, int(np.floor(ratio * width + 0.5)))
+        for ratio, width in zip(ratios, widths, strict=True)
+    ]
+    assert model.active_units_ == expected_k
+
+    # In training: logistic units never output 0, so the measured fraction of
+    # non-zero outputs is exactly k / width.
+    if config["activation"] == "logistic":
+        np.testing.assert_array_equal(
+            model.active_fraction_,
+            [k / width for k, width in zip(expected_k, widths, strict=True)],
+        )
+
+    # At prediction: exactly k winners per row reproduce the model's output.
+    scores = _reference_forward(model, X_new)
+    if model.out_activation_ == "softmax":
+        expected_proba = softmax(scores, axis=1)
+    else:
+        positive = expit(scores[:, 0])
+        expected_proba = np.column_stack([1 - positive, positive])
+    rtol = ROW_SET_RTOL[expected_proba.dtype]
+    np.testing.assert_allclose(
+        model.predict_proba(X_new), expected_proba, rtol=rtol, atol=rtol
+    )
