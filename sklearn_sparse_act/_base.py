@@ -31,6 +31,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _kernels
 from ._activations import ACTIVATIONS, DERIVATIVES
 from ._losses import LOSS_FUNCTIONS
 from ._optimizers import OPTIMIZERS
@@ -93,7 +94,12 @@ class _FiringCounter:
     def record(self, hidden_outputs):
         self.n_samples += hidden_outputs[0].shape[0]
         for count, output in zip(self.counts, hidden_outputs, strict=True):
-            count += np.count_nonzero(output, axis=0)
+            if sp.issparse(output):
+                count += np.bincount(
+                    output.indices[output.data != 0], minlength=count.size
+                )
+            else:
+                count += np.count_nonzero(output, axis=0)
 
     def active_fraction(self):
         return np.array(
@@ -102,6 +108,42 @@ class _FiringCounter:
 
     def dead_units(self):
         return np.array([np.count_nonzero(count == 0) for count in self.counts])
+
+
+def _apply_winners(values, winners, activation):
+    """A hidden layer's outputs from its pre-activations ``values``: the
+    activation on the winners, 0 elsewhere.
+
+    ``winners`` is None (dense layer), a boolean mask (dense path: computed in
+    place) or a :class:`~._kernels.Winners` (sparse path: a CSR matrix of the
+    winners only).
+    """
+    if isinstance(winners, _kernels.Winners):
+        data = winners.gather(values)
+        activation(data)
+        return winners.to_csr(data)
+    activation(values)
+    if winners is not None:
+        values *= winners
+    return values
+
+
+def _won_any(winners):
+    """Per unit, whether it won in any row (``winners`` as in _apply_winners)."""
+    if winners is None:
+        return True
+    if isinstance(winners, _kernels.Winners):
+        return winners.counts() > 0
+    return winners.any(axis=0)
+
+
+def _win_fraction(winners, n_rows):
+    """Per unit, the fraction of rows it won."""
+    if winners is None:
+        return 1.0
+    if isinstance(winners, _kernels.Winners):
+        return winners.counts() / n_rows
+    return np.count_nonzero(winners, axis=0) / n_rows
 
 
 def _pack(coefs, intercepts):
@@ -357,9 +399,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                     self._select_training_winners(
                         strategy, layer, values, buffers, sample_weight
                     )
-                hidden_activation(values)
-                if buffers.masks[layer] is not None:
-                    values *= buffers.masks[layer]
+                values = _apply_winners(values, buffers.masks[layer], hidden_activation)
             activations[layer + 1] = values
         return activations
 
@@ -384,6 +424,8 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             )
             if threshold is not None:
                 _, threshold = strategy.training_mask(values, n_active, sample_weight)
+        if _kernels.use_sparse_path(n_active, width):
+            mask = _kernels.Winners.from_mask(mask)
         buffers.masks[layer] = mask
         buffers.observed_thresholds[layer] = threshold
 
@@ -394,12 +436,17 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         return LOSS_FUNCTIONS[loss_name](y, y_pred, sample_weight)
 
     def _layer_gradient(self, layer, weight_sum, buffers):
-        """Gradient of the penalised loss for one layer's weights and biases."""
-        grad = safe_sparse_dot(buffers.activations[layer].T, buffers.deltas[layer])
+        """Gradient of the penalised loss for one layer's weights and biases.
+
+        Sparse inputs (a sparse-path layer's outputs) or sparse deltas (at a
+        sparse-path layer's winners) make the product sparse.
+        """
+        delta = buffers.deltas[layer]
+        grad = _kernels.dense_product(buffers.activations[layer].T, delta)
         grad += self.alpha * self.coefs_[layer]
         grad /= weight_sum
         buffers.coef_grads[layer] = grad
-        buffers.intercept_grads[layer] = buffers.deltas[layer].sum(axis=0) / weight_sum
+        buffers.intercept_grads[layer] = _kernels.column_sums(delta) / weight_sum
 
     def _backprop(self, X, y, sample_weight, buffers, reuse_masks=False):
         """Loss and gradients for one batch; gradients flow through winners only."""
@@ -423,10 +470,19 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
 
         derivative = DERIVATIVES[self.activation]
         for layer in range(last, 0, -1):
-            deltas[layer - 1] = safe_sparse_dot(deltas[layer], self.coefs_[layer].T)
-            if buffers.masks[layer - 1] is not None:
-                deltas[layer - 1] *= buffers.masks[layer - 1]
-            derivative(activations[layer], deltas[layer - 1])
+            winners = buffers.masks[layer - 1]
+            if isinstance(winners, _kernels.Winners):
+                delta = _kernels.winners_delta(
+                    deltas[layer], self.coefs_[layer], winners
+                )
+                derivative(activations[layer].data, delta)
+                deltas[layer - 1] = winners.to_csr(delta)
+            else:
+                delta = safe_sparse_dot(deltas[layer], self.coefs_[layer].T)
+                if winners is not None:
+                    delta *= winners
+                derivative(activations[layer], delta)
+                deltas[layer - 1] = delta
             self._layer_gradient(layer - 1, weight_sum, buffers)
         return loss
 
@@ -465,29 +521,29 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         return values
 
     def _hidden_rows(self, X, last_layer):
-        """Prediction-mode outputs of hidden layer ``last_layer`` for some rows."""
+        """Prediction-mode outputs of hidden layer ``last_layer`` for some rows
+        (a CSR matrix for a sparse-path layer)."""
         values = X
         for layer in range(last_layer + 1):
             values = safe_sparse_dot(values, self.coefs_[layer])
             values += self.intercepts_[layer]
-            self._apply_inference_rule(layer, values)
+            values, _ = self._apply_inference_rule(layer, values)
         return values
 
     def _apply_inference_rule(self, layer, values):
-        """Turn a hidden layer's pre-activations into its sparse outputs, in
-        place, with the prediction-time rule; returns the winners' mask."""
+        """A hidden layer's outputs from its pre-activations with the
+        prediction-time rule (computed in place where dense), and its mask."""
+        n_active = self.inference_active_units_[layer]
+        width = values.shape[1]
         mask = None
-        if self.inference_active_units_[layer] < values.shape[1]:
+        if n_active < width:
             thresholds = self.inference_thresholds_
             mask = SPARSITY_STRATEGIES[self._strategy_name].inference_mask(
-                values,
-                self.inference_active_units_[layer],
-                None if thresholds is None else thresholds[layer],
+                values, n_active, None if thresholds is None else thresholds[layer]
             )
-        ACTIVATIONS[self.activation](values)
-        if mask is not None:
-            values *= mask
-        return mask
+            if _kernels.use_sparse_path(n_active, width):
+                mask = _kernels.Winners.from_mask(mask)
+        return _apply_winners(values, mask, ACTIVATIONS[self.activation]), mask
 
     def _settle_inference(self, X, record_winners):
         """After training: set ``inference_thresholds_`` and, with
@@ -511,7 +567,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 self.inference_thresholds_[layer] = quantile_threshold(
                     values, n_firing * self.inference_ratio_factor
                 )
-            self._apply_inference_rule(layer, values)
+            values, _ = self._apply_inference_rule(layer, values)
 
     def hidden_activations(self, X, layer=-1):
         """Sparse code of each row at a hidden layer.
@@ -559,7 +615,9 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         if not codes:
             width = self.coefs_[layer].shape[1]
             return sp.csr_matrix((0, width), dtype=self.coefs_[0].dtype)
-        return sp.vstack(codes, format="csr")
+        codes = sp.vstack(codes, format="csr")
+        codes.eliminate_zeros()
+        return codes
 
     def compact(self, X=None):
         """A copy of the fitted model without the hidden units that never win.
@@ -634,8 +692,8 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             for layer, won in enumerate(winners):
                 values = safe_sparse_dot(values, self.coefs_[layer])
                 values += self.intercepts_[layer]
-                mask = self._apply_inference_rule(layer, values)
-                won |= True if mask is None else mask.any(axis=0)
+                values, mask = self._apply_inference_rule(layer, values)
+                won |= _won_any(mask)
         return winners
 
     # ------------------------------------------------------------------
@@ -965,8 +1023,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         )
         step = min(1.0, n_rows / self._duty_cycle_samples)
         for duty_cycle, mask in zip(self.duty_cycles_, buffers.masks, strict=True):
-            won = 1.0 if mask is None else mask.mean(axis=0)
-            duty_cycle += step * (won - duty_cycle)
+            duty_cycle += step * (_win_fraction(mask, n_rows) - duty_cycle)
 
     def _end_epoch(self, validation, optimizer):
         """Update the stopping state after an epoch; True means stop now."""

@@ -22,18 +22,18 @@ OUTPUT_FUNCTIONS = {
 
 def reference_hidden_outputs(estimator, X):
     """Hidden-layer outputs recomputed from the documented contract alone:
-    coefs_, intercepts_, active_units_, activation_thresholds_."""
+    coefs_, intercepts_, inference_active_units_, inference_thresholds_."""
     hidden = HIDDEN_FUNCTIONS[estimator.activation]
     outputs = []
     values = np.asarray(X, dtype=estimator.coefs_[0].dtype)
-    for layer, n_active in enumerate(estimator.active_units_):
+    for layer, n_active in enumerate(estimator.inference_active_units_):
         z = values @ estimator.coefs_[layer] + estimator.intercepts_[layer]
-        if estimator.activation_thresholds_ is None:
+        if estimator.inference_thresholds_ is None:
             order = np.argsort(-z, axis=1, kind="stable")
             winners = np.zeros(z.shape, dtype=bool)
             np.put_along_axis(winners, order[:, :n_active], True, axis=1)
         else:
-            winners = z > estimator.activation_thresholds_[layer]
+            winners = z > estimator.inference_thresholds_[layer]
         values = np.where(winners, hidden(z), 0.0).astype(z.dtype)
         outputs.append(values)
     return outputs
@@ -50,3 +50,18 @@ def reference_output(estimator, X):
 def digits_split():
     X, y = load_digits(return_X_y=True)
     return train_test_split(X / 16.0, y, test_size=0.25, stratify=y, random_state=0)
+
+
+@pytest.fixture(params=["dense", "sparse"])
+def compute_path(request, monkeypatch):
+    """Run a test once with every hidden layer on the dense path and once with
+    every sparse layer on the sparse-kernel path, whatever the cost model says."""
+    from sklearn_sparse_act import _kernels
+
+    if request.param == "dense":
+        monkeypatch.setattr(_kernels, "use_sparse_path", lambda n_active, width: False)
+    else:
+        monkeypatch.setattr(
+            _kernels, "use_sparse_path", lambda n_active, width: n_active < width
+        )
+    return request.param
