@@ -11,6 +11,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
+    check_classification_targets,
     type_of_target,
     unique_labels,
 )
@@ -163,6 +164,7 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
 
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer()
@@ -275,13 +277,9 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         Returns
         -------
         log_y_prob : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))``, classes ordered as in ``classes_``. A
-            probability that underflowed to 0 gives the log of the smallest
-            positive float of its dtype (about -744.4 in float64, -103.3 in
-            float32) instead of ``-inf``.
+            ``log(predict_proba(X))``, classes ordered as in ``classes_``.
         """
         y_prob = self.predict_proba(X)
-        np.maximum(y_prob, np.finfo(y_prob.dtype).smallest_subnormal, out=y_prob)
         return np.log(y_prob, out=y_prob)
 
     def predict_proba(self, X):

@@ -149,6 +149,11 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for "
+                "Poisson regression."
+            )
         return X, y
 
     def _output_activation(self):
