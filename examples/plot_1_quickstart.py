@@ -76,8 +76,9 @@ fig.tight_layout()
 # at most ``26 / 256 = 0.102`` with ``'fixed'``, less when a winner's
 # pre-activation is negative (ReLU then outputs 0). ``dead_units_`` counts the
 # units that never fired on any training sample in that epoch: they lost
-# every competition, so they received no gradient and their weights stopped
-# changing.
+# every competition, so the loss gave them no gradient (only the L2 penalty
+# still shrinks their weights). The user guide's section on dead units
+# measures how they come about.
 print(f"winners per hidden layer (active_units_): {model.active_units_}")
 print(f"active fraction per hidden layer: {model.active_fraction_.round(4)}")
 print(f"dead units per hidden layer: {model.dead_units_} of 256")
