@@ -128,8 +128,7 @@ def test_classifier_outputs_have_the_right_shape_dtype_and_probabilities(
 ):
     X, y, X_new = problem
     model = _fit(SparseMLPClassifier(**config), X, y)
-    if config["solver"] != "lbfgs":
-        assert model.coefs_[0].dtype == X.dtype
+    assert model.coefs_[0].dtype == X.dtype
 
     proba = model.predict_proba(X_new)
     n_classes = len(np.unique(y))
@@ -157,8 +156,7 @@ def test_regressor_outputs_have_the_right_shape_and_dtype(problem, config):
     model = _fit(SparseMLPRegressor(loss=loss, **config), X, y)
     if model is None:
         return
-    if config["solver"] != "lbfgs":
-        assert model.coefs_[0].dtype == X.dtype
+    assert model.coefs_[0].dtype == X.dtype
 
     predictions = model.predict(X_new)
     assert predictions.shape == (X_new.shape[0], *y.shape[1:])
