@@ -68,8 +68,12 @@ def tanh_derivative(activated, delta):
 
 def relu_derivative(activated, delta):
     """Zero ``delta`` where the relu output is zero."""
-    delta[activated == 0] = 0
+    delta *= activated > 0
 
+
+# Activations whose derivative is zero wherever their output is zero: the
+# derivative alone already silences the losers (whose output is 0).
+ZERO_OUTPUT_ZERO_DERIVATIVE = frozenset({"relu"})
 
 DERIVATIVES = {
     "identity": identity_derivative,

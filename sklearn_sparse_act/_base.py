@@ -32,7 +32,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _kernels
-from ._activations import ACTIVATIONS, DERIVATIVES
+from ._activations import ACTIVATIONS, DERIVATIVES, ZERO_OUTPUT_ZERO_DERIVATIVE
 from ._losses import LOSS_FUNCTIONS
 from ._optimizers import OPTIMIZERS
 from ._persistence import VersionStampMixin
@@ -469,6 +469,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         self._layer_gradient(last, weight_sum, buffers)
 
         derivative = DERIVATIVES[self.activation]
+        silences_losers = self.activation in ZERO_OUTPUT_ZERO_DERIVATIVE
         for layer in range(last, 0, -1):
             winners = buffers.masks[layer - 1]
             if isinstance(winners, _kernels.Winners):
@@ -479,7 +480,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 deltas[layer - 1] = winners.to_csr(delta)
             else:
                 delta = safe_sparse_dot(deltas[layer], self.coefs_[layer].T)
-                if winners is not None:
+                if winners is not None and not silences_losers:
                     delta *= winners
                 derivative(activations[layer], delta)
                 deltas[layer - 1] = delta
@@ -496,7 +497,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         'dynamic' compares each pre-activation with the fitted threshold.
         """
         if check_input:
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+            X = self._validate_prediction_input(X)
         X = _as_row_sliceable(X)
         n_samples = X.shape[0]
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
@@ -504,6 +505,29 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         for rows in gen_batches(n_samples, self._chunk_rows(n_samples)):
             output[rows] = self._forward_rows(X[rows])
         return output
+
+    def _validate_prediction_input(self, X):
+        """Validate X for prediction, cheaply in the common case.
+
+        A float ndarray of the fitted width, from a model fitted without
+        feature names, needs no conversion: only its finiteness is checked.
+        Everything else (and any non-finite value, for its error message) goes
+        through scikit-learn's ``validate_data``.
+        """
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float64, np.float32)
+            and X.shape[1] == self.n_features_in_
+            and X.shape[0] > 0
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X).all()
+        ):
+            return X
+        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "coefs_")
 
     def _chunk_rows(self, n_samples):
         """Rows per prediction chunk: memory stays bounded for any number of

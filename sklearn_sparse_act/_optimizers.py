@@ -113,6 +113,7 @@ class AdamOptimizer:
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self._scratch = None
 
     @staticmethod
     def initial_state(params, learning_rate_init):
@@ -125,7 +126,11 @@ class AdamOptimizer:
         }
 
     def update_params(self, params, grads):
-        """Take one step on every parameter array, in place."""
+        """Take one step on every parameter array, in place.
+
+        The arithmetic runs in one preallocated scratch array per parameter,
+        so a step allocates nothing (large temporaries cost page faults).
+        """
         state = self.state
         state["step"] += 1
         step = state["step"]
@@ -134,14 +139,28 @@ class AdamOptimizer:
             * np.sqrt(1 - self.beta_2**step)
             / (1 - self.beta_1**step)
         )
-        for param, grad, first, second in zip(
-            params, grads, state["first_moments"], state["second_moments"], strict=True
+        if self._scratch is None:
+            self._scratch = [np.empty_like(param) for param in params]
+        for param, grad, first, second, scratch in zip(
+            params,
+            grads,
+            state["first_moments"],
+            state["second_moments"],
+            self._scratch,
+            strict=True,
         ):
             first *= self.beta_1
-            first += (1 - self.beta_1) * grad
+            np.multiply(grad, 1 - self.beta_1, out=scratch)
+            first += scratch
             second *= self.beta_2
-            second += (1 - self.beta_2) * grad**2
-            param -= state["learning_rate"] * first / (np.sqrt(second) + self.epsilon)
+            np.multiply(grad, grad, out=scratch)
+            scratch *= 1 - self.beta_2
+            second += scratch
+            np.sqrt(second, out=scratch)
+            scratch += self.epsilon
+            np.divide(first, scratch, out=scratch)
+            scratch *= state["learning_rate"]
+            param -= scratch
 
     def iteration_ends(self, time_step):
         """Adam keeps its step size between epochs."""
