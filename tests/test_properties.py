@@ -70,8 +70,8 @@ def network_configs(draw, strategies=("fixed", "dynamic")):
 
 
 @st.composite
-def feature_matrices(draw, n_features, min_rows=1, max_rows=12, dtype=None):
-    dtype = draw(DTYPES) if dtype is None else dtype
+def feature_matrices(draw, n_features, min_rows=1, max_rows=12):
+    dtype = draw(DTYPES)
     n_rows = draw(st.integers(min_rows, max_rows))
     return draw(arrays(dtype, (n_rows, n_features), elements=FEATURE_VALUES))
 
