@@ -22,7 +22,9 @@ from sklearn_sparse_act import SparseMLPClassifier, _kernels
 
 def _time_path(sparse, X, y, width, ratio, layers):
     original = _kernels.use_sparse_path
-    _kernels.use_sparse_path = lambda n_active, n_units: sparse and n_active < n_units
+    _kernels.use_sparse_path = lambda n_active, n_units, fan_out: (
+        sparse and n_active < n_units
+    )
     try:
         model = SparseMLPClassifier(
             hidden_layer_sizes=(width,) * layers,
@@ -75,7 +77,10 @@ def main(argv=None):
             dense = np.median(np.array(timings[False]), axis=0)
             sparse = np.median(np.array(timings[True]), axis=0)
             k = max(1, int(np.floor(ratio * width + 0.5)))
-            choice = "sparse" if _kernels.use_sparse_path(k, width) else "dense"
+            fan_out = width if args.layers > 1 else 10
+            choice = (
+                "sparse" if _kernels.use_sparse_path(k, width, fan_out) else "dense"
+            )
             print(
                 f"| {width} | {ratio} | {k} | {choice} | {sparse[0] / dense[0]:.2f} "
                 f"| {sparse[1] / dense[1]:.2f} |",

@@ -424,7 +424,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             )
             if threshold is not None:
                 _, threshold = strategy.training_mask(values, n_active, sample_weight)
-        if _kernels.use_sparse_path(n_active, width):
+        if _kernels.use_sparse_path(n_active, width, self.coefs_[layer + 1].shape[1]):
             mask = _kernels.Winners.from_mask(mask)
         buffers.masks[layer] = mask
         buffers.observed_thresholds[layer] = threshold
@@ -565,7 +565,8 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             mask = SPARSITY_STRATEGIES[self._strategy_name].inference_mask(
                 values, n_active, None if thresholds is None else thresholds[layer]
             )
-            if _kernels.use_sparse_path(n_active, width):
+            fan_out = self.coefs_[layer + 1].shape[1]
+            if _kernels.use_sparse_path(n_active, width, fan_out):
                 mask = _kernels.Winners.from_mask(mask)
         return _apply_winners(values, mask, ACTIVATIONS[self.activation]), mask
 
@@ -576,7 +577,15 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         self.inference_thresholds_ = None if thresholds is None else thresholds.copy()
         if thresholds is not None and self.inference_ratio_factor != 1:
             self._calibrate_inference_thresholds(X)
-        self._training_winners = self._winners_on(X) if record_winners else None
+        self._training_winners = None
+        if record_winners:
+            self._training_winners, finite = self._winners_on(X)
+            if not finite:
+                raise ValueError(
+                    "Solver produced non-finite predictions on the training data. "
+                    "The input data may contain large values and need to be "
+                    "preprocessed."
+                )
 
     def _calibrate_inference_thresholds(self, X):
         """Lower each 'dynamic' threshold, layer by layer, so that
@@ -684,7 +693,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             X = _as_row_sliceable(
                 validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
             )
-            winners = self._winners_on(X)
+            winners, _ = self._winners_on(X)
         kept = [np.flatnonzero(won) for won in winners]
 
         compacted = copy.deepcopy(self)
@@ -709,8 +718,10 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         return compacted
 
     def _winners_on(self, X):
-        """Per hidden layer, which units win at prediction on some row of X."""
+        """Per hidden layer, which units win at prediction on some row of X;
+        and whether every prediction on X is finite."""
         winners = [np.zeros(coef.shape[1], dtype=bool) for coef in self.coefs_[:-1]]
+        finite = True
         for rows in gen_batches(X.shape[0], self._chunk_rows(X.shape[0])):
             values = X[rows]
             for layer, won in enumerate(winners):
@@ -718,7 +729,11 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 values += self.intercepts_[layer]
                 values, mask = self._apply_inference_rule(layer, values)
                 won |= _won_any(mask)
-        return winners
+            output = safe_sparse_dot(values, self.coefs_[-1])
+            output += self.intercepts_[-1]
+            ACTIVATIONS[self.out_activation_](output)
+            finite = finite and bool(np.isfinite(output).all())
+        return winners, finite
 
     # ------------------------------------------------------------------
     # Initialisation

@@ -293,10 +293,17 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         Returns
         -------
         y_prob : ndarray of shape (n_samples, n_classes)
-            Probability of each class, ordered as in ``classes_``.
+            Probability of each class, ordered as in ``classes_``. Binary and
+            multilabel probabilities are clipped to ``[eps, 1 - eps]`` of
+            their dtype, so none is exactly 0 or 1.
         """
         check_is_fitted(self)
         y_pred = self._forward_pass_fast(X)
+        if self.out_activation_ == "logistic":
+            # A saturated sigmoid rounds to exactly 0 or 1; keep every
+            # probability inside (0, 1), as the log-loss sees it.
+            eps = np.finfo(y_pred.dtype).eps
+            np.clip(y_pred, eps, 1 - eps, out=y_pred)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
         if y_pred.ndim == 1:

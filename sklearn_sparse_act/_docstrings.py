@@ -27,7 +27,8 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
           whole batch (weighted by ``sample_weight``; values equal to the
           smallest kept one are kept too), so a row may get more or fewer than
           ``k`` winners. Each batch moves the layer's threshold 10% of the way
-          towards the smallest kept ``z`` (the L-BFGS solver sets it from a
+          towards the midpoint between the smallest kept and the largest
+          dropped ``z`` (the L-BFGS solver sets it from a
           final full-batch pass). At prediction a unit fires iff its ``z`` is
           strictly greater than ``activation_thresholds_[layer]``, so a row's
           output never depends on the other rows.

@@ -23,27 +23,35 @@ import numpy as np
 import scipy.sparse as sp
 
 # Largest fraction of winners at which the sparse path is cheaper, by layer
-# width (first matching row). SciPy's CSR products run on one core where BLAS
-# uses all of them, so the sparse path only pays off at low ratios; wide
-# layers amortise the per-row overhead better. Measured on 2 cores with
-# OpenBLAS (``python benchmarks/bench_kernels.py``).
-_SPARSE_CROSSOVER = ((512, 0.03), (2048, 0.06), (np.inf, 0.08))
+# width (first matching row). SciPy's CSR products run on one core at about a
+# twentieth of the speed of 2-thread OpenBLAS, so the sparse path only pays
+# off at low ratios. Measured on 2 cores with OpenBLAS by
+# ``python benchmarks/bench_kernels.py``: at width 1024 (two layers) the
+# sparse path took 0.83x / 0.90x / 1.30x of the dense epoch at ratios 0.01 /
+# 0.02 / 0.05; at width 256 it never won by more than noise.
+_SPARSE_CROSSOVER = ((512, 0.0), (np.inf, 0.03))
+
+# Below this fan-out the next layer's dense product is too cheap for the
+# sparse path's bookkeeping to pay (a (4096,) network's 10 outputs, say).
+_MIN_SPARSE_FAN_OUT = 64
 
 # Row chunks of the backward gather are about this many bytes.
 _GATHER_CHUNK_BYTES = 4 * 2**20
 
 
-def use_sparse_path(n_active, width):
-    """Whether a hidden layer with ``n_active`` winners of ``width`` units
-    should run on the sparse path.
+def use_sparse_path(n_active, width, fan_out):
+    """Whether a hidden layer with ``n_active`` winners of ``width`` units,
+    feeding a layer of ``fan_out`` units, should run on the sparse path.
 
     Examples
     --------
     >>> from sklearn_sparse_act._kernels import use_sparse_path
-    >>> use_sparse_path(26, 256), use_sparse_path(20, 1024), use_sparse_path(1, 1)
-    (False, True, False)
+    >>> use_sparse_path(20, 1024, 1024), use_sparse_path(51, 1024, 1024)
+    (True, False)
+    >>> use_sparse_path(20, 1024, 10), use_sparse_path(5, 256, 256)
+    (False, False)
     """
-    if n_active >= width:
+    if n_active >= width or fan_out < _MIN_SPARSE_FAN_OUT:
         return False
     for max_width, crossover in _SPARSE_CROSSOVER:
         if width <= max_width:
@@ -123,6 +131,10 @@ def column_sums(values):
 
 
 def dense_product(left, right):
-    """``left @ right`` as a dense array, whichever operand is sparse."""
+    """``left @ right`` as a C-ordered dense array, whichever operand is
+    sparse (a gradient in Fortran order would slow every optimizer step that
+    combines it with the C-ordered weights)."""
     product = left @ right
-    return product.toarray() if sp.issparse(product) else np.asarray(product)
+    if sp.issparse(product):
+        return product.toarray(order="C")
+    return np.ascontiguousarray(product)

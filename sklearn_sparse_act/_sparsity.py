@@ -67,29 +67,40 @@ def row_top_k_mask(pre_activations, n_active):
 
 
 def batch_threshold(pre_activations, n_active, sample_weight=None):
-    """Smallest pre-activation among the batch's ``n_active * n_rows`` largest.
+    """The batch's ``n_active * n_rows`` largest pre-activations: the smallest
+    of them, and the largest value below it.
 
     With sample weights every entry counts with its row's weight, so the quota
     is ``n_active * sample_weight.sum()``: a row of weight 2 is selected exactly
-    like two copies of that row.
+    like two copies of that row (and a row of weight 0 like no row). Needs
+    ``n_active`` below the layer's width.
     """
     values = pre_activations.ravel()
     if sample_weight is None:
         cut = values.size - n_active * pre_activations.shape[0]
-        return np.partition(values, cut)[cut]
-    width = pre_activations.shape[1]
-    descending = np.argsort(values, kind="stable")[::-1]
-    cumulative_weight = np.cumsum(sample_weight[descending // width])
-    quota = n_active * sample_weight.sum()
-    position = min(np.searchsorted(cumulative_weight, quota), values.size - 1)
-    return values[descending[position]]
+        ordered = np.partition(values, cut)
+        smallest_kept = ordered[cut]
+        below = ordered[:cut]
+    else:
+        width = pre_activations.shape[1]
+        descending = np.argsort(values, kind="stable")[::-1]
+        entry_weight = sample_weight[descending // width]
+        cumulative_weight = np.cumsum(entry_weight)
+        quota = n_active * sample_weight.sum()
+        position = min(np.searchsorted(cumulative_weight, quota), values.size - 1)
+        smallest_kept = values[descending[position]]
+        below = values[descending[position + 1 :][entry_weight[position + 1 :] > 0]]
+    below = below[below < smallest_kept]
+    return smallest_kept, (below.max() if below.size else smallest_kept)
 
 
 def quantile_threshold(values, n_above):
     """Threshold such that about ``n_above`` entries of ``values`` exceed it.
 
-    Exactly ``round(n_above)`` entries are strictly greater when there are no
-    ties; ``-inf`` when every entry should pass.
+    The threshold lies halfway between the last entry that passes and the
+    first that does not, so no entry sits on it: exactly ``round(n_above)``
+    entries are strictly greater when there are no ties; ``-inf`` when every
+    entry should pass.
 
     Examples
     --------
@@ -97,14 +108,17 @@ def quantile_threshold(values, n_above):
     >>> from sklearn_sparse_act._sparsity import quantile_threshold
     >>> values = np.array([[0.3, 0.1], [0.9, 0.5]])
     >>> float(quantile_threshold(values, 2)), float(quantile_threshold(values, 4))
-    (0.3, -inf)
+    (0.4, -inf)
     """
     flat = values.ravel()
     n_above = int(np.floor(n_above + 0.5))
     if n_above >= flat.size:
         return -np.inf
     position = flat.size - n_above - 1
-    return np.partition(flat, position)[position]
+    if n_above == 0:
+        return flat.max()
+    ordered = np.partition(flat, [position, position + 1])
+    return (ordered[position] + ordered[position + 1]) / 2
 
 
 class FixedTopK:
@@ -126,15 +140,22 @@ class DynamicThreshold:
     In training a batch keeps its ``k * n_rows`` largest pre-activations
     across the whole batch (entries equal to the smallest kept value are kept
     too), so a row may get more or fewer than ``k`` winners while the layer's
-    average stays at the ratio. The smallest kept value is reported so the
-    estimator can track a running threshold. At prediction a unit fires iff
+    average stays at the ratio. The midpoint between the smallest kept value
+    and the largest dropped one is reported so the estimator can track a
+    running threshold. At prediction a unit fires iff
     its pre-activation is strictly greater than that threshold, so a row's
     output never depends on the other rows.
     """
 
     def training_mask(self, pre_activations, n_active, sample_weight=None):
-        threshold = batch_threshold(pre_activations, n_active, sample_weight)
-        return pre_activations >= threshold, float(threshold)
+        smallest_kept, largest_dropped = batch_threshold(
+            pre_activations, n_active, sample_weight
+        )
+        # The reported threshold lies halfway to the largest dropped value, so
+        # that no training pre-activation sits on it: round-off cannot then
+        # flip a unit of a training row at prediction.
+        threshold = (float(smallest_kept) + float(largest_dropped)) / 2
+        return pre_activations >= smallest_kept, threshold
 
     def inference_mask(self, pre_activations, n_active, threshold):
         return pre_activations > threshold

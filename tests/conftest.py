@@ -59,9 +59,13 @@ def compute_path(request, monkeypatch):
     from sklearn_sparse_act import _kernels
 
     if request.param == "dense":
-        monkeypatch.setattr(_kernels, "use_sparse_path", lambda n_active, width: False)
+        monkeypatch.setattr(
+            _kernels, "use_sparse_path", lambda n_active, width, fan_out: False
+        )
     else:
         monkeypatch.setattr(
-            _kernels, "use_sparse_path", lambda n_active, width: n_active < width
+            _kernels,
+            "use_sparse_path",
+            lambda n_active, width, fan_out: n_active < width,
         )
     return request.param

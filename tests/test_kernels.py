@@ -15,7 +15,7 @@ def _fit_on_path(monkeypatch, path, estimator, X, y, **fit_params):
     monkeypatch.setattr(
         _kernels,
         "use_sparse_path",
-        lambda n_active, width: sparse and n_active < width,
+        lambda n_active, width, fan_out: sparse and n_active < width,
     )
     return estimator.fit(X, y, **fit_params)
 
@@ -101,12 +101,16 @@ def test_winners_delta_is_the_gathered_product(upstream_format):
     )
 
 
-def test_cost_model_is_deterministic_and_prefers_dense_at_high_ratios():
+def test_cost_model_prefers_dense_at_high_ratios_and_small_fan_out():
     for width in (64, 256, 1024, 4096, 16384):
-        decisions = [_kernels.use_sparse_path(_k, width) for _k in range(1, width + 1)]
-        # Sparse up to some number of winners, dense above it.
+        decisions = [
+            _kernels.use_sparse_path(n_active, width, 1024)
+            for n_active in range(1, width + 1)
+        ]
+        # Sparse up to some number of winners (possibly none), dense above it.
         switch = decisions.index(False)
         assert not any(decisions[switch:])
-        assert not _kernels.use_sparse_path(width, width)
-        assert _kernels.use_sparse_path(max(1, width // 100), width)
-        assert not _kernels.use_sparse_path(width // 2, width)
+        assert not _kernels.use_sparse_path(width // 2, width, 1024)
+        assert not _kernels.use_sparse_path(1, width, 10)
+    assert _kernels.use_sparse_path(10, 1024, 1024)
+    assert _kernels.use_sparse_path(82, 4096, 4096)
