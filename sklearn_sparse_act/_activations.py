@@ -68,7 +68,7 @@ def tanh_derivative(activated, delta):
 
 def relu_derivative(activated, delta):
     """Zero ``delta`` where the relu output is zero."""
-    delta *= activated > 0
+    np.copyto(delta, 0, where=activated == 0)
 
 
 # Activations whose derivative is zero wherever their output is zero: the

@@ -18,7 +18,10 @@ CONFIGURATIONS = [
     # weighted and repeated samples end up 1e-5 apart for the regressor. At
     # half the units active the objective is smooth enough to converge.
     {"solver": "lbfgs", "activation_ratio": 0.5},
-    {"solver": "sgd"},
+    # Plain SGD with momentum diverges at ratio 0.1 on the unscaled inputs
+    # (mean 100) of some checks, and a diverging fit raises a ValueError; at
+    # half the units active it trains.
+    {"solver": "sgd", "activation_ratio": 0.5},
     {"activation_ratio": 1.0},
 ]
 
