@@ -578,7 +578,14 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         if thresholds is not None and self.inference_ratio_factor != 1:
             self._calibrate_inference_thresholds(X)
         self._training_winners = None
-        if record_winners:
+        if not record_winners:
+            return
+        widths = [coef.shape[1] for coef in self.coefs_[:-1]]
+        if self.out_activation_ != "exp" and self.inference_active_units_ == widths:
+            # Every unit wins on every row, and only the exponential output
+            # can overflow from finite weights: no pass over X is needed.
+            self._training_winners = [np.ones(width, dtype=bool) for width in widths]
+        else:
             self._training_winners, finite = self._winners_on(X)
             if not finite:
                 raise ValueError(
