@@ -168,8 +168,8 @@ plot_ratios(
 # When few of a wide layer's units win, the package keeps the layer's output
 # as a sparse matrix, so the next layer's product and the weight gradients
 # skip the losers; at this width that happens at ratio 0.02 (at most 3% of
-# the units winning, see the user guide). 2 epochs on 800 rows, then predicting 1000 rows,
-# 'fixed' only.
+# the units winning, see the user guide). 2 epochs on 800 rows, then
+# predicting 1000 rows, 'fixed' only.
 WIDE_RATIOS = [0.02] if SMALL else [0.02, 0.05, 0.1]
 EPOCHS, REPEATS = (1, 1) if SMALL else (2, 3)
 data = make_data(*((200, 200) if SMALL else (800, 1000)))
