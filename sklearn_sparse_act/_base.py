@@ -972,7 +972,9 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
-        return (X_train, y_train, sw_train), (X_val, y_val, sw_val)
+        # The targets are decoded once, for the score of every epoch.
+        y_val_decoded = self._decode_output(y_val.astype(np.float64))
+        return (X_train, y_train, sw_train), (X_val, y_val, y_val_decoded, sw_val)
 
     def _fit_stochastic(self, X, y, sample_weight, buffers, incremental):
         optimizer = self._make_optimizer(incremental)
@@ -1095,10 +1097,10 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
 
     def _update_no_improvement_count(self, validation):
         if validation is not None:
-            X_val, y_val, sw_val = validation
+            X_val, y_val, y_val_decoded, sw_val = validation
             output = self._forward_pass_fast(X_val, check_input=False)
             self.validation_loss_curve_.append(self._loss(y_val, output, sw_val))
-            score = self._score_output(output, y_val, sw_val)
+            score = self._score_output(output, y_val_decoded, sw_val)
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
@@ -1153,12 +1155,11 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
     def _predict(self, X, check_input=True):
         return self._decode_output(self._forward_pass_fast(X, check_input))
 
-    def _score_output(self, output, y_encoded, sample_weight):
-        """Early-stopping score of output activations against encoded targets."""
+    def _score_output(self, output, y_true, sample_weight):
+        """Early-stopping score of output activations against decoded targets."""
         y_pred = self._decode_output(output)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
-        y_true = self._decode_output(y_encoded.astype(output.dtype))
         return self._score_function(y_true, y_pred, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
