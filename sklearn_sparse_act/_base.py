@@ -717,7 +717,6 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         compacted.activation_ratio = [
             k / width for k, width in zip(self.active_units_, widths, strict=True)
         ]
-        compacted._activation_ratios = compacted.activation_ratio
         compacted._training_winners = [np.ones(width, dtype=bool) for width in widths]
         compacted._best_coefs = [coef.copy() for coef in compacted.coefs_]
         compacted._best_intercepts = [b.copy() for b in compacted.intercepts_]

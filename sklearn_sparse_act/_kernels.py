@@ -62,30 +62,30 @@ def use_sparse_path(n_active, width, fan_out):
 @dataclass
 class Winners:
     """The winners of a batch in CSR structure: row ``i`` won the units
-    ``indices[indptr[i]:indptr[i + 1]]`` (sorted)."""
+    ``indices[indptr[i]:indptr[i + 1]]`` (sorted); ``rows`` holds the row of
+    every winner (kept from the mask, as the forward gather and the backward
+    delta both need it)."""
 
     indptr: np.ndarray
     indices: np.ndarray
     width: int
+
+    rows: np.ndarray
 
     @classmethod
     def from_mask(cls, mask):
         rows, columns = np.nonzero(mask)
         indptr = np.zeros(mask.shape[0] + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=mask.shape[0]), out=indptr[1:])
-        return cls(indptr, columns, mask.shape[1])
+        return cls(indptr, columns, mask.shape[1], rows)
 
     @property
     def n_rows(self):
         return self.indptr.size - 1
 
-    def rows(self):
-        """Row index of every winner."""
-        return np.repeat(np.arange(self.n_rows), np.diff(self.indptr))
-
     def gather(self, values):
         """The entries of a dense ``(n, width)`` array at the winners."""
-        return values[self.rows(), self.indices]
+        return values[self.rows, self.indices]
 
     def to_csr(self, data):
         return sp.csr_matrix(
@@ -111,7 +111,7 @@ def winners_delta(upstream, weights, winners):
     delta = np.empty(winners.indices.size, dtype=np.result_type(upstream, weights))
     row_bytes = weights.shape[1] * weights.dtype.itemsize
     chunk = max(1, _GATHER_CHUNK_BYTES // row_bytes)
-    rows = winners.rows()
+    rows = winners.rows
     for start in range(0, delta.size, chunk):
         stop = min(start + chunk, delta.size)
         gathered = weights[winners.indices[start:stop]]
