@@ -66,21 +66,54 @@ def row_top_k_mask(pre_activations, n_active):
     return mask
 
 
-def batch_threshold(pre_activations, n_active, sample_weight=None):
-    """The batch's ``n_active * n_rows`` largest pre-activations: the smallest
-    of them, and the largest value below it.
+# Two computations of the same pre-activation can differ in the last bits:
+# BLAS rounds a row differently depending on where it sits in the matrix, so
+# the two copies of a repeated row may differ by an ulp. Entries within this
+# many units of roundoff (relative to the batch's largest magnitude) of the
+# batch's smallest kept value count as ties with it and are kept too.
+_TIE_ROUNDOFF_UNITS = 1024
 
-    With sample weights every entry counts with its row's weight, so the quota
-    is ``n_active * sample_weight.sum()``: a row of weight 2 is selected exactly
-    like two copies of that row (and a row of weight 0 like no row). Needs
-    ``n_active`` below the layer's width.
+
+def tie_tolerance(pre_activations):
+    """Distance below the smallest kept value within which an entry still
+    counts as tied with it: ``1024 * eps * max|pre_activations|``.
+
+    It is far above the rounding differences of two BLAS computations of the
+    same row, and far below any real difference between two trained units.
+    """
+    if pre_activations.size == 0:
+        return 0.0
+    eps = np.finfo(pre_activations.dtype).eps
+    return float(_TIE_ROUNDOFF_UNITS * eps * np.abs(pre_activations).max())
+
+
+def batch_threshold(pre_activations, n_active, sample_weight=None):
+    """The batch's quota of largest pre-activations: the smallest kept value
+    and the largest value below it.
+
+    The quota is the ``n_active * n_rows`` largest entries. With sample weights
+    every entry counts with its row's weight, so the quota is ``n_active *
+    sample_weight.sum()``: a row of weight 2 is selected like two copies of
+    that row (and a row of weight 0 like no row). Entries within
+    :func:`tie_tolerance` below the quota's smallest value are ties and kept:
+    so two copies of a row that BLAS rounded differently are both kept or both
+    dropped, whichever copy lands on the quota's edge. Needs ``n_active``
+    below the layer's width.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_act._sparsity import batch_threshold
+    >>> values = np.array([[3.0, 1.0, 0.5], [2.0, 1.0 - 1e-16, 0.0]])
+    >>> smallest_kept, largest_dropped = batch_threshold(values, 2)
+    >>> float(smallest_kept), float(largest_dropped)  # 1.0 and its copy kept
+    (0.9999999999999999, 0.5)
     """
     values = pre_activations.ravel()
     if sample_weight is None:
         cut = values.size - n_active * pre_activations.shape[0]
-        ordered = np.partition(values, cut)
-        smallest_kept = ordered[cut]
-        below = ordered[:cut]
+        quota_edge = np.partition(values, cut)[cut]
+        candidates = values
     else:
         width = pre_activations.shape[1]
         descending = np.argsort(values, kind="stable")[::-1]
@@ -88,9 +121,11 @@ def batch_threshold(pre_activations, n_active, sample_weight=None):
         cumulative_weight = np.cumsum(entry_weight)
         quota = n_active * sample_weight.sum()
         position = min(np.searchsorted(cumulative_weight, quota), values.size - 1)
-        smallest_kept = values[descending[position]]
-        below = values[descending[position + 1 :][entry_weight[position + 1 :] > 0]]
-    below = below[below < smallest_kept]
+        quota_edge = values[descending[position]]
+        candidates = values[descending[entry_weight > 0]]
+    kept_from = quota_edge - tie_tolerance(pre_activations)
+    smallest_kept = candidates[candidates >= kept_from].min()
+    below = candidates[candidates < kept_from]
     return smallest_kept, (below.max() if below.size else smallest_kept)
 
 
@@ -138,13 +173,13 @@ class DynamicThreshold:
     """'dynamic': the number of winners adapts to the input.
 
     In training a batch keeps its ``k * n_rows`` largest pre-activations
-    across the whole batch (entries equal to the smallest kept value are kept
-    too), so a row may get more or fewer than ``k`` winners while the layer's
-    average stays at the ratio. The midpoint between the smallest kept value
-    and the largest dropped one is reported so the estimator can track a
-    running threshold. At prediction a unit fires iff
-    its pre-activation is strictly greater than that threshold, so a row's
-    output never depends on the other rows.
+    across the whole batch (entries tied with the smallest kept value, up to
+    round-off, are kept too: see :func:`batch_threshold`), so a row may get
+    more or fewer than ``k`` winners while the layer's average stays at the
+    ratio. The midpoint between the smallest kept value and the largest
+    dropped one is reported so the estimator can track a running threshold.
+    At prediction a unit fires iff its pre-activation is strictly greater than
+    that threshold, so a row's output never depends on the other rows.
     """
 
     def training_mask(self, pre_activations, n_active, sample_weight=None):

@@ -11,6 +11,7 @@ from sklearn_sparse_act._sparsity import (
     batch_threshold,
     n_active_units,
     row_top_k_mask,
+    tie_tolerance,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -67,6 +68,53 @@ def test_weighted_batch_threshold_equals_repeated_rows():
         assert batch_threshold(values, n_active, weights.astype(float)) == (
             batch_threshold(repeated, n_active)
         )
+
+
+def test_weighted_rows_and_rounded_copies_choose_the_same_winners():
+    # BLAS may round the copies of a repeated row differently (by an ulp).
+    # When the batch quota ends inside such a row, the copies must be kept or
+    # dropped together, as the single weighted row is. The exact property:
+    # whenever no entry lies within a margin of the tie band's lower edge
+    # (smallest kept value minus the tie tolerance), weighted and repeated
+    # rows choose identical winners, whatever their last bits.
+    rng = np.random.RandomState(0)
+    n_active, width = 3, 20
+    n_checked = 0
+    for _ in range(200):
+        values = rng.normal(size=(15, width))
+        weights = rng.randint(1, 4, size=15)
+        # Put the quota's edge inside a row of weight 2: the weighted batch's
+        # smallest kept entry is that row's, and the quota ends between the
+        # row's two copies in the repeated batch.
+        order = np.argsort(values, axis=None)[::-1]
+        quota = n_active * weights.sum()
+        cumulative = np.cumsum(weights[order // width])
+        edge_row = order[np.searchsorted(cumulative, quota)] // width
+        if (
+            weights[edge_row] != 2
+            or cumulative[np.searchsorted(cumulative, quota)] != quota + 1
+        ):
+            continue
+        repeated = values.repeat(weights, axis=0)
+        copies = np.flatnonzero(np.repeat(np.arange(15), weights) == edge_row)
+        # The first copy is rounded one ulp up: it alone would fill the quota.
+        repeated[copies[0]] = np.nextafter(repeated[copies[0]], np.inf)
+        edge, _ = batch_threshold(values, n_active, weights.astype(float))
+        band_edge = edge - tie_tolerance(values)
+        margin = 64 * np.finfo(values.dtype).eps  # far above the one-ulp rounding
+        if np.any(np.abs(values - band_edge) < margin):
+            continue
+        weighted_mask, _ = SPARSITY_STRATEGIES["dynamic"].training_mask(
+            values, n_active, weights.astype(float)
+        )
+        repeated_mask, _ = SPARSITY_STRATEGIES["dynamic"].training_mask(
+            repeated, n_active
+        )
+        np.testing.assert_array_equal(
+            weighted_mask.repeat(weights, axis=0), repeated_mask
+        )
+        n_checked += 1
+    assert n_checked >= 10
 
 
 def test_dynamic_inference_is_a_strict_per_row_threshold():
