@@ -36,7 +36,12 @@ from ._activations import ACTIVATIONS, DERIVATIVES, ZERO_OUTPUT_ZERO_DERIVATIVE
 from ._losses import LOSS_FUNCTIONS
 from ._optimizers import OPTIMIZERS
 from ._persistence import VersionStampMixin
-from ._sparsity import SPARSITY_STRATEGIES, n_active_units, quantile_threshold
+from ._sparsity import (
+    SPARSITY_STRATEGIES,
+    batch_threshold,
+    n_active_units,
+    quantile_threshold,
+)
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _SCIPY_VERSION = tuple(int(part) for part in scipy.__version__.split(".")[:2])
@@ -48,6 +53,15 @@ _THRESHOLD_MOMENTUM = 0.9
 
 # Duty cycles are running averages over about this many training samples.
 _DUTY_CYCLE_PERIOD = 1000
+
+# 'dynamic' thresholds are settled at the end of training on at most this
+# many training rows (a random subset beyond it): the quantile of 10,000 rows
+# is within about 0.3% of the ratio, and the layer's values fit in memory.
+_SETTLE_ROWS = 10_000
+
+# Across partial_fit calls the settled thresholds are running averages over
+# about this many training samples.
+_THRESHOLD_PERIOD = 1000
 
 # Prediction works on row chunks whose widest layer takes about this many
 # bytes: large enough for BLAS to run at full speed, small enough to stay in
@@ -343,6 +357,10 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             )
         elif self.sparsity_strategy != "dynamic":
             self.activation_thresholds_ = None
+        if self.activation_thresholds_ is not None and (
+            getattr(self, "_best_thresholds", None) is None
+        ):
+            self._best_thresholds = self.activation_thresholds_.copy()
         # Until training ends (and the thresholds are calibrated), prediction,
         # e.g. early stopping's validation score, uses the running thresholds.
         self.inference_thresholds_ = self.activation_thresholds_
@@ -355,13 +373,44 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         ]
 
     def _epoch_activation_ratios(self, epoch):
-        """Ratios in force in training epoch ``epoch`` (counted from 0):
-        linear from 1.0 (dense) down to ``activation_ratio`` over
-        ``sparsity_warmup`` epochs, then constant."""
+        """Ratios in force in training epoch ``epoch`` (counted from 0 over
+        the model's training history): linear from 1.0 (dense) down to
+        ``activation_ratio`` until the warm-up's last epoch, then constant."""
         final = np.asarray(self._activation_ratios)
-        if epoch >= self.sparsity_warmup:
+        if epoch >= self._warmup_epochs:
             return final
-        return 1.0 + (final - 1.0) * (epoch / self.sparsity_warmup)
+        return 1.0 + (final - 1.0) * (epoch / self._warmup_epochs)
+
+    def _plan_warmup(self, incremental):
+        """Set ``_warmup_epochs``, the epoch from which training runs at the
+        target ratios.
+
+        A warm-up that a previous fit finished is not restarted. A call to
+        ``fit`` always trains its last epoch at the target ratios (the ones
+        prediction uses): a warm-up longer than ``max_iter`` allows is
+        shortened, with a warning. Each ``partial_fit`` call is one epoch.
+        """
+        epochs_done = len(self.sparsity_curve_)
+        final = np.asarray(self._activation_ratios)
+        if epochs_done and np.array_equal(self.sparsity_curve_[-1], final):
+            self._warmup_epochs = min(self.sparsity_warmup, epochs_done)
+            return
+        self._warmup_epochs = self.sparsity_warmup
+        last_epoch = epochs_done + self.max_iter - 1
+        if not incremental and self.sparsity_warmup > last_epoch:
+            self._warmup_epochs = last_epoch
+            warnings.warn(
+                f"sparsity_warmup={self.sparsity_warmup} epochs do not fit in "
+                f"max_iter={self.max_iter}: the warm-up was shortened to "
+                f"{last_epoch} epoch(s) so that training ends at "
+                "activation_ratio, the ratio used for prediction.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _warming_up(self):
+        """Whether the epoch just trained ran below the target sparsity."""
+        return len(self.sparsity_curve_) <= self._warmup_epochs
 
     def _boost_factors(self, layer, n_active, width):
         """Multipliers of the pre-activations used to choose winners, or None.
@@ -823,15 +872,66 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
-        if not np.isfinite(self.loss_):
-            # Finite weights can still give non-finite outputs (the Poisson
+        if not np.isfinite(self.loss_) and self.solver == "lbfgs":
+            # Finite weights can still give a non-finite loss (the Poisson
             # model's exp link, or L-BFGS stopping at its starting point).
             raise ValueError(
                 "Solver produced a non-finite training loss. The input data may"
                 " contain large values and need to be preprocessed."
             )
+        self._settle_thresholds(X, sample_weight, incremental)
         self._settle_inference(X, record_winners=not incremental)
         return self
+
+    def _settle_thresholds(self, X, sample_weight, incremental):
+        """Set the 'dynamic' thresholds from the final weights.
+
+        During training the thresholds are running averages of batch
+        thresholds, which lag behind the moving weights. At the end of
+        ``fit`` each layer's threshold is recomputed on the training data
+        (layer by layer, each layer fed by the settled rule of the one before)
+        so that exactly the target fraction of its pre-activations exceeds
+        it, counted with the sample weights. Each ``partial_fit`` call does
+        the same on its data and folds the result into a running average over
+        about the last 1000 samples, so the estimate converges to the ratio as
+        the weights settle.
+        """
+        if self.activation_thresholds_ is None:
+            return
+        if incremental and hasattr(self, "_threshold_samples"):
+            previous = self._settled_thresholds
+            self._threshold_samples = min(
+                self._threshold_samples + X.shape[0], _THRESHOLD_PERIOD
+            )
+            step = min(1.0, X.shape[0] / self._threshold_samples)
+        else:
+            previous = None
+            self._threshold_samples = min(X.shape[0], _THRESHOLD_PERIOD)
+            step = 1.0
+        rows = np.arange(X.shape[0])
+        if X.shape[0] > _SETTLE_ROWS:
+            rows = np.sort(
+                self._random_state.choice(X.shape[0], _SETTLE_ROWS, replace=False)
+            )
+        values = X[rows]
+        weights = None if sample_weight is None else sample_weight[rows]
+        settled = self.activation_thresholds_.copy()
+        hidden_activation = ACTIVATIONS[self.activation]
+        for layer, n_active in enumerate(self.active_units_):
+            values = safe_sparse_dot(values, self.coefs_[layer])
+            values += self.intercepts_[layer]
+            if n_active < values.shape[1]:
+                smallest_kept, largest_dropped = batch_threshold(
+                    values, n_active, weights
+                )
+                threshold = (float(smallest_kept) + float(largest_dropped)) / 2
+                if previous is not None and np.isfinite(previous[layer]):
+                    threshold = previous[layer] + step * (threshold - previous[layer])
+                settled[layer] = threshold
+            mask = values > settled[layer]
+            values = _apply_winners(values, mask, hidden_activation)
+        self.activation_thresholds_ = settled
+        self._settled_thresholds = settled.copy()
 
     def _training_buffers(self):
         """Fresh per-layer buffers, with the fitted number of winners."""
@@ -870,6 +970,16 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 )
 
     def _fit_lbfgs(self, X, y, sample_weight, buffers, layer_units):
+        """Quasi-Newton training with the winners held within each iteration.
+
+        The k-winners objective is only piecewise smooth: where a trial step
+        changes the winners, the loss and gradient jump and L-BFGS's line
+        search fails ("ABNORMAL") long before ``max_iter``, at a point that
+        moves with round-off. So the winners are chosen on the whole training
+        set at each iterate and held fixed while the line search tries steps
+        from it (a smooth function of the weights); after every accepted step
+        they are chosen again at the new iterate.
+        """
         # L-BFGS needs one fixed objective: no warm-up and no boosting.
         buffers.active_units = list(self.active_units_)
         self._boost_strength_now = 0.0
@@ -887,11 +997,18 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             start = end
 
         iprint = 1 if self.verbose is True or self.verbose >= 1 else -1
+        self._hold_batch_winners(X, sample_weight, buffers)
+
+        def choose_winners_at(intermediate_result):
+            self._unpack(intermediate_result.x)
+            self._hold_batch_winners(X, sample_weight, buffers)
+
         result = scipy.optimize.minimize(
             self._loss_grad_lbfgs,
             _pack(self.coefs_, self.intercepts_),
             method="L-BFGS-B",
             jac=True,
+            callback=choose_winners_at,
             options={
                 "maxfun": self.max_fun,
                 "maxiter": self.max_iter,
@@ -900,15 +1017,13 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             },
             args=(X, y, sample_weight, buffers),
         )
-        self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
-        self.loss_ = result.fun
+        self.n_iter_ = result.nit
         self._unpack(result.x)
+        _check_optimize_result("lbfgs", result, self.max_iter)
         del self._coef_slices, self._intercept_slices
-
-        # One more training-mode pass at the solution settles the thresholds,
-        # duty cycles and firing statistics.
-        buffers.activations[0] = X
-        self._forward_pass(buffers, sample_weight)
+        # The loss of the sparse objective at the solution; its training-mode
+        # pass settles the thresholds, duty cycles and firing statistics.
+        self.loss_ = self._backprop(X, y, sample_weight, buffers)
         self._track_thresholds(buffers.observed_thresholds, smoothing=0.0)
         self._duty_cycle_samples = 0
         self._update_duty_cycles(buffers)
@@ -925,9 +1040,16 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             self.intercepts_[layer] = packed[start:end].astype(dtype)
 
     def _loss_grad_lbfgs(self, packed, X, y, sample_weight, buffers):
+        """Loss and gradient with the winners held in ``buffers.masks``."""
         self._unpack(packed)
-        loss = self._backprop(X, y, sample_weight, buffers)
+        loss = self._backprop(X, y, sample_weight, buffers, reuse_masks=True)
         return loss, _pack(buffers.coef_grads, buffers.intercept_grads)
+
+    def _hold_batch_winners(self, X, sample_weight, buffers):
+        """Choose the whole training set's winners at the current parameters
+        and hold them in ``buffers.masks``."""
+        buffers.activations[0] = X
+        self._forward_pass(buffers, sample_weight)
 
     def _make_optimizer(self, incremental):
         """The solver's optimizer around the stored (or a fresh) state."""
@@ -997,6 +1119,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
 
         sample_idx = np.arange(n_samples, dtype=int)
+        self._plan_warmup(incremental)
         try:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
@@ -1011,7 +1134,11 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                if self._end_epoch(validation, optimizer) or incremental:
+                stop = self._end_epoch(validation, optimizer)
+                if self._diverged():
+                    self._recover_from_divergence()
+                    break
+                if stop or incremental:
                     break
                 if self.n_iter_ == self.max_iter:
                     warnings.warn(
@@ -1024,10 +1151,65 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             warnings.warn("Training interrupted by user.", stacklevel=2)
 
         if self.early_stopping:
-            self.coefs_ = self._best_coefs
-            self.intercepts_ = self._best_intercepts
-            if self.activation_thresholds_ is not None:
-                self.activation_thresholds_ = self._best_thresholds
+            self._restore_best_parameters()
+
+    def _diverged(self):
+        """Whether the last epoch left a non-finite loss or parameters."""
+        return not (
+            np.isfinite(self.loss_)
+            and all(np.isfinite(p).all() for p in chain(self.coefs_, self.intercepts_))
+        )
+
+    def _recover_from_divergence(self):
+        """Stop a diverged stochastic fit with the best parameters so far.
+
+        A step size too large for the data's scale makes the loss explode.
+        A dense relu network often survives this by accident, when one huge
+        step silences every unit at once and leaves a constant predictor; with
+        k-winners-take-all the winners of the next batch are units that lost
+        before and are still alive, so the explosion goes on from unit to
+        unit until it overflows. Instead of raising, the parameters of the
+        best epoch (lowest training loss, or best validation score with
+        early stopping) are restored, as scikit-learn does for a diverging
+        fit with early stopping.
+        """
+        warnings.warn(
+            f"Training diverged in epoch {self.n_iter_} (the loss or the "
+            "weights overflowed); the parameters of the best epoch were "
+            "restored. Scale the inputs (and targets), or lower "
+            "learning_rate_init.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+        best = self.best_validation_score_ if self.early_stopping else -self.best_loss_
+        if not np.isfinite(best):
+            what = (
+                "non-finite parameter weights"
+                if np.isfinite(self.loss_)
+                or not all(
+                    np.isfinite(p).all() for p in chain(self.coefs_, self.intercepts_)
+                )
+                else "a non-finite training loss"
+            )
+            raise ValueError(
+                f"Solver produced {what}. The input data may contain large "
+                "values and need to be preprocessed."
+            )
+        self._restore_best_parameters()
+        if not self.early_stopping:
+            self.loss_ = self.best_loss_
+
+    def _snapshot_best_parameters(self):
+        self._best_coefs = [coef.copy() for coef in self.coefs_]
+        self._best_intercepts = [b.copy() for b in self.intercepts_]
+        if self.activation_thresholds_ is not None:
+            self._best_thresholds = self.activation_thresholds_.copy()
+
+    def _restore_best_parameters(self):
+        self.coefs_ = [coef.copy() for coef in self._best_coefs]
+        self.intercepts_ = [b.copy() for b in self._best_intercepts]
+        if self.activation_thresholds_ is not None:
+            self.activation_thresholds_ = self._best_thresholds.copy()
 
     def _start_epoch(self, buffers):
         """Set the epoch's winner counts (sparsity warm-up) and record them."""
@@ -1095,6 +1277,12 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         return False
 
     def _update_no_improvement_count(self, validation):
+        """Count epochs without improvement and keep the best parameters.
+
+        Epochs of the sparsity warm-up are scored but neither counted nor
+        kept: while k shrinks the loss rises by design, and parameters
+        trained with more winners than prediction uses are not a candidate.
+        """
         if validation is not None:
             X_val, y_val, y_val_decoded, sw_val = validation
             output = self._forward_pass_fast(X_val, check_input=False)
@@ -1103,22 +1291,26 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
+            if self._warming_up():
+                return
             if score < self.best_validation_score_ + self.tol:
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
             if score > self.best_validation_score_:
                 self.best_validation_score_ = score
-                self._best_coefs = [coef.copy() for coef in self.coefs_]
-                self._best_intercepts = [b.copy() for b in self.intercepts_]
-                if self.activation_thresholds_ is not None:
-                    self._best_thresholds = self.activation_thresholds_.copy()
+                self._snapshot_best_parameters()
         else:
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+            if self._warming_up():
+                return
+            loss = self.loss_curve_[-1]
+            if loss > self.best_loss_ - self.tol:
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
-            self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
+            if loss < self.best_loss_:
+                self.best_loss_ = loss
+                self._snapshot_best_parameters()
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -24,14 +24,19 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
           row are non-zero; with 'relu' at most ``k``.
         - 'dynamic': the number of winners adapts to the input. A training
           batch of ``n`` rows keeps its ``k * n`` largest ``z`` across the
-          whole batch (weighted by ``sample_weight``; values equal to the
-          smallest kept one are kept too), so a row may get more or fewer than
-          ``k`` winners. Each batch moves the layer's threshold 10% of the way
-          towards the midpoint between the smallest kept and the largest
-          dropped ``z`` (the L-BFGS solver sets it from a
-          final full-batch pass). At prediction a unit fires iff its ``z`` is
-          strictly greater than ``activation_thresholds_[layer]``, so a row's
-          output never depends on the other rows.
+          whole batch (weighted by ``sample_weight``; values tied with the
+          smallest kept one up to round-off are kept too), so a row may get
+          more or fewer than ``k`` winners. Each batch moves the layer's
+          running threshold 10% of the way towards the midpoint between the
+          smallest kept and the largest dropped ``z``. At the end of ``fit``
+          the thresholds are settled from the final weights: recomputed on the
+          training data (at most 10,000 rows) so that exactly the target
+          fraction of each layer's ``z`` exceeds them; each ``partial_fit``
+          call settles them on its data and folds the result into a running
+          average over about the last 1000 samples. At prediction a unit
+          fires iff its ``z`` is strictly greater than
+          ``activation_thresholds_[layer]``, so a row's output never depends
+          on the other rows.
 
         Gradients flow through the winners only.
 
@@ -59,11 +64,22 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         1.0 (dense) to ``activation_ratio``: epoch ``e`` (from 0) trains with
         ratio ``1 + (activation_ratio - 1) * min(e / sparsity_warmup, 1)``. The
         ratios used are recorded in ``sparsity_curve_``. Stochastic solvers
-        only.
+        only. Warm-up epochs are scored but never stop training
+        (``n_iter_no_change``) nor count as the best epoch of early stopping:
+        both start at the first epoch at ``activation_ratio``. ``fit`` always
+        ends at ``activation_ratio``, the ratio prediction uses: a warm-up
+        longer than ``max_iter - 1`` epochs is shortened, with a warning. One
+        ``partial_fit`` call counts as one epoch, for the warm-up as for
+        ``boost_decay`` and ``n_iter_``: when streaming chunks, give the
+        warm-up in calls.
 
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
         The weight optimizer: quasi-Newton L-BFGS, stochastic gradient descent,
-        or Adam.
+        or Adam. L-BFGS chooses the winners on the whole training set at each
+        iterate and holds them while its line search tries steps (the
+        k-winners loss jumps where the winners change, which made the search
+        fail after a few iterations). A stochastic fit whose loss or weights
+        overflow stops with a ``ConvergenceWarning`` and keeps its best epoch.
 
     alpha : float, default=0.0001
         Strength of the L2 penalty, divided by the sample size (or the sum of

@@ -201,7 +201,8 @@ def test_float32_data_trains_in_float32(solver):
 # Divergence
 # ----------------------------------------------------------------------
 def _diverging_sgd():
-    """Plain SGD with a huge step on inputs of magnitude 1e6."""
+    """Plain SGD with a huge step on inputs of magnitude 1e6: the weights
+    overflow in the second epoch."""
     X, _, targets = EXTREME_DATA["magnitude-1e6"]
     model = SparseMLPRegressor(
         hidden_layer_sizes=(8,),
@@ -238,14 +239,33 @@ def _diverging_poisson_lbfgs():
     return model, X, targets
 
 
+def _diverging_sgd_first_epoch():
+    """Inputs and targets of magnitude 1e200 overflow in the first epoch."""
+    rng = np.random.RandomState(0)
+    model = SparseMLPRegressor(solver="sgd", max_iter=5, random_state=0)
+    return model, rng.normal(size=(50, 3)) * 1e200, rng.normal(size=50) * 1e200
+
+
+@pytest.mark.parametrize("make_case", [_diverging_sgd, _diverging_poisson_sgd])
+def test_divergence_after_a_finite_epoch_restores_it(make_case):
+    model, X, y = make_case()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.warns(ConvergenceWarning, match="Training diverged in epoch"):
+            model.fit(X, y)
+    assert not np.isfinite(model.loss_curve_[-1])
+    assert model.loss_ == np.nanmin(model.loss_curve_)
+    assert all(np.isfinite(p).all() for p in model.coefs_ + model.intercepts_)
+    assert np.isfinite(model.predict(X)).all()
+
+
 @pytest.mark.parametrize(
     "make_case, message",
     [
-        (_diverging_sgd, "non-finite parameter weights"),
-        (_diverging_poisson_sgd, "a non-finite training loss"),
+        (_diverging_sgd_first_epoch, "non-finite parameter weights"),
         (_diverging_poisson_lbfgs, "a non-finite training loss"),
     ],
-    ids=["sgd-huge-step", "poisson-sgd", "poisson-lbfgs"],
+    ids=["sgd-first-epoch", "poisson-lbfgs"],
 )
 def test_divergence_raises_a_clear_error(make_case, message):
     model, X, y = make_case()
@@ -371,8 +391,8 @@ BAD_INPUT_CASES = [
         ValueError,
     ),
     (
-        "Training diverges (SGD, ``learning_rate_init=10``, inputs of 1e6)",
-        lambda: _fit(*_diverging_sgd()),
+        "Training diverges in its first epoch (SGD, inputs of 1e200)",
+        lambda: _fit(*_diverging_sgd_first_epoch()),
         ValueError,
     ),
     (

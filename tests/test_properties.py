@@ -24,10 +24,13 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:overflow encountered in exp:RuntimeWarning"
 )
 
+# Derandomized: every run draws the same 300 examples, so the suite passes or
+# fails the same way on every machine and every run.
 PROPERTY_SETTINGS = settings(
     max_examples=300,
     deadline=None,
     database=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
 
@@ -41,7 +44,8 @@ RATIOS = st.floats(0, 1, exclude_min=True)
 PROBA_RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
 
 DIVERGENCE_MESSAGE = re.compile(
-    "Solver produced (non-finite parameter weights|a non-finite training loss)"
+    "Solver produced (non-finite parameter weights|a non-finite training loss"
+    "|non-finite predictions on the training data)"
 )
 
 HIDDEN_ACTIVATIONS = {

@@ -1,0 +1,256 @@
+"""Training behaviours that scikit-learn's MLP users rely on: divergence,
+sparsity warm-up against the stopping rules, settled 'dynamic' thresholds and
+L-BFGS on the piecewise-smooth k-winners objective."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.optimize
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+# ----------------------------------------------------------------------------
+# 1. A diverging loss with early stopping keeps the best parameters
+# ----------------------------------------------------------------------------
+def test_diverging_loss_with_early_stopping_returns_the_best_model():
+    # scikit-learn's regression test for its issue #29504, on our estimator.
+    X, y = load_diabetes(return_X_y=True)
+    model = SparseMLPRegressor(
+        solver="sgd",
+        hidden_layer_sizes=[1],
+        activation="identity",
+        alpha=0.003,
+        learning_rate_init=0.01,
+        max_iter=10,
+        early_stopping=True,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model.fit(X, y)
+    assert np.isnan(model.validation_scores_[-1])
+    assert all(np.isfinite(coef).all() for coef in model.coefs_)
+    assert np.isfinite(model.predict(X)).all()
+
+
+# ----------------------------------------------------------------------------
+# 2. Plain SGD on unscaled data: divergence is stopped, not raised
+# ----------------------------------------------------------------------------
+def test_sgd_on_unscaled_inputs_keeps_the_best_epoch():
+    # The check suite's unscaled inputs (mean 100): momentum SGD's step is too
+    # large for them. k-winners hands the error to fresh winners epoch after
+    # epoch until the weights overflow; the fit must end with the parameters
+    # of its best epoch and say so.
+    rng = np.random.RandomState(0)
+    X = rng.normal(loc=100, size=(100, 2))
+    y = rng.normal(size=100)
+    model = SparseMLPRegressor(solver="sgd", random_state=0)
+    with pytest.warns(ConvergenceWarning, match="Training diverged in epoch"):
+        model.fit(X, y)
+    assert np.isfinite(model.loss_)
+    assert model.loss_ == min(model.loss_curve_)
+    assert np.isfinite(model.predict(X)).all()
+
+
+# ----------------------------------------------------------------------------
+# 3. Sparsity warm-up against the stopping rules
+# ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def iris_split():
+    X, y = load_iris(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=1, stratify=y
+    )
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+def test_warmup_suspends_the_loss_plateau_stop(iris_split):
+    X_train, _, y_train, _ = iris_split
+    model = SparseMLPClassifier(
+        sparsity_warmup=20, n_iter_no_change=3, random_state=1
+    ).fit(X_train, y_train)
+    # The warm-up runs to its end and training continues at the target.
+    assert model.n_iter_ > 20
+    assert model.sparsity_curve_[20:].min() == pytest.approx(0.1)
+    assert model.sparsity_curve_[-1] == pytest.approx(0.1)
+
+
+def test_warmup_suspends_early_stopping_and_keeps_only_sparse_epochs(iris_split):
+    X_train, _, y_train, _ = iris_split
+    model = SparseMLPClassifier(
+        sparsity_warmup=15,
+        early_stopping=True,
+        n_iter_no_change=2,
+        validation_fraction=0.2,
+        random_state=0,
+    ).fit(X_train, y_train)
+    assert model.n_iter_ > 15
+    # The best validation score is one of the epochs at the target ratio.
+    assert model.best_validation_score_ == max(model.validation_scores_[15:])
+
+
+def test_warmup_longer_than_max_iter_is_shortened_with_a_warning(iris_split):
+    X_train, _, y_train, _ = iris_split
+    with pytest.warns(UserWarning, match="warm-up was shortened to 4 epoch"):
+        model = SparseMLPClassifier(sparsity_warmup=20, max_iter=5, random_state=0).fit(
+            X_train, y_train
+        )
+    np.testing.assert_allclose(
+        model.sparsity_curve_[:, 0], [1, 0.775, 0.55, 0.325, 0.1]
+    )
+    # Training ended at the ratio prediction uses.
+    assert model.active_fraction_[0] == pytest.approx(0.1)
+
+
+def test_finished_warmup_is_not_restarted_by_warm_start(iris_split):
+    X_train, _, y_train, _ = iris_split
+    model = SparseMLPClassifier(
+        sparsity_warmup=20, max_iter=5, warm_start=True, random_state=0
+    )
+    with pytest.warns(UserWarning, match="shortened"):
+        model.fit(X_train, y_train)
+    model.fit(X_train, y_train)
+    np.testing.assert_allclose(model.sparsity_curve_[5:, 0], 0.1)
+
+
+def test_partial_fit_calls_count_as_epochs_like_fit(iris_split):
+    # One partial_fit call is one epoch for the warm-up and for boost decay,
+    # as for n_iter_: n calls over the data train exactly like fit with
+    # max_iter=n and no shuffling.
+    X_train, _, y_train, _ = iris_split
+    params = dict(
+        sparsity_warmup=3,
+        boost_strength=2.0,
+        boost_decay=0.5,
+        shuffle=False,
+        tol=0,
+        n_iter_no_change=100,
+        random_state=0,
+    )
+    fitted = SparseMLPClassifier(max_iter=6, **params).fit(X_train, y_train)
+    streamed = SparseMLPClassifier(**params)
+    for _ in range(6):
+        streamed.partial_fit(X_train, y_train, classes=np.unique(y_train))
+    np.testing.assert_allclose(streamed.sparsity_curve_, fitted.sparsity_curve_)
+    assert streamed.t_ == fitted.t_
+    assert streamed._boost_strength_now == fitted._boost_strength_now == 2.0 / 2**6
+    for streamed_coef, fitted_coef in zip(streamed.coefs_, fitted.coefs_, strict=True):
+        np.testing.assert_allclose(streamed_coef, fitted_coef, rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------
+# 4. 'dynamic' thresholds are settled from the final weights
+# ----------------------------------------------------------------------------
+def _firing_fraction(model, X):
+    return np.array(
+        [
+            model.hidden_activations(X, layer=layer).nnz
+            / (X.shape[0] * model.coefs_[layer].shape[1])
+            for layer in range(len(model.active_units_))
+        ]
+    )
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_fit_settles_dynamic_thresholds_at_the_ratio(digits_split, solver):
+    # On the training data, exactly k * n_rows pre-activations of each layer
+    # exceed the settled threshold (tanh: a winner's output is never 0), up to
+    # exact ties, which continuous data does not produce.
+    X_train, _, y_train, _ = digits_split
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(60, 40),
+        activation="tanh",
+        sparsity_strategy="dynamic",
+        activation_ratio=[0.1, 0.2],
+        solver=solver,
+        max_iter=30,
+        random_state=0,
+    ).fit(X_train, y_train)
+    fractions = _firing_fraction(model, X_train)
+    expected = np.array(model.active_units_) / np.array([60, 40])
+    np.testing.assert_allclose(fractions, expected, atol=1 / X_train.shape[0])
+
+
+def test_settled_thresholds_count_sample_weights(digits_split):
+    X_train, _, y_train, _ = digits_split
+    weights = np.where(np.arange(X_train.shape[0]) % 2 == 0, 3.0, 1.0)
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(50,),
+        activation="tanh",
+        sparsity_strategy="dynamic",
+        max_iter=20,
+        random_state=0,
+    ).fit(X_train, y_train, sample_weight=weights)
+    codes = model.hidden_activations(X_train).toarray() != 0
+    weighted_fraction = (codes.sum(axis=1) * weights).sum() / (weights.sum() * 50)
+    assert weighted_fraction == pytest.approx(5 / 50, abs=1 / X_train.shape[0])
+
+
+def test_streaming_dynamic_thresholds_converge_to_the_ratio(digits_split):
+    X_train, X_test, y_train, _ = digits_split
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(64,),
+        activation="tanh",
+        sparsity_strategy="dynamic",
+        learning_rate_init=0.01,
+        random_state=0,
+    )
+    chunks = np.array_split(np.arange(X_train.shape[0]), 4)
+    for _ in range(5):
+        for chunk in chunks:
+            model.partial_fit(X_train[chunk], y_train[chunk], classes=np.arange(10))
+    # Unseen rows fire at the target ratio (6 of 64 units) to within the
+    # sampling spread of a 1000-sample running estimate.
+    assert _firing_fraction(model, X_test)[0] == pytest.approx(6 / 64, abs=0.01)
+
+
+# ----------------------------------------------------------------------------
+# 5. L-BFGS on the piecewise-smooth objective
+# ----------------------------------------------------------------------------
+def test_lbfgs_line_searches_do_not_fail_at_winner_changes(iris_split, monkeypatch):
+    # With the winners chosen anew inside every line search, a step that
+    # changes them made the loss jump and the search fail ("ABNORMAL") after
+    # a few iterations; held fixed within each iteration, it converges.
+    X_train, _, y_train, _ = iris_split
+    results = []
+    minimize = scipy.optimize.minimize
+
+    def recording_minimize(*args, **kwargs):
+        results.append(minimize(*args, **kwargs))
+        return results[-1]
+
+    monkeypatch.setattr(scipy.optimize, "minimize", recording_minimize)
+    for seed in range(3):
+        for strategy in ("fixed", "dynamic"):
+            SparseMLPClassifier(
+                solver="lbfgs", sparsity_strategy=strategy, random_state=seed
+            ).fit(X_train, y_train)
+    assert len(results) == 6
+    assert all("ABNORMAL" not in str(result.message) for result in results)
+
+
+def test_warm_started_dynamic_lbfgs_keeps_training(iris_split):
+    X_train, _, y_train, _ = iris_split
+    model = SparseMLPClassifier(
+        solver="lbfgs",
+        sparsity_strategy="dynamic",
+        warm_start=True,
+        max_iter=5,
+        random_state=0,
+    )
+    model.fit(X_train, y_train)
+    first_loss = model.loss_
+    model.fit(X_train, y_train)
+    assert model.n_iter_ > 0
+    assert model.loss_ < first_loss
