@@ -2,7 +2,7 @@
 
 Importing this module registers :class:`~sklearn_sparse_act.SparseMLPClassifier`
 and :class:`~sklearn_sparse_act.SparseMLPRegressor` with skl2onnx, so that
-:func:`skl2onnx.to_onnx` converts them, alone or inside a
+``skl2onnx.to_onnx`` converts them, alone or inside a
 :class:`~sklearn.pipeline.Pipeline`. It needs the optional ``onnx`` extra:
 ``pip install "sklearn-sparse-act[onnx]"``.
 

@@ -3,13 +3,15 @@
 The graphs run in float32 against the float64 model, and the comparisons say
 what that costs:
 
-- float32 keeps about 7 significant digits; after the sums of a few layers the
-  graph's outputs differ from the model's by up to about 2.5e-6 relative
-  (measured on the models below), so ``rtol=1e-5`` leaves a margin of 4.
-  Values near 0 (a small probability, ``1 - p`` next to a saturated sigmoid, a
-  regression output crossing 0) have no relative accuracy left: their error is
-  absolute, a few float32 ulps of the larger values they are computed from,
-  hence a small ``atol``.
+- float32 keeps about 7 significant digits. On the models below the graph's
+  outputs differ from the model's by at most 3.2e-7 in absolute terms
+  (probabilities, and regression outputs of order 1), which is at most 4e-6
+  relative for probabilities above 0.01 and 1.3e-6 for regression outputs
+  above 0.1: ``rtol=1e-5`` leaves a margin. Values near 0 (a small
+  probability, ``1 - p`` next to a saturated sigmoid, a regression output
+  crossing 0) have no relative accuracy left: their error is absolute, a few
+  float32 ulps of the larger values they are computed from, hence
+  ``atol=1e-6``.
 - A hidden unit whose pre-activation float32 rounding can move across the
   k-th largest of its row ('fixed') or across the threshold ('dynamic') may win
   in one computation and lose in the other. Such rows are found explicitly
@@ -21,6 +23,7 @@ what that costs:
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,8 +48,9 @@ PROBABILITY_ATOL = 1e-6
 REGRESSION_ATOL = 1e-6
 NEAR_TIE = 1e-4
 CLOSE_CALL = 1e-5
-# At most this fraction of the rows may be excluded as near-ties.
-MAX_EXCLUDED = 0.02
+# At most this fraction of the rows may be excluded as near-ties (measured: up
+# to 1.75%, and none of those rows actually differed).
+MAX_EXCLUDED = 0.05
 
 CLASSIFIER_OPTIONS = {SparseMLPClassifier: {"zipmap": False}}
 
@@ -392,3 +396,16 @@ def test_saved_model_runs_in_a_fresh_process(tmp_path):
         rtol=RTOL,
         atol=PROBABILITY_ATOL,
     )
+
+
+def test_latency_benchmark_runs():
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_onnx.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--hidden", "16", "8,8", "--calls", "5"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    table = result.stdout.splitlines()[-2:]
+    assert [line.split()[0] for line in table] == ["(16,)", "(8,"]
+    assert all(line.count(" ms") == 2 for line in table)
