@@ -53,18 +53,25 @@ True
 """
 
 import numpy as np
-from onnx import TensorProto
-from onnx.helper import make_tensor, np_dtype_to_tensor_dtype
-from skl2onnx import update_registered_converter
-from skl2onnx._parse import _parse_sklearn_classifier, _parse_sklearn_simple_model
-from skl2onnx.common.data_types import (
-    DoubleTensorType,
-    Int64TensorType,
-    StringTensorType,
-    guess_tensor_type,
-)
-from skl2onnx.common.utils import check_input_and_output_numbers
-from skl2onnx.common.utils_classifier import get_label_classes
+
+try:
+    from onnx import TensorProto
+    from onnx.helper import make_tensor, np_dtype_to_tensor_dtype
+    from skl2onnx import update_registered_converter
+    from skl2onnx._parse import _parse_sklearn_classifier, _parse_sklearn_simple_model
+    from skl2onnx.common.data_types import (
+        DoubleTensorType,
+        Int64TensorType,
+        StringTensorType,
+        guess_tensor_type,
+    )
+    from skl2onnx.common.utils import check_input_and_output_numbers
+    from skl2onnx.common.utils_classifier import get_label_classes
+except ModuleNotFoundError as error:
+    raise ModuleNotFoundError(
+        f"{error}: sklearn_sparse_act.onnx needs the optional 'onnx' extra, "
+        'pip install "sklearn-sparse-act[onnx]"'
+    ) from error
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import SparseMLPClassifier
@@ -263,6 +270,7 @@ def _parse_classifier(scope, model, inputs, custom_parsers=None):
 
 
 def _parse_regressor(scope, model, inputs, custom_parsers=None):
+    """skl2onnx's parser for a model with one output, after the same check."""
     check_is_fitted(model)
     return _parse_sklearn_simple_model(scope, model, inputs, custom_parsers)
 
