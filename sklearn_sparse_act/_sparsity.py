@@ -43,8 +43,10 @@ def row_top_k_mask(pre_activations, n_active):
     """Mask of the ``n_active`` largest entries of every row.
 
     Exactly ``n_active`` entries per row are True. A per-row threshold from
-    ``np.partition`` settles almost every row; rows with ties at the k-th
-    largest value are settled by ``np.argpartition``.
+    ``np.partition`` settles almost every row; in a row with ties at the k-th
+    largest value, the tied entries with the lowest column indices win. That
+    rule is deterministic, and it is the one ONNX's ``TopK`` follows, so an
+    exported model picks the same winners.
 
     Examples
     --------
@@ -52,6 +54,8 @@ def row_top_k_mask(pre_activations, n_active):
     >>> from sklearn_sparse_act._sparsity import row_top_k_mask
     >>> row_top_k_mask(np.array([[0.1, 3.0, -1.0, 2.0]]), 2)
     array([[False,  True, False,  True]])
+    >>> row_top_k_mask(np.array([[1.0, 2.0, 1.0, 1.0]]), 2)
+    array([[ True,  True, False, False]])
     """
     width = pre_activations.shape[1]
     cut = width - n_active
@@ -59,10 +63,14 @@ def row_top_k_mask(pre_activations, n_active):
     mask = pre_activations >= kth_largest
     tied_rows = np.flatnonzero(np.count_nonzero(mask, axis=1) != n_active)
     if tied_rows.size:
-        winners = np.argpartition(pre_activations[tied_rows], cut, axis=1)[:, cut:]
-        tied_mask = np.zeros((tied_rows.size, width), dtype=bool)
-        np.put_along_axis(tied_mask, winners, True, axis=1)
-        mask[tied_rows] = tied_mask
+        values = pre_activations[tied_rows]
+        kth = kth_largest[tied_rows]
+        above = values > kth
+        at_kth = values == kth
+        # Of the entries equal to the k-th value, the leftmost ones fill the
+        # places the strictly larger entries leave.
+        places = n_active - np.count_nonzero(above, axis=1, keepdims=True)
+        mask[tied_rows] = above | (at_kth & (np.cumsum(at_kth, axis=1) <= places))
     return mask
 
 

@@ -47,6 +47,33 @@ def test_row_top_k_picks_largest_per_row_with_ties():
     assert mask[2, 0] and mask[2, 1:4].sum() == 1 and not mask[2, 4]
 
 
+def test_row_top_k_breaks_ties_by_lower_column_index():
+    # The rule of ONNX's TopK, so that exported models pick the same winners.
+    values = np.array(
+        [
+            [1.0, 1.0, 1.0, 1.0, 1.0],  # all tied: the first k win
+            [0.0, 2.0, 2.0, 5.0, 2.0],  # 5 wins, then the leftmost 2
+            [3.0, 3.0, 1.0, 3.0, 0.0],  # three tied above the rest
+            [-0.0, 0.0, -1.0, 0.0, -2.0],  # signed zeros compare equal
+        ]
+    )
+    np.testing.assert_array_equal(
+        row_top_k_mask(values, 2),
+        [
+            [True, True, False, False, False],
+            [False, True, False, True, False],
+            [True, True, False, False, False],
+            [True, True, False, False, False],
+        ],
+    )
+    many_ties = np.random.RandomState(0).randint(0, 4, size=(200, 9)).astype(float)
+    for n_active in (1, 3, 8):
+        order = np.argsort(-many_ties, axis=1, kind="stable")[:, :n_active]
+        expected = np.zeros(many_ties.shape, dtype=bool)
+        np.put_along_axis(expected, order, True, axis=1)
+        np.testing.assert_array_equal(row_top_k_mask(many_ties, n_active), expected)
+
+
 def test_dynamic_training_keeps_k_times_rows_across_the_batch():
     rng = np.random.RandomState(0)
     values = rng.normal(size=(40, 30))
