@@ -65,96 +65,64 @@ ISO_WIDTHS = (64, 128)
 CHUNK_ROWS, PASSES = 300, 5
 
 
-# -- data sets (generated ones are fixed: random_state=0; seeds vary the split) --
-def digits_pixels():
-    return load_digits(return_X_y=True)
+# -- data sets ------------------------------------------------------------------
+def make_regression_with_offset(offset, **params):
+    """``make_regression`` with ``offset`` added to the target (far from 0 mean)."""
+    X, y = make_regression(**params)
+    return X, y + offset
 
 
-def three_classes_10_informative():
-    return make_classification(
-        n_samples=1000, n_features=20, n_informative=10, n_classes=3, random_state=0
-    )
-
-
-def five_classes_low_separation():
-    return make_classification(
-        n_samples=1000,
-        n_features=20,
-        n_informative=10,
-        n_classes=5,
-        class_sep=0.5,
-        random_state=0,
-    )
-
-
-def mostly_redundant_noisy_labels():
-    return make_classification(
-        n_samples=1000,
-        n_features=40,
-        n_informative=5,
-        n_redundant=30,
-        flip_y=0.05,
-        random_state=0,
-    )
-
-
-def friedman1_unit_noise():
-    return make_friedman1(n_samples=1000, noise=1.0, random_state=0)
-
-
-def friedman2_noise_third_of_target_std():
-    return make_friedman2(n_samples=1000, noise=125.0, random_state=0)  # std ~380
-
-
-def friedman3_noise_third_of_target_std():
-    return make_friedman3(n_samples=1000, noise=0.1, random_state=0)  # std ~0.34
-
-
-def linear_target_offset_1000():
-    X, y = make_regression(
-        n_samples=1000, n_features=20, n_informative=5, noise=10.0, random_state=0
-    )
-    return X, y + 1000.0
-
-
-def linear_three_targets():
-    return make_regression(
-        n_samples=1000,
-        n_features=20,
-        n_informative=10,
-        n_targets=3,
-        noise=10.0,
-        random_state=0,
-    )
-
-
-DATASETS = {  # name: (task, loader)
-    "digits": ("classification", digits_pixels),
-    "wine": ("classification", lambda: load_wine(return_X_y=True)),
-    "iris": ("classification", lambda: load_iris(return_X_y=True)),
-    "breast_cancer": ("classification", lambda: load_breast_cancer(return_X_y=True)),
-    "clf_3class": ("classification", three_classes_10_informative),
-    "clf_5class_sep0.5": ("classification", five_classes_low_separation),
-    "clf_redundant_flip": ("classification", mostly_redundant_noisy_labels),
-    "moons_noise0.3": (
+CLASSIFICATION_20 = dict(n_features=20, n_informative=10)
+DATASETS = {  # name: (task, bundled loader or generator, generator parameters)
+    "digits": ("classification", load_digits, {}),
+    "wine": ("classification", load_wine, {}),
+    "iris": ("classification", load_iris, {}),
+    "breast_cancer": ("classification", load_breast_cancer, {}),
+    "clf_3class": (
         "classification",
-        lambda: make_moons(n_samples=1000, noise=0.3, random_state=0),
+        make_classification,
+        dict(**CLASSIFICATION_20, n_classes=3),
     ),
-    "circles_noise0.1": (
+    "clf_5class_sep0.5": (
         "classification",
-        lambda: make_circles(n_samples=1000, noise=0.1, factor=0.5, random_state=0),
+        make_classification,
+        dict(**CLASSIFICATION_20, n_classes=5, class_sep=0.5),
     ),
-    "diabetes": ("regression", lambda: load_diabetes(return_X_y=True)),
-    "friedman1": ("regression", friedman1_unit_noise),
-    "friedman2": ("regression", friedman2_noise_third_of_target_std),
-    "friedman3": ("regression", friedman3_noise_third_of_target_std),
-    "linear_offset1000": ("regression", linear_target_offset_1000),
-    "linear_3targets": ("regression", linear_three_targets),
+    "clf_redundant_flip": (
+        "classification",
+        make_classification,
+        dict(n_features=40, n_informative=5, n_redundant=30, flip_y=0.05),
+    ),
+    "moons_noise0.3": ("classification", make_moons, dict(noise=0.3)),
+    "circles_noise0.1": ("classification", make_circles, dict(noise=0.1, factor=0.5)),
+    "diabetes": ("regression", load_diabetes, {}),
+    "friedman1": ("regression", make_friedman1, dict(noise=1.0)),
+    # Friedman #2 and #3: noise std about a third of the noiseless target's std
+    "friedman2": ("regression", make_friedman2, dict(noise=125.0)),  # target std ~380
+    "friedman3": ("regression", make_friedman3, dict(noise=0.1)),  # target std ~0.34
+    "linear_offset1000": (
+        "regression",
+        make_regression_with_offset,
+        dict(offset=1000.0, n_features=20, n_informative=5, noise=10.0),
+    ),
+    "linear_3targets": (
+        "regression",
+        make_regression,
+        dict(n_features=20, n_informative=10, n_targets=3, noise=10.0),
+    ),
 }
 
 
+def load_dataset(name):
+    """X, y of a bundled data set, or 1000 generated rows fixed by random_state=0."""
+    _, function, params = DATASETS[name]
+    if function.__name__.startswith("load_"):
+        return function(return_X_y=True)
+    return function(n_samples=1000, random_state=0, **params)
+
+
 def held_out_split(dataset, seed):
-    X, y = DATASETS[dataset][1]()
+    X, y = load_dataset(dataset)
     return train_test_split(X, y, test_size=0.3, random_state=seed)
 
 
