@@ -21,6 +21,7 @@ import shlex
 import sys
 import time
 import warnings
+from itertools import product
 from pathlib import Path
 
 import numpy as np
@@ -199,23 +200,17 @@ def run_job(function, args, settings, single_thread):
 
 def plan_jobs(settings):
     """{(case, row, model, seed): (function, args)} for every fit of the run."""
-    models = ["sklearn", *settings["strategies"]]
-    seeds, jobs = settings["seeds"], {}
-    for dataset in settings["datasets"]:
-        for model in models:
-            for seed in seeds:
-                key = ("main", dataset, model, seed)
-                jobs[key] = (main_table_score, (dataset, model, seed))
-    for model in models:
-        for seed in seeds:
-            jobs["cv", "digits", model, seed] = (small_network_cv_score, (model, seed))
-            jobs["stream", "digits", model, seed] = (streaming_score, (model, seed))
-    for dataset in ("digits", "friedman1"):
-        for width in ISO_WIDTHS:
-            for model in models:
-                for seed in seeds:
-                    key = ("iso", f"{dataset} w={width}", model, seed)
-                    jobs[key] = (iso_active_score, (dataset, width, model, seed))
+    models, seeds, jobs = ["sklearn", *settings["strategies"]], settings["seeds"], {}
+    for dataset, model, seed in product(settings["datasets"], models, seeds):
+        jobs["main", dataset, model, seed] = (main_table_score, (dataset, model, seed))
+    for model, seed in product(models, seeds):
+        jobs["cv", "digits", model, seed] = (small_network_cv_score, (model, seed))
+        jobs["stream", "digits", model, seed] = (streaming_score, (model, seed))
+    for dataset, width, model, seed in product(
+        ("digits", "friedman1"), ISO_WIDTHS, models, seeds
+    ):
+        key = ("iso", f"{dataset} w={width}", model, seed)
+        jobs[key] = (iso_active_score, (dataset, width, model, seed))
     return jobs
 
 
@@ -267,7 +262,7 @@ def comparison_table(results, case, rows, settings, header):
 
 
 def epochs_line(results, settings):
-    """Mean epochs run per model, summed over the main table (a convergence hint)."""
+    """Mean epochs per fit of each model over the main table (a convergence hint)."""
     parts = []
     for model in ["sklearn", *settings["strategies"]]:
         iterations = [
