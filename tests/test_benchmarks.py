@@ -281,3 +281,123 @@ def test_hidden_sizes_and_ratios_are_parsed():
     assert bench.parse_optional_ratio("0.05") == 0.05
     with pytest.raises(bench.argparse.ArgumentTypeError):
         bench.parse_ratio("1.5")
+
+
+# -- the accuracy benchmark (bench_accuracy.py) ---------------------------------
+ACCURACY_SCRIPT = SCRIPT.with_name("bench_accuracy.py")
+
+
+def load_accuracy_module():
+    spec = importlib.util.spec_from_file_location("bench_accuracy", ACCURACY_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+accuracy = load_accuracy_module()
+
+
+@pytest.fixture(scope="module")
+def accuracy_quick_run(tmp_path_factory):
+    output = tmp_path_factory.mktemp("accuracy") / "accuracy.md"
+    results = accuracy.main(["--quick", "--output", str(output)])
+    return output.read_text(), results
+
+
+def table_rows(markdown, heading):
+    """The data rows of the first table under the heading that starts so."""
+    section = markdown.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[1:]]
+
+
+def test_accuracy_quick_run_has_the_expected_rows_and_columns(accuracy_quick_run):
+    markdown, _ = accuracy_quick_run
+    assert "Command: `python benchmarks/bench_accuracy.py --quick --output" in markdown
+    assert "Elapsed: " in markdown
+    main_rows = table_rows(markdown, "Main table")
+    assert [row[:2] for row in main_rows] == [
+        ["digits", "accuracy %"],
+        ["diabetes", "R^2 x 100"],
+    ]
+    assert [row[0] for row in table_rows(markdown, "Small network")] == ["digits"]
+    assert [row[0] for row in table_rows(markdown, "Streaming")] == ["digits"]
+    assert [row[0] for row in table_rows(markdown, "Iso-active")] == [
+        "digits w=64",
+        "digits w=128",
+        "friedman1 w=64",
+        "friedman1 w=128",
+    ]
+    for row in main_rows:
+        # scikit-learn, then score and difference with a verdict per strategy
+        assert len(row) == 2 + 1 + 2 * 2
+        assert row[4].endswith(("PASS", "MISS")) and row[6].endswith(("PASS", "MISS"))
+
+
+def test_accuracy_quick_run_scores_are_finite_and_in_range(accuracy_quick_run):
+    markdown, results = accuracy_quick_run
+    assert {key[2] for key in results} == {"sklearn", "fixed", "dynamic"}
+    assert {key[3] for key in results} == {0}
+    for (case, row, _, _), (score, _) in results.items():
+        assert math.isfinite(score)
+        assert score <= 100.0
+        if case in ("cv", "stream") or row.startswith("digits"):
+            assert score >= 0.0  # an accuracy in percent
+    for heading in ("Main table", "Small network", "Streaming", "Iso-active"):
+        for row in table_rows(markdown, heading):
+            for text in row:
+                if "±" in text:
+                    mean, std = (float(part) for part in text.split("±"))
+                    assert math.isfinite(mean) and mean <= 100.0 and std >= 0.0
+
+
+def test_accuracy_user_params_go_only_where_accepted():
+    settings = {
+        "ours_params": {"loss": "squared_error", "learning_rate_init": 0.01},
+        "sklearn_params": {"alpha": 0.5},
+        "quick": False,
+    }
+    regressor = accuracy.build_model("dynamic", "regression", 3, settings)
+    classifier = accuracy.build_model("fixed", "classification", 3, settings)
+    assert regressor.get_params()["loss"] == "squared_error"
+    assert "loss" not in classifier.get_params()
+    for model, strategy in ((regressor, "dynamic"), (classifier, "fixed")):
+        assert model.learning_rate_init == 0.01
+        assert model.sparsity_strategy == strategy
+        assert model.random_state == 3
+        assert model.alpha == accuracy.SparseMLPClassifier().alpha
+    reference = accuracy.build_model("sklearn", "classification", 3, settings)
+    assert type(reference).__name__ == "MLPClassifier"
+    assert reference.alpha == 0.5 and reference.learning_rate_init == 0.001
+    with pytest.raises(SystemExit, match="no_such_parameter"):
+        accuracy.parse_args(["--ours-params", '{"no_such_parameter": 1}'])
+
+
+def test_accuracy_options_select_datasets_seeds_and_strategies():
+    _, settings = accuracy.parse_args(
+        [
+            "--datasets",
+            "iris",
+            "friedman2",
+            "--seeds",
+            "4",
+            "5",
+            "--strategies",
+            "fixed",
+        ]
+    )
+    assert settings["datasets"] == ["iris", "friedman2"]
+    assert settings["seeds"] == [4, 5]
+    assert settings["strategies"] == ["fixed"]
+    jobs = accuracy.plan_jobs(settings)
+    assert {key[2] for key in jobs} == {"sklearn", "fixed"}
+    assert {key[1] for key in jobs if key[0] == "main"} == {"iris", "friedman2"}
+    _, settings = accuracy.parse_args([])
+    assert len(settings["datasets"]) >= 14 and settings["seeds"] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("name", sorted(accuracy.DATASETS))
+def test_accuracy_datasets_load_with_matching_rows(name):
+    X, y = accuracy.load_dataset(name)
+    assert X.ndim == 2 and len(X) == len(y) >= 150
