@@ -51,6 +51,11 @@ _SCIPY_VERSION = tuple(int(part) for part in scipy.__version__.split(".")[:2])
 # the smallest pre-activation that batch kept.
 _THRESHOLD_MOMENTUM = 0.9
 
+# learning_rate_init='auto': scikit-learn's step size at ratio 1.0, scaled by
+# 1 / ratio up to a cap (see _resolve_learning_rate).
+_AUTO_LEARNING_RATE = 0.001
+_MAX_AUTO_LEARNING_RATE = 0.01
+
 # Duty cycles are running averages over about this many training samples.
 _DUTY_CYCLE_PERIOD = 1000
 
@@ -191,7 +196,10 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             Interval(Integral, 1, None, closed="left"),
         ],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_init": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="neither"),
+        ],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
@@ -296,6 +304,10 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
     def _target_sample_weight(self, y, incremental):
         """Per-sample weights implied by the targets (e.g. class weights)."""
         return None
+
+    def _scale_targets(self, y, sample_weight, first_pass):
+        """The training targets in the units the network learns (as given)."""
+        return y
 
     # ------------------------------------------------------------------
     # Architecture and sparsity settings
@@ -851,6 +863,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 sample_weight = target_weight.astype(X.dtype)
             else:
                 sample_weight = (sample_weight * target_weight).astype(X.dtype)
+        y = self._scale_targets(y, sample_weight, first_pass)
         X = _as_row_sliceable(X)
 
         layer_units = [X.shape[1], *hidden_sizes, y.shape[1]]
@@ -1051,18 +1064,35 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         buffers.activations[0] = X
         self._forward_pass(buffers, sample_weight)
 
+    def _resolve_learning_rate(self):
+        """The step size in force: ``learning_rate_init``, or with 'auto'
+        ``0.001 / r`` for the last hidden layer's ratio ``r``, capped at 0.01.
+
+        Only the ``k`` winners of the last hidden layer carry the output and
+        receive gradient, and Adam moves each weight by about the step size,
+        so the output builds up about ``1 / r`` times more slowly than in a
+        dense network: the step is scaled up to match (exactly 0.001, scikit-
+        learn's default, at ratio 1.0). The cap keeps the steps of very sparse
+        layers stable.
+        """
+        if self.learning_rate_init != "auto":
+            return float(self.learning_rate_init)
+        ratio = self._activation_ratios[-1]
+        return min(_AUTO_LEARNING_RATE / ratio, _MAX_AUTO_LEARNING_RATE)
+
     def _make_optimizer(self, incremental):
         """The solver's optimizer around the stored (or a fresh) state."""
+        self._learning_rate_init = self._resolve_learning_rate()
         params = self.coefs_ + self.intercepts_
         optimizer_class = OPTIMIZERS[self.solver]
         if not incremental or getattr(self, "_optimizer_state", None) is None:
             self._optimizer_state = optimizer_class.initial_state(
-                params, self.learning_rate_init
+                params, self._learning_rate_init
             )
         if self.solver == "sgd":
             return optimizer_class(
                 self._optimizer_state,
-                self.learning_rate_init,
+                self._learning_rate_init,
                 self.learning_rate,
                 self.momentum,
                 self.nesterovs_momentum,
@@ -1070,7 +1100,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             )
         return optimizer_class(
             self._optimizer_state,
-            self.learning_rate_init,
+            self._learning_rate_init,
             self.beta_1,
             self.beta_2,
             self.epsilon,

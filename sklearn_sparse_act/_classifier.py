@@ -100,7 +100,7 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         alpha=0.0001,
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=0.001,
+        learning_rate_init="auto",
         power_t=0.5,
         max_iter=200,
         shuffle=True,

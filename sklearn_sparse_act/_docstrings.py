@@ -19,7 +19,7 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         ``z = a @ W + b``:
 
         - 'fixed': in every row, the ``k`` units with the largest ``z`` win
-          (ties at the k-th value are broken by ``numpy.argpartition``), in
+          (ties at the k-th value go to the lower column index), in
           training and prediction alike. With 'tanh' exactly ``k`` outputs per
           row are non-zero; with 'relu' at most ``k``.
         - 'dynamic': the number of winners adapts to the input. A training
@@ -95,8 +95,12 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         after each epoch (``t`` counts samples seen); 'adaptive' divides it by 5
         whenever the loss stalls for ``n_iter_no_change`` epochs.
 
-    learning_rate_init : float, default=0.001
-        Initial step size of the 'sgd' and 'adam' solvers.
+    learning_rate_init : float or 'auto', default='auto'
+        Initial step size of the 'sgd' and 'adam' solvers. 'auto' is
+        ``min(0.001 / r, 0.01)`` for the last hidden layer's activation ratio
+        ``r``: scikit-learn's 0.001 at ratio 1.0, 0.01 at the default 0.1.
+        Only the winners carry the output and receive gradient, so a sparse
+        network learns about ``1 / r`` times more slowly at a fixed step.
 
     power_t : float, default=0.5
         Exponent of the 'invscaling' schedule.

@@ -40,6 +40,19 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
 
     {shared_parameters}
 
+    normalize_y : bool, default=True
+        Train on standardized targets, as ``GaussianProcessRegressor`` does
+        with ``normalize_y``: each output minus its mean, divided by its
+        standard deviation (both weighted by ``sample_weight``; the Poisson
+        loss divides by the mean only, so targets stay counts). Predictions
+        are mapped back to the original units. The statistics come from the
+        first call to ``fit`` or ``partial_fit`` and stay fixed while
+        training continues. ``loss_``, ``loss_curve_``, ``best_loss_`` and
+        ``validation_loss_curve_`` are in the standardized units; the
+        early-stopping ``validation_scores_`` (R^2) are unit-free. With
+        ``normalize_y=False`` and ``activation_ratio=1.0`` the model trains
+        exactly like :class:`~sklearn.neural_network.MLPRegressor`.
+
     Attributes
     ----------
     {shared_attributes}
@@ -67,6 +80,7 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
     _parameter_constraints: dict = {
         **BaseSparseMLP._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
+        "normalize_y": ["boolean"],
     }
 
     def __init__(
@@ -85,7 +99,7 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
         alpha=0.0001,
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=0.001,
+        learning_rate_init="auto",
         power_t=0.5,
         max_iter=200,
         shuffle=True,
@@ -102,7 +116,9 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        normalize_y=True,
     ):
+        self.normalize_y = normalize_y
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -156,6 +172,35 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
             )
         return X, y
 
+    def _scale_targets(self, y, sample_weight, first_pass):
+        """Standardize the targets with ``normalize_y`` (statistics from the
+        first fit or partial_fit call, weighted by ``sample_weight``)."""
+        if first_pass:
+            self._y_train_mean, self._y_train_std = self._target_statistics(
+                y, sample_weight
+            )
+        if self._y_train_mean is None:
+            return y
+        return (y - self._y_train_mean) / self._y_train_std
+
+    def _target_statistics(self, y, sample_weight):
+        """(shift, scale) per output that normalize_y applies, or (None, None).
+
+        Squared error: the weighted mean and standard deviation (a constant
+        output keeps scale 1). Poisson: no shift and the weighted mean as the
+        scale, so the targets stay non-negative counts of unit mean.
+        """
+        if not self.normalize_y:
+            return None, None
+        mean = np.average(y, axis=0, weights=sample_weight)
+        if self.loss == "poisson":
+            scale = np.where(mean > 0, mean, 1.0)
+            return np.zeros_like(mean), scale.astype(y.dtype)
+        variance = np.average((y - mean) ** 2, axis=0, weights=sample_weight)
+        scale = np.sqrt(variance)
+        scale = np.where(scale > np.finfo(y.dtype).eps * np.abs(mean), scale, 1.0)
+        return mean.astype(y.dtype), scale.astype(y.dtype)
+
     def _output_activation(self):
         return "exp" if self.loss == "poisson" else "identity"
 
@@ -178,6 +223,9 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
         return self._predict(X)
 
     def _decode_output(self, output):
+        if getattr(self, "_y_train_mean", None) is not None:
+            scaled = output * self._y_train_std + self._y_train_mean
+            output = scaled.astype(output.dtype, copy=False)
         return output.ravel() if output.shape[1] == 1 else output
 
     @available_if(lambda est: est._check_solver())

@@ -3,6 +3,7 @@
 import io
 import pickle
 import re
+import warnings
 from contextlib import redirect_stdout
 
 import joblib
@@ -11,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes, make_multilabel_classification
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
@@ -52,7 +53,11 @@ def _small_problem(estimator_class, n_samples=40):
 def test_parameters_match_scikit_learn(ours, theirs):
     our_params = ours().get_params()
     their_params = theirs().get_params()
+    # Our own defaults, each resolving to scikit-learn's at ratio 1.0.
+    assert our_params.pop("learning_rate_init") == "auto"
     for name, value in their_params.items():
+        if name == "learning_rate_init":
+            continue
         assert our_params[name] == value, name
     new_params = {
         "activation_ratio",
@@ -64,9 +69,32 @@ def test_parameters_match_scikit_learn(ours, theirs):
     }
     if ours is SparseMLPClassifier:
         new_params.add("class_weight")
+    else:
+        new_params.add("normalize_y")
     assert set(our_params) - set(their_params) == new_params
     assert our_params["activation_ratio"] == 0.1
     assert our_params["sparsity_strategy"] == "fixed"
+
+
+@pytest.mark.parametrize(
+    "activation_ratio, expected",
+    [(1.0, 0.001), (0.5, 0.002), ([0.5, 0.1], 0.01), (0.1, 0.01), (0.02, 0.01)],
+)
+def test_auto_learning_rate_scales_with_the_last_ratio(activation_ratio, expected):
+    X = np.random.RandomState(0).normal(size=(40, 5))
+    y = np.arange(40) % 2
+    sizes = (20, 20) if isinstance(activation_ratio, list) else (20,)
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=sizes, activation_ratio=activation_ratio, max_iter=1
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    initial_step = model._optimizer_state["learning_rate"]
+    # Adam's state holds the bias-corrected step of its last update.
+    step = model._optimizer_state["step"]
+    correction = np.sqrt(1 - 0.999**step) / (1 - 0.9**step)
+    assert initial_step == pytest.approx(expected * correction, rel=1e-12)
 
 
 def test_dense_classifier_matches_scikit_learn_on_digits(digits_split):
@@ -91,9 +119,60 @@ def test_dense_regressor_matches_scikit_learn_on_diabetes():
         alpha=1.0,
         random_state=0,
     )
-    ours = SparseMLPRegressor(activation_ratio=1.0, **params).fit(X_train, y_train)
+    ours = SparseMLPRegressor(activation_ratio=1.0, normalize_y=False, **params)
+    ours.fit(X_train, y_train)
     theirs = MLPRegressor(**params).fit(X_train, y_train)
     assert abs(ours.score(X_test, y_test) - theirs.score(X_test, y_test)) <= 0.01
+
+
+# ----------------------------------------------------------------------------
+# normalize_y
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_normalize_y_trains_on_standardized_targets(n_outputs):
+    # Training on y with normalize_y is training on the standardized y without
+    # it, with predictions mapped back: the same computation up to round-off.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 6))
+    y = X[:, :n_outputs] @ rng.normal(size=(n_outputs, n_outputs)) * 50 + 300
+    y = y.ravel() if n_outputs == 1 else y
+    weights = rng.randint(1, 4, size=120).astype(float)
+    params = dict(hidden_layer_sizes=(30,), max_iter=20, random_state=0)
+    normalized = SparseMLPRegressor(**params).fit(X, y, sample_weight=weights)
+    mean = np.average(y, axis=0, weights=weights)
+    std = np.sqrt(np.average((y - mean) ** 2, axis=0, weights=weights))
+    by_hand = SparseMLPRegressor(normalize_y=False, **params)
+    by_hand.fit(X, (y - mean) / std, sample_weight=weights)
+    np.testing.assert_allclose(normalized._y_train_mean, np.atleast_1d(mean))
+    np.testing.assert_allclose(normalized.loss_curve_, by_hand.loss_curve_, rtol=1e-9)
+    np.testing.assert_allclose(
+        normalized.predict(X), by_hand.predict(X) * std + mean, rtol=1e-9
+    )
+
+
+def test_normalize_y_statistics_come_from_the_first_partial_fit_call():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 4))
+    y = X @ rng.normal(size=4) * 10 + 1000
+    model = SparseMLPRegressor(hidden_layer_sizes=(20,), random_state=0)
+    model.partial_fit(X[:100], y[:100])
+    first_mean = model._y_train_mean.copy()
+    model.partial_fit(X[100:], y[100:] + 500)
+    np.testing.assert_array_equal(model._y_train_mean, first_mean)
+
+
+def test_normalize_y_closes_the_gap_on_offset_targets():
+    # Targets of mean 1000: without normalize_y the network spends its epochs
+    # reaching the offset.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 5))
+    y = X @ rng.normal(size=5) * 10 + 1000
+    params = dict(hidden_layer_sizes=(50,), max_iter=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        normalized = SparseMLPRegressor(**params).fit(X, y)
+        raw = SparseMLPRegressor(normalize_y=False, **params).fit(X, y)
+    assert normalized.score(X, y) > 0.9 > raw.score(X, y)
 
 
 # ----------------------------------------------------------------------------
