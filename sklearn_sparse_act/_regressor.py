@@ -192,6 +192,8 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
         """
         if not self.normalize_y:
             return None, None
+        if not np.issubdtype(y.dtype, np.floating):
+            y = y.astype(np.float64)
         mean = np.average(y, axis=0, weights=sample_weight)
         if self.loss == "poisson":
             scale = np.where(mean > 0, mean, 1.0)
