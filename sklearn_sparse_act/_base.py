@@ -421,7 +421,8 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             )
 
     def _warming_up(self):
-        """Whether the epoch just trained ran below the target sparsity."""
+        """Whether the epoch just trained had more winners than the target
+        ratios give (a warm-up epoch)."""
         return len(self.sparsity_curve_) <= self._warmup_epochs
 
     def _boost_factors(self, layer, n_active, width):
@@ -873,6 +874,11 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         if first_pass:
             self._initialize(y, layer_units, X.dtype)
         self._prepare_sparsity(hidden_sizes, first_pass)
+        settled_before = (
+            None
+            if self.activation_thresholds_ is None
+            else self.activation_thresholds_.copy()
+        )
 
         buffers = self._training_buffers()
         if self.solver in _STOCHASTIC_SOLVERS:
@@ -880,7 +886,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         else:
             self._fit_lbfgs(X, y, sample_weight, buffers, layer_units)
 
-        if not all(np.isfinite(w).all() for w in chain(self.coefs_, self.intercepts_)):
+        if not self._parameters_finite():
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
@@ -892,11 +898,11 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 "Solver produced a non-finite training loss. The input data may"
                 " contain large values and need to be preprocessed."
             )
-        self._settle_thresholds(X, sample_weight, incremental)
+        self._settle_thresholds(X, sample_weight, incremental, settled_before)
         self._settle_inference(X, record_winners=not incremental)
         return self
 
-    def _settle_thresholds(self, X, sample_weight, incremental):
+    def _settle_thresholds(self, X, sample_weight, incremental, settled_before):
         """Set the 'dynamic' thresholds from the final weights.
 
         During training the thresholds are running averages of batch
@@ -905,14 +911,15 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         (layer by layer, each layer fed by the settled rule of the one before)
         so that exactly the target fraction of its pre-activations exceeds
         it, counted with the sample weights. Each ``partial_fit`` call does
-        the same on its data and folds the result into a running average over
-        about the last 1000 samples, so the estimate converges to the ratio as
-        the weights settle.
+        the same on its data and folds the result into ``settled_before`` (the
+        thresholds the call started with) as a running average over about the
+        last 1000 samples, so the estimate converges to the ratio as the
+        weights settle.
         """
         if self.activation_thresholds_ is None:
             return
         if incremental and hasattr(self, "_threshold_samples"):
-            previous = self._settled_thresholds
+            previous = settled_before
             self._threshold_samples = min(
                 self._threshold_samples + X.shape[0], _THRESHOLD_PERIOD
             )
@@ -921,13 +928,13 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             previous = None
             self._threshold_samples = min(X.shape[0], _THRESHOLD_PERIOD)
             step = 1.0
-        rows = np.arange(X.shape[0])
+        values, weights = X, sample_weight
         if X.shape[0] > _SETTLE_ROWS:
             rows = np.sort(
                 self._random_state.choice(X.shape[0], _SETTLE_ROWS, replace=False)
             )
-        values = X[rows]
-        weights = None if sample_weight is None else sample_weight[rows]
+            values = X[rows]
+            weights = None if sample_weight is None else sample_weight[rows]
         settled = self.activation_thresholds_.copy()
         hidden_activation = ACTIVATIONS[self.activation]
         for layer, n_active in enumerate(self.active_units_):
@@ -944,7 +951,6 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             mask = values > settled[layer]
             values = _apply_winners(values, mask, hidden_activation)
         self.activation_thresholds_ = settled
-        self._settled_thresholds = settled.copy()
 
     def _training_buffers(self):
         """Fresh per-layer buffers, with the fitted number of winners."""
@@ -966,9 +972,10 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         self.active_fraction_ = counter.active_fraction()
         self.dead_units_ = counter.dead_units()
 
-    def _track_thresholds(self, observed, smoothing):
+    def _track_thresholds(self, observed):
         """Fold the thresholds seen by the last training forward pass into
-        ``activation_thresholds_`` (running average; ``smoothing=0`` replaces)."""
+        ``activation_thresholds_`` (a running average; the first one
+        replaces the NaN a fresh layer starts with)."""
         if self.activation_thresholds_ is None:
             return
         for layer, value in enumerate(observed):
@@ -979,7 +986,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 self.activation_thresholds_[layer] = value
             else:
                 self.activation_thresholds_[layer] = (
-                    smoothing * current + (1 - smoothing) * value
+                    _THRESHOLD_MOMENTUM * current + (1 - _THRESHOLD_MOMENTUM) * value
                 )
 
     def _fit_lbfgs(self, X, y, sample_weight, buffers, layer_units):
@@ -1035,9 +1042,9 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         _check_optimize_result("lbfgs", result, self.max_iter)
         del self._coef_slices, self._intercept_slices
         # The loss of the sparse objective at the solution; its training-mode
-        # pass settles the thresholds, duty cycles and firing statistics.
+        # pass gives the duty cycles and firing statistics (the thresholds are
+        # settled at the end of _fit).
         self.loss_ = self._backprop(X, y, sample_weight, buffers)
-        self._track_thresholds(buffers.observed_thresholds, smoothing=0.0)
         self._duty_cycle_samples = 0
         self._update_duty_cycles(buffers)
         counter = _FiringCounter(layer_units[1:-1])
@@ -1183,12 +1190,12 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         if self.early_stopping:
             self._restore_best_parameters()
 
+    def _parameters_finite(self):
+        return all(np.isfinite(p).all() for p in chain(self.coefs_, self.intercepts_))
+
     def _diverged(self):
         """Whether the last epoch left a non-finite loss or parameters."""
-        return not (
-            np.isfinite(self.loss_)
-            and all(np.isfinite(p).all() for p in chain(self.coefs_, self.intercepts_))
-        )
+        return not (np.isfinite(self.loss_) and self._parameters_finite())
 
     def _recover_from_divergence(self):
         """Stop a diverged stochastic fit with the best parameters so far.
@@ -1214,12 +1221,9 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         best = self.best_validation_score_ if self.early_stopping else -self.best_loss_
         if not np.isfinite(best):
             what = (
-                "non-finite parameter weights"
-                if np.isfinite(self.loss_)
-                or not all(
-                    np.isfinite(p).all() for p in chain(self.coefs_, self.intercepts_)
-                )
-                else "a non-finite training loss"
+                "a non-finite training loss"
+                if self._parameters_finite()
+                else "non-finite parameter weights"
             )
             raise ValueError(
                 f"Solver produced {what}. The input data may contain large "
@@ -1267,7 +1271,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
     def _train_step(self, X, y, sample_weight, buffers, optimizer):
         """Forward, backward and one optimizer update on a mini-batch."""
         batch_loss = self._backprop(X, y, sample_weight, buffers)
-        self._track_thresholds(buffers.observed_thresholds, _THRESHOLD_MOMENTUM)
+        self._track_thresholds(buffers.observed_thresholds)
         self._update_duty_cycles(buffers)
         optimizer.update_params(
             self.coefs_ + self.intercepts_, buffers.coef_grads + buffers.intercept_grads
