@@ -2,6 +2,7 @@
 as scikit-learn estimators."""
 
 from ._classifier import SparseMLPClassifier
+from ._config import config_context, get_config, set_config
 from ._persistence import SparseActVersionWarning
 from ._regressor import SparseMLPRegressor
 
@@ -12,4 +13,7 @@ __all__ = [
     "SparseMLPClassifier",
     "SparseMLPRegressor",
     "__version__",
+    "config_context",
+    "get_config",
+    "set_config",
 ]

@@ -10,7 +10,6 @@ how targets are encoded and how outputs are decoded.
 import copy
 import warnings
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from itertools import chain, pairwise
 from numbers import Integral, Real
 
@@ -23,7 +22,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing, check_random_state, gen_batches, shuffle
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -31,13 +29,21 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _kernels
-from ._activations import ACTIVATIONS, DERIVATIVES, ZERO_OUTPUT_ZERO_DERIVATIVE
+from ._backends import get_backend
 from ._losses import LOSS_FUNCTIONS
+from ._network import (
+    Network,
+    TrainingBuffers,
+    firing_counts,
+    to_csr,
+    win_fraction,
+    won_any,
+)
 from ._optimizers import OPTIMIZERS
 from ._persistence import VersionStampMixin
 from ._sparsity import (
     SPARSITY_STRATEGIES,
+    Threshold,
     batch_threshold,
     n_active_units,
     quantile_threshold,
@@ -74,35 +80,6 @@ _THRESHOLD_PERIOD = 1000
 _PREDICT_CHUNK_BYTES = 4 * 2**20
 
 
-@dataclass
-class _TrainingBuffers:
-    """Per-layer arrays reused by every training step.
-
-    ``activations[0]`` is the input batch and ``activations[i + 1]`` the output
-    of layer ``i``; ``masks[i]`` holds hidden layer ``i``'s winners (None for a
-    dense layer); ``observed_thresholds[i]`` the threshold the last forward pass
-    saw in hidden layer ``i`` ('dynamic' only); ``active_units[i]`` the number
-    of winners in force (it differs from ``active_units_`` during warm-up).
-    """
-
-    n_layers: int
-    active_units: list = field(default_factory=list)
-    activations: list = field(init=False)
-    masks: list = field(init=False)
-    observed_thresholds: list = field(init=False)
-    deltas: list = field(init=False)
-    coef_grads: list = field(init=False)
-    intercept_grads: list = field(init=False)
-
-    def __post_init__(self):
-        self.activations = [None] * self.n_layers
-        self.masks = [None] * (self.n_layers - 2)
-        self.observed_thresholds = [None] * (self.n_layers - 2)
-        self.deltas = [None] * (self.n_layers - 1)
-        self.coef_grads = [None] * (self.n_layers - 1)
-        self.intercept_grads = [None] * (self.n_layers - 1)
-
-
 class _FiringCounter:
     """Counts, per hidden unit, the samples on which its output was non-zero."""
 
@@ -113,12 +90,7 @@ class _FiringCounter:
     def record(self, hidden_outputs):
         self.n_samples += hidden_outputs[0].shape[0]
         for count, output in zip(self.counts, hidden_outputs, strict=True):
-            if sp.issparse(output):
-                count += np.bincount(
-                    output.indices[output.data != 0], minlength=count.size
-                )
-            else:
-                count += np.count_nonzero(output, axis=0)
+            count += firing_counts(output)
 
     def active_fraction(self):
         return np.array(
@@ -127,42 +99,6 @@ class _FiringCounter:
 
     def dead_units(self):
         return np.array([np.count_nonzero(count == 0) for count in self.counts])
-
-
-def _apply_winners(values, winners, activation):
-    """A hidden layer's outputs from its pre-activations ``values``: the
-    activation on the winners, 0 elsewhere.
-
-    ``winners`` is None (dense layer), a boolean mask (dense path: computed in
-    place) or a :class:`~._kernels.Winners` (sparse path: a CSR matrix of the
-    winners only).
-    """
-    if isinstance(winners, _kernels.Winners):
-        data = winners.gather(values)
-        activation(data)
-        return winners.to_csr(data)
-    activation(values)
-    if winners is not None:
-        values *= winners
-    return values
-
-
-def _won_any(winners):
-    """Per unit, whether it won in any row (``winners`` as in _apply_winners)."""
-    if winners is None:
-        return True
-    if isinstance(winners, _kernels.Winners):
-        return winners.counts() > 0
-    return winners.any(axis=0)
-
-
-def _win_fraction(winners, n_rows):
-    """Per unit, the fraction of rows it won."""
-    if winners is None:
-        return 1.0
-    if isinstance(winners, _kernels.Winners):
-        return winners.counts() / n_rows
-    return np.count_nonzero(winners, axis=0) / n_rows
 
 
 def _pack(coefs, intercepts):
@@ -440,56 +376,54 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # Forward and backward passes
     # ------------------------------------------------------------------
+    def _network(self, backend):
+        """The network core over this model's parameters."""
+        return Network(
+            self.coefs_,
+            self.intercepts_,
+            self.activation,
+            self.out_activation_,
+            backend,
+        )
+
     def _forward_pass(self, buffers, sample_weight=None, reuse_masks=False):
         """Training-mode forward pass, filling ``buffers.activations``.
 
         Each hidden layer's winners are chosen by the sparsity strategy on the
         whole batch and kept in ``buffers.masks``; with ``reuse_masks`` the
-        masks already there are applied instead (for gradient checks).
+        winners already there are applied instead (held winners).
         """
-        activations = buffers.activations
-        hidden_activation = ACTIVATIONS[self.activation]
-        strategy = SPARSITY_STRATEGIES[self._strategy_name]
-        last = self.n_layers_ - 2
-        for layer in range(self.n_layers_ - 1):
-            values = safe_sparse_dot(activations[layer], self.coefs_[layer])
-            values += self.intercepts_[layer]
-            if layer == last:
-                ACTIVATIONS[self.out_activation_](values)
-            else:
-                if not reuse_masks:
-                    self._select_training_winners(
-                        strategy, layer, values, buffers, sample_weight
-                    )
-                values = _apply_winners(values, buffers.masks[layer], hidden_activation)
-            activations[layer + 1] = values
-        return activations
+        network = self._network(buffers.backend)
+        if reuse_masks:
+            return network.forward_train(buffers)
 
-    def _select_training_winners(self, strategy, layer, values, buffers, sample_weight):
-        """Choose a hidden layer's winners for a training batch.
+        def choose_rule(layer, values):
+            return self._training_rule(layer, values, buffers, sample_weight)
+
+        return network.forward_train(buffers, choose_rule)
+
+    def _training_rule(self, layer, values, buffers, sample_weight):
+        """The rule choosing a hidden layer's winners for a training batch,
+        and the scores it is applied to (None: the pre-activations).
 
         With boosting, winners are chosen on the boosted pre-activations while
         the values passed on (and the tracked threshold) stay unboosted.
         """
         n_active = buffers.active_units[layer]
         width = values.shape[1]
+        buffers.observed_thresholds[layer] = None
         if n_active == width:
-            buffers.masks[layer] = None
-            buffers.observed_thresholds[layer] = None
-            return
+            return None, None
+        strategy = SPARSITY_STRATEGIES[self._strategy_name]
         boost = self._boost_factors(layer, n_active, width)
-        if boost is None:
-            mask, threshold = strategy.training_mask(values, n_active, sample_weight)
-        else:
-            mask, threshold = strategy.training_mask(
-                values * boost, n_active, sample_weight
-            )
-            if threshold is not None:
-                _, threshold = strategy.training_mask(values, n_active, sample_weight)
-        if _kernels.use_sparse_path(n_active, width, self.coefs_[layer + 1].shape[1]):
-            mask = _kernels.Winners.from_mask(mask)
-        buffers.masks[layer] = mask
+        scores = None if boost is None else values * boost
+        rule, threshold = strategy.training_selection(
+            values if scores is None else scores, n_active, sample_weight
+        )
+        if scores is not None and threshold is not None:
+            _, threshold = strategy.training_selection(values, n_active, sample_weight)
         buffers.observed_thresholds[layer] = threshold
+        return rule, scores
 
     def _loss(self, y, y_pred, sample_weight):
         loss_name = self.loss
@@ -497,56 +431,17 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             loss_name = "binary_log_loss"
         return LOSS_FUNCTIONS[loss_name](y, y_pred, sample_weight)
 
-    def _layer_gradient(self, layer, weight_sum, buffers):
-        """Gradient of the penalised loss for one layer's weights and biases.
-
-        Sparse inputs (a sparse-path layer's outputs) or sparse deltas (at a
-        sparse-path layer's winners) make the product sparse.
-        """
-        delta = buffers.deltas[layer]
-        grad = _kernels.dense_product(buffers.activations[layer].T, delta)
-        grad += self.alpha * self.coefs_[layer]
-        grad /= weight_sum
-        buffers.coef_grads[layer] = grad
-        buffers.intercept_grads[layer] = _kernels.column_sums(delta) / weight_sum
-
     def _backprop(self, X, y, sample_weight, buffers, reuse_masks=False):
         """Loss and gradients for one batch; gradients flow through winners only."""
         buffers.activations[0] = X
         self._forward_pass(buffers, sample_weight, reuse_masks=reuse_masks)
-        activations, deltas = buffers.activations, buffers.deltas
-
         weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
-        loss = self._loss(y, activations[-1], sample_weight)
+        loss = self._loss(y, buffers.activations[-1], sample_weight)
         squared_norm = sum(np.dot(coef.ravel(), coef.ravel()) for coef in self.coefs_)
         loss += (0.5 * self.alpha) * squared_norm / weight_sum
-
-        # Every output activation is paired with its canonical loss, so the
-        # derivative of the loss with respect to the output pre-activation is
-        # simply prediction - target.
-        last = self.n_layers_ - 2
-        deltas[last] = activations[-1] - y
-        if sample_weight is not None:
-            deltas[last] *= sample_weight.reshape(-1, 1)
-        self._layer_gradient(last, weight_sum, buffers)
-
-        derivative = DERIVATIVES[self.activation]
-        silences_losers = self.activation in ZERO_OUTPUT_ZERO_DERIVATIVE
-        for layer in range(last, 0, -1):
-            winners = buffers.masks[layer - 1]
-            if isinstance(winners, _kernels.Winners):
-                delta = _kernels.winners_delta(
-                    deltas[layer], self.coefs_[layer], winners
-                )
-                derivative(activations[layer].data, delta)
-                deltas[layer - 1] = winners.to_csr(delta)
-            else:
-                delta = safe_sparse_dot(deltas[layer], self.coefs_[layer].T)
-                if winners is not None and not silences_losers:
-                    delta *= winners
-                derivative(activations[layer], delta)
-                deltas[layer - 1] = delta
-            self._layer_gradient(layer - 1, weight_sum, buffers)
+        self._network(buffers.backend).backward(
+            y, sample_weight, self.alpha, weight_sum, buffers
+        )
         return loss
 
     # ------------------------------------------------------------------
@@ -564,8 +459,10 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         n_samples = X.shape[0]
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         output = np.empty((n_samples, self.n_outputs_), dtype=dtype)
-        for rows in gen_batches(n_samples, self._chunk_rows(n_samples)):
-            output[rows] = self._forward_rows(X[rows])
+        network = self._network(get_backend())
+        with self._prediction_threads(network, n_samples):
+            for rows in gen_batches(n_samples, self._chunk_rows(n_samples)):
+                output[rows] = self._forward_rows(network, X[rows])
         return output
 
     def _validate_prediction_input(self, X):
@@ -598,39 +495,33 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         row_bytes = widest * self.coefs_[0].dtype.itemsize
         return int(min(max(n_samples, 1), max(1, _PREDICT_CHUNK_BYTES // row_bytes)))
 
-    def _forward_rows(self, X):
+    def _prediction_threads(self, network, n_samples):
+        """The backend's thread assignment for predicting ``n_samples`` rows."""
+        rows = min(n_samples, self._chunk_rows(n_samples))
+        sparse = network.any_sparse_path(self.inference_active_units_, rows)
+        return network.backend.threads(rows, sparse)
+
+    def _forward_rows(self, network, X):
         """Prediction-mode forward pass for one chunk of rows."""
-        values = self._hidden_rows(X, self.n_layers_ - 3)
-        values = safe_sparse_dot(values, self.coefs_[-1])
-        values += self.intercepts_[-1]
-        ACTIVATIONS[self.out_activation_](values)
-        return values
+        *_, (_, hidden, _) = self._prediction_layers(network, X)
+        return network.output(hidden)
 
-    def _hidden_rows(self, X, last_layer):
-        """Prediction-mode outputs of hidden layer ``last_layer`` for some rows
-        (a CSR matrix for a sparse-path layer)."""
-        values = X
-        for layer in range(last_layer + 1):
-            values = safe_sparse_dot(values, self.coefs_[layer])
-            values += self.intercepts_[layer]
-            values, _ = self._apply_inference_rule(layer, values)
-        return values
+    def _prediction_layers(self, network, X, n_layers=None):
+        """Prediction-mode outputs and winners of the first ``n_layers``
+        hidden layers for some rows."""
+        return network.hidden_layers(
+            X, self._inference_rule, self.inference_active_units_, n_layers
+        )
 
-    def _apply_inference_rule(self, layer, values):
-        """A hidden layer's outputs from its pre-activations with the
-        prediction-time rule (computed in place where dense), and its mask."""
+    def _inference_rule(self, layer, values):
+        """The prediction-time rule of a hidden layer (None: dense layer)."""
         n_active = self.inference_active_units_[layer]
-        width = values.shape[1]
-        mask = None
-        if n_active < width:
-            thresholds = self.inference_thresholds_
-            mask = SPARSITY_STRATEGIES[self._strategy_name].inference_mask(
-                values, n_active, None if thresholds is None else thresholds[layer]
-            )
-            fan_out = self.coefs_[layer + 1].shape[1]
-            if _kernels.use_sparse_path(n_active, width, fan_out):
-                mask = _kernels.Winners.from_mask(mask)
-        return _apply_winners(values, mask, ACTIVATIONS[self.activation]), mask
+        if n_active >= values.shape[1]:
+            return None
+        thresholds = self.inference_thresholds_
+        return SPARSITY_STRATEGIES[self._strategy_name].inference_selection(
+            n_active, None if thresholds is None else thresholds[layer]
+        )
 
     def _settle_inference(self, X, record_winners):
         """After training: set ``inference_thresholds_`` and, with
@@ -660,16 +551,21 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         """Lower each 'dynamic' threshold, layer by layer, so that
         ``inference_ratio_factor`` times as many pre-activations of X exceed it
         as exceed the trained threshold."""
-        values = X
-        for layer, threshold in enumerate(self.activation_thresholds_):
-            values = safe_sparse_dot(values, self.coefs_[layer])
-            values += self.intercepts_[layer]
+
+        def calibrated_rule(layer, values):
+            threshold = self.activation_thresholds_[layer]
             if np.isfinite(threshold):
                 n_firing = np.count_nonzero(values > threshold)
                 self.inference_thresholds_[layer] = quantile_threshold(
                     values, n_firing * self.inference_ratio_factor
                 )
-            values, _ = self._apply_inference_rule(layer, values)
+            return self._inference_rule(layer, values)
+
+        network = self._network(get_backend())
+        for _ in network.hidden_layers(
+            X, calibrated_rule, self.inference_active_units_
+        ):
+            pass
 
     def hidden_activations(self, X, layer=-1):
         """Sparse code of each row at a hidden layer.
@@ -709,11 +605,14 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         X = _as_row_sliceable(
             validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         )
-        chunk_rows = self._chunk_rows(X.shape[0])
-        codes = [
-            sp.csr_matrix(self._hidden_rows(X[rows], layer))
-            for rows in gen_batches(X.shape[0], chunk_rows)
-        ]
+        network = self._network(get_backend())
+        codes = []
+        with self._prediction_threads(network, X.shape[0]):
+            for rows in gen_batches(X.shape[0], self._chunk_rows(X.shape[0])):
+                *_, (_, codes_of_rows, _) = self._prediction_layers(
+                    network, X[rows], layer + 1
+                )
+                codes.append(to_csr(codes_of_rows))
         if not codes:
             width = self.coefs_[layer].shape[1]
             return sp.csr_matrix((0, width), dtype=self.coefs_[0].dtype)
@@ -767,7 +666,9 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
 
         compacted = copy.deepcopy(self)
         for layer, units in enumerate(kept):
-            compacted.coefs_[layer] = compacted.coefs_[layer][:, units]
+            compacted.coefs_[layer] = np.ascontiguousarray(
+                compacted.coefs_[layer][:, units]
+            )
             compacted.intercepts_[layer] = compacted.intercepts_[layer][units]
             compacted.coefs_[layer + 1] = compacted.coefs_[layer + 1][units, :]
             compacted.duty_cycles_[layer] = compacted.duty_cycles_[layer][units]
@@ -790,17 +691,14 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         and whether every prediction on X is finite."""
         winners = [np.zeros(coef.shape[1], dtype=bool) for coef in self.coefs_[:-1]]
         finite = True
-        for rows in gen_batches(X.shape[0], self._chunk_rows(X.shape[0])):
-            values = X[rows]
-            for layer, won in enumerate(winners):
-                values = safe_sparse_dot(values, self.coefs_[layer])
-                values += self.intercepts_[layer]
-                values, mask = self._apply_inference_rule(layer, values)
-                won |= _won_any(mask)
-            output = safe_sparse_dot(values, self.coefs_[-1])
-            output += self.intercepts_[-1]
-            ACTIVATIONS[self.out_activation_](output)
-            finite = finite and bool(np.isfinite(output).all())
+        network = self._network(get_backend())
+        with self._prediction_threads(network, X.shape[0]):
+            for rows in gen_batches(X.shape[0], self._chunk_rows(X.shape[0])):
+                layers = list(self._prediction_layers(network, X[rows]))
+                for layer, _, layer_winners in layers:
+                    winners[layer] |= won_any(layer_winners)
+                output = network.output(layers[-1][1])
+                finite = finite and bool(np.isfinite(output).all())
         return winners, finite
 
     # ------------------------------------------------------------------
@@ -881,10 +779,11 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         )
 
         buffers = self._training_buffers()
-        if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, y, sample_weight, buffers, incremental)
-        else:
-            self._fit_lbfgs(X, y, sample_weight, buffers, layer_units)
+        with self._training_threads(buffers, X.shape[0]):
+            if self.solver in _STOCHASTIC_SOLVERS:
+                self._fit_stochastic(X, y, sample_weight, buffers, incremental)
+            else:
+                self._fit_lbfgs(X, y, sample_weight, buffers, layer_units)
 
         if not self._parameters_finite():
             raise ValueError(
@@ -898,9 +797,21 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 "Solver produced a non-finite training loss. The input data may"
                 " contain large values and need to be preprocessed."
             )
-        self._settle_thresholds(X, sample_weight, incremental, settled_before)
-        self._settle_inference(X, record_winners=not incremental)
+        with self._training_threads(buffers, X.shape[0]):
+            self._settle_thresholds(X, sample_weight, incremental, settled_before)
+            self._settle_inference(X, record_winners=not incremental)
         return self
+
+    def _training_threads(self, buffers, n_samples):
+        """The backend's thread assignment for training batches."""
+        rows = n_samples
+        if self.solver in _STOCHASTIC_SOLVERS and self.batch_size != "auto":
+            rows = int(np.clip(self.batch_size, 1, n_samples))
+        elif self.solver in _STOCHASTIC_SOLVERS:
+            rows = min(200, n_samples)
+        network = self._network(buffers.backend)
+        sparse = network.any_sparse_path(self.active_units_, rows)
+        return buffers.backend.threads(rows, sparse)
 
     def _settle_thresholds(self, X, sample_weight, incremental, settled_before):
         """Set the 'dynamic' thresholds from the final weights.
@@ -936,10 +847,9 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             values = X[rows]
             weights = None if sample_weight is None else sample_weight[rows]
         settled = self.activation_thresholds_.copy()
-        hidden_activation = ACTIVATIONS[self.activation]
-        for layer, n_active in enumerate(self.active_units_):
-            values = safe_sparse_dot(values, self.coefs_[layer])
-            values += self.intercepts_[layer]
+
+        def settled_rule(layer, values):
+            n_active = self.active_units_[layer]
             if n_active < values.shape[1]:
                 smallest_kept, largest_dropped = batch_threshold(
                     values, n_active, weights
@@ -948,13 +858,16 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 if previous is not None and np.isfinite(previous[layer]):
                     threshold = previous[layer] + step * (threshold - previous[layer])
                 settled[layer] = threshold
-            mask = values > settled[layer]
-            values = _apply_winners(values, mask, hidden_activation)
+            return Threshold(settled[layer])
+
+        network = self._network(get_backend())
+        for _ in network.hidden_layers(values, settled_rule, self.active_units_):
+            pass
         self.activation_thresholds_ = settled
 
     def _training_buffers(self):
         """Fresh per-layer buffers, with the fitted number of winners."""
-        return _TrainingBuffers(self.n_layers_, list(self.active_units_))
+        return TrainingBuffers(self.n_layers_, get_backend(), list(self.active_units_))
 
     def _check_architecture(self, layer_units):
         fitted_units = [self.coefs_[0].shape[0]] + [
@@ -1087,8 +1000,9 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         ratio = self._activation_ratios[-1]
         return min(_AUTO_LEARNING_RATE / ratio, _MAX_AUTO_LEARNING_RATE)
 
-    def _make_optimizer(self, incremental):
-        """The solver's optimizer around the stored (or a fresh) state."""
+    def _make_optimizer(self, incremental, backend):
+        """The solver's optimizer around the stored (or a fresh) state, doing
+        its arithmetic with ``backend``."""
         self._learning_rate_init = self._resolve_learning_rate()
         params = self.coefs_ + self.intercepts_
         optimizer_class = OPTIMIZERS[self.solver]
@@ -1104,6 +1018,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 self.momentum,
                 self.nesterovs_momentum,
                 self.power_t,
+                backend,
             )
         return optimizer_class(
             self._optimizer_state,
@@ -1111,6 +1026,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             self.beta_1,
             self.beta_2,
             self.epsilon,
+            backend,
         )
 
     def _split_validation(self, X, y, sample_weight):
@@ -1135,7 +1051,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         return (X_train, y_train, sw_train), (X_val, y_val, y_val_decoded, sw_val)
 
     def _fit_stochastic(self, X, y, sample_weight, buffers, incremental):
-        optimizer = self._make_optimizer(incremental)
+        optimizer = self._make_optimizer(incremental, buffers.backend)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         if self.early_stopping:
@@ -1286,7 +1202,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         )
         step = min(1.0, n_rows / self._duty_cycle_samples)
         for duty_cycle, mask in zip(self.duty_cycles_, buffers.masks, strict=True):
-            duty_cycle += step * (_win_fraction(mask, n_rows) - duty_cycle)
+            duty_cycle += step * (win_fraction(mask, n_rows) - duty_cycle)
 
     def _end_epoch(self, validation, optimizer):
         """Update the stopping state after an epoch; True means stop now."""

@@ -4,7 +4,10 @@ An optimizer is a thin object over a *state* dictionary holding only numbers
 and lists of arrays. The estimator keeps the state, not the object, so a
 fitted model stays plain data (easy to persist and inspect), and the
 optimizer is rebuilt around the stored state whenever training resumes.
-Updates are applied in place to the parameter arrays.
+Updates are applied in place to the parameter arrays, by the kernel
+backend's fused step (:mod:`._backends`): the NumPy backend runs the
+arithmetic array by array in a scratch buffer, the numba backend in one
+compiled pass per parameter array.
 """
 
 import numpy as np
@@ -27,6 +30,8 @@ class SGDOptimizer:
         Whether to use Nesterov's momentum.
     power_t : float
         Exponent of the 'invscaling' schedule.
+    backend : module
+        The kernel backend that applies the steps.
     """
 
     def __init__(
@@ -37,8 +42,10 @@ class SGDOptimizer:
         momentum,
         nesterovs_momentum,
         power_t,
+        backend,
     ):
         self.state = state
+        self.backend = backend
         self.learning_rate_init = learning_rate_init
         self.schedule = learning_rate
         self.momentum = momentum
@@ -55,16 +62,14 @@ class SGDOptimizer:
 
     def update_params(self, params, grads):
         """Take one step on every parameter array, in place."""
-        step = self.state["learning_rate"]
-        for param, grad, velocity in zip(
-            params, grads, self.state["velocities"], strict=True
-        ):
-            velocity *= self.momentum
-            velocity -= step * grad
-            if self.nesterovs_momentum:
-                param += self.momentum * velocity - step * grad
-            else:
-                param += velocity
+        self.backend.sgd_update(
+            params,
+            grads,
+            self.state["velocities"],
+            self.state["learning_rate"],
+            self.momentum,
+            self.nesterovs_momentum,
+        )
 
     def iteration_ends(self, time_step):
         """Update the step size after an epoch; ``time_step`` counts samples."""
@@ -105,15 +110,18 @@ class AdamOptimizer:
         Decay rates of the first and second moment estimates, in [0, 1).
     epsilon : float
         Added to the denominator for numerical stability.
+    backend : module
+        The kernel backend that applies the steps.
     """
 
-    def __init__(self, state, learning_rate_init, beta_1, beta_2, epsilon):
+    def __init__(self, state, learning_rate_init, beta_1, beta_2, epsilon, backend):
         self.state = state
         self.learning_rate_init = learning_rate_init
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
-        self._scratch = None
+        self.backend = backend
+        self._workspace = {}
 
     @staticmethod
     def initial_state(params, learning_rate_init):
@@ -126,11 +134,7 @@ class AdamOptimizer:
         }
 
     def update_params(self, params, grads):
-        """Take one step on every parameter array, in place.
-
-        The arithmetic runs in one preallocated scratch array per parameter,
-        so a step allocates nothing (large temporaries cost page faults).
-        """
+        """Take one step on every parameter array, in place."""
         state = self.state
         state["step"] += 1
         step = state["step"]
@@ -139,28 +143,16 @@ class AdamOptimizer:
             * np.sqrt(1 - self.beta_2**step)
             / (1 - self.beta_1**step)
         )
-        if self._scratch is None:
-            self._scratch = [np.empty_like(param) for param in params]
-        for param, grad, first, second, scratch in zip(
+        self.backend.adam_update(
             params,
             grads,
             state["first_moments"],
             state["second_moments"],
-            self._scratch,
-            strict=True,
-        ):
-            first *= self.beta_1
-            np.multiply(grad, 1 - self.beta_1, out=scratch)
-            first += scratch
-            second *= self.beta_2
-            np.multiply(grad, grad, out=scratch)
-            scratch *= 1 - self.beta_2
-            second += scratch
-            np.sqrt(second, out=scratch)
-            scratch += self.epsilon
-            np.divide(first, scratch, out=scratch)
-            scratch *= state["learning_rate"]
-            param -= scratch
+            state["learning_rate"],
+            (self.beta_1, self.beta_2),
+            self.epsilon,
+            self._workspace,
+        )
 
     def iteration_ends(self, time_step):
         """Adam keeps its step size between epochs."""

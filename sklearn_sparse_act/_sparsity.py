@@ -2,16 +2,22 @@
 
 A strategy is a small stateless object with two methods:
 
-- ``training_mask(pre_activations, n_active, sample_weight)`` returns the
-  boolean mask of winners for a training batch and the threshold it observed
+- ``training_selection(pre_activations, n_active, sample_weight)`` returns the
+  rule that picks a training batch's winners and the threshold it observed
   (a float, or None when the strategy has no threshold);
-- ``inference_mask(pre_activations, n_active, threshold)`` returns the mask
-  used at prediction, where each row must be decided on its own.
+- ``inference_selection(n_active, threshold)`` returns the rule used at
+  prediction, where each row must be decided on its own.
 
-The estimator keeps each layer's mask from the forward pass and multiplies the
-backward deltas by it, so gradients flow through winners only. Adding a
-strategy means adding one class here and one entry in ``SPARSITY_STRATEGIES``.
+A rule is a :class:`TopK` (the ``k`` largest entries of every row) or a
+:class:`Threshold` (every entry above a value). ``rule.mask(values)`` is the
+NumPy reference; the kernel backends (:mod:`._backends`) apply the same rules
+fused with the activation. The network keeps each layer's winners from the
+forward pass and multiplies the backward deltas by them, so gradients flow
+through winners only. Adding a strategy means adding one class here and one
+entry in ``SPARSITY_STRATEGIES``.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -164,17 +170,42 @@ def quantile_threshold(values, n_above):
     return (ordered[position] + ordered[position + 1]) / 2
 
 
+@dataclass(frozen=True)
+class TopK:
+    """Rule: in every row, the ``n_active`` largest entries win (ties at the
+    ``k``-th value go to the lowest column indices)."""
+
+    n_active: int
+
+    def mask(self, values):
+        return row_top_k_mask(values, self.n_active)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Rule: an entry wins iff it is above ``value`` (or equal to it, with
+    ``inclusive``)."""
+
+    value: float
+    inclusive: bool = False
+
+    def mask(self, values):
+        if self.inclusive:
+            return values >= self.value
+        return values > self.value
+
+
 class FixedTopK:
     """'fixed': in every row, the ``k`` largest pre-activations win.
 
     The same rule holds in training and at prediction.
     """
 
-    def training_mask(self, pre_activations, n_active, sample_weight=None):
-        return row_top_k_mask(pre_activations, n_active), None
+    def training_selection(self, pre_activations, n_active, sample_weight=None):
+        return TopK(n_active), None
 
-    def inference_mask(self, pre_activations, n_active, threshold):
-        return row_top_k_mask(pre_activations, n_active)
+    def inference_selection(self, n_active, threshold):
+        return TopK(n_active)
 
 
 class DynamicThreshold:
@@ -190,7 +221,7 @@ class DynamicThreshold:
     that threshold, so a row's output never depends on the other rows.
     """
 
-    def training_mask(self, pre_activations, n_active, sample_weight=None):
+    def training_selection(self, pre_activations, n_active, sample_weight=None):
         smallest_kept, largest_dropped = batch_threshold(
             pre_activations, n_active, sample_weight
         )
@@ -198,10 +229,10 @@ class DynamicThreshold:
         # that no training pre-activation sits on it: round-off cannot then
         # flip a unit of a training row at prediction.
         threshold = (float(smallest_kept) + float(largest_dropped)) / 2
-        return pre_activations >= smallest_kept, threshold
+        return Threshold(float(smallest_kept), inclusive=True), threshold
 
-    def inference_mask(self, pre_activations, n_active, threshold):
-        return pre_activations > threshold
+    def inference_selection(self, n_active, threshold):
+        return Threshold(threshold)
 
 
 SPARSITY_STRATEGIES = {"fixed": FixedTopK(), "dynamic": DynamicThreshold()}

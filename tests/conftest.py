@@ -55,17 +55,32 @@ def digits_split():
 @pytest.fixture(params=["dense", "sparse"])
 def compute_path(request, monkeypatch):
     """Run a test once with every hidden layer on the dense path and once with
-    every sparse layer on the sparse-kernel path, whatever the cost model says."""
-    from sklearn_sparse_act import _kernels
+    every sparse layer on the sparse-kernel path, whatever the cost model says
+    (on every kernel backend)."""
+    from sklearn_sparse_act._backends import BACKENDS, get_backend, numba_available
 
-    if request.param == "dense":
+    sparse = request.param == "sparse"
+    for name in BACKENDS:
+        if name == "numba" and not numba_available():
+            continue
         monkeypatch.setattr(
-            _kernels, "use_sparse_path", lambda n_active, width, fan_out: False
-        )
-    else:
-        monkeypatch.setattr(
-            _kernels,
+            get_backend(name),
             "use_sparse_path",
-            lambda n_active, width, fan_out: n_active < width,
+            lambda n_active, width, fan_out, n_rows: sparse and n_active < width,
         )
     return request.param
+
+
+def backend_params():
+    """The kernel backends installed here, as pytest parameters."""
+    from sklearn_sparse_act._backends import numba_available
+
+    return [
+        "numpy",
+        pytest.param(
+            "numba",
+            marks=pytest.mark.skipif(
+                not numba_available(), reason="numba (the fast extra) not installed"
+            ),
+        ),
+    ]

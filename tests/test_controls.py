@@ -17,6 +17,11 @@ from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
+def _as_mask(winners):
+    """A training layer's winners as a boolean mask, whichever path ran."""
+    return winners if isinstance(winners, np.ndarray) else winners.to_mask()
+
+
 # ----------------------------------------------------------------------------
 # Homeostatic boosting
 # ----------------------------------------------------------------------------
@@ -97,7 +102,7 @@ def test_boosted_training_gradients_flow_through_winners(digits_split, strategy)
     buffers = model._training_buffers()
     Y = model._label_binarizer.transform(y_train[:50]).astype(float)
     model._backprop(X_train[:50], Y, None, buffers)
-    winners = buffers.masks[0]
+    winners = _as_mask(buffers.masks[0])
     # Each row keeps k winners ('fixed') or the batch keeps k * n ('dynamic').
     assert winners.sum() == model.active_units_[0] * 50
     silent = ~winners.any(axis=0)

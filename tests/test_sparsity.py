@@ -33,6 +33,13 @@ def test_number_of_winners_rounds_half_up_and_keeps_one(ratio, width, expected):
     assert n_active_units(ratio, width) == expected
 
 
+def _training_mask(strategy, values, n_active, sample_weight=None):
+    rule, threshold = SPARSITY_STRATEGIES[strategy].training_selection(
+        values, n_active, sample_weight
+    )
+    return rule.mask(values), threshold
+
+
 def test_row_top_k_picks_largest_per_row_with_ties():
     values = np.array(
         [
@@ -78,7 +85,7 @@ def test_dynamic_training_keeps_k_times_rows_across_the_batch():
     rng = np.random.RandomState(0)
     values = rng.normal(size=(40, 30))
     values[:5] += 3  # a few "salient" rows should win more than k units
-    mask, threshold = SPARSITY_STRATEGIES["dynamic"].training_mask(values, 3)
+    mask, threshold = _training_mask("dynamic", values, 3)
     assert mask.sum() == 3 * 40
     assert values[~mask].max() < threshold < values[mask].min()
     assert threshold == (values[~mask].max() + values[mask].min()) / 2
@@ -131,12 +138,10 @@ def test_weighted_rows_and_rounded_copies_choose_the_same_winners():
         margin = 64 * np.finfo(values.dtype).eps  # far above the one-ulp rounding
         if np.any(np.abs(values - band_edge) < margin):
             continue
-        weighted_mask, _ = SPARSITY_STRATEGIES["dynamic"].training_mask(
-            values, n_active, weights.astype(float)
+        weighted_mask, _ = _training_mask(
+            "dynamic", values, n_active, weights.astype(float)
         )
-        repeated_mask, _ = SPARSITY_STRATEGIES["dynamic"].training_mask(
-            repeated, n_active
-        )
+        repeated_mask, _ = _training_mask("dynamic", repeated, n_active)
         np.testing.assert_array_equal(
             weighted_mask.repeat(weights, axis=0), repeated_mask
         )
@@ -146,7 +151,7 @@ def test_weighted_rows_and_rounded_copies_choose_the_same_winners():
 
 def test_dynamic_inference_is_a_strict_per_row_threshold():
     values = np.array([[0.1, 0.5, 0.7], [0.5, 0.2, 0.9]])
-    mask = SPARSITY_STRATEGIES["dynamic"].inference_mask(values, 1, 0.5)
+    mask = SPARSITY_STRATEGIES["dynamic"].inference_selection(1, 0.5).mask(values)
     np.testing.assert_array_equal(mask, [[False, False, True], [False, False, True]])
 
 

@@ -1,0 +1,116 @@
+"""The interface a kernel backend implements, and the structure it works on.
+
+The network (:mod:`sklearn_sparse_act._network`) does its arithmetic through a
+backend: a module of free functions over arrays. Every backend implements
+the functions of :class:`KernelBackend` with the same meaning; they may differ
+only by round-off. To add a backend (a GPU one, say), write a module with
+these functions and register it in ``_backends/__init__.py``.
+
+A hidden layer on the *sparse path* hands its outputs on as
+:class:`SparseRows`: row ``i`` holds ``values[indptr[i]:indptr[i + 1]]`` at
+the columns ``indices[indptr[i]:indptr[i + 1]]``, which are its winners (in
+ascending order). The same structure with other values carries the backward
+delta at the winners. A layer on the *dense path* hands on an ordinary
+``(n, width)`` array with zeros at the losers.
+"""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclass
+class SparseRows:
+    """Per row, the winners of a hidden layer and a value at each."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+    width: int
+
+    @property
+    def shape(self):
+        return (self.indptr.size - 1, self.width)
+
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    def with_values(self, values):
+        """The same winners carrying other values (a delta, say)."""
+        return SparseRows(self.indptr, self.indices, values, self.width)
+
+    def rows(self):
+        """The row of every stored entry."""
+        return np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+
+    def to_csr(self):
+        return sp.csr_matrix(
+            (self.values, self.indices, self.indptr), shape=self.shape, copy=False
+        )
+
+    def to_mask(self):
+        """The winners as a dense boolean mask."""
+        mask = np.zeros(self.shape, dtype=bool)
+        mask[self.rows(), self.indices] = True
+        return mask
+
+    def counts(self, nonzero_only=False):
+        """Per unit: how many rows it won (or had a non-zero value in)."""
+        indices = self.indices[self.values != 0] if nonzero_only else self.indices
+        return np.bincount(indices, minlength=self.width)
+
+
+class KernelBackend(Protocol):
+    """The functions of a kernel backend module.
+
+    ``inputs`` below is a dense array, a SciPy sparse matrix (the user's X)
+    or :class:`SparseRows`; ``delta`` a dense array or :class:`SparseRows`;
+    ``activation`` a name from :data:`sklearn_sparse_act._activations.ACTIVATIONS`;
+    ``rule`` a :class:`~sklearn_sparse_act._sparsity.TopK` or
+    :class:`~sklearn_sparse_act._sparsity.Threshold`.
+    """
+
+    name: str
+
+    def use_sparse_path(self, n_active, width, fan_out, n_rows):
+        """Whether a hidden layer with ``n_active`` winners of ``width`` units,
+        feeding ``fan_out`` units, should hand on :class:`SparseRows` for
+        batches of ``n_rows`` rows."""
+
+    def select(self, values, rule, activation, scores=None):
+        """The winners of ``rule`` applied to ``scores`` (default: ``values``)
+        with ``activation(values)`` at each, as :class:`SparseRows`."""
+
+    def gather(self, values, winners, activation):
+        """``activation(values)`` at the winners of a :class:`SparseRows`."""
+
+    def forward(self, inputs, weights, bias):
+        """``inputs @ weights + bias`` as a dense array."""
+
+    def backward_product(self, delta, weights):
+        """``delta @ weights.T`` as a dense array."""
+
+    def delta_at_winners(self, upstream, weights, winners, activation):
+        """``(upstream @ weights.T) * activation'`` at the winners only;
+        ``winners`` carries the layer's activated outputs."""
+
+    def weight_gradient(self, inputs, delta, weights, alpha, weight_sum):
+        """``(inputs.T @ delta + alpha * weights) / weight_sum``, dense."""
+
+    def bias_gradient(self, delta, weight_sum):
+        """Column sums of ``delta`` divided by ``weight_sum``."""
+
+    def adam_update(
+        self, params, grads, firsts, seconds, learning_rate, betas, epsilon, workspace
+    ):
+        """One Adam step on every array of ``params``, in place."""
+
+    def sgd_update(self, params, grads, velocities, learning_rate, momentum, nesterov):
+        """One (Nesterov) momentum SGD step on every array, in place."""
+
+    def threads(self, n_rows, sparse):
+        """A context manager that assigns the cores for work on ``n_rows``
+        rows (``sparse``: some layer runs on the sparse path)."""

@@ -1,0 +1,629 @@
+"""The numba kernel backend (the ``fast`` extra): compiled, multithreaded
+kernels over the winners, computing what :mod:`.numpy_kernels` computes.
+
+Each kernel is a free ``@njit`` function over arrays; the functions with the
+backend's interface around them only allocate outputs and pick a kernel.
+Dense products stay on BLAS. Compiled code is cached on disk (``cache=True``):
+beside this file, or in numba's per-user cache directory when the package
+directory is read-only (``NUMBA_CACHE_DIR`` overrides both).
+
+Threads: numba's ``prange`` loops and OpenBLAS both want every core, and a
+parallel kernel run right after a multithreaded BLAS call competes with
+OpenBLAS's spinning threads. :func:`threads` therefore gives the cores to one
+of them per call: to numba (with BLAS limited to one thread) when some layer
+runs on the sparse path, to BLAS otherwise. numba's OpenMP threads are
+started with passive waiting: spinning workers turn every parallel region
+into a wait for a descheduled thread as soon as anything else runs on the
+machine (a training step on digits took 11 s instead of 0.3 s beside one
+other busy process on 2 cores).
+"""
+
+import math
+import os
+import threading
+from contextlib import contextmanager
+
+import numba
+import numpy as np
+from numba import njit, prange
+from sklearn.utils.extmath import safe_sparse_dot
+from threadpoolctl import ThreadpoolController
+
+from . import numpy_kernels
+from .interface import SparseRows
+
+name = "numba"
+
+# Largest fraction of winners at which the sparse path beats BLAS, measured
+# by ``python benchmarks/bench_kernels.py --kernels numba`` (2 cores,
+# OpenBLAS): the compiled gather runs at a fraction of BLAS's speed per
+# multiply-add, so above this ratio the dense product is faster.
+_SPARSE_CROSSOVER = 0.25
+
+# Below this many rows a parallel region costs more than it saves.
+_MIN_PARALLEL_ROWS = 32
+
+_ACTIVATION_CODES = {"identity": 0, "logistic": 1, "tanh": 2, "relu": 3}
+
+
+def use_sparse_path(n_active, width, fan_out, n_rows):
+    """Whether a hidden layer should hand on its winners only.
+
+    Examples
+    --------
+    >>> from sklearn_sparse_act._backends import numba_kernels
+    >>> numba_kernels.use_sparse_path(26, 256, 10, n_rows=200)
+    True
+    >>> numba_kernels.use_sparse_path(128, 256, 10, n_rows=200)
+    False
+    """
+    return n_active < width and n_active <= _SPARSE_CROSSOVER * width
+
+
+# ----------------------------------------------------------------------
+# Scalar helpers (inlined into the kernels)
+# ----------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _activate(value, code):
+    if code == 3:
+        return value if value > 0 else value * 0
+    if code == 2:
+        return math.tanh(value)
+    if code == 1:
+        return 1 / (1 + math.exp(-value))
+    return value
+
+
+@njit(cache=True, inline="always")
+def _derivative(activated, code):
+    if code == 3:
+        return 0 if activated == 0 else 1
+    if code == 2:
+        return 1 - activated**2
+    if code == 1:
+        return activated * (1 - activated)
+    return 1
+
+
+@njit(cache=True, inline="always")
+def _above(value, kth):
+    """``value > kth``, with NaN above every number (as np.partition sorts)."""
+    if math.isnan(value):
+        return not math.isnan(kth)
+    return value > kth
+
+
+@njit(cache=True, inline="always")
+def _tied(value, kth):
+    if math.isnan(value):
+        return math.isnan(kth)
+    return value == kth
+
+
+# ----------------------------------------------------------------------
+# Selection fused with the activation
+# ----------------------------------------------------------------------
+@njit(parallel=True, cache=True)
+def _top_k_rows(values, scores, n_active, code, indices, data):
+    n_rows, width = scores.shape
+    cut = width - n_active
+    for row in prange(n_rows):
+        row_scores = scores[row]
+        kth = np.partition(row_scores, cut)[cut]
+        n_above = 0
+        for column in range(width):
+            if _above(row_scores[column], kth):
+                n_above += 1
+        ties_left = n_active - n_above
+        position = row * n_active
+        for column in range(width):
+            score = row_scores[column]
+            if _above(score, kth):
+                pass
+            elif ties_left > 0 and _tied(score, kth):
+                ties_left -= 1
+            else:
+                continue
+            indices[position] = column
+            data[position] = _activate(values[row, column], code)
+            position += 1
+
+
+@njit(parallel=True, cache=True)
+def _count_above(scores, threshold, inclusive, counts):
+    n_rows, width = scores.shape
+    for row in prange(n_rows):
+        count = 0
+        for column in range(width):
+            score = scores[row, column]
+            if score > threshold or (inclusive and score == threshold):
+                count += 1
+        counts[row] = count
+
+
+@njit(parallel=True, cache=True)
+def _rows_above(values, scores, threshold, inclusive, code, indptr, indices, data):
+    n_rows, width = scores.shape
+    for row in prange(n_rows):
+        position = indptr[row]
+        for column in range(width):
+            score = scores[row, column]
+            if score > threshold or (inclusive and score == threshold):
+                indices[position] = column
+                data[position] = _activate(values[row, column], code)
+                position += 1
+
+
+@njit(parallel=True, cache=True)
+def _gather_rows(values, indptr, indices, code, data):
+    for row in prange(indptr.size - 1):
+        for position in range(indptr[row], indptr[row + 1]):
+            data[position] = _activate(values[row, indices[position]], code)
+
+
+# ----------------------------------------------------------------------
+# Products over the winners
+# ----------------------------------------------------------------------
+@njit(parallel=True, cache=True)
+def _sparse_forward(indptr, indices, data, weights, bias, out):
+    n_rows, fan_out = out.shape
+    for row in prange(n_rows):
+        output = out[row]
+        for unit in range(fan_out):
+            output[unit] = 0
+        for position in range(indptr[row], indptr[row + 1]):
+            value = data[position]
+            if value != 0:
+                weight_row = weights[indices[position]]
+                for unit in range(fan_out):
+                    output[unit] += value * weight_row[unit]
+        for unit in range(fan_out):
+            output[unit] += bias[unit]
+
+
+@njit(parallel=True, cache=True)
+def _sparse_backward_product(indptr, indices, data, weights, out):
+    """Rows of ``delta @ weights.T`` for a delta stored at winners."""
+    n_rows, fan_in = out.shape
+    for row in prange(n_rows):
+        output = out[row]
+        for unit in range(fan_in):
+            output[unit] = 0
+        for position in range(indptr[row], indptr[row + 1]):
+            value = data[position]
+            column = indices[position]
+            for unit in range(fan_in):
+                output[unit] += value * weights[unit, column]
+
+
+@njit(parallel=True, cache=True)
+def _delta_from_dense(upstream, weights, indptr, indices, activated, code, delta):
+    fan_out = upstream.shape[1]
+    for row in prange(indptr.size - 1):
+        upstream_row = upstream[row]
+        for position in range(indptr[row], indptr[row + 1]):
+            weight_row = weights[indices[position]]
+            total = upstream_row[0] * weight_row[0]
+            for unit in range(1, fan_out):
+                total += upstream_row[unit] * weight_row[unit]
+            delta[position] = total * _derivative(activated[position], code)
+
+
+@njit(parallel=True, cache=True)
+def _delta_from_sparse(
+    up_indptr, up_indices, up_data, weights, indptr, indices, activated, code, delta
+):
+    for row in prange(indptr.size - 1):
+        for position in range(indptr[row], indptr[row + 1]):
+            weight_row = weights[indices[position]]
+            total = 0.0
+            for upstream in range(up_indptr[row], up_indptr[row + 1]):
+                total += up_data[upstream] * weight_row[up_indices[upstream]]
+            delta[position] = total * _derivative(activated[position], code)
+
+
+@njit(cache=True)
+def _by_unit(indptr, indices, width):
+    """The transpose of a winners structure: per unit, the rows it won and
+    the positions of those entries, rows in ascending order."""
+    unit_ptr = np.zeros(width + 1, dtype=np.int64)
+    for position in range(indices.size):
+        unit_ptr[indices[position] + 1] += 1
+    for unit in range(width):
+        unit_ptr[unit + 1] += unit_ptr[unit]
+    fill = unit_ptr[:-1].copy()
+    unit_rows = np.empty(indices.size, dtype=np.int64)
+    unit_positions = np.empty(indices.size, dtype=np.int64)
+    for row in range(indptr.size - 1):
+        for position in range(indptr[row], indptr[row + 1]):
+            unit = indices[position]
+            unit_rows[fill[unit]] = row
+            unit_positions[fill[unit]] = position
+            fill[unit] += 1
+    return unit_ptr, unit_rows, unit_positions
+
+
+@njit(parallel=True, cache=True)
+def _gradient_sparse_dense(
+    unit_ptr, unit_rows, unit_positions, data, delta, weights, alpha, weight_sum, grad
+):
+    fan_out = grad.shape[1]
+    for unit in prange(grad.shape[0]):
+        grad_row = grad[unit]
+        for column in range(fan_out):
+            grad_row[column] = 0
+        for entry in range(unit_ptr[unit], unit_ptr[unit + 1]):
+            value = data[unit_positions[entry]]
+            if value != 0:
+                delta_row = delta[unit_rows[entry]]
+                for column in range(fan_out):
+                    grad_row[column] += value * delta_row[column]
+        weight_row = weights[unit]
+        for column in range(fan_out):
+            grad_row[column] = (
+                grad_row[column] + alpha * weight_row[column]
+            ) / weight_sum
+
+
+@njit(parallel=True, cache=True)
+def _gradient_sparse_sparse(
+    unit_ptr,
+    unit_rows,
+    unit_positions,
+    data,
+    delta_indptr,
+    delta_indices,
+    delta_data,
+    weights,
+    alpha,
+    weight_sum,
+    grad,
+):
+    """Weight gradient as a sum of winners x winners outer products."""
+    fan_out = grad.shape[1]
+    for unit in prange(grad.shape[0]):
+        grad_row = grad[unit]
+        for column in range(fan_out):
+            grad_row[column] = 0
+        for entry in range(unit_ptr[unit], unit_ptr[unit + 1]):
+            value = data[unit_positions[entry]]
+            if value != 0:
+                row = unit_rows[entry]
+                for position in range(delta_indptr[row], delta_indptr[row + 1]):
+                    grad_row[delta_indices[position]] += value * delta_data[position]
+        weight_row = weights[unit]
+        for column in range(fan_out):
+            grad_row[column] = (
+                grad_row[column] + alpha * weight_row[column]
+            ) / weight_sum
+
+
+@njit(parallel=True, cache=True)
+def _finish_gradient(grad, weights, alpha, weight_sum):
+    for unit in prange(grad.shape[0]):
+        for column in range(grad.shape[1]):
+            grad[unit, column] = (
+                grad[unit, column] + alpha * weights[unit, column]
+            ) / weight_sum
+
+
+@njit(parallel=True, cache=True)
+def _scatter_rows(indptr, indices, data, out):
+    for row in prange(indptr.size - 1):
+        for position in range(indptr[row], indptr[row + 1]):
+            out[row, indices[position]] = data[position]
+
+
+# ----------------------------------------------------------------------
+# Optimizer steps over flat views of the parameters
+# ----------------------------------------------------------------------
+@njit(parallel=True, cache=True)
+def _adam_step(param, grad, first, second, learning_rate, beta_1, beta_2, epsilon):
+    one = param.dtype.type(1)
+    for index in prange(param.size):
+        gradient = grad[index]
+        moment = first[index] * beta_1 + gradient * (one - beta_1)
+        square = second[index] * beta_2 + gradient * gradient * (one - beta_2)
+        first[index] = moment
+        second[index] = square
+        param[index] -= moment / (np.sqrt(square) + epsilon) * learning_rate
+
+
+@njit(parallel=True, cache=True)
+def _sgd_step(param, grad, velocity, learning_rate, momentum, nesterov):
+    for index in prange(param.size):
+        gradient = grad[index]
+        moved = velocity[index] * momentum - learning_rate * gradient
+        velocity[index] = moved
+        if nesterov:
+            param[index] += momentum * moved - learning_rate * gradient
+        else:
+            param[index] += moved
+
+
+# ----------------------------------------------------------------------
+# The backend interface
+# ----------------------------------------------------------------------
+def _contiguous(values):
+    return values if values.flags.c_contiguous else np.ascontiguousarray(values)
+
+
+def select(values, rule, activation, scores=None):
+    """The winners of ``rule`` with their activated values, in one pass."""
+    values = _contiguous(values)
+    scores = values if scores is None else _contiguous(scores)
+    code = _ACTIVATION_CODES[activation]
+    n_rows, width = values.shape
+    if hasattr(rule, "n_active"):
+        size = n_rows * rule.n_active
+        indptr = np.arange(0, size + 1, rule.n_active, dtype=np.int64)
+        indices = np.empty(size, dtype=np.int64)
+        data = np.empty(size, dtype=values.dtype)
+        _top_k_rows(values, scores, rule.n_active, code, indices, data)
+    else:
+        threshold = scores.dtype.type(rule.value)
+        counts = np.empty(n_rows, dtype=np.int64)
+        _count_above(scores, threshold, rule.inclusive, counts)
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        indices = np.empty(indptr[-1], dtype=np.int64)
+        data = np.empty(indptr[-1], dtype=values.dtype)
+        _rows_above(
+            values, scores, threshold, rule.inclusive, code, indptr, indices, data
+        )
+    return SparseRows(indptr, indices, data, width)
+
+
+def gather(values, winners, activation):
+    """``activation(values)`` at held winners."""
+    data = np.empty(winners.indices.size, dtype=values.dtype)
+    _gather_rows(
+        _contiguous(values),
+        winners.indptr,
+        winners.indices,
+        _ACTIVATION_CODES[activation],
+        data,
+    )
+    return winners.with_values(data)
+
+
+def forward(inputs, weights, bias):
+    """``inputs @ weights + bias``: compiled over winners, BLAS otherwise."""
+    if isinstance(inputs, SparseRows):
+        dtype = np.result_type(inputs.dtype, weights.dtype)
+        out = np.empty((inputs.shape[0], weights.shape[1]), dtype=dtype)
+        _sparse_forward(
+            inputs.indptr,
+            inputs.indices,
+            inputs.values,
+            _contiguous(weights),
+            bias,
+            out,
+        )
+        return out
+    values = safe_sparse_dot(inputs, weights)
+    values += bias
+    return values
+
+
+def backward_product(delta, weights):
+    """``delta @ weights.T``, dense."""
+    if isinstance(delta, SparseRows):
+        dtype = np.result_type(delta.dtype, weights.dtype)
+        out = np.empty((delta.shape[0], weights.shape[0]), dtype=dtype)
+        _sparse_backward_product(
+            delta.indptr, delta.indices, delta.values, _contiguous(weights), out
+        )
+        return out
+    return safe_sparse_dot(delta, weights.T)
+
+
+def delta_at_winners(upstream, weights, winners, activation):
+    """``(upstream @ weights.T) * activation'`` at the winners only."""
+    code = _ACTIVATION_CODES[activation]
+    weights = _contiguous(weights)
+    delta = np.empty(
+        winners.indices.size,
+        dtype=np.result_type(winners.dtype, upstream.dtype, weights.dtype),
+    )
+    if isinstance(upstream, SparseRows):
+        _delta_from_sparse(
+            upstream.indptr,
+            upstream.indices,
+            upstream.values,
+            weights,
+            winners.indptr,
+            winners.indices,
+            winners.values,
+            code,
+            delta,
+        )
+    else:
+        _delta_from_dense(
+            _contiguous(upstream),
+            weights,
+            winners.indptr,
+            winners.indices,
+            winners.values,
+            code,
+            delta,
+        )
+    return winners.with_values(delta)
+
+
+def weight_gradient(inputs, delta, weights, alpha, weight_sum):
+    """``(inputs.T @ delta + alpha * weights) / weight_sum``, dense and
+    C-ordered: accumulated unit by unit over the winners when ``inputs`` are
+    winners, through one BLAS product otherwise."""
+    weights = _contiguous(weights)
+    alpha = weights.dtype.type(alpha)
+    weight_sum = weights.dtype.type(weight_sum)
+    if isinstance(inputs, SparseRows):
+        grad = np.empty(
+            weights.shape, np.result_type(inputs.dtype, delta.dtype, weights.dtype)
+        )
+        by_unit = _by_unit(inputs.indptr, inputs.indices, inputs.width)
+        if isinstance(delta, SparseRows):
+            _gradient_sparse_sparse(
+                *by_unit,
+                inputs.values,
+                delta.indptr,
+                delta.indices,
+                delta.values,
+                weights,
+                alpha,
+                weight_sum,
+                grad,
+            )
+        else:
+            _gradient_sparse_dense(
+                *by_unit,
+                inputs.values,
+                _contiguous(delta),
+                weights,
+                alpha,
+                weight_sum,
+                grad,
+            )
+        return grad
+    if isinstance(delta, SparseRows):
+        dense_delta = np.zeros(delta.shape, dtype=delta.dtype)
+        _scatter_rows(delta.indptr, delta.indices, delta.values, dense_delta)
+        delta = dense_delta
+    grad = np.ascontiguousarray(safe_sparse_dot(inputs.T, delta))
+    _finish_gradient(grad, weights, alpha, weight_sum)
+    return grad
+
+
+def bias_gradient(delta, weight_sum):
+    """Column sums of ``delta`` over ``weight_sum``."""
+    if isinstance(delta, SparseRows):
+        sums = np.bincount(delta.indices, weights=delta.values, minlength=delta.width)
+        sums = sums.astype(delta.dtype, copy=False)
+    else:
+        sums = delta.sum(axis=0)
+    return sums / weight_sum
+
+
+def _flat_views(*arrays):
+    """1d views of the arrays, or None if one is not C-contiguous (its
+    reshape would be a copy, and an update of it would be lost)."""
+    if not all(array.flags.c_contiguous for array in arrays):
+        return None
+    return [array.reshape(-1) for array in arrays]
+
+
+def adam_update(
+    params, grads, firsts, seconds, learning_rate, betas, epsilon, workspace
+):
+    """One fused Adam step per parameter array, in place (arrays that are not
+    C-contiguous take the NumPy step)."""
+    for param, grad, first, second in zip(params, grads, firsts, seconds, strict=True):
+        views = _flat_views(param, _contiguous(grad), first, second)
+        if views is None:
+            numpy_kernels.adam_update(
+                [param], [grad], [first], [second], learning_rate, betas, epsilon, {}
+            )
+            continue
+        scalar = param.dtype.type
+        _adam_step(
+            *views,
+            scalar(learning_rate),
+            scalar(betas[0]),
+            scalar(betas[1]),
+            scalar(epsilon),
+        )
+
+
+def sgd_update(params, grads, velocities, learning_rate, momentum, nesterov):
+    """One fused momentum SGD step per parameter array, in place (arrays
+    that are not C-contiguous take the NumPy step)."""
+    for param, grad, velocity in zip(params, grads, velocities, strict=True):
+        views = _flat_views(param, _contiguous(grad), velocity)
+        if views is None:
+            numpy_kernels.sgd_update(
+                [param], [grad], [velocity], learning_rate, momentum, nesterov
+            )
+            continue
+        scalar = param.dtype.type
+        _sgd_step(*views, scalar(learning_rate), scalar(momentum), bool(nesterov))
+
+
+# ----------------------------------------------------------------------
+# Threads
+# ----------------------------------------------------------------------
+@njit(parallel=True, cache=True)
+def _fill_zeros(values):
+    for index in prange(values.size):
+        values[index] = 0
+
+
+def _start_thread_pool():
+    """Start numba's thread pool with passive waiting (unless the user chose
+    an OpenMP wait policy), and return the threading layer.
+
+    OpenMP reads ``OMP_WAIT_POLICY`` once, when its runtime starts: the
+    setting lasts only for that start, so the environment seen by other
+    libraries and child processes is left as it was.
+    """
+    chosen = os.environ.get("OMP_WAIT_POLICY")
+    if chosen is None:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        _fill_zeros(np.zeros(1))
+    finally:
+        if chosen is None:
+            del os.environ["OMP_WAIT_POLICY"]
+    return numba.threading_layer()
+
+
+# numba's 'workqueue' layer (when neither OpenMP nor TBB is installed) aborts
+# the process if two threads launch parallel kernels at once: calls are then
+# serialized.
+_THREADING_LAYER = _start_thread_pool()
+_launch_lock = threading.Lock() if _THREADING_LAYER == "workqueue" else None
+_controller_lock = threading.Lock()
+_controller = None
+
+
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries (built once: the
+    scan of loaded libraries is the expensive part)."""
+    global _controller
+    with _controller_lock:
+        if _controller is None:
+            _controller = ThreadpoolController().select(user_api="blas")
+        return _controller
+
+
+def _thread_budget(controller):
+    """Cores this call may use: numba's count (joblib's loky workers set it
+    to their share), lowered to a BLAS limit the caller set."""
+    budget = numba.config.NUMBA_NUM_THREADS
+    blas_threads = [info["num_threads"] for info in controller.info()]
+    if blas_threads:
+        budget = min(budget, max(blas_threads))
+    return max(1, budget)
+
+
+@contextmanager
+def threads(n_rows, sparse):
+    """Give the cores to numba's kernels (BLAS limited to one thread) when
+    some layer runs on the sparse path over enough rows; otherwise run the
+    kernels on one thread and leave the cores to BLAS."""
+    if _launch_lock is not None:
+        _launch_lock.acquire()
+    previous = numba.get_num_threads()
+    try:
+        if not sparse or n_rows < _MIN_PARALLEL_ROWS:
+            numba.set_num_threads(1)
+            yield
+        else:
+            controller = _blas_controller()
+            numba.set_num_threads(min(_thread_budget(controller), previous))
+            with controller.limit(limits=1):
+                yield
+    finally:
+        numba.set_num_threads(previous)
+        if _launch_lock is not None:
+            _launch_lock.release()

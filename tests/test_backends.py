@@ -1,0 +1,415 @@
+"""Kernel backends: each compiled kernel against its NumPy twin, whole fits on
+both backends, the dense and sparse paths, and the package-level switch."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import backend_params
+from sklearn.datasets import make_classification, make_regression
+from threadpoolctl import threadpool_info
+
+from sklearn_sparse_act import (
+    SparseMLPClassifier,
+    SparseMLPRegressor,
+    config_context,
+    get_config,
+    set_config,
+)
+from sklearn_sparse_act._backends import (
+    BACKENDS,
+    get_backend,
+    numba_available,
+    numpy_kernels,
+)
+from sklearn_sparse_act._backends.interface import SparseRows
+from sklearn_sparse_act._sparsity import Threshold, TopK
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+needs_numba = pytest.mark.skipif(
+    not numba_available(), reason="numba (the fast extra) not installed"
+)
+
+# Tolerances of two backends (or two paths) computing the same numbers in a
+# different order: a few hundred units of round-off of each dtype.
+TOLERANCES = {
+    np.float64: dict(rtol=1e-10, atol=1e-12),
+    np.float32: dict(rtol=1e-5, atol=1e-6),
+}
+
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+
+
+def _assert_rows_equal(ours, reference, dtype):
+    np.testing.assert_array_equal(ours.indptr, reference.indptr)
+    np.testing.assert_array_equal(ours.indices, reference.indices)
+    np.testing.assert_allclose(ours.values, reference.values, **TOLERANCES[dtype])
+    assert ours.values.dtype == dtype
+
+
+def _random_winners(rng, n_rows, width, ratio, dtype):
+    values = rng.normal(size=(n_rows, width)).astype(dtype)
+    return numpy_kernels.select(
+        values, TopK(max(1, int(ratio * width))), "relu", scores=values
+    ).with_values(
+        rng.uniform(0.1, 1, size=n_rows * max(1, int(ratio * width))).astype(dtype)
+    )
+
+
+# ----------------------------------------------------------------------
+# The winners structure
+# ----------------------------------------------------------------------
+def test_sparse_rows_round_trip_a_mask():
+    values = np.arange(9.0).reshape(3, 3) - 2
+    mask = np.array([[True, False, True], [False, False, False], [False, True, True]])
+    rows = numpy_kernels.select(
+        values, Threshold(0.5, inclusive=False), "identity", mask * 1.0
+    )
+    np.testing.assert_array_equal(rows.indptr, [0, 2, 2, 4])
+    np.testing.assert_array_equal(rows.indices, [0, 2, 1, 2])
+    np.testing.assert_array_equal(rows.values, values[mask])
+    np.testing.assert_array_equal(rows.to_csr().toarray(), values * mask)
+    np.testing.assert_array_equal(rows.rows(), [0, 0, 2, 2])
+    np.testing.assert_array_equal(rows.counts(), [1, 1, 2])
+    np.testing.assert_array_equal(rows.counts(nonzero_only=True), [1, 1, 1])
+
+
+# ----------------------------------------------------------------------
+# Each compiled kernel against its NumPy twin
+# ----------------------------------------------------------------------
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_top_k_selection_matches_numpy(dtype, activation):
+    numba_kernels = get_backend("numba")
+    rng = np.random.RandomState(0)
+    values = rng.normal(size=(60, 50)).astype(dtype)
+    # Rows full of ties: the lowest column indices among the tied win.
+    values[:10] = np.round(values[:10])
+    values[10] = 1.0
+    scores = values * rng.uniform(0.5, 2, size=50).astype(dtype)
+    for n_active in (1, 5, 49):
+        for chosen_on in (None, scores):
+            reference = numpy_kernels.select(
+                values, TopK(n_active), activation, chosen_on
+            )
+            ours = numba_kernels.select(values, TopK(n_active), activation, chosen_on)
+            _assert_rows_equal(ours, reference, dtype)
+
+
+@needs_numba
+@pytest.mark.parametrize("inclusive", [True, False])
+def test_threshold_selection_matches_numpy(inclusive):
+    numba_kernels = get_backend("numba")
+    rng = np.random.RandomState(1)
+    values = np.round(rng.normal(size=(40, 30)), 1)
+    for threshold in (-np.inf, 0.5, 10.0):
+        rule = Threshold(threshold, inclusive=inclusive)
+        _assert_rows_equal(
+            numba_kernels.select(values, rule, "tanh"),
+            numpy_kernels.select(values, rule, "tanh"),
+            np.float64,
+        )
+
+
+@needs_numba
+def test_top_k_keeps_exactly_k_winners_in_rows_with_nan():
+    numba_kernels = get_backend("numba")
+    values = np.array([[np.nan, 1.0, np.nan, 0.0], [np.nan] * 4])
+    rows = numba_kernels.select(values, TopK(2), "identity")
+    np.testing.assert_array_equal(rows.indptr, [0, 2, 4])
+    np.testing.assert_array_equal(rows.indices, [0, 2, 0, 1])
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_products_over_winners_match_numpy(dtype):
+    numba_kernels = get_backend("numba")
+    rng = np.random.RandomState(2)
+    winners = _random_winners(rng, 70, 64, 0.1, dtype)
+    upstream_winners = _random_winners(rng, 70, 48, 0.2, dtype)
+    weights = rng.normal(size=(64, 48)).astype(dtype)
+    bias = rng.normal(size=48).astype(dtype)
+    dense_in = rng.normal(size=(70, 64)).astype(dtype)
+    dense_delta = rng.normal(size=(70, 48)).astype(dtype)
+    tolerance = TOLERANCES[dtype]
+
+    def agree(function, *args):
+        ours = getattr(numba_kernels, function)(*args)
+        reference = getattr(numpy_kernels, function)(*args)
+        if isinstance(reference, SparseRows):
+            _assert_rows_equal(ours, reference, dtype)
+        else:
+            np.testing.assert_allclose(ours, reference, **tolerance)
+            assert ours.dtype == dtype and ours.flags.c_contiguous
+
+    agree("forward", winners, weights, bias)
+    agree("forward", dense_in, weights, bias)
+    agree("backward_product", upstream_winners, weights)
+    agree("backward_product", dense_delta, weights)
+    for activation in ACTIVATIONS:
+        agree("delta_at_winners", dense_delta, weights, winners, activation)
+        agree("delta_at_winners", upstream_winners, weights, winners, activation)
+    for inputs in (winners, dense_in):
+        for delta in (upstream_winners, dense_delta):
+            agree("weight_gradient", inputs, delta, weights, 1e-3, 37.5)
+    agree("bias_gradient", upstream_winners, 37.5)
+    agree("bias_gradient", dense_delta, 37.5)
+    agree("gather", dense_in, winners, "logistic")
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_optimizer_steps_match_numpy(dtype):
+    numba_kernels = get_backend("numba")
+    rng = np.random.RandomState(3)
+    shapes = [(30, 20), (20,), (20, 3)]
+
+    def arrays():
+        return [rng.normal(size=shape).astype(dtype) for shape in shapes]
+
+    params, grads, firsts, seconds = arrays(), arrays(), arrays(), arrays()
+    seconds = [np.abs(second) for second in seconds]
+    results = {}
+    for backend in (numpy_kernels, numba_kernels):
+        state = [a.copy() for a in params + firsts + seconds]
+        backend.adam_update(
+            state[0:3], grads, state[3:6], state[6:9], 1e-3, (0.9, 0.999), 1e-8, {}
+        )
+        velocity_state = [a.copy() for a in params + firsts]
+        for nesterov in (False, True):
+            backend.sgd_update(
+                velocity_state[0:3], grads, velocity_state[3:6], 0.1, 0.9, nesterov
+            )
+        results[backend.name] = state + velocity_state
+    for ours, reference in zip(results["numba"], results["numpy"], strict=True):
+        np.testing.assert_allclose(ours, reference, **TOLERANCES[dtype])
+
+
+@needs_numba
+def test_optimizer_updates_arrays_that_are_not_contiguous():
+    numba_kernels = get_backend("numba")
+    start = np.asfortranarray(np.random.RandomState(4).normal(size=(4, 3)))
+    params = {}
+    for backend in (numpy_kernels, numba_kernels):
+        param = start.copy(order="F")
+        velocity = np.ones((4, 3), order="F")
+        backend.sgd_update([param], [np.ones((4, 3))], [velocity], 0.1, 0.9, False)
+        params[backend.name] = param
+    assert not np.allclose(params["numba"], start)
+    np.testing.assert_allclose(params["numba"], params["numpy"], rtol=1e-15)
+
+
+# ----------------------------------------------------------------------
+# Whole fits: both backends, both paths
+# ----------------------------------------------------------------------
+FIT_CONFIGURATIONS = [
+    dict(sparsity_strategy="fixed", activation="relu"),
+    dict(sparsity_strategy="dynamic", activation="tanh"),
+    dict(sparsity_strategy="fixed", activation="logistic", boost_strength=2.0),
+    dict(sparsity_strategy="dynamic", activation="relu", solver="sgd"),
+    dict(sparsity_strategy="fixed", activation="identity", solver="lbfgs"),
+    dict(sparsity_strategy="dynamic", activation="relu", sparsity_warmup=3),
+]
+
+
+def _fit_classifier(params, X, y, sample_weight, dtype=np.float64):
+    estimator = SparseMLPClassifier(
+        hidden_layer_sizes=(64, 48),
+        activation_ratio=[0.1, 0.05],
+        max_iter=8,
+        random_state=0,
+        **params,
+    )
+    estimator.fit(X.astype(dtype), y, sample_weight=sample_weight)
+    return estimator
+
+
+def _assert_models_agree(ours, reference, X, dtype=np.float64):
+    tolerance = TOLERANCES[dtype]
+    for mine, theirs in zip(ours.coefs_, reference.coefs_, strict=True):
+        np.testing.assert_allclose(mine, theirs, **tolerance)
+    np.testing.assert_allclose(
+        ours.predict_proba(X), reference.predict_proba(X), **tolerance
+    )
+    np.testing.assert_allclose(
+        ours.hidden_activations(X, layer=1).toarray(),
+        reference.hidden_activations(X, layer=1).toarray(),
+        **tolerance,
+    )
+    np.testing.assert_array_equal(ours.dead_units_, reference.dead_units_)
+    np.testing.assert_allclose(
+        ours.duty_cycles_[0], reference.duty_cycles_[0], **tolerance
+    )
+
+
+@pytest.fixture(scope="module")
+def classification_data():
+    X, y = make_classification(
+        n_samples=300, n_features=20, n_informative=10, n_classes=3, random_state=0
+    )
+    sample_weight = np.random.RandomState(0).uniform(0.5, 2, size=300)
+    return X, y, sample_weight
+
+
+@pytest.mark.parametrize("backend", backend_params())
+@pytest.mark.parametrize("params", FIT_CONFIGURATIONS)
+def test_dense_and_sparse_paths_agree(
+    monkeypatch, classification_data, backend, params
+):
+    X, y, sample_weight = classification_data
+    models = {}
+    with config_context(kernels=backend):
+        for path in ("dense", "sparse"):
+            monkeypatch.setattr(
+                get_backend(),
+                "use_sparse_path",
+                lambda n_active, width, fan_out, n_rows, sparse=path == "sparse": (
+                    sparse and n_active < width
+                ),
+            )
+            models[path] = _fit_classifier(params, X, y, sample_weight)
+        _assert_models_agree(models["sparse"], models["dense"], X)
+
+
+@needs_numba
+@pytest.mark.parametrize("params", FIT_CONFIGURATIONS)
+def test_backends_agree_on_whole_fits(classification_data, params):
+    X, y, sample_weight = classification_data
+    models = {}
+    for backend in BACKENDS:
+        with config_context(kernels=backend):
+            models[backend] = _fit_classifier(params, X, y, sample_weight)
+    with config_context(kernels="numpy"):
+        _assert_models_agree(models["numba"], models["numpy"], X)
+
+
+@needs_numba
+@pytest.mark.parametrize("params", FIT_CONFIGURATIONS)
+def test_backends_agree_in_float32(classification_data, params):
+    # One model, its predictions and gradients on either backend: 1e-5.
+    X, y, sample_weight = classification_data
+    X = X.astype(np.float32)
+    model = _fit_classifier(params, X, y, sample_weight, np.float32)
+    Y = model._label_binarizer.transform(y).astype(np.float32)
+    results = {}
+    for backend in BACKENDS:
+        with config_context(kernels=backend):
+            buffers = model._training_buffers()
+            proba = model.predict_proba(X)
+        model._backprop(X, Y, sample_weight.astype(np.float32), buffers)
+        results[backend] = [proba, *buffers.coef_grads, *buffers.intercept_grads]
+        assert all(result.dtype == np.float32 for result in results[backend])
+    for ours, reference in zip(results["numba"], results["numpy"], strict=True):
+        np.testing.assert_allclose(ours, reference, rtol=1e-5, atol=1e-6)
+    # Whole float32 fits: Adam divides by the root of tiny second moments,
+    # which amplifies float32 round-off over the 8 epochs to about 1e-5
+    # absolute in the weights; the bound leaves a 10x margin.
+    with config_context(kernels="numpy"):
+        reference = _fit_classifier(params, X, y, sample_weight, np.float32)
+    for ours, theirs in zip(model.coefs_, reference.coefs_, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-4)
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    "params", [{}, dict(sparsity_strategy="dynamic", loss="poisson")]
+)
+def test_backends_agree_on_regression_with_sparse_input(params):
+    X, y = make_regression(n_samples=200, n_features=30, n_targets=2, random_state=0)
+    X[np.abs(X) < 1] = 0
+    X = sp.csr_matrix(X)
+    y = np.abs(y) / 100
+    predictions = []
+    for backend in BACKENDS:
+        with config_context(kernels=backend):
+            model = SparseMLPRegressor(
+                hidden_layer_sizes=(80, 40),
+                activation_ratio=0.05,
+                max_iter=5,
+                random_state=0,
+                **params,
+            ).fit(X, y)
+            predictions.append(model.predict(X))
+    np.testing.assert_allclose(predictions[1], predictions[0], rtol=1e-10, atol=1e-12)
+
+
+@needs_numba
+def test_backends_give_the_same_gradients(classification_data):
+    X, y, sample_weight = classification_data
+    model = _fit_classifier(
+        dict(sparsity_strategy="dynamic", activation="tanh"), X, y, None
+    )
+    Y = model._label_binarizer.transform(y).astype(float)
+    grads = {}
+    for backend in BACKENDS:
+        with config_context(kernels=backend):
+            buffers = model._training_buffers()
+        loss = model._backprop(X, Y, sample_weight, buffers)
+        grads[backend] = [loss, *buffers.coef_grads, *buffers.intercept_grads]
+    for ours, reference in zip(grads["numba"], grads["numpy"], strict=True):
+        np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-13)
+
+
+# ----------------------------------------------------------------------
+# The cost model
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("backend", backend_params())
+def test_cost_model_is_sparse_below_some_ratio_and_dense_above(backend):
+    use_sparse_path = get_backend(backend).use_sparse_path
+    for n_rows in (1, 200):
+        for width in (64, 256, 1024, 4096):
+            decisions = [
+                use_sparse_path(n_active, width, 1024, n_rows)
+                for n_active in range(1, width + 1)
+            ]
+            switch = decisions.index(False)
+            assert not any(decisions[switch:])
+            assert not use_sparse_path(width, width, 1024, n_rows)
+    assert use_sparse_path(10, 1024, 1024, 200)
+    assert use_sparse_path(102, 1024, 1024, 1)
+
+
+# ----------------------------------------------------------------------
+# The switch
+# ----------------------------------------------------------------------
+def test_config_context_switches_backends_and_restores():
+    assert get_config()["kernels"] == "auto"
+    with config_context(kernels="numpy"):
+        assert get_backend().name == "numpy"
+        assert get_config()["kernels"] == "numpy"
+    assert get_config()["kernels"] == "auto"
+    assert get_backend().name == ("numba" if numba_available() else "numpy")
+
+
+def test_config_rejects_an_unknown_backend():
+    with pytest.raises(ValueError, match="kernels"):
+        set_config(kernels="cuda")
+    assert get_config()["kernels"] == "auto"
+
+
+def test_numba_requested_without_numba_says_how_to_install(monkeypatch):
+    import sklearn_sparse_act._backends as backends
+
+    monkeypatch.setattr(backends, "numba_available", lambda: False)
+    with pytest.raises(ImportError, match=r"sklearn-sparse-act\[fast\]"):
+        set_config(kernels="numba")
+    assert get_backend("auto").name == "numpy"
+
+
+@needs_numba
+def test_numba_predictions_leave_thread_settings_as_they_were():
+    import numba
+
+    X, y = make_classification(n_samples=400, n_features=20, random_state=0)
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(256,), activation_ratio=0.05, max_iter=3, random_state=0
+    )
+    threads_before = numba.get_num_threads()
+    blas_before = [info["num_threads"] for info in threadpool_info()]
+    with config_context(kernels="numba"):
+        model.fit(X, y)
+        model.predict(X)
+        model.predict(X[:1])
+    assert numba.get_num_threads() == threads_before
+    assert [info["num_threads"] for info in threadpool_info()] == blas_before
