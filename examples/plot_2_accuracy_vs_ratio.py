@@ -14,10 +14,12 @@ classification data sets bundled with scikit-learn.
 # %%
 # The experiment
 # --------------
-# Every model gets the same budget of epochs of Adam with the same learning
-# rate; the warning that some of them could have trained longer is expected
-# and silenced. ``SKLEARN_SPARSE_ACT_EXAMPLE_SCALE=small`` (used by the tests
-# and the CI documentation build) shrinks the experiment.
+# Every model gets the same budget of epochs of Adam, each at its default
+# step size: scikit-learn's 0.001, and for the sparse models
+# ``learning_rate_init='auto'``, ``min(0.001 / ratio, 0.01)``. The warning
+# that some of them could have trained longer is expected and silenced.
+# ``SKLEARN_SPARSE_ACT_EXAMPLE_SCALE=small`` (used by the tests and the CI
+# documentation build) shrinks the experiment.
 import os
 import warnings
 from collections import defaultdict
