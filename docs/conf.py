@@ -6,6 +6,7 @@ script of ``examples/``; set ``SKLEARN_SPARSE_ACT_EXAMPLE_SCALE=small`` to run
 them at the small size the CI uses.
 """
 
+import os
 import urllib.error
 import urllib.request
 from datetime import date
@@ -39,6 +40,9 @@ default_role = "literal"
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": "BaseException"}
 autodoc_typehints = "none"
+# The page's table of contents lists methods as ``fit()``, not
+# ``SparseMLPClassifier.fit()``, so that long names fit the right sidebar.
+toc_object_entries_show_parents = "hide"
 numpydoc_show_class_members = False
 
 # Links to scikit-learn, NumPy, SciPy, matplotlib and Python. The inventories
@@ -112,4 +116,17 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
 }
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
+
+# A build with the examples shrunk says so on every page: the outputs and
+# figures of the gallery then come from a shortened run, while the text quotes
+# the full one.
+EXAMPLE_SCALE = os.environ.get("SKLEARN_SPARSE_ACT_EXAMPLE_SCALE")
+if EXAMPLE_SCALE == "small":
+    html_theme_options["announcement"] = (
+        "This build ran the gallery examples at the reduced size "
+        "(SKLEARN_SPARSE_ACT_EXAMPLE_SCALE=small): their outputs and figures "
+        "come from a shortened run and differ from the figures the text quotes."
+    )
 html_show_sourcelink = False

@@ -29,6 +29,12 @@ from sklearn_sparse_act import SparseMLPClassifier
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 SMALL = os.environ.get("SKLEARN_SPARSE_ACT_EXAMPLE_SCALE") == "small"
+if SMALL:
+    print(
+        "Reduced run (SKLEARN_SPARSE_ACT_EXAMPLE_SCALE=small): fewer epochs, "
+        "seeds or rows than the full example; its numbers are not the ones "
+        "quoted in the text or in the user guide."
+    )
 MAX_ITER = 15 if SMALL else 150
 
 X, y = load_digits(return_X_y=True)

@@ -33,6 +33,12 @@ from sklearn_sparse_act import SparseMLPClassifier
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 SMALL = os.environ.get("SKLEARN_SPARSE_ACT_EXAMPLE_SCALE") == "small"
+if SMALL:
+    print(
+        "Reduced run (SKLEARN_SPARSE_ACT_EXAMPLE_SCALE=small): fewer epochs, "
+        "seeds or rows than the full example; its numbers are not the ones "
+        "quoted in the text or in the user guide."
+    )
 RATIOS = [0.05, 0.25] if SMALL else [0.05, 0.1, 0.25, 0.5]
 STRATEGIES = ["fixed", "dynamic"]
 MAX_ITER = 10 if SMALL else 80

@@ -48,6 +48,12 @@ from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 SMALL = os.environ.get("SKLEARN_SPARSE_ACT_EXAMPLE_SCALE") == "small"
+if SMALL:
+    print(
+        "Reduced run (SKLEARN_SPARSE_ACT_EXAMPLE_SCALE=small): fewer epochs, "
+        "seeds or rows than the full example; its numbers are not the ones "
+        "quoted in the text or in the user guide."
+    )
 SEEDS = [0] if SMALL else [0, 1, 2]
 # Only the small size changes a default: it caps the epochs.
 SMALL_PARAMS = dict(max_iter=15) if SMALL else {}

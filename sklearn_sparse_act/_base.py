@@ -634,8 +634,8 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features), \
                 default=None
-            The data on which winning is judged. By default, the data of the
-            last call to :meth:`fit` (recorded at the end of fit); required
+            The data on which winning is judged. By default, the winners the
+            last call to :meth:`fit` recorded on its training data; required
             after :meth:`partial_fit`.
 
         Returns

@@ -69,14 +69,17 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
     >>> X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
     >>> clf = SparseMLPClassifier(hidden_layer_sizes=(128,), activation_ratio=0.1,
     ...                           max_iter=50, random_state=0).fit(X_train, y_train)
-    >>> clf.active_units_
+    >>> clf.active_units_  # k = round(0.1 * 128) winners per sample
     [13]
-    >>> clf.active_fraction_
-    array([0.1...])
-    >>> clf.predict(X_test[:5])
-    array([2, 8, 2, 6, 6])
-    >>> round(clf.score(X_test, y_test), 2)
-    0.9...
+    >>> code = clf.hidden_activations(X_test)  # the hidden layer's sparse code
+    >>> code.shape, int(code.getnnz(axis=1).max())  # never more than k fire
+    ((450, 128), 13)
+    >>> clf.active_fraction_.round(2)  # non-zero share in the last epoch
+    array([0.1])
+    >>> clf.predict(X_test[:5]), y_test[:5]
+    (array([2, 8, 2, 6, 6]), array([2, 8, 2, 6, 6]))
+    >>> round(clf.score(X_test, y_test), 2)  # held-out accuracy
+    0.96
     """
 
     _parameter_constraints: dict = {

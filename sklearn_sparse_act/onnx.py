@@ -4,7 +4,7 @@ Importing this module registers :class:`~sklearn_sparse_act.SparseMLPClassifier`
 and :class:`~sklearn_sparse_act.SparseMLPRegressor` with skl2onnx, so that
 ``skl2onnx.to_onnx`` converts them, alone or inside a
 :class:`~sklearn.pipeline.Pipeline`. It needs the optional ``onnx`` extra:
-``pip install "sklearn-sparse-act[onnx]"``.
+``pip install -e ".[onnx]"`` from a clone of the repository.
 
 The graph computes what ``predict_proba`` and ``predict`` compute. In each
 hidden layer, ``z = a @ W + b``; 'fixed' keeps every row's ``k`` largest
@@ -69,8 +69,8 @@ try:
     from skl2onnx.common.utils_classifier import get_label_classes
 except ModuleNotFoundError as error:
     raise ModuleNotFoundError(
-        f"{error}: sklearn_sparse_act.onnx needs the optional 'onnx' extra, "
-        'pip install "sklearn-sparse-act[onnx]"'
+        f"{error}: sklearn_sparse_act.onnx needs the optional 'onnx' extra: "
+        'pip install -e ".[onnx]" from a clone of the repository'
     ) from error
 from sklearn.utils.validation import check_is_fitted
 
