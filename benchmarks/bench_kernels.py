@@ -1,12 +1,13 @@
-"""Calibrate the dense/sparse cost model of ``sklearn_sparse_act._kernels``.
+"""Calibrate the dense/sparse cost model of a kernel backend.
 
 For each hidden width and activation ratio, time one training epoch and one
 prediction pass with every sparse layer forced onto the dense path and then
 onto the sparse path (medians of interleaved repeats), and print the ratio
-sparse / dense. The crossover ratios in ``_kernels._SPARSE_CROSSOVER`` are read
-off this table: the largest ratio at which the sparse path is not slower.
+sparse / dense. The crossover ratios in the backend's ``_SPARSE_CROSSOVER``
+(``sklearn_sparse_act/_backends/<name>_kernels.py``) are read off this table:
+the largest ratio at which the sparse path is not slower.
 
-Run: ``python benchmarks/bench_kernels.py [--widths 256 1024 4096]``
+Run: ``python benchmarks/bench_kernels.py --kernels numba [--widths 256 1024]``
 """
 
 import argparse
@@ -17,12 +18,13 @@ import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_sparse_act import SparseMLPClassifier, _kernels
+from sklearn_sparse_act import SparseMLPClassifier, config_context
+from sklearn_sparse_act._backends import get_backend
 
 
-def _time_path(sparse, X, y, width, ratio, layers):
-    original = _kernels.use_sparse_path
-    _kernels.use_sparse_path = lambda n_active, n_units, fan_out: (
+def _time_path(backend, sparse, X, y, width, ratio, layers):
+    original = backend.use_sparse_path
+    backend.use_sparse_path = lambda n_active, n_units, fan_out, n_rows: (
         sparse and n_active < n_units
     )
     try:
@@ -39,7 +41,7 @@ def _time_path(sparse, X, y, width, ratio, layers):
         model.predict(X)
         return fit_seconds, time.perf_counter() - start
     finally:
-        _kernels.use_sparse_path = original
+        backend.use_sparse_path = original
 
 
 def main(argv=None):
@@ -51,7 +53,9 @@ def main(argv=None):
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rows", type=int, default=4000)
+    parser.add_argument("--kernels", choices=["numpy", "numba"], default="numpy")
     args = parser.parse_args(argv)
+    backend = get_backend(args.kernels)
 
     X, y = make_classification(
         n_samples=args.rows,
@@ -60,7 +64,10 @@ def main(argv=None):
         n_classes=10,
         random_state=0,
     )
-    print(f"{args.layers} hidden layers, {args.rows} rows, batch 200, 1 epoch")
+    print(
+        f"{args.kernels} kernels, {args.layers} hidden layers, {args.rows} rows, "
+        "batch 200, 1 epoch"
+    )
     print(
         "| width | ratio | k | model says | fit sparse/dense | predict sparse/dense |"
     )
@@ -71,15 +78,16 @@ def main(argv=None):
             timings = {True: [], False: []}
             for _ in range(args.repeats):
                 for sparse in (False, True):
-                    timings[sparse].append(
-                        _time_path(sparse, X, y, width, ratio, args.layers)
-                    )
+                    with config_context(kernels=args.kernels):
+                        timings[sparse].append(
+                            _time_path(backend, sparse, X, y, width, ratio, args.layers)
+                        )
             dense = np.median(np.array(timings[False]), axis=0)
             sparse = np.median(np.array(timings[True]), axis=0)
             k = max(1, int(np.floor(ratio * width + 0.5)))
             fan_out = width if args.layers > 1 else 10
             choice = (
-                "sparse" if _kernels.use_sparse_path(k, width, fan_out) else "dense"
+                "sparse" if backend.use_sparse_path(k, width, fan_out, 200) else "dense"
             )
             print(
                 f"| {width} | {ratio} | {k} | {choice} | {sparse[0] / dense[0]:.2f} "

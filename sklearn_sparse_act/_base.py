@@ -5,74 +5,36 @@ Training is a chain of small steps, each overridable:
 -> ``_backprop`` -> ``_forward_pass``; ``_fit_lbfgs`` replaces the epoch loop
 for the quasi-Newton solver. The public classifier and regressor only define
 how targets are encoded and how outputs are decoded.
+
+The base class keeps validation, the architecture, initialisation and the
+prediction entry points; the steps of each concern live in mixins of their
+own modules: the sparsity bookkeeping (:mod:`._sparse_layers`), the
+stochastic solvers' epochs (:mod:`._stochastic`), L-BFGS (:mod:`._lbfgs`) and
+the hidden codes (:mod:`._codes`). The arithmetic is the network core's
+(:mod:`._network`).
 """
 
-import copy
-import warnings
 from abc import ABC, abstractmethod
 from itertools import chain, pairwise
 from numbers import Integral, Real
 
 import numpy as np
-import scipy
-import scipy.optimize
-import scipy.sparse as sp
-from sklearn.base import BaseEstimator, _fit_context, is_classifier
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.utils import _safe_indexing, check_random_state, gen_batches, shuffle
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.optimize import _check_optimize_result
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._backends import get_backend
+from ._codes import SparseCodesMixin
+from ._lbfgs import LBFGSSolverMixin
 from ._losses import LOSS_FUNCTIONS
-from ._network import (
-    Network,
-    TrainingBuffers,
-    firing_counts,
-    to_csr,
-    win_fraction,
-    won_any,
-)
-from ._optimizers import OPTIMIZERS
+from ._network import Network, TrainingBuffers, as_row_sliceable
 from ._persistence import VersionStampMixin
-from ._sparsity import (
-    SPARSITY_STRATEGIES,
-    Threshold,
-    batch_threshold,
-    n_active_units,
-    quantile_threshold,
-)
+from ._sparse_layers import SparseLayersMixin
+from ._sparsity import SPARSITY_STRATEGIES
+from ._stochastic import StochasticSolverMixin
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
-_SCIPY_VERSION = tuple(int(part) for part in scipy.__version__.split(".")[:2])
-
-# Weight of the previous value in the running average of a 'dynamic' layer's
-# threshold: each training batch moves the threshold 10% of the way towards
-# the smallest pre-activation that batch kept.
-_THRESHOLD_MOMENTUM = 0.9
-
-# learning_rate_init='auto': scikit-learn's step size at ratio 1.0, scaled by
-# 1 / ratio up to a cap (see _resolve_learning_rate).
-_AUTO_LEARNING_RATE = 0.001
-_MAX_AUTO_LEARNING_RATE = 0.01
-
-# Duty cycles are running averages over about this many training samples.
-_DUTY_CYCLE_PERIOD = 1000
-
-# 'dynamic' thresholds are settled at the end of training on at most this
-# many training rows (a random subset beyond it): the quantile of 10,000 rows
-# is within about 0.3% of the ratio, and the layer's values fit in memory.
-_SETTLE_ROWS = 10_000
-
-# Across partial_fit calls the settled thresholds are running averages over
-# about this many training samples.
-_THRESHOLD_PERIOD = 1000
 
 # Prediction works on row chunks whose widest layer takes about this many
 # bytes: large enough for BLAS to run at full speed, small enough to stay in
@@ -80,33 +42,15 @@ _THRESHOLD_PERIOD = 1000
 _PREDICT_CHUNK_BYTES = 4 * 2**20
 
 
-class _FiringCounter:
-    """Counts, per hidden unit, the samples on which its output was non-zero."""
-
-    def __init__(self, hidden_layer_sizes):
-        self.counts = [np.zeros(width, dtype=np.int64) for width in hidden_layer_sizes]
-        self.n_samples = 0
-
-    def record(self, hidden_outputs):
-        self.n_samples += hidden_outputs[0].shape[0]
-        for count, output in zip(self.counts, hidden_outputs, strict=True):
-            count += firing_counts(output)
-
-    def active_fraction(self):
-        return np.array(
-            [count.sum() / (self.n_samples * count.size) for count in self.counts]
-        )
-
-    def dead_units(self):
-        return np.array([np.count_nonzero(count == 0) for count in self.counts])
-
-
-def _pack(coefs, intercepts):
-    """Flatten all parameters into one vector (for L-BFGS)."""
-    return np.hstack([param.ravel() for param in coefs + intercepts])
-
-
-class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
+class BaseSparseMLP(
+    SparseLayersMixin,
+    SparseCodesMixin,
+    StochasticSolverMixin,
+    LBFGSSolverMixin,
+    VersionStampMixin,
+    BaseEstimator,
+    ABC,
+):
     """Base class for sparse-activation MLP classification and regression.
 
     Do not use it directly; use :class:`SparseMLPClassifier` or
@@ -225,6 +169,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # Hooks for the public classes
     # ------------------------------------------------------------------
+
     @abstractmethod
     def _validate_input(self, X, y, incremental, reset):
         """Validate X and encode y as a 1d or 2d float/bool array."""
@@ -246,8 +191,9 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         return y
 
     # ------------------------------------------------------------------
-    # Architecture and sparsity settings
+    # Architecture
     # ------------------------------------------------------------------
+
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         if not hasattr(sizes, "__iter__"):
@@ -257,125 +203,10 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return sizes
 
-    def _layer_activation_ratios(self, n_hidden):
-        """One activation ratio per hidden layer, checked."""
-        if isinstance(self.activation_ratio, Real):
-            return [float(self.activation_ratio)] * n_hidden
-        ratios = np.asarray(self.activation_ratio, dtype=float)
-        if ratios.ndim != 1 or ratios.size != n_hidden:
-            raise ValueError(
-                "activation_ratio must be a float or a sequence with one ratio "
-                f"per hidden layer ({n_hidden}); got {self.activation_ratio!r}."
-            )
-        if not np.all((ratios > 0) & (ratios <= 1)):
-            raise ValueError(
-                "Every entry of activation_ratio must be in the range (0, 1]; "
-                f"got {self.activation_ratio!r}."
-            )
-        return ratios.tolist()
-
-    def _prepare_sparsity(self, hidden_sizes, first_pass):
-        """Set the winner counts, thresholds and homeostasis state for a fit."""
-        self._activation_ratios = self._layer_activation_ratios(len(hidden_sizes))
-        self.active_units_ = self._units_for_ratios(self._activation_ratios)
-        self.inference_active_units_ = [
-            min(width, n_active_units(k * self.inference_ratio_factor / width, width))
-            for k, width in zip(self.active_units_, hidden_sizes, strict=True)
-        ]
-        self._strategy_name = self.sparsity_strategy
-        if first_pass or not hasattr(self, "duty_cycles_"):
-            self.duty_cycles_ = [
-                np.full(width, k / width)
-                for k, width in zip(self.active_units_, hidden_sizes, strict=True)
-            ]
-            self._duty_cycle_samples = 0
-            self._boost_strength_now = float(self.boost_strength)
-            self.sparsity_curve_ = np.empty((0, len(hidden_sizes)))
-        keeps_thresholds = (
-            not first_pass
-            and self.sparsity_strategy == "dynamic"
-            and getattr(self, "activation_thresholds_", None) is not None
-        )
-        if self.sparsity_strategy == "dynamic" and not keeps_thresholds:
-            self.activation_thresholds_ = np.array(
-                [
-                    -np.inf if k == width else np.nan
-                    for k, width in zip(self.active_units_, hidden_sizes, strict=True)
-                ]
-            )
-        elif self.sparsity_strategy != "dynamic":
-            self.activation_thresholds_ = None
-        if self.activation_thresholds_ is not None and (
-            getattr(self, "_best_thresholds", None) is None
-        ):
-            self._best_thresholds = self.activation_thresholds_.copy()
-        # Until training ends (and the thresholds are calibrated), prediction,
-        # e.g. early stopping's validation score, uses the running thresholds.
-        self.inference_thresholds_ = self.activation_thresholds_
-
-    def _units_for_ratios(self, ratios):
-        widths = [coef.shape[1] for coef in self.coefs_[:-1]]
-        return [
-            n_active_units(ratio, width)
-            for ratio, width in zip(ratios, widths, strict=True)
-        ]
-
-    def _epoch_activation_ratios(self, epoch):
-        """Ratios in force in training epoch ``epoch`` (counted from 0 over
-        the model's training history): linear from 1.0 (dense) down to
-        ``activation_ratio`` until the warm-up's last epoch, then constant."""
-        final = np.asarray(self._activation_ratios)
-        if epoch >= self._warmup_epochs:
-            return final
-        return 1.0 + (final - 1.0) * (epoch / self._warmup_epochs)
-
-    def _plan_warmup(self, incremental):
-        """Set ``_warmup_epochs``, the epoch from which training runs at the
-        target ratios.
-
-        A warm-up that a previous fit finished is not restarted. A call to
-        ``fit`` always trains its last epoch at the target ratios (the ones
-        prediction uses): a warm-up longer than ``max_iter`` allows is
-        shortened, with a warning. Each ``partial_fit`` call is one epoch.
-        """
-        epochs_done = len(self.sparsity_curve_)
-        final = np.asarray(self._activation_ratios)
-        if epochs_done and np.array_equal(self.sparsity_curve_[-1], final):
-            self._warmup_epochs = min(self.sparsity_warmup, epochs_done)
-            return
-        self._warmup_epochs = self.sparsity_warmup
-        last_epoch = epochs_done + self.max_iter - 1
-        if not incremental and self.sparsity_warmup > last_epoch:
-            self._warmup_epochs = last_epoch
-            warnings.warn(
-                f"sparsity_warmup={self.sparsity_warmup} epochs do not fit in "
-                f"max_iter={self.max_iter}: the warm-up was shortened to "
-                f"{last_epoch} epoch(s) so that training ends at "
-                "activation_ratio, the ratio used for prediction.",
-                UserWarning,
-                stacklevel=3,
-            )
-
-    def _warming_up(self):
-        """Whether the epoch just trained had more winners than the target
-        ratios give (a warm-up epoch)."""
-        return len(self.sparsity_curve_) <= self._warmup_epochs
-
-    def _boost_factors(self, layer, n_active, width):
-        """Multipliers of the pre-activations used to choose winners, or None.
-
-        A unit that won less often than the layer's target ratio gets a factor
-        above 1, one that won more often a factor below 1.
-        """
-        if self._boost_strength_now == 0 or n_active == width:
-            return None
-        return np.exp(
-            -self._boost_strength_now * (self.duty_cycles_[layer] - n_active / width)
-        )
-
     # ------------------------------------------------------------------
     # Forward and backward passes
     # ------------------------------------------------------------------
+
     def _network(self, backend):
         """The network core over this model's parameters."""
         return Network(
@@ -402,29 +233,6 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
 
         return network.forward_train(buffers, choose_rule)
 
-    def _training_rule(self, layer, values, buffers, sample_weight):
-        """The rule choosing a hidden layer's winners for a training batch,
-        and the scores it is applied to (None: the pre-activations).
-
-        With boosting, winners are chosen on the boosted pre-activations while
-        the values passed on (and the tracked threshold) stay unboosted.
-        """
-        n_active = buffers.active_units[layer]
-        width = values.shape[1]
-        buffers.observed_thresholds[layer] = None
-        if n_active == width:
-            return None, None
-        strategy = SPARSITY_STRATEGIES[self._strategy_name]
-        boost = self._boost_factors(layer, n_active, width)
-        scores = None if boost is None else values * boost
-        rule, threshold = strategy.training_selection(
-            values if scores is None else scores, n_active, sample_weight
-        )
-        if scores is not None and threshold is not None:
-            _, threshold = strategy.training_selection(values, n_active, sample_weight)
-        buffers.observed_thresholds[layer] = threshold
-        return rule, scores
-
     def _loss(self, y, y_pred, sample_weight):
         loss_name = self.loss
         if loss_name == "log_loss" and self.out_activation_ == "logistic":
@@ -447,6 +255,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # Prediction
     # ------------------------------------------------------------------
+
     def _forward_pass_fast(self, X, check_input=True):
         """Output-layer activations for X, computed in row chunks.
 
@@ -455,7 +264,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         """
         if check_input:
             X = self._validate_prediction_input(X)
-        X = _as_row_sliceable(X)
+        X = as_row_sliceable(X)
         n_samples = X.shape[0]
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         output = np.empty((n_samples, self.n_outputs_), dtype=dtype)
@@ -513,197 +322,10 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             X, self._inference_rule, self.inference_active_units_, n_layers
         )
 
-    def _inference_rule(self, layer, values):
-        """The prediction-time rule of a hidden layer (None: dense layer)."""
-        n_active = self.inference_active_units_[layer]
-        if n_active >= values.shape[1]:
-            return None
-        thresholds = self.inference_thresholds_
-        return SPARSITY_STRATEGIES[self._strategy_name].inference_selection(
-            n_active, None if thresholds is None else thresholds[layer]
-        )
-
-    def _settle_inference(self, X, record_winners):
-        """After training: set ``inference_thresholds_`` and, with
-        ``record_winners``, note which units win on X (for :meth:`compact`)."""
-        thresholds = self.activation_thresholds_
-        self.inference_thresholds_ = None if thresholds is None else thresholds.copy()
-        if thresholds is not None and self.inference_ratio_factor != 1:
-            self._calibrate_inference_thresholds(X)
-        self._training_winners = None
-        if not record_winners:
-            return
-        widths = [coef.shape[1] for coef in self.coefs_[:-1]]
-        if self.out_activation_ != "exp" and self.inference_active_units_ == widths:
-            # Every unit wins on every row, and only the exponential output
-            # can overflow from finite weights: no pass over X is needed.
-            self._training_winners = [np.ones(width, dtype=bool) for width in widths]
-        else:
-            self._training_winners, finite = self._winners_on(X)
-            if not finite:
-                raise ValueError(
-                    "Solver produced non-finite predictions on the training data. "
-                    "The input data may contain large values and need to be "
-                    "preprocessed."
-                )
-
-    def _calibrate_inference_thresholds(self, X):
-        """Lower each 'dynamic' threshold, layer by layer, so that
-        ``inference_ratio_factor`` times as many pre-activations of X exceed it
-        as exceed the trained threshold."""
-
-        def calibrated_rule(layer, values):
-            threshold = self.activation_thresholds_[layer]
-            if np.isfinite(threshold):
-                n_firing = np.count_nonzero(values > threshold)
-                self.inference_thresholds_[layer] = quantile_threshold(
-                    values, n_firing * self.inference_ratio_factor
-                )
-            return self._inference_rule(layer, values)
-
-        network = self._network(get_backend())
-        for _ in network.hidden_layers(
-            X, calibrated_rule, self.inference_active_units_
-        ):
-            pass
-
-    def hidden_activations(self, X, layer=-1):
-        """Sparse code of each row at a hidden layer.
-
-        This is exactly what :meth:`predict` computes internally: for every
-        hidden layer up to ``layer``, ``z = a @ W + b``, the prediction-time
-        winners keep ``activation(z)`` and every other unit outputs 0.
-
-        The code can feed another estimator: with a fitted model ``mlp``,
-        ``make_pipeline(FunctionTransformer(mlp.hidden_activations,
-        accept_sparse=True), LogisticRegression())`` trains a linear model on
-        the sparse features (the pipeline does not refit ``mlp``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-
-        layer : int, default=-1
-            Index of the hidden layer, counted from 0 (negative values count
-            from the last hidden layer).
-
-        Returns
-        -------
-        codes : scipy.sparse.csr_matrix of shape (n_samples, layer_width)
-            The layer's outputs; at most ``inference_active_units_[layer]``
-            non-zeros per row with 'fixed'.
-        """
-        check_is_fitted(self)
-        n_hidden = self.n_layers_ - 2
-        if not isinstance(layer, Integral) or not -n_hidden <= layer < n_hidden:
-            raise ValueError(
-                f"layer must be an integer in [{-n_hidden}, {n_hidden - 1}] for a "
-                f"model with {n_hidden} hidden layer(s); got {layer!r}."
-            )
-        layer = int(layer) % n_hidden
-        X = _as_row_sliceable(
-            validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        )
-        network = self._network(get_backend())
-        codes = []
-        with self._prediction_threads(network, X.shape[0]):
-            for rows in gen_batches(X.shape[0], self._chunk_rows(X.shape[0])):
-                *_, (_, codes_of_rows, _) = self._prediction_layers(
-                    network, X[rows], layer + 1
-                )
-                codes.append(to_csr(codes_of_rows))
-        if not codes:
-            width = self.coefs_[layer].shape[1]
-            return sp.csr_matrix((0, width), dtype=self.coefs_[0].dtype)
-        codes = sp.vstack(codes, format="csr")
-        codes.eliminate_zeros()
-        return codes
-
-    def compact(self, X=None):
-        """A copy of the fitted model without the hidden units that never win.
-
-        Units that never won at prediction time on the training data (or on
-        ``X``) are removed and the weights sliced, so the copy predicts exactly
-        as this model does on that data with smaller ``coefs_``. On other data
-        a removed unit might have won: with 'fixed', another unit then takes
-        its place, so predictions there can differ slightly; with 'dynamic'
-        they differ only where a removed unit would have crossed its threshold.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features), \
-                default=None
-            The data on which winning is judged. By default, the winners the
-            last call to :meth:`fit` recorded on its training data; required
-            after :meth:`partial_fit`.
-
-        Returns
-        -------
-        compacted : estimator
-            A fitted copy with ``hidden_layer_sizes`` and ``activation_ratio``
-            set to the new widths and the same number of winners per layer,
-            and a ``removed_units_`` attribute (units removed per hidden
-            layer). Training statistics (``loss_curve_``, ``active_fraction_``,
-            ``dead_units_``) still describe the original training run; the
-            optimizer state is dropped, so further training starts afresh.
-        """
-        check_is_fitted(self)
-        if X is None:
-            winners = getattr(self, "_training_winners", None)
-            if winners is None:
-                raise ValueError(
-                    "compact() needs the winners recorded by fit, but this model "
-                    "was last trained with partial_fit; pass the data to judge "
-                    "by: compact(X)."
-                )
-        else:
-            X = _as_row_sliceable(
-                validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-            )
-            winners, _ = self._winners_on(X)
-        kept = [np.flatnonzero(won) for won in winners]
-
-        compacted = copy.deepcopy(self)
-        for layer, units in enumerate(kept):
-            compacted.coefs_[layer] = np.ascontiguousarray(
-                compacted.coefs_[layer][:, units]
-            )
-            compacted.intercepts_[layer] = compacted.intercepts_[layer][units]
-            compacted.coefs_[layer + 1] = compacted.coefs_[layer + 1][units, :]
-            compacted.duty_cycles_[layer] = compacted.duty_cycles_[layer][units]
-        widths = [units.size for units in kept]
-        compacted.removed_units_ = [
-            won.size - width for won, width in zip(winners, widths, strict=True)
-        ]
-        compacted.hidden_layer_sizes = tuple(widths)
-        compacted.activation_ratio = [
-            k / width for k, width in zip(self.active_units_, widths, strict=True)
-        ]
-        compacted._training_winners = [np.ones(width, dtype=bool) for width in widths]
-        compacted._best_coefs = [coef.copy() for coef in compacted.coefs_]
-        compacted._best_intercepts = [b.copy() for b in compacted.intercepts_]
-        compacted._optimizer_state = None
-        return compacted
-
-    def _winners_on(self, X):
-        """Per hidden layer, which units win at prediction on some row of X;
-        and whether every prediction on X is finite."""
-        winners = [np.zeros(coef.shape[1], dtype=bool) for coef in self.coefs_[:-1]]
-        finite = True
-        network = self._network(get_backend())
-        with self._prediction_threads(network, X.shape[0]):
-            for rows in gen_batches(X.shape[0], self._chunk_rows(X.shape[0])):
-                layers = list(self._prediction_layers(network, X[rows]))
-                for layer, _, layer_winners in layers:
-                    winners[layer] |= won_any(layer_winners)
-                output = network.output(layers[-1][1])
-                finite = finite and bool(np.isfinite(output).all())
-        return winners, finite
-
     # ------------------------------------------------------------------
     # Initialisation
     # ------------------------------------------------------------------
+
     def _initialize(self, y, layer_units, dtype):
         """Set every fitted attribute for a first fit and draw the weights."""
         self.n_iter_ = 0
@@ -746,6 +368,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------
+
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden_sizes = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "coefs_") or (
@@ -763,7 +386,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             else:
                 sample_weight = (sample_weight * target_weight).astype(X.dtype)
         y = self._scale_targets(y, sample_weight, first_pass)
-        X = _as_row_sliceable(X)
+        X = as_row_sliceable(X)
 
         layer_units = [X.shape[1], *hidden_sizes, y.shape[1]]
         if not first_pass:
@@ -813,58 +436,6 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         sparse = network.any_sparse_path(self.active_units_, rows)
         return buffers.backend.threads(rows, sparse)
 
-    def _settle_thresholds(self, X, sample_weight, incremental, settled_before):
-        """Set the 'dynamic' thresholds from the final weights.
-
-        During training the thresholds are running averages of batch
-        thresholds, which lag behind the moving weights. At the end of
-        ``fit`` each layer's threshold is recomputed on the training data
-        (layer by layer, each layer fed by the settled rule of the one before)
-        so that exactly the target fraction of its pre-activations exceeds
-        it, counted with the sample weights. Each ``partial_fit`` call does
-        the same on its data and folds the result into ``settled_before`` (the
-        thresholds the call started with) as a running average over about the
-        last 1000 samples, so the estimate converges to the ratio as the
-        weights settle.
-        """
-        if self.activation_thresholds_ is None:
-            return
-        if incremental and hasattr(self, "_threshold_samples"):
-            previous = settled_before
-            self._threshold_samples = min(
-                self._threshold_samples + X.shape[0], _THRESHOLD_PERIOD
-            )
-            step = min(1.0, X.shape[0] / self._threshold_samples)
-        else:
-            previous = None
-            self._threshold_samples = min(X.shape[0], _THRESHOLD_PERIOD)
-            step = 1.0
-        values, weights = X, sample_weight
-        if X.shape[0] > _SETTLE_ROWS:
-            rows = np.sort(
-                self._random_state.choice(X.shape[0], _SETTLE_ROWS, replace=False)
-            )
-            values = X[rows]
-            weights = None if sample_weight is None else sample_weight[rows]
-        settled = self.activation_thresholds_.copy()
-
-        def settled_rule(layer, values):
-            n_active = self.active_units_[layer]
-            if n_active < values.shape[1]:
-                smallest_kept, largest_dropped = batch_threshold(
-                    values, n_active, weights
-                )
-                threshold = (float(smallest_kept) + float(largest_dropped)) / 2
-                if previous is not None and np.isfinite(previous[layer]):
-                    threshold = previous[layer] + step * (threshold - previous[layer])
-                settled[layer] = threshold
-            return Threshold(settled[layer])
-
-        network = self._network(get_backend())
-        for _ in network.hidden_layers(values, settled_rule, self.active_units_):
-            pass
-        self.activation_thresholds_ = settled
-
     def _training_buffers(self):
         """Fresh per-layer buffers, with the fitted number of winners."""
         return TrainingBuffers(self.n_layers_, get_backend(), list(self.active_units_))
@@ -881,386 +452,8 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
                 "warm_start=False to change it."
             )
 
-    def _record_epoch_statistics(self, counter):
-        self.active_fraction_ = counter.active_fraction()
-        self.dead_units_ = counter.dead_units()
-
-    def _track_thresholds(self, observed):
-        """Fold the thresholds seen by the last training forward pass into
-        ``activation_thresholds_`` (a running average; the first one
-        replaces the NaN a fresh layer starts with)."""
-        if self.activation_thresholds_ is None:
-            return
-        for layer, value in enumerate(observed):
-            if value is None:
-                continue
-            current = self.activation_thresholds_[layer]
-            if np.isnan(current):
-                self.activation_thresholds_[layer] = value
-            else:
-                self.activation_thresholds_[layer] = (
-                    _THRESHOLD_MOMENTUM * current + (1 - _THRESHOLD_MOMENTUM) * value
-                )
-
-    def _fit_lbfgs(self, X, y, sample_weight, buffers, layer_units):
-        """Quasi-Newton training with the winners held within each iteration.
-
-        The k-winners objective is only piecewise smooth: where a trial step
-        changes the winners, the loss and gradient jump and L-BFGS's line
-        search fails ("ABNORMAL") long before ``max_iter``, at a point that
-        moves with round-off. So the winners are chosen on the whole training
-        set at each iterate and held fixed while the line search tries steps
-        from it (a smooth function of the weights); after every accepted step
-        they are chosen again at the new iterate.
-        """
-        # L-BFGS needs one fixed objective: no warm-up and no boosting.
-        buffers.active_units = list(self.active_units_)
-        self._boost_strength_now = 0.0
-        self.sparsity_curve_ = np.asarray([self._activation_ratios])
-        self._coef_slices = []
-        self._intercept_slices = []
-        start = 0
-        for fan_in, fan_out in pairwise(layer_units):
-            end = start + fan_in * fan_out
-            self._coef_slices.append((start, end, (fan_in, fan_out)))
-            start = end
-        for fan_out in layer_units[1:]:
-            end = start + fan_out
-            self._intercept_slices.append((start, end))
-            start = end
-
-        iprint = 1 if self.verbose is True or self.verbose >= 1 else -1
-        self._hold_batch_winners(X, sample_weight, buffers)
-
-        def choose_winners_at(intermediate_result):
-            self._unpack(intermediate_result.x)
-            self._hold_batch_winners(X, sample_weight, buffers)
-
-        result = scipy.optimize.minimize(
-            self._loss_grad_lbfgs,
-            _pack(self.coefs_, self.intercepts_),
-            method="L-BFGS-B",
-            jac=True,
-            callback=choose_winners_at,
-            options={
-                "maxfun": self.max_fun,
-                "maxiter": self.max_iter,
-                "gtol": self.tol,
-                **_lbfgs_print_option(iprint),
-            },
-            args=(X, y, sample_weight, buffers),
-        )
-        self.n_iter_ = result.nit
-        self._unpack(result.x)
-        _check_optimize_result("lbfgs", result, self.max_iter)
-        del self._coef_slices, self._intercept_slices
-        # The loss of the sparse objective at the solution; its training-mode
-        # pass gives the duty cycles and firing statistics (the thresholds are
-        # settled at the end of _fit).
-        self.loss_ = self._backprop(X, y, sample_weight, buffers)
-        self._duty_cycle_samples = 0
-        self._update_duty_cycles(buffers)
-        counter = _FiringCounter(layer_units[1:-1])
-        counter.record(buffers.activations[1:-1])
-        self._record_epoch_statistics(counter)
-
-    def _unpack(self, packed):
-        """Set the parameters from L-BFGS's float64 vector, in the model's dtype."""
-        dtype = self.coefs_[0].dtype
-        for layer, (start, end, shape) in enumerate(self._coef_slices):
-            self.coefs_[layer] = packed[start:end].reshape(shape).astype(dtype)
-        for layer, (start, end) in enumerate(self._intercept_slices):
-            self.intercepts_[layer] = packed[start:end].astype(dtype)
-
-    def _loss_grad_lbfgs(self, packed, X, y, sample_weight, buffers):
-        """Loss and gradient with the winners held in ``buffers.masks``."""
-        self._unpack(packed)
-        loss = self._backprop(X, y, sample_weight, buffers, reuse_masks=True)
-        return loss, _pack(buffers.coef_grads, buffers.intercept_grads)
-
-    def _hold_batch_winners(self, X, sample_weight, buffers):
-        """Choose the whole training set's winners at the current parameters
-        and hold them in ``buffers.masks``."""
-        buffers.activations[0] = X
-        self._forward_pass(buffers, sample_weight)
-
-    def _resolve_learning_rate(self):
-        """The step size in force: ``learning_rate_init``, or with 'auto'
-        ``0.001 / r`` for the last hidden layer's ratio ``r``, capped at 0.01.
-
-        Only the ``k`` winners of the last hidden layer carry the output and
-        receive gradient, and Adam moves each weight by about the step size,
-        so the output builds up about ``1 / r`` times more slowly than in a
-        dense network: the step is scaled up to match (exactly 0.001, scikit-
-        learn's default, at ratio 1.0). The cap keeps the steps of very sparse
-        layers stable.
-        """
-        if self.learning_rate_init != "auto":
-            return float(self.learning_rate_init)
-        ratio = self._activation_ratios[-1]
-        return min(_AUTO_LEARNING_RATE / ratio, _MAX_AUTO_LEARNING_RATE)
-
-    def _make_optimizer(self, incremental, backend):
-        """The solver's optimizer around the stored (or a fresh) state, doing
-        its arithmetic with ``backend``."""
-        self._learning_rate_init = self._resolve_learning_rate()
-        params = self.coefs_ + self.intercepts_
-        optimizer_class = OPTIMIZERS[self.solver]
-        if not incremental or getattr(self, "_optimizer_state", None) is None:
-            self._optimizer_state = optimizer_class.initial_state(
-                params, self._learning_rate_init
-            )
-        if self.solver == "sgd":
-            return optimizer_class(
-                self._optimizer_state,
-                self._learning_rate_init,
-                self.learning_rate,
-                self.momentum,
-                self.nesterovs_momentum,
-                self.power_t,
-                backend,
-            )
-        return optimizer_class(
-            self._optimizer_state,
-            self._learning_rate_init,
-            self.beta_1,
-            self.beta_2,
-            self.epsilon,
-            backend,
-        )
-
-    def _split_validation(self, X, y, sample_weight):
-        """Hold out ``validation_fraction`` of the data for early stopping."""
-        stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
-        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-        split = train_test_split(
-            *arrays,
-            random_state=self._random_state,
-            test_size=self.validation_fraction,
-            stratify=stratify,
-        )
-        X_train, X_val, y_train, y_val = split[:4]
-        sw_train, sw_val = split[4:] if sample_weight is not None else (None, None)
-        if X_val.shape[0] < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
-        # The targets are decoded once, for the score of every epoch.
-        y_val_decoded = self._decode_output(y_val.astype(np.float64))
-        return (X_train, y_train, sw_train), (X_val, y_val, y_val_decoded, sw_val)
-
-    def _fit_stochastic(self, X, y, sample_weight, buffers, incremental):
-        optimizer = self._make_optimizer(incremental, buffers.backend)
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        if self.early_stopping:
-            train, validation = self._split_validation(X, y, sample_weight)
-        else:
-            train, validation = (X, y, sample_weight), None
-
-        n_samples = train[0].shape[0]
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than "
-                    "sample size. It is going to be clipped",
-                    stacklevel=2,
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
-
-        sample_idx = np.arange(n_samples, dtype=int)
-        self._plan_warmup(incremental)
-        try:
-            self.n_iter_ = 0
-            for _ in range(self.max_iter):
-                if self.shuffle:
-                    sample_idx = shuffle(sample_idx, random_state=self._random_state)
-                self._start_epoch(buffers)
-                self.loss_ = self._run_epoch(
-                    train, sample_idx, batch_size, buffers, optimizer
-                )
-                self.n_iter_ += 1
-                self.t_ += n_samples
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                stop = self._end_epoch(validation, optimizer)
-                if self._diverged():
-                    self._recover_from_divergence()
-                    break
-                if stop or incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                        "reached and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                        stacklevel=2,
-                    )
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=2)
-
-        if self.early_stopping:
-            self._restore_best_parameters()
-
     def _parameters_finite(self):
         return all(np.isfinite(p).all() for p in chain(self.coefs_, self.intercepts_))
-
-    def _diverged(self):
-        """Whether the last epoch left a non-finite loss or parameters."""
-        return not (np.isfinite(self.loss_) and self._parameters_finite())
-
-    def _recover_from_divergence(self):
-        """Stop a diverged stochastic fit with the best parameters so far.
-
-        A step size too large for the data's scale makes the loss explode.
-        A dense relu network often survives this by accident, when one huge
-        step silences every unit at once and leaves a constant predictor; with
-        k-winners-take-all the winners of the next batch are units that lost
-        before and are still alive, so the explosion goes on from unit to
-        unit until it overflows. Instead of raising, the parameters of the
-        best epoch (lowest training loss, or best validation score with
-        early stopping) are restored, as scikit-learn does for a diverging
-        fit with early stopping.
-        """
-        warnings.warn(
-            f"Training diverged in epoch {self.n_iter_} (the loss or the "
-            "weights overflowed); the parameters of the best epoch were "
-            "restored. Scale the inputs (and targets), or lower "
-            "learning_rate_init.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-        best = self.best_validation_score_ if self.early_stopping else -self.best_loss_
-        if not np.isfinite(best):
-            what = (
-                "a non-finite training loss"
-                if self._parameters_finite()
-                else "non-finite parameter weights"
-            )
-            raise ValueError(
-                f"Solver produced {what}. The input data may contain large "
-                "values and need to be preprocessed."
-            )
-        self._restore_best_parameters()
-        if not self.early_stopping:
-            self.loss_ = self.best_loss_
-
-    def _snapshot_best_parameters(self):
-        self._best_coefs = [coef.copy() for coef in self.coefs_]
-        self._best_intercepts = [b.copy() for b in self.intercepts_]
-        if self.activation_thresholds_ is not None:
-            self._best_thresholds = self.activation_thresholds_.copy()
-
-    def _restore_best_parameters(self):
-        self.coefs_ = [coef.copy() for coef in self._best_coefs]
-        self.intercepts_ = [b.copy() for b in self._best_intercepts]
-        if self.activation_thresholds_ is not None:
-            self.activation_thresholds_ = self._best_thresholds.copy()
-
-    def _start_epoch(self, buffers):
-        """Set the epoch's winner counts (sparsity warm-up) and record them."""
-        ratios = self._epoch_activation_ratios(len(self.sparsity_curve_))
-        buffers.active_units = self._units_for_ratios(ratios)
-        self.sparsity_curve_ = np.vstack([self.sparsity_curve_, ratios])
-
-    def _run_epoch(self, train, sample_idx, batch_size, buffers, optimizer):
-        """One pass over the training data; returns the mean batch loss."""
-        X, y, sample_weight = train
-        counter = _FiringCounter([coef.shape[1] for coef in self.coefs_[:-1]])
-        accumulated_loss = 0.0
-        for batch_slice in gen_batches(X.shape[0], batch_size):
-            batch_idx = sample_idx[batch_slice] if self.shuffle else batch_slice
-            X_batch = _safe_indexing(X, batch_idx) if self.shuffle else X[batch_idx]
-            weights = None if sample_weight is None else sample_weight[batch_idx]
-            batch_loss = self._train_step(
-                X_batch, y[batch_idx], weights, buffers, optimizer
-            )
-            accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)
-            counter.record(buffers.activations[1:-1])
-        self._record_epoch_statistics(counter)
-        return accumulated_loss / X.shape[0]
-
-    def _train_step(self, X, y, sample_weight, buffers, optimizer):
-        """Forward, backward and one optimizer update on a mini-batch."""
-        batch_loss = self._backprop(X, y, sample_weight, buffers)
-        self._track_thresholds(buffers.observed_thresholds)
-        self._update_duty_cycles(buffers)
-        optimizer.update_params(
-            self.coefs_ + self.intercepts_, buffers.coef_grads + buffers.intercept_grads
-        )
-        return batch_loss
-
-    def _update_duty_cycles(self, buffers):
-        """Fold the batch's winners into each unit's running win fraction."""
-        n_rows = buffers.activations[0].shape[0]
-        self._duty_cycle_samples = min(
-            self._duty_cycle_samples + n_rows, _DUTY_CYCLE_PERIOD
-        )
-        step = min(1.0, n_rows / self._duty_cycle_samples)
-        for duty_cycle, mask in zip(self.duty_cycles_, buffers.masks, strict=True):
-            duty_cycle += step * (win_fraction(mask, n_rows) - duty_cycle)
-
-    def _end_epoch(self, validation, optimizer):
-        """Update the stopping state after an epoch; True means stop now."""
-        self._boost_strength_now *= self.boost_decay
-        self._update_no_improvement_count(validation)
-        optimizer.iteration_ends(self.t_)
-        if self._no_improvement_count <= self.n_iter_no_change:
-            return False
-        if validation is not None:
-            message = (
-                f"Validation score did not improve more than tol={self.tol:f} for "
-                f"{self.n_iter_no_change} consecutive epochs."
-            )
-        else:
-            message = (
-                f"Training loss did not improve more than tol={self.tol:f} for "
-                f"{self.n_iter_no_change} consecutive epochs."
-            )
-        if optimizer.trigger_stopping(message, self.verbose):
-            return True
-        self._no_improvement_count = 0
-        return False
-
-    def _update_no_improvement_count(self, validation):
-        """Count epochs without improvement and keep the best parameters.
-
-        Epochs of the sparsity warm-up are scored but neither counted nor
-        kept: while k shrinks the loss rises by design, and parameters
-        trained with more winners than prediction uses are not a candidate.
-        """
-        if validation is not None:
-            X_val, y_val, y_val_decoded, sw_val = validation
-            output = self._forward_pass_fast(X_val, check_input=False)
-            self.validation_loss_curve_.append(self._loss(y_val, output, sw_val))
-            score = self._score_output(output, y_val_decoded, sw_val)
-            self.validation_scores_.append(score)
-            if self.verbose:
-                print(f"Validation score: {score:f}")
-            if self._warming_up():
-                return
-            if score < self.best_validation_score_ + self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
-                self._snapshot_best_parameters()
-        else:
-            if self._warming_up():
-                return
-            loss = self.loss_curve_[-1]
-            if loss > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if loss < self.best_loss_:
-                self.best_loss_ = loss
-                self._snapshot_best_parameters()
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -1307,13 +500,3 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-
-def _lbfgs_print_option(iprint):
-    """L-BFGS-B's ``iprint`` option, which SciPy 1.15 deprecated."""
-    return {} if _SCIPY_VERSION >= (1, 15) else {"iprint": iprint}
-
-
-def _as_row_sliceable(X):
-    """CSC input is converted once to CSR so that row batches are cheap."""
-    return X.tocsr() if sp.issparse(X) and X.format == "csc" else X

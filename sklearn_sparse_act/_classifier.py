@@ -78,8 +78,8 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
     array([0.1])
     >>> clf.predict(X_test[:5]), y_test[:5]
     (array([2, 8, 2, 6, 6]), array([2, 8, 2, 6, 6]))
-    >>> round(clf.score(X_test, y_test), 2)  # held-out accuracy
-    0.96
+    >>> clf.score(X_test, y_test) > 0.9  # held-out accuracy above 90%
+    True
     """
 
     _parameter_constraints: dict = {

@@ -1,11 +1,32 @@
-"""Package-level settings, in the manner of :func:`sklearn.config_context`."""
+"""Package-level settings, in the manner of :func:`sklearn.config_context`.
 
+Settings are per thread, and start from the environment: the variable
+``SKLEARN_SPARSE_ACT_KERNELS`` sets the initial ``kernels``, which is how the
+setting reaches processes started by joblib (GridSearchCV's workers) or a
+test run.
+"""
+
+import os
 import threading
 from contextlib import contextmanager
 
 from sklearn.utils._param_validation import StrOptions, validate_params
 
-_global_config = {"kernels": "auto"}
+KERNELS = ("auto", "numpy", "numba")
+KERNELS_VARIABLE = "SKLEARN_SPARSE_ACT_KERNELS"
+
+
+def _initial_kernels():
+    kernels = os.environ.get(KERNELS_VARIABLE, "auto")
+    if kernels not in KERNELS:
+        raise ValueError(
+            f"The environment variable {KERNELS_VARIABLE} must be one of "
+            f"{', '.join(KERNELS)}; got {kernels!r}."
+        )
+    return kernels
+
+
+_global_config = {"kernels": _initial_kernels()}
 _thread_local = threading.local()
 
 
@@ -33,7 +54,7 @@ def get_config():
 
 
 @validate_params(
-    {"kernels": [StrOptions({"auto", "numpy", "numba"}), None]},
+    {"kernels": [StrOptions(set(KERNELS)), None]},
     prefer_skip_nested_validation=True,
 )
 def set_config(kernels=None):
@@ -46,15 +67,18 @@ def set_config(kernels=None):
         NumPy/SciPy reference, always available; 'numba' the compiled kernels
         of the ``fast`` extra; 'auto' (the initial setting) takes numba when
         it is installed. Results differ between backends only by round-off.
-        None leaves the setting unchanged.
+        None leaves the setting unchanged. The initial setting comes from the
+        environment variable ``SKLEARN_SPARSE_ACT_KERNELS`` (default 'auto'),
+        which also reaches joblib's worker processes.
 
     Examples
     --------
     >>> from sklearn_sparse_act import get_config, set_config
+    >>> initial = get_config()["kernels"]
     >>> set_config(kernels="numpy")
     >>> get_config()["kernels"]
     'numpy'
-    >>> set_config(kernels="auto")
+    >>> set_config(kernels=initial)
     """
     if kernels is not None:
         if kernels == "numba":

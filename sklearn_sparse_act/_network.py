@@ -257,3 +257,8 @@ class Network:
             )
             values, winners = self.hidden_output(values, rule, sparse)
             yield layer, values, winners
+
+
+def as_row_sliceable(X):
+    """CSC input is converted once to CSR so that row batches are cheap."""
+    return X.tocsr() if sp.issparse(X) and X.format == "csc" else X

@@ -75,8 +75,8 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
     ...                          random_state=0).fit(X_train, y_train)
     >>> reg.active_units_  # round(0.25 * 64) and round(0.5 * 64)
     [16, 32]
-    >>> round(reg.score(X_test, y_test), 2)  # held-out R^2
-    0.94
+    >>> reg.score(X_test, y_test) > 0.9  # held-out R^2 above 0.9
+    True
     """
 
     _parameter_constraints: dict = {

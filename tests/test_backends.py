@@ -1,6 +1,8 @@
 """Kernel backends: each compiled kernel against its NumPy twin, whole fits on
 both backends, the dense and sparse paths, and the package-level switch."""
 
+import os
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -374,18 +376,54 @@ def test_cost_model_is_sparse_below_some_ratio_and_dense_above(backend):
 # The switch
 # ----------------------------------------------------------------------
 def test_config_context_switches_backends_and_restores():
-    assert get_config()["kernels"] == "auto"
+    initial = get_config()["kernels"]
     with config_context(kernels="numpy"):
         assert get_backend().name == "numpy"
         assert get_config()["kernels"] == "numpy"
-    assert get_config()["kernels"] == "auto"
-    assert get_backend().name == ("numba" if numba_available() else "numpy")
+    assert get_config()["kernels"] == initial
+    with config_context(kernels="auto"):
+        assert get_backend().name == ("numba" if numba_available() else "numpy")
 
 
 def test_config_rejects_an_unknown_backend():
+    initial = get_config()["kernels"]
     with pytest.raises(ValueError, match="kernels"):
         set_config(kernels="cuda")
-    assert get_config()["kernels"] == "auto"
+    assert get_config()["kernels"] == initial
+
+
+@pytest.mark.parametrize("kernels", ["numpy", "auto"])
+def test_the_environment_sets_the_initial_backend(kernels):
+    import subprocess
+    import sys
+
+    code = (
+        "import sklearn_sparse_act as s; "
+        "print(s.get_config()['kernels'], s._backends.get_backend().name)"
+    )
+    environment = dict(os.environ, SKLEARN_SPARSE_ACT_KERNELS=kernels)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True
+    )
+    expected = "numba" if kernels == "auto" and numba_available() else "numpy"
+    assert result.stdout.split() == [kernels, expected]
+
+
+def test_an_unknown_backend_in_the_environment_is_named():
+    import subprocess
+    import sys
+
+    environment = dict(os.environ, SKLEARN_SPARSE_ACT_KERNELS="cuda")
+    result = subprocess.run(
+        [sys.executable, "-c", "import sklearn_sparse_act"],
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "SKLEARN_SPARSE_ACT_KERNELS must be one of auto, numpy, numba" in (
+        result.stderr
+    )
 
 
 def test_numba_requested_without_numba_says_how_to_install(monkeypatch):

@@ -5,7 +5,7 @@ import pytest
 from sklearn.preprocessing import LabelBinarizer
 
 from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
-from sklearn_sparse_act._base import _pack
+from sklearn_sparse_act._lbfgs import _pack
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

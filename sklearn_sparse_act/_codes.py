@@ -1,0 +1,152 @@
+"""The sparse codes of a fitted model: what its hidden layers output, and a
+copy without the units that never win.
+"""
+
+import copy
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import gen_batches
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._backends import get_backend
+from ._network import as_row_sliceable, to_csr, won_any
+
+
+class SparseCodesMixin:
+    """Hidden codes and compaction for a fitted sparse MLP."""
+
+    def hidden_activations(self, X, layer=-1):
+        """Sparse code of each row at a hidden layer.
+
+        This is exactly what :meth:`predict` computes internally: for every
+        hidden layer up to ``layer``, ``z = a @ W + b``, the prediction-time
+        winners keep ``activation(z)`` and every other unit outputs 0.
+
+        The code can feed another estimator: with a fitted model ``mlp``,
+        ``make_pipeline(FunctionTransformer(mlp.hidden_activations,
+        accept_sparse=True), LogisticRegression())`` trains a linear model on
+        the sparse features (the pipeline does not refit ``mlp``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        layer : int, default=-1
+            Index of the hidden layer, counted from 0 (negative values count
+            from the last hidden layer).
+
+        Returns
+        -------
+        codes : scipy.sparse.csr_matrix of shape (n_samples, layer_width)
+            The layer's outputs; at most ``inference_active_units_[layer]``
+            non-zeros per row with 'fixed'.
+        """
+        check_is_fitted(self)
+        n_hidden = self.n_layers_ - 2
+        if not isinstance(layer, Integral) or not -n_hidden <= layer < n_hidden:
+            raise ValueError(
+                f"layer must be an integer in [{-n_hidden}, {n_hidden - 1}] for a "
+                f"model with {n_hidden} hidden layer(s); got {layer!r}."
+            )
+        layer = int(layer) % n_hidden
+        X = as_row_sliceable(
+            validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        )
+        network = self._network(get_backend())
+        codes = []
+        with self._prediction_threads(network, X.shape[0]):
+            for rows in gen_batches(X.shape[0], self._chunk_rows(X.shape[0])):
+                *_, (_, codes_of_rows, _) = self._prediction_layers(
+                    network, X[rows], layer + 1
+                )
+                codes.append(to_csr(codes_of_rows))
+        if not codes:
+            width = self.coefs_[layer].shape[1]
+            return sp.csr_matrix((0, width), dtype=self.coefs_[0].dtype)
+        codes = sp.vstack(codes, format="csr")
+        codes.eliminate_zeros()
+        return codes
+
+    def compact(self, X=None):
+        """A copy of the fitted model without the hidden units that never win.
+
+        Units that never won at prediction time on the training data (or on
+        ``X``) are removed and the weights sliced, so the copy predicts exactly
+        as this model does on that data with smaller ``coefs_``. On other data
+        a removed unit might have won: with 'fixed', another unit then takes
+        its place, so predictions there can differ slightly; with 'dynamic'
+        they differ only where a removed unit would have crossed its threshold.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), \
+                default=None
+            The data on which winning is judged. By default, the winners the
+            last call to :meth:`fit` recorded on its training data; required
+            after :meth:`partial_fit`.
+
+        Returns
+        -------
+        compacted : estimator
+            A fitted copy with ``hidden_layer_sizes`` and ``activation_ratio``
+            set to the new widths and the same number of winners per layer,
+            and a ``removed_units_`` attribute (units removed per hidden
+            layer). Training statistics (``loss_curve_``, ``active_fraction_``,
+            ``dead_units_``) still describe the original training run; the
+            optimizer state is dropped, so further training starts afresh.
+        """
+        check_is_fitted(self)
+        if X is None:
+            winners = getattr(self, "_training_winners", None)
+            if winners is None:
+                raise ValueError(
+                    "compact() needs the winners recorded by fit, but this model "
+                    "was last trained with partial_fit; pass the data to judge "
+                    "by: compact(X)."
+                )
+        else:
+            X = as_row_sliceable(
+                validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+            )
+            winners, _ = self._winners_on(X)
+        kept = [np.flatnonzero(won) for won in winners]
+
+        compacted = copy.deepcopy(self)
+        for layer, units in enumerate(kept):
+            compacted.coefs_[layer] = np.ascontiguousarray(
+                compacted.coefs_[layer][:, units]
+            )
+            compacted.intercepts_[layer] = compacted.intercepts_[layer][units]
+            compacted.coefs_[layer + 1] = compacted.coefs_[layer + 1][units, :]
+            compacted.duty_cycles_[layer] = compacted.duty_cycles_[layer][units]
+        widths = [units.size for units in kept]
+        compacted.removed_units_ = [
+            won.size - width for won, width in zip(winners, widths, strict=True)
+        ]
+        compacted.hidden_layer_sizes = tuple(widths)
+        compacted.activation_ratio = [
+            k / width for k, width in zip(self.active_units_, widths, strict=True)
+        ]
+        compacted._training_winners = [np.ones(width, dtype=bool) for width in widths]
+        compacted._best_coefs = [coef.copy() for coef in compacted.coefs_]
+        compacted._best_intercepts = [b.copy() for b in compacted.intercepts_]
+        compacted._optimizer_state = None
+        return compacted
+
+    def _winners_on(self, X):
+        """Per hidden layer, which units win at prediction on some row of X;
+        and whether every prediction on X is finite."""
+        winners = [np.zeros(coef.shape[1], dtype=bool) for coef in self.coefs_[:-1]]
+        finite = True
+        network = self._network(get_backend())
+        with self._prediction_threads(network, X.shape[0]):
+            for rows in gen_batches(X.shape[0], self._chunk_rows(X.shape[0])):
+                layers = list(self._prediction_layers(network, X[rows]))
+                for layer, _, layer_winners in layers:
+                    winners[layer] |= won_any(layer_winners)
+                output = network.output(layers[-1][1])
+                finite = finite and bool(np.isfinite(output).all())
+        return winners, finite
