@@ -103,13 +103,44 @@ def _tied(value, kth):
 # ----------------------------------------------------------------------
 # Selection fused with the activation
 # ----------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _sift_down(heap, start, size):
+    """Restore the min-heap order (by :func:`_above`) below ``start``."""
+    parent = start
+    while True:
+        child = 2 * parent + 1
+        if child >= size:
+            return
+        if child + 1 < size and _above(heap[child], heap[child + 1]):
+            child += 1
+        if not _above(heap[parent], heap[child]):
+            return
+        heap[parent], heap[child] = heap[child], heap[parent]
+        parent = child
+
+
+@njit(cache=True)
+def _kth_largest(row_scores, n_active, heap):
+    """The ``n_active``-th largest score of a row: a min-heap of the largest
+    scores seen so far, which most entries leave after one comparison."""
+    for column in range(n_active):
+        heap[column] = row_scores[column]
+    for start in range(n_active // 2 - 1, -1, -1):
+        _sift_down(heap, start, n_active)
+    for column in range(n_active, row_scores.size):
+        score = row_scores[column]
+        if _above(score, heap[0]):
+            heap[0] = score
+            _sift_down(heap, 0, n_active)
+    return heap[0]
+
+
 @njit(parallel=True, cache=True)
 def _top_k_rows(values, scores, n_active, code, indices, data):
     n_rows, width = scores.shape
-    cut = width - n_active
     for row in prange(n_rows):
         row_scores = scores[row]
-        kth = np.partition(row_scores, cut)[cut]
+        kth = _kth_largest(row_scores, n_active, np.empty(n_active, scores.dtype))
         n_above = 0
         for column in range(width):
             if _above(row_scores[column], kth):
