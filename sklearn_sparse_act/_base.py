@@ -38,6 +38,7 @@ from ._optimizers import OPTIMIZERS
 from ._persistence import VersionStampMixin
 from ._sparsity import (
     SPARSITY_STRATEGIES,
+    auto_activation_ratio,
     batch_threshold,
     n_active_units,
     quantile_threshold,
@@ -51,10 +52,12 @@ _SCIPY_VERSION = tuple(int(part) for part in scipy.__version__.split(".")[:2])
 # the smallest pre-activation that batch kept.
 _THRESHOLD_MOMENTUM = 0.9
 
-# learning_rate_init='auto': scikit-learn's step size at ratio 1.0, scaled by
-# 1 / ratio up to a cap (see _resolve_learning_rate).
+# learning_rate_init='auto': scikit-learn's step size, scaled by (h / 2) / k,
+# the number of units a dense ReLU layer of width h fires per row (about half)
+# over the k winners, within these bounds (see _resolve_learning_rate).
 _AUTO_LEARNING_RATE = 0.001
 _MAX_AUTO_LEARNING_RATE = 0.01
+_DENSE_RELU_FIRING_FRACTION = 0.5
 
 # Duty cycles are running averages over about this many training samples.
 _DUTY_CYCLE_PERIOD = 1000
@@ -183,7 +186,11 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
-        "activation_ratio": [Interval(Real, 0, 1, closed="right"), "array-like"],
+        "activation_ratio": [
+            Interval(Real, 0, 1, closed="right"),
+            "array-like",
+            StrOptions({"auto"}),
+        ],
         "sparsity_strategy": [StrOptions(set(SPARSITY_STRATEGIES))],
         "boost_strength": [Interval(Real, 0, None, closed="left")],
         "boost_decay": [Interval(Real, 0, 1, closed="both")],
@@ -321,8 +328,11 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return sizes
 
-    def _layer_activation_ratios(self, n_hidden):
-        """One activation ratio per hidden layer, checked."""
+    def _layer_activation_ratios(self, hidden_sizes):
+        """One activation ratio per hidden layer, checked ('auto' resolved)."""
+        n_hidden = len(hidden_sizes)
+        if isinstance(self.activation_ratio, str):  # 'auto'
+            return [auto_activation_ratio(width) for width in hidden_sizes]
         if isinstance(self.activation_ratio, Real):
             return [float(self.activation_ratio)] * n_hidden
         ratios = np.asarray(self.activation_ratio, dtype=float)
@@ -340,7 +350,7 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
 
     def _prepare_sparsity(self, hidden_sizes, first_pass):
         """Set the winner counts, thresholds and homeostasis state for a fit."""
-        self._activation_ratios = self._layer_activation_ratios(len(hidden_sizes))
+        self._activation_ratios = self._layer_activation_ratios(hidden_sizes)
         self.active_units_ = self._units_for_ratios(self._activation_ratios)
         self.inference_active_units_ = [
             min(width, n_active_units(k * self.inference_ratio_factor / width, width))
@@ -1073,19 +1083,23 @@ class BaseSparseMLP(VersionStampMixin, BaseEstimator, ABC):
 
     def _resolve_learning_rate(self):
         """The step size in force: ``learning_rate_init``, or with 'auto'
-        ``0.001 / r`` for the last hidden layer's ratio ``r``, capped at 0.01.
+        ``0.0005 / r`` for the last hidden layer's ratio ``r``, kept within
+        [0.001, 0.01].
 
         Only the ``k`` winners of the last hidden layer carry the output and
         receive gradient, and Adam moves each weight by about the step size,
-        so the output builds up about ``1 / r`` times more slowly than in a
-        dense network: the step is scaled up to match (exactly 0.001, scikit-
-        learn's default, at ratio 1.0). The cap keeps the steps of very sparse
-        layers stable.
+        so the output builds up in proportion to the number of units that
+        fire. A dense ReLU layer of width ``h`` fires about ``h / 2`` units
+        per row, so the step is scikit-learn's 0.001 times ``(h / 2) / k``:
+        exactly 0.001 from ratio 0.5 up to 1.0 (never smaller, so a dense
+        layer trains as scikit-learn's MLP does), 0.005 at ratio 0.1. The cap
+        keeps the steps of very sparse layers stable.
         """
         if self.learning_rate_init != "auto":
             return float(self.learning_rate_init)
         ratio = self._activation_ratios[-1]
-        return min(_AUTO_LEARNING_RATE / ratio, _MAX_AUTO_LEARNING_RATE)
+        step = _AUTO_LEARNING_RATE * _DENSE_RELU_FIRING_FRACTION / ratio
+        return min(max(step, _AUTO_LEARNING_RATE), _MAX_AUTO_LEARNING_RATE)
 
     def _make_optimizer(self, incremental):
         """The solver's optimizer around the stored (or a fresh) state."""
