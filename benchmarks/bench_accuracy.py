@@ -49,6 +49,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
+from sklearn_sparse_act._sparsity import AUTO_ACTIVATION_RATIO
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "accuracy.md"
 TOLERANCE = {"classification": 1.0, "regression": 2.0}  # points below sklearn
@@ -142,9 +143,18 @@ def build_model(model, task, seed, settings, **case_params):
 
 
 def default_ratio(task, settings):
-    """The activation ratio our estimator uses, after ``--ours-params``."""
+    """The activation ratio our estimator uses, after ``--ours-params``
+    ('auto': the ratio of a wide layer, 0.1; a layer narrower than 500 units
+    keeps more, see ``auto_activation_ratio``)."""
     ratio = build_model("fixed", task, 0, settings).activation_ratio
+    if isinstance(ratio, str):
+        return AUTO_ACTIVATION_RATIO
     return float(np.ravel(ratio)[0])
+
+
+def ratio_label(task, settings):
+    ratio = build_model("fixed", task, 0, settings).activation_ratio
+    return ratio if isinstance(ratio, str) else f"{default_ratio(task, settings):g}"
 
 
 # -- one job per (case, data set, model, seed); each returns a score in points --
@@ -283,8 +293,8 @@ def render_markdown(results, settings, elapsed, command):
         "",
         f"Elapsed: {elapsed:.1f} s with n_jobs={settings['n_jobs']}; "
         f"scikit-learn {sklearn.__version__}, seeds {settings['seeds']}, "
-        f"ours at activation_ratio={default_ratio('classification', settings):g} "
-        f"(classifier) / {default_ratio('regression', settings):g} (regressor); "
+        f"ours at activation_ratio={ratio_label('classification', settings)} "
+        f"(classifier) / {ratio_label('regression', settings)} (regressor); "
         f"ours params {json.dumps(settings['ours_params'])}, "
         f"sklearn params {json.dumps(settings['sklearn_params'])}"
         + (f", quick (max_iter={QUICK_MAX_ITER})" if settings["quick"] else "")

@@ -63,7 +63,11 @@ class BaseSparseMLP(
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
-        "activation_ratio": [Interval(Real, 0, 1, closed="right"), "array-like"],
+        "activation_ratio": [
+            Interval(Real, 0, 1, closed="right"),
+            "array-like",
+            StrOptions({"auto"}),
+        ],
         "sparsity_strategy": [StrOptions(set(SPARSITY_STRATEGIES))],
         "boost_strength": [Interval(Real, 0, None, closed="left")],
         "boost_decay": [Interval(Real, 0, 1, closed="both")],

@@ -8,11 +8,19 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         Activation function of the hidden layers, applied to the winners only
         (losers output exactly 0).
 
-    activation_ratio : float or array-like of floats, default=0.1
+    activation_ratio : float, array-like of floats or 'auto', default='auto'
         Fraction of each hidden layer's units that fire, in (0, 1]; a sequence
         gives one ratio per hidden layer. A layer of width ``h`` lets
         ``k = max(1, floor(ratio * h + 0.5))`` units win (see ``active_units_``).
         ``1.0`` makes the layer dense: the estimator is then a plain MLP.
+        'auto' is ``max(0.1, min(1, 50 / h))`` per layer: 10% of the units,
+        but never fewer than 50 winners (a layer of at most 50 units is
+        dense). So the default ``hidden_layer_sizes=(100,)`` has ``k = 50``,
+        about as many units as fire per row in scikit-learn's default ReLU
+        network, and layers wider than 500 units run at ratio 0.1. Fewer than
+        about 50 winners cost accuracy on several benchmark data sets; to
+        train sparser, widen the layer (see the user guide, "Choosing
+        activation_ratio and sparsity_strategy").
 
     sparsity_strategy : {'fixed', 'dynamic'}, default='fixed'
         How the winners of a hidden layer are chosen from its pre-activations
@@ -97,10 +105,13 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
 
     learning_rate_init : float or 'auto', default='auto'
         Initial step size of the 'sgd' and 'adam' solvers. 'auto' is
-        ``min(0.001 / r, 0.01)`` for the last hidden layer's activation ratio
-        ``r``: scikit-learn's 0.001 at ratio 1.0, 0.01 at the default 0.1.
-        Only the winners carry the output and receive gradient, so a sparse
-        network learns about ``1 / r`` times more slowly at a fixed step.
+        ``min(max(0.0005 / r, 0.001), 0.01)`` for the last hidden layer's
+        activation ratio ``r``: scikit-learn's 0.001 at every ratio from 0.5
+        to 1.0 (so at the default 'auto' ratio of a 100-unit layer), 0.005 at
+        ratio 0.1, 0.01 from ratio 0.05 down. Only the winners carry the
+        output and receive gradient; a dense ReLU layer fires about half its
+        units, so a layer with ``k`` winners learns about ``(h / 2) / k`` times
+        more slowly at a fixed step, and the step is scaled up to match.
 
     power_t : float, default=0.5
         Exponent of the 'invscaling' schedule.

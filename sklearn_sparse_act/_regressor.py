@@ -91,7 +91,7 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
-        activation_ratio=0.1,
+        activation_ratio="auto",
         sparsity_strategy="fixed",
         boost_strength=0.0,
         boost_decay=1.0,

@@ -18,6 +18,7 @@ from ._network import firing_counts, win_fraction
 from ._sparsity import (
     SPARSITY_STRATEGIES,
     Threshold,
+    auto_activation_ratio,
     batch_threshold,
     n_active_units,
     quantile_threshold,
@@ -65,8 +66,11 @@ class FiringCounter:
 class SparseLayersMixin:
     """Sparsity bookkeeping steps of the sparse MLP estimators."""
 
-    def _layer_activation_ratios(self, n_hidden):
-        """One activation ratio per hidden layer, checked."""
+    def _layer_activation_ratios(self, hidden_sizes):
+        """One activation ratio per hidden layer, checked ('auto' resolved)."""
+        n_hidden = len(hidden_sizes)
+        if isinstance(self.activation_ratio, str):  # 'auto'
+            return [auto_activation_ratio(width) for width in hidden_sizes]
         if isinstance(self.activation_ratio, Real):
             return [float(self.activation_ratio)] * n_hidden
         ratios = np.asarray(self.activation_ratio, dtype=float)
@@ -84,7 +88,7 @@ class SparseLayersMixin:
 
     def _prepare_sparsity(self, hidden_sizes, first_pass):
         """Set the winner counts, thresholds and homeostasis state for a fit."""
-        self._activation_ratios = self._layer_activation_ratios(len(hidden_sizes))
+        self._activation_ratios = self._layer_activation_ratios(hidden_sizes)
         self.active_units_ = self._units_for_ratios(self._activation_ratios)
         self.inference_active_units_ = [
             min(width, n_active_units(k * self.inference_ratio_factor / width, width))

@@ -45,6 +45,34 @@ def n_active_units(activation_ratio, width):
     return max(1, int(np.floor(activation_ratio * width + 0.5)))
 
 
+# activation_ratio='auto': a layer lets this fraction of its units win, but
+# never fewer than AUTO_MIN_ACTIVE_UNITS of them (all of them when it is
+# narrower). 50 is about how many units fire per row in a ReLU layer of
+# scikit-learn's default dense network (half of its 100 units): below that
+# many winners the accuracy benchmark lost up to 9 points on noisy data sets
+# (benchmarks/RESULTS_ACCURACY.md). Wide layers keep the ratio's savings.
+AUTO_ACTIVATION_RATIO = 0.1
+AUTO_MIN_ACTIVE_UNITS = 50
+
+
+def auto_activation_ratio(width):
+    """Ratio of ``activation_ratio='auto'`` for a layer of ``width`` units:
+    ``max(0.1, min(1, 50 / width))``.
+
+    So ``k = n_active_units(ratio, width)`` is ``width`` up to 50 units (a
+    dense layer), 50 from 50 to 500 units, and ``round(0.1 * width)`` beyond.
+
+    Examples
+    --------
+    >>> from sklearn_sparse_act._sparsity import auto_activation_ratio
+    >>> [auto_activation_ratio(width) for width in (32, 100, 250, 1000)]
+    [1.0, 0.5, 0.2, 0.1]
+    >>> [n_active_units(auto_activation_ratio(w), w) for w in (32, 100, 300, 1000)]
+    [32, 50, 50, 100]
+    """
+    return max(AUTO_ACTIVATION_RATIO, min(1.0, AUTO_MIN_ACTIVE_UNITS / width))
+
+
 def row_top_k_mask(pre_activations, n_active):
     """Mask of the ``n_active`` largest entries of every row.
 

@@ -17,10 +17,12 @@ from sklearn.utils import _safe_indexing, gen_batches, shuffle
 from ._optimizers import OPTIMIZERS
 from ._sparse_layers import FiringCounter
 
-# learning_rate_init='auto': scikit-learn's step size at ratio 1.0, scaled by
-# 1 / ratio up to a cap (see _resolve_learning_rate).
+# learning_rate_init='auto': scikit-learn's step size, scaled by (h / 2) / k,
+# the number of units a dense ReLU layer of width h fires per row (about half)
+# over the k winners, within these bounds (see _resolve_learning_rate).
 _AUTO_LEARNING_RATE = 0.001
 _MAX_AUTO_LEARNING_RATE = 0.01
+_DENSE_RELU_FIRING_FRACTION = 0.5
 
 
 class StochasticSolverMixin:
@@ -28,19 +30,23 @@ class StochasticSolverMixin:
 
     def _resolve_learning_rate(self):
         """The step size in force: ``learning_rate_init``, or with 'auto'
-        ``0.001 / r`` for the last hidden layer's ratio ``r``, capped at 0.01.
+        ``0.0005 / r`` for the last hidden layer's ratio ``r``, kept within
+        [0.001, 0.01].
 
         Only the ``k`` winners of the last hidden layer carry the output and
         receive gradient, and Adam moves each weight by about the step size,
-        so the output builds up about ``1 / r`` times more slowly than in a
-        dense network: the step is scaled up to match (exactly 0.001, scikit-
-        learn's default, at ratio 1.0). The cap keeps the steps of very sparse
-        layers stable.
+        so the output builds up in proportion to the number of units that
+        fire. A dense ReLU layer of width ``h`` fires about ``h / 2`` units
+        per row, so the step is scikit-learn's 0.001 times ``(h / 2) / k``:
+        exactly 0.001 from ratio 0.5 up to 1.0 (never smaller, so a dense
+        layer trains as scikit-learn's MLP does), 0.005 at ratio 0.1. The cap
+        keeps the steps of very sparse layers stable.
         """
         if self.learning_rate_init != "auto":
             return float(self.learning_rate_init)
         ratio = self._activation_ratios[-1]
-        return min(_AUTO_LEARNING_RATE / ratio, _MAX_AUTO_LEARNING_RATE)
+        step = _AUTO_LEARNING_RATE * _DENSE_RELU_FIRING_FRACTION / ratio
+        return min(max(step, _AUTO_LEARNING_RATE), _MAX_AUTO_LEARNING_RATE)
 
     def _make_optimizer(self, incremental, backend):
         """The solver's optimizer around the stored (or a fresh) state, doing

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from statistics import median
 
+import numpy as np
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_vs_sklearn.py"
@@ -568,6 +569,32 @@ def test_accuracy_options_select_datasets_seeds_and_strategies():
     assert {key[1] for key in jobs if key[0] == "main"} == {"iris", "friedman2"}
     _, settings = accuracy.parse_args([])
     assert len(settings["datasets"]) >= 14 and settings["seeds"] == [0, 1, 2]
+
+
+def test_accuracy_iso_active_widths_follow_the_nominal_ratio():
+    _, settings = accuracy.parse_args([])
+    assert accuracy.default_ratio("classification", settings) == 0.1  # 'auto'
+    assert accuracy.ratio_label("regression", settings) == "auto"
+    _, settings = accuracy.parse_args(["--ours-params", '{"activation_ratio": 0.25}'])
+    assert accuracy.default_ratio("regression", settings) == 0.25
+
+
+def test_accuracy_holdout_data_sets_are_new_and_load():
+    spec = importlib.util.spec_from_file_location(
+        "bench_accuracy_holdout", SCRIPT.with_name("bench_accuracy_holdout.py")
+    )
+    holdout = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(holdout)
+    assert not set(holdout.HOLDOUT_DATASETS) & set(accuracy.DATASETS)
+    for name, (task, _, _) in holdout.HOLDOUT_DATASETS.items():
+        holdout.bench.DATASETS[name] = holdout.HOLDOUT_DATASETS[name]
+        try:
+            X, y = holdout.bench.load_dataset(name)
+        finally:
+            del holdout.bench.DATASETS[name]
+        assert X.shape[0] == len(y) == 1000 and np.isfinite(X).all()
+        if task == "classification":
+            assert 2 <= len(np.unique(y)) <= 6
 
 
 @pytest.mark.parametrize("name", sorted(accuracy.DATASETS))

@@ -76,7 +76,13 @@ def test_boosting_changes_selection_only_in_training(digits_split):
 
 def test_boost_decay_turns_boosting_off_over_epochs(digits_split):
     X_train, _, y_train, _ = digits_split
-    params = dict(hidden_layer_sizes=(64,), max_iter=4, tol=0, random_state=0)
+    params = dict(
+        activation_ratio=0.1,
+        hidden_layer_sizes=(64,),
+        max_iter=4,
+        tol=0,
+        random_state=0,
+    )
     plain = SparseMLPClassifier(**params).fit(X_train, y_train)
     decayed = SparseMLPClassifier(boost_strength=3.0, boost_decay=0.0, **params)
     decayed.fit(X_train, y_train)
@@ -93,6 +99,7 @@ def test_boost_decay_turns_boosting_off_over_epochs(digits_split):
 def test_boosted_training_gradients_flow_through_winners(digits_split, strategy):
     X_train, _, y_train, _ = digits_split
     model = SparseMLPClassifier(
+        activation_ratio=0.1,
         hidden_layer_sizes=(30,),
         sparsity_strategy=strategy,
         boost_strength=4.0,
@@ -132,6 +139,7 @@ def test_fixed_inference_factor_sets_winners_per_row(digits_split, factor, expec
 def test_dynamic_inference_factor_scales_firing_on_training_data(digits_split):
     X_train, _, y_train, _ = digits_split
     params = dict(
+        activation_ratio=0.1,
         hidden_layer_sizes=(100, 50),
         activation="tanh",
         sparsity_strategy="dynamic",
@@ -180,7 +188,10 @@ def test_sparsity_curve_follows_the_warmup_schedule(digits_split):
 def test_warmup_continues_across_partial_fit(digits_split):
     X_train, _, y_train, _ = digits_split
     model = SparseMLPClassifier(
-        hidden_layer_sizes=(50,), activation="tanh", sparsity_warmup=2
+        activation_ratio=0.1,
+        hidden_layer_sizes=(50,),
+        activation="tanh",
+        sparsity_warmup=2,
     )
     fractions = []
     for _ in range(3):

@@ -11,7 +11,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.datasets import load_diabetes, make_multilabel_classification
+from sklearn.datasets import (
+    load_diabetes,
+    load_digits,
+    make_multilabel_classification,
+)
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -72,18 +76,31 @@ def test_parameters_match_scikit_learn(ours, theirs):
     else:
         new_params.add("normalize_y")
     assert set(our_params) - set(their_params) == new_params
-    assert our_params["activation_ratio"] == 0.1
+    assert our_params["activation_ratio"] == "auto"
     assert our_params["sparsity_strategy"] == "fixed"
 
 
 @pytest.mark.parametrize(
-    "activation_ratio, expected",
-    [(1.0, 0.001), (0.5, 0.002), ([0.5, 0.1], 0.01), (0.1, 0.01), (0.02, 0.01)],
+    "activation_ratio, sizes, expected",
+    [
+        (1.0, (20,), 0.001),
+        (0.5, (20,), 0.001),
+        (0.25, (20,), 0.002),
+        ([0.5, 0.1], (20, 20), 0.005),
+        ([0.1, 0.5], (20, 20), 0.001),
+        (0.1, (20,), 0.005),
+        (0.05, (20,), 0.01),
+        (0.02, (20,), 0.01),
+        ("auto", (100,), 0.001),  # ratio 0.5: 50 winners
+        ("auto", (20, 1000), 0.005),  # last layer at ratio 0.1
+    ],
 )
-def test_auto_learning_rate_scales_with_the_last_ratio(activation_ratio, expected):
+def test_auto_learning_rate_scales_with_the_last_ratio(
+    activation_ratio, sizes, expected
+):
+    # 0.001 * (h / 2) / k, within [0.001, 0.01].
     X = np.random.RandomState(0).normal(size=(40, 5))
     y = np.arange(40) % 2
-    sizes = (20, 20) if isinstance(activation_ratio, list) else (20,)
     model = SparseMLPClassifier(
         hidden_layer_sizes=sizes, activation_ratio=activation_ratio, max_iter=1
     )
@@ -95,6 +112,62 @@ def test_auto_learning_rate_scales_with_the_last_ratio(activation_ratio, expecte
     step = model._optimizer_state["step"]
     correction = np.sqrt(1 - 0.999**step) / (1 - 0.9**step)
     assert initial_step == pytest.approx(expected * correction, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "sizes, expected",
+    [
+        ((20,), [20]),  # at most 50 units: dense
+        ((50,), [50]),
+        ((100,), [50]),  # the default: half the layer
+        ((300,), [50]),
+        ((500,), [50]),
+        ((1000,), [100]),  # from 500 units on: ratio 0.1
+        ((100, 2000, 8), [50, 200, 8]),
+    ],
+)
+def test_auto_activation_ratio_keeps_at_least_50_winners(sizes, expected):
+    X = np.random.RandomState(0).normal(size=(30, 4))
+    y = np.arange(30) % 2
+    model = SparseMLPClassifier(hidden_layer_sizes=sizes, max_iter=1)
+    assert model.activation_ratio == "auto"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    assert model.active_units_ == expected
+    np.testing.assert_allclose(
+        model.sparsity_curve_[-1], np.divide(expected, sizes), rtol=1e-12
+    )
+
+
+def test_explicit_ratio_keeps_its_meaning_below_50_winners():
+    X = np.random.RandomState(0).normal(size=(30, 4))
+    y = np.arange(30) % 2
+    model = SparseMLPRegressor(activation_ratio=0.1, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    assert model.active_units_ == [10]
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [(SparseMLPClassifier, MLPClassifier), (SparseMLPRegressor, MLPRegressor)],
+)
+def test_defaults_on_a_narrow_layer_train_as_scikit_learn(ours, theirs):
+    # 'auto' makes a layer of at most 50 units dense, and the 'auto' step is
+    # then scikit-learn's 0.001: the same fit, epoch by epoch.
+    X, y = load_digits(return_X_y=True)
+    X = X[:400] / 16
+    y = y[:400] if ours is SparseMLPClassifier else y[:400] / 9.0
+    params = dict(hidden_layer_sizes=(40,), max_iter=15, random_state=0)
+    extra = {} if ours is SparseMLPClassifier else {"normalize_y": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mine = ours(**params, **extra).fit(X, y)
+        reference = theirs(**params).fit(X, y)
+    assert mine.active_units_ == [40]
+    np.testing.assert_allclose(mine.loss_curve_, reference.loss_curve_, rtol=1e-6)
 
 
 def test_dense_classifier_matches_scikit_learn_on_digits(digits_split):
@@ -319,6 +392,7 @@ class _RecordingClassifier(SparseMLPClassifier):
 def test_early_stopping_restores_best_weights(digits_split, strategy):
     X_train, _, y_train, _ = digits_split
     model = _RecordingClassifier(
+        activation_ratio=0.1,
         hidden_layer_sizes=(32,),
         sparsity_strategy=strategy,
         early_stopping=True,

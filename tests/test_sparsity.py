@@ -204,6 +204,7 @@ def test_outputs_follow_the_documented_contract(digits_split, strategy, activati
 def test_dynamic_predictions_do_not_depend_on_other_rows(digits_split):
     X_train, X_test, y_train, _ = digits_split
     model = SparseMLPClassifier(
+        activation_ratio=0.1,
         hidden_layer_sizes=(64, 32),
         sparsity_strategy="dynamic",
         max_iter=30,

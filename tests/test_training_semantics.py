@@ -54,7 +54,7 @@ def test_sgd_on_unscaled_inputs_keeps_the_best_epoch():
     rng = np.random.RandomState(0)
     X = rng.normal(loc=100, size=(100, 2))
     y = rng.normal(size=100)
-    model = SparseMLPRegressor(solver="sgd", random_state=0)
+    model = SparseMLPRegressor(activation_ratio=0.1, solver="sgd", random_state=0)
     with pytest.warns(ConvergenceWarning, match="Training diverged in epoch"):
         model.fit(X, y)
     assert np.isfinite(model.loss_)
@@ -78,7 +78,7 @@ def iris_split():
 def test_warmup_suspends_the_loss_plateau_stop(iris_split):
     X_train, _, y_train, _ = iris_split
     model = SparseMLPClassifier(
-        sparsity_warmup=20, n_iter_no_change=3, random_state=1
+        activation_ratio=0.1, sparsity_warmup=20, n_iter_no_change=3, random_state=1
     ).fit(X_train, y_train)
     # The warm-up runs to its end and training continues at the target.
     assert model.n_iter_ > 20
@@ -103,9 +103,9 @@ def test_warmup_suspends_early_stopping_and_keeps_only_sparse_epochs(iris_split)
 def test_warmup_longer_than_max_iter_is_shortened_with_a_warning(iris_split):
     X_train, _, y_train, _ = iris_split
     with pytest.warns(UserWarning, match="warm-up was shortened to 4 epoch"):
-        model = SparseMLPClassifier(sparsity_warmup=20, max_iter=5, random_state=0).fit(
-            X_train, y_train
-        )
+        model = SparseMLPClassifier(
+            activation_ratio=0.1, sparsity_warmup=20, max_iter=5, random_state=0
+        ).fit(X_train, y_train)
     np.testing.assert_allclose(
         model.sparsity_curve_[:, 0], [1, 0.775, 0.55, 0.325, 0.1]
     )
@@ -116,7 +116,11 @@ def test_warmup_longer_than_max_iter_is_shortened_with_a_warning(iris_split):
 def test_finished_warmup_is_not_restarted_by_warm_start(iris_split):
     X_train, _, y_train, _ = iris_split
     model = SparseMLPClassifier(
-        sparsity_warmup=20, max_iter=5, warm_start=True, random_state=0
+        activation_ratio=0.1,
+        sparsity_warmup=20,
+        max_iter=5,
+        warm_start=True,
+        random_state=0,
     )
     with pytest.warns(UserWarning, match="shortened"):
         model.fit(X_train, y_train)
@@ -186,6 +190,7 @@ def test_settled_thresholds_count_sample_weights(digits_split):
     X_train, _, y_train, _ = digits_split
     weights = np.where(np.arange(X_train.shape[0]) % 2 == 0, 3.0, 1.0)
     model = SparseMLPClassifier(
+        activation_ratio=0.1,
         hidden_layer_sizes=(50,),
         activation="tanh",
         sparsity_strategy="dynamic",
@@ -202,6 +207,7 @@ def test_streaming_dynamic_thresholds_converge_to_the_ratio(digits_split):
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     model = SparseMLPClassifier(
+        activation_ratio=0.1,
         hidden_layer_sizes=(64,),
         activation="tanh",
         sparsity_strategy="dynamic",
