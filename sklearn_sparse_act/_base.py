@@ -20,7 +20,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
@@ -274,7 +274,7 @@ class BaseSparseMLP(
         output = np.empty((n_samples, self.n_outputs_), dtype=dtype)
         network = self._network(get_backend())
         with self._prediction_threads(network, n_samples):
-            for rows in gen_batches(n_samples, self._chunk_rows(n_samples)):
+            for rows in self._row_chunks(n_samples):
                 output[rows] = self._forward_rows(network, X[rows])
         return output
 
@@ -300,6 +300,16 @@ class BaseSparseMLP(
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "coefs_")
+
+    def _row_chunks(self, n_samples):
+        """Slices of the prediction chunks of ``n_samples`` rows (scikit-learn's
+        ``gen_batches`` validates its arguments at a cost comparable to a
+        whole one-row prediction)."""
+        chunk_rows = self._chunk_rows(n_samples)
+        return (
+            slice(start, min(start + chunk_rows, n_samples))
+            for start in range(0, n_samples, chunk_rows)
+        )
 
     def _chunk_rows(self, n_samples):
         """Rows per prediction chunk: memory stays bounded for any number of

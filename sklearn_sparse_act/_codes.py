@@ -7,7 +7,6 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._backends import get_backend
@@ -58,7 +57,7 @@ class SparseCodesMixin:
         network = self._network(get_backend())
         codes = []
         with self._prediction_threads(network, X.shape[0]):
-            for rows in gen_batches(X.shape[0], self._chunk_rows(X.shape[0])):
+            for rows in self._row_chunks(X.shape[0]):
                 *_, (_, codes_of_rows, _) = self._prediction_layers(
                     network, X[rows], layer + 1
                 )
@@ -143,7 +142,7 @@ class SparseCodesMixin:
         finite = True
         network = self._network(get_backend())
         with self._prediction_threads(network, X.shape[0]):
-            for rows in gen_batches(X.shape[0], self._chunk_rows(X.shape[0])):
+            for rows in self._row_chunks(X.shape[0]):
                 layers = list(self._prediction_layers(network, X[rows]))
                 for layer, _, layer_winners in layers:
                     winners[layer] |= won_any(layer_winners)

@@ -135,54 +135,93 @@ def _kth_largest(row_scores, n_active, heap):
     return heap[0]
 
 
+@njit(cache=True, inline="always")
+def _top_k_row(row, values, scores, n_active, code, indices, data):
+    row_scores = scores[row]
+    kth = _kth_largest(row_scores, n_active, np.empty(n_active, scores.dtype))
+    n_above = 0
+    for column in range(row_scores.size):
+        if _above(row_scores[column], kth):
+            n_above += 1
+    ties_left = n_active - n_above
+    position = row * n_active
+    for column in range(row_scores.size):
+        score = row_scores[column]
+        if _above(score, kth):
+            pass
+        elif ties_left > 0 and _tied(score, kth):
+            ties_left -= 1
+        else:
+            continue
+        indices[position] = column
+        data[position] = _activate(values[row, column], code)
+        position += 1
+
+
 @njit(parallel=True, cache=True)
 def _top_k_rows(values, scores, n_active, code, indices, data):
-    n_rows, width = scores.shape
-    for row in prange(n_rows):
-        row_scores = scores[row]
-        kth = _kth_largest(row_scores, n_active, np.empty(n_active, scores.dtype))
-        n_above = 0
-        for column in range(width):
-            if _above(row_scores[column], kth):
-                n_above += 1
-        ties_left = n_active - n_above
-        position = row * n_active
-        for column in range(width):
-            score = row_scores[column]
-            if _above(score, kth):
-                pass
-            elif ties_left > 0 and _tied(score, kth):
-                ties_left -= 1
-            else:
-                continue
+    for row in prange(scores.shape[0]):
+        _top_k_row(row, values, scores, n_active, code, indices, data)
+
+
+@njit(cache=True)
+def _top_k_rows_serial(values, scores, n_active, code, indices, data):
+    for row in range(scores.shape[0]):
+        _top_k_row(row, values, scores, n_active, code, indices, data)
+
+
+@njit(cache=True, inline="always")
+def _wins(score, threshold, inclusive):
+    return score > threshold or (inclusive and score == threshold)
+
+
+@njit(cache=True, inline="always")
+def _count_above_row(row, scores, threshold, inclusive, counts):
+    count = 0
+    for column in range(scores.shape[1]):
+        if _wins(scores[row, column], threshold, inclusive):
+            count += 1
+    counts[row] = count
+
+
+@njit(parallel=True, cache=True)
+def _count_above(scores, threshold, inclusive, counts):
+    for row in prange(scores.shape[0]):
+        _count_above_row(row, scores, threshold, inclusive, counts)
+
+
+@njit(cache=True)
+def _count_above_serial(scores, threshold, inclusive, counts):
+    for row in range(scores.shape[0]):
+        _count_above_row(row, scores, threshold, inclusive, counts)
+
+
+@njit(cache=True, inline="always")
+def _above_row(row, values, scores, threshold, inclusive, code, indptr, indices, data):
+    position = indptr[row]
+    for column in range(scores.shape[1]):
+        if _wins(scores[row, column], threshold, inclusive):
             indices[position] = column
             data[position] = _activate(values[row, column], code)
             position += 1
 
 
 @njit(parallel=True, cache=True)
-def _count_above(scores, threshold, inclusive, counts):
-    n_rows, width = scores.shape
-    for row in prange(n_rows):
-        count = 0
-        for column in range(width):
-            score = scores[row, column]
-            if score > threshold or (inclusive and score == threshold):
-                count += 1
-        counts[row] = count
-
-
-@njit(parallel=True, cache=True)
 def _rows_above(values, scores, threshold, inclusive, code, indptr, indices, data):
-    n_rows, width = scores.shape
-    for row in prange(n_rows):
-        position = indptr[row]
-        for column in range(width):
-            score = scores[row, column]
-            if score > threshold or (inclusive and score == threshold):
-                indices[position] = column
-                data[position] = _activate(values[row, column], code)
-                position += 1
+    for row in prange(scores.shape[0]):
+        _above_row(
+            row, values, scores, threshold, inclusive, code, indptr, indices, data
+        )
+
+
+@njit(cache=True)
+def _rows_above_serial(
+    values, scores, threshold, inclusive, code, indptr, indices, data
+):
+    for row in range(scores.shape[0]):
+        _above_row(
+            row, values, scores, threshold, inclusive, code, indptr, indices, data
+        )
 
 
 @njit(parallel=True, cache=True)
@@ -195,21 +234,32 @@ def _gather_rows(values, indptr, indices, code, data):
 # ----------------------------------------------------------------------
 # Products over the winners
 # ----------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _sparse_forward_row(row, indptr, indices, data, weights, bias, out):
+    output = out[row]
+    fan_out = output.size
+    for unit in range(fan_out):
+        output[unit] = 0
+    for position in range(indptr[row], indptr[row + 1]):
+        value = data[position]
+        if value != 0:
+            weight_row = weights[indices[position]]
+            for unit in range(fan_out):
+                output[unit] += value * weight_row[unit]
+    for unit in range(fan_out):
+        output[unit] += bias[unit]
+
+
 @njit(parallel=True, cache=True)
 def _sparse_forward(indptr, indices, data, weights, bias, out):
-    n_rows, fan_out = out.shape
-    for row in prange(n_rows):
-        output = out[row]
-        for unit in range(fan_out):
-            output[unit] = 0
-        for position in range(indptr[row], indptr[row + 1]):
-            value = data[position]
-            if value != 0:
-                weight_row = weights[indices[position]]
-                for unit in range(fan_out):
-                    output[unit] += value * weight_row[unit]
-        for unit in range(fan_out):
-            output[unit] += bias[unit]
+    for row in prange(out.shape[0]):
+        _sparse_forward_row(row, indptr, indices, data, weights, bias, out)
+
+
+@njit(cache=True)
+def _sparse_forward_serial(indptr, indices, data, weights, bias, out):
+    for row in range(out.shape[0]):
+        _sparse_forward_row(row, indptr, indices, data, weights, bias, out)
 
 
 @njit(parallel=True, cache=True)
@@ -375,6 +425,12 @@ def _sgd_step(param, grad, velocity, learning_rate, momentum, nesterov):
 # ----------------------------------------------------------------------
 # The backend interface
 # ----------------------------------------------------------------------
+def _parallel(n_rows):
+    """Whether work on ``n_rows`` rows runs in parallel: below
+    ``_MIN_PARALLEL_ROWS`` the serial kernels run, which launch no threads."""
+    return n_rows >= _MIN_PARALLEL_ROWS
+
+
 def _contiguous(values):
     return values if values.flags.c_contiguous else np.ascontiguousarray(values)
 
@@ -390,18 +446,20 @@ def select(values, rule, activation, scores=None):
         indptr = np.arange(0, size + 1, rule.n_active, dtype=np.int64)
         indices = np.empty(size, dtype=np.int64)
         data = np.empty(size, dtype=values.dtype)
-        _top_k_rows(values, scores, rule.n_active, code, indices, data)
+        top_k = _top_k_rows if _parallel(n_rows) else _top_k_rows_serial
+        top_k(values, scores, rule.n_active, code, indices, data)
     else:
         threshold = scores.dtype.type(rule.value)
         counts = np.empty(n_rows, dtype=np.int64)
-        _count_above(scores, threshold, rule.inclusive, counts)
+        parallel = _parallel(n_rows)
+        count = _count_above if parallel else _count_above_serial
+        count(scores, threshold, rule.inclusive, counts)
         indptr = np.zeros(n_rows + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         indices = np.empty(indptr[-1], dtype=np.int64)
         data = np.empty(indptr[-1], dtype=values.dtype)
-        _rows_above(
-            values, scores, threshold, rule.inclusive, code, indptr, indices, data
-        )
+        fill = _rows_above if parallel else _rows_above_serial
+        fill(values, scores, threshold, rule.inclusive, code, indptr, indices, data)
     return SparseRows(indptr, indices, data, width)
 
 
@@ -423,7 +481,8 @@ def forward(inputs, weights, bias):
     if isinstance(inputs, SparseRows):
         dtype = np.result_type(inputs.dtype, weights.dtype)
         out = np.empty((inputs.shape[0], weights.shape[1]), dtype=dtype)
-        _sparse_forward(
+        product = _sparse_forward if _parallel(out.shape[0]) else _sparse_forward_serial
+        product(
             inputs.indptr,
             inputs.indices,
             inputs.values,
@@ -432,7 +491,11 @@ def forward(inputs, weights, bias):
             out,
         )
         return out
-    values = safe_sparse_dot(inputs, weights)
+    values = (
+        inputs @ weights
+        if isinstance(inputs, np.ndarray)
+        else safe_sparse_dot(inputs, weights)
+    )
     values += bias
     return values
 
@@ -642,11 +705,16 @@ def threads(n_rows, sparse):
     """Give the cores to numba's kernels (BLAS limited to one thread) when
     some layer runs on the sparse path over enough rows; otherwise run the
     kernels on one thread and leave the cores to BLAS."""
+    if n_rows < _MIN_PARALLEL_ROWS:
+        # The prediction kernels run serially on so few rows (and changing
+        # the threads setting costs as much as a kernel).
+        yield
+        return
     if _launch_lock is not None:
         _launch_lock.acquire()
     previous = numba.get_num_threads()
     try:
-        if not sparse or n_rows < _MIN_PARALLEL_ROWS:
+        if not sparse:
             numba.set_num_threads(1)
             yield
         else:
