@@ -321,8 +321,8 @@ class BaseSparseMLP(
     def _prediction_threads(self, network, n_samples):
         """The backend's thread assignment for predicting ``n_samples`` rows."""
         rows = min(n_samples, self._chunk_rows(n_samples))
-        sparse = network.any_sparse_path(self.inference_active_units_, rows)
-        return network.backend.threads(rows, sparse)
+        share = network.sparse_share(self.inference_active_units_, rows)
+        return network.backend.threads(rows, share)
 
     def _forward_rows(self, network, X):
         """Prediction-mode forward pass for one chunk of rows."""
@@ -447,8 +447,8 @@ class BaseSparseMLP(
         elif self.solver in _STOCHASTIC_SOLVERS:
             rows = min(200, n_samples)
         network = self._network(buffers.backend)
-        sparse = network.any_sparse_path(self.active_units_, rows)
-        return buffers.backend.threads(rows, sparse)
+        share = network.sparse_share(self.active_units_, rows)
+        return buffers.backend.threads(rows, share)
 
     def _training_buffers(self):
         """Fresh per-layer buffers, with the fitted number of winners."""

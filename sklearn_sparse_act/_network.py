@@ -126,11 +126,24 @@ class Network:
             n_active, width, fan_out, n_rows
         )
 
-    def any_sparse_path(self, active_units, n_rows):
-        return any(
-            self.sparse_path(layer, n_active, n_rows)
-            for layer, n_active in enumerate(active_units)
-        )
+    def sparse_share(self, active_units, n_rows):
+        """The share of a forward pass's multiply-adds (and selections) that
+        runs in the sparse-path kernels rather than in BLAS, for batches of
+        ``n_rows`` rows: what decides who gets the cores."""
+        sparse_work = dense_work = 0
+        inputs_sparse = False
+        for layer, coef in enumerate(self.coefs):
+            fan_in, fan_out = coef.shape
+            if inputs_sparse:
+                sparse_work += active_units[layer - 1] * fan_out
+            else:
+                dense_work += fan_in * fan_out
+            inputs_sparse = layer < self.n_hidden and self.sparse_path(
+                layer, active_units[layer], n_rows
+            )
+            if inputs_sparse:
+                sparse_work += fan_out
+        return sparse_work / (sparse_work + dense_work)
 
     def pre_activations(self, layer, inputs):
         """``inputs @ W + b`` of one layer, as a dense array."""

@@ -111,6 +111,6 @@ class KernelBackend(Protocol):
     def sgd_update(self, params, grads, velocities, learning_rate, momentum, nesterov):
         """One (Nesterov) momentum SGD step on every array, in place."""
 
-    def threads(self, n_rows, sparse):
+    def threads(self, n_rows, sparse_share):
         """A context manager that assigns the cores for work on ``n_rows``
-        rows (``sparse``: some layer runs on the sparse path)."""
+        rows, of which ``sparse_share`` runs in the sparse-path kernels."""

@@ -186,6 +186,6 @@ def sgd_update(params, grads, velocities, learning_rate, momentum, nesterov):
             param += velocity
 
 
-def threads(n_rows, sparse):
+def threads(n_rows, sparse_share):
     """NumPy leaves the cores to BLAS."""
     return nullcontext()
