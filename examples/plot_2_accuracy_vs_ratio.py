@@ -16,8 +16,9 @@ classification data sets bundled with scikit-learn.
 # --------------
 # Every model gets the same budget of epochs of Adam, each at its default
 # step size: scikit-learn's 0.001, and for the sparse models
-# ``learning_rate_init='auto'``, ``min(0.001 / ratio, 0.01)``. The warning
-# that some of them could have trained longer is expected and silenced.
+# ``learning_rate_init='auto'``, ``min(max(0.0005 / ratio, 0.001), 0.01)``.
+# The warning that some of them could have trained longer is expected and
+# silenced.
 # ``SKLEARN_SPARSE_ACT_EXAMPLE_SCALE=small`` (used by the tests and the CI
 # documentation build) shrinks the experiment.
 import os
