@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import _safe_indexing, gen_batches, shuffle
+from sklearn.utils import gen_batches, shuffle
 
 from ._optimizers import OPTIMIZERS
 from ._sparse_layers import FiringCounter
@@ -213,7 +213,10 @@ class StochasticSolverMixin:
         accumulated_loss = 0.0
         for batch_slice in gen_batches(X.shape[0], batch_size):
             batch_idx = sample_idx[batch_slice] if self.shuffle else batch_slice
-            X_batch = _safe_indexing(X, batch_idx) if self.shuffle else X[batch_idx]
+            # X is an ndarray or a CSR matrix here (validated): plain row
+            # indexing, without _safe_indexing's per-call type dispatch (half
+            # of a small network's step).
+            X_batch = X[batch_idx]
             weights = None if sample_weight is None else sample_weight[batch_idx]
             batch_loss = self._train_step(
                 X_batch, y[batch_idx], weights, buffers, optimizer
