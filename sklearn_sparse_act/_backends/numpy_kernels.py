@@ -29,10 +29,12 @@ _SPARSE_CROSSOVER = ((512, 0.0), (np.inf, 0.03))
 # sparse path's bookkeeping to pay (a (4096,) network's 10 outputs, say).
 _MIN_SPARSE_FAN_OUT = 64
 
-# A product over a few rows reads the whole weight matrix for the few rows of
-# it the winners need: up to this many rows, the sparse path pays up to
-# _FEW_ROWS_CROSSOVER (measured by ``benchmarks/bench_vs_sklearn.py``, one-row
-# prediction).
+# A dense product over a few rows reads the whole weight matrix, of which the
+# winners need only their rows: up to this many rows the sparse path is taken
+# up to _FEW_ROWS_CROSSOVER. One-row predict_proba of a (1024, 1024) network
+# at ratio 0.1 takes 0.75 of scikit-learn's time this way
+# (``benchmarks/bench_vs_sklearn.py``); the two constants are not calibrated
+# beyond that.
 _FEW_ROWS = 16
 _FEW_ROWS_CROSSOVER = 0.25
 
