@@ -441,11 +441,11 @@ class BaseSparseMLP(
 
     def _training_threads(self, buffers, n_samples):
         """The backend's thread assignment for training batches."""
-        rows = n_samples
-        if self.solver in _STOCHASTIC_SOLVERS and self.batch_size != "auto":
-            rows = int(np.clip(self.batch_size, 1, n_samples))
-        elif self.solver in _STOCHASTIC_SOLVERS:
-            rows = min(200, n_samples)
+        rows = (
+            self._batch_rows(n_samples)
+            if self.solver in _STOCHASTIC_SOLVERS
+            else n_samples
+        )
         network = self._network(buffers.backend)
         share = network.sparse_share(self.active_units_, rows)
         return buffers.backend.threads(rows, share)

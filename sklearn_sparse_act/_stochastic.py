@@ -108,16 +108,13 @@ class StochasticSolverMixin:
             train, validation = (X, y, sample_weight), None
 
         n_samples = train[0].shape[0]
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than "
-                    "sample size. It is going to be clipped",
-                    stacklevel=2,
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        if self.batch_size != "auto" and self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than "
+                "sample size. It is going to be clipped",
+                stacklevel=2,
+            )
+        batch_size = self._batch_rows(n_samples)
 
         sample_idx = np.arange(n_samples, dtype=int)
         self._plan_warmup(incremental)
@@ -205,6 +202,12 @@ class StochasticSolverMixin:
         self.intercepts_ = [b.copy() for b in self._best_intercepts]
         if self.activation_thresholds_ is not None:
             self.activation_thresholds_ = self._best_thresholds.copy()
+
+    def _batch_rows(self, n_samples):
+        """Rows per mini-batch for ``n_samples`` training rows."""
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        return int(np.clip(self.batch_size, 1, n_samples))
 
     def _run_epoch(self, train, sample_idx, batch_size, buffers, optimizer):
         """One pass over the training data; returns the mean batch loss."""

@@ -302,6 +302,13 @@ def _by_unit(indptr, indices, width):
     return unit_ptr, unit_rows, unit_positions
 
 
+@njit(cache=True, inline="always")
+def _add_penalty(grad_row, weight_row, alpha, weight_sum):
+    """One row of ``(grad + alpha * weights) / weight_sum``, in place."""
+    for column in range(grad_row.size):
+        grad_row[column] = (grad_row[column] + alpha * weight_row[column]) / weight_sum
+
+
 @njit(parallel=True, cache=True)
 def _gradient_sparse_dense(
     unit_ptr, unit_rows, unit_positions, data, delta, weights, alpha, weight_sum, grad
@@ -309,19 +316,14 @@ def _gradient_sparse_dense(
     fan_out = grad.shape[1]
     for unit in prange(grad.shape[0]):
         grad_row = grad[unit]
-        for column in range(fan_out):
-            grad_row[column] = 0
+        grad_row[:] = 0
         for entry in range(unit_ptr[unit], unit_ptr[unit + 1]):
             value = data[unit_positions[entry]]
             if value != 0:
                 delta_row = delta[unit_rows[entry]]
                 for column in range(fan_out):
                     grad_row[column] += value * delta_row[column]
-        weight_row = weights[unit]
-        for column in range(fan_out):
-            grad_row[column] = (
-                grad_row[column] + alpha * weight_row[column]
-            ) / weight_sum
+        _add_penalty(grad_row, weights[unit], alpha, weight_sum)
 
 
 @njit(parallel=True, cache=True)
@@ -339,31 +341,22 @@ def _gradient_sparse_sparse(
     grad,
 ):
     """Weight gradient as a sum of winners x winners outer products."""
-    fan_out = grad.shape[1]
     for unit in prange(grad.shape[0]):
         grad_row = grad[unit]
-        for column in range(fan_out):
-            grad_row[column] = 0
+        grad_row[:] = 0
         for entry in range(unit_ptr[unit], unit_ptr[unit + 1]):
             value = data[unit_positions[entry]]
             if value != 0:
                 row = unit_rows[entry]
                 for position in range(delta_indptr[row], delta_indptr[row + 1]):
                     grad_row[delta_indices[position]] += value * delta_data[position]
-        weight_row = weights[unit]
-        for column in range(fan_out):
-            grad_row[column] = (
-                grad_row[column] + alpha * weight_row[column]
-            ) / weight_sum
+        _add_penalty(grad_row, weights[unit], alpha, weight_sum)
 
 
 @njit(parallel=True, cache=True)
 def _finish_gradient(grad, weights, alpha, weight_sum):
     for unit in prange(grad.shape[0]):
-        for column in range(grad.shape[1]):
-            grad[unit, column] = (
-                grad[unit, column] + alpha * weights[unit, column]
-            ) / weight_sum
+        _add_penalty(grad[unit], weights[unit], alpha, weight_sum)
 
 
 @njit(parallel=True, cache=True)
@@ -573,14 +566,8 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum):
     return grad
 
 
-def bias_gradient(delta, weight_sum):
-    """Column sums of ``delta`` over ``weight_sum``."""
-    if isinstance(delta, SparseRows):
-        sums = np.bincount(delta.indices, weights=delta.values, minlength=delta.width)
-        sums = sums.astype(delta.dtype, copy=False)
-    else:
-        sums = delta.sum(axis=0)
-    return sums / weight_sum
+# The column sums of a delta are one bincount or one reduction: NumPy's.
+bias_gradient = numpy_kernels.bias_gradient
 
 
 def _flat_views(*arrays):
