@@ -249,7 +249,7 @@ class BaseSparseMLP(
         self._forward_pass(buffers, sample_weight, reuse_masks=reuse_masks)
         weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
         loss = self._loss(y, buffers.activations[-1], sample_weight)
-        squared_norm = sum(np.dot(coef.ravel(), coef.ravel()) for coef in self.coefs_)
+        squared_norm = buffers.backend.squared_norm(self.coefs_)
         loss += (0.5 * self.alpha) * squared_norm / weight_sum
         self._network(buffers.backend).backward(
             y, sample_weight, self.alpha, weight_sum, buffers

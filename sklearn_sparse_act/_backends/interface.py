@@ -103,6 +103,10 @@ class KernelBackend(Protocol):
     def bias_gradient(self, delta, weight_sum):
         """Column sums of ``delta`` divided by ``weight_sum``."""
 
+    def squared_norm(self, arrays):
+        """The sum of the squares of every entry of every array (the L2
+        penalty's norm)."""
+
     def adam_update(
         self, params, grads, firsts, seconds, learning_rate, betas, epsilon, workspace
     ):

@@ -353,6 +353,59 @@ def _gradient_sparse_sparse(
         _add_penalty(grad_row, weights[unit], alpha, weight_sum)
 
 
+# Units per block of the dense x winners gradient: a block's columns of the
+# gradient share cache lines, so one thread writes them all.
+_UNIT_BLOCK = 8
+
+
+@njit(cache=True, inline="always")
+def _add_scaled(out, scale, values):
+    for index in range(out.size):
+        out[index] += scale * values[index]
+
+
+@njit(parallel=True, cache=True)
+def _gradient_dense_sparse(
+    inputs,
+    unit_ptr,
+    unit_rows,
+    unit_positions,
+    delta,
+    weights,
+    alpha,
+    weight_sum,
+    grad,
+    n_chunks,
+):
+    """Weight gradient from dense inputs and a delta at winners: each unit's
+    column sums the input rows where it won, scaled by its delta there
+    (``n_chunks`` runs of unit blocks in parallel)."""
+    fan_in, fan_out = grad.shape
+    n_blocks = (fan_out + _UNIT_BLOCK - 1) // _UNIT_BLOCK
+    for chunk in prange(n_chunks):
+        columns = np.empty((_UNIT_BLOCK, fan_in), dtype=grad.dtype)
+        for block in range(
+            chunk * n_blocks // n_chunks, (chunk + 1) * n_blocks // n_chunks
+        ):
+            first = block * _UNIT_BLOCK
+            units = min(fan_out, first + _UNIT_BLOCK) - first
+            columns[:] = 0
+            for offset in range(units):
+                unit = first + offset
+                for entry in range(unit_ptr[unit], unit_ptr[unit + 1]):
+                    _add_scaled(
+                        columns[offset],
+                        delta[unit_positions[entry]],
+                        inputs[unit_rows[entry]],
+                    )
+            for feature in range(fan_in):
+                for offset in range(units):
+                    grad[feature, first + offset] = (
+                        columns[offset, feature]
+                        + alpha * weights[feature, first + offset]
+                    ) / weight_sum
+
+
 @njit(parallel=True, cache=True)
 def _finish_gradient(grad, weights, alpha, weight_sum):
     for unit in prange(grad.shape[0]):
@@ -364,6 +417,15 @@ def _scatter_rows(indptr, indices, data, out):
     for row in prange(indptr.size - 1):
         for position in range(indptr[row], indptr[row + 1]):
             out[row, indices[position]] = data[position]
+
+
+# Reassociation lets the sum vectorize; NaN and infinities still propagate.
+@njit(parallel=True, cache=True, fastmath={"reassoc"})
+def _sum_of_squares(values):
+    total = 0.0
+    for index in prange(values.size):
+        total += values[index] * values[index]
+    return total
 
 
 # ----------------------------------------------------------------------
@@ -558,6 +620,22 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum):
             )
         return grad
     if isinstance(delta, SparseRows):
+        if isinstance(inputs, np.ndarray):
+            # One multiply-add per input feature and winner, not per unit.
+            grad = np.empty(
+                weights.shape, np.result_type(inputs.dtype, delta.dtype, weights.dtype)
+            )
+            _gradient_dense_sparse(
+                _contiguous(inputs),
+                *_by_unit(delta.indptr, delta.indices, delta.width),
+                delta.values,
+                weights,
+                alpha,
+                weight_sum,
+                grad,
+                min(delta.width, 4 * numba.get_num_threads()),
+            )
+            return grad
         dense_delta = np.zeros(delta.shape, dtype=delta.dtype)
         _scatter_rows(delta.indptr, delta.indices, delta.values, dense_delta)
         delta = dense_delta
@@ -568,6 +646,18 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum):
 
 # The column sums of a delta are one bincount or one reduction: NumPy's.
 bias_gradient = numpy_kernels.bias_gradient
+
+
+def squared_norm(arrays):
+    """The sum of the squares of every entry of every array, in parallel."""
+    total = 0.0
+    for array in arrays:
+        views = _flat_views(array)
+        if views is None:
+            total += numpy_kernels.squared_norm([array])
+        else:
+            total += _sum_of_squares(views[0])
+    return total
 
 
 def _flat_views(*arrays):

@@ -150,6 +150,11 @@ def bias_gradient(delta, weight_sum):
     return sums / weight_sum
 
 
+def squared_norm(arrays):
+    """The sum of the squares of every entry of every array."""
+    return sum(np.dot(array.ravel(), array.ravel()) for array in arrays)
+
+
 def adam_update(
     params, grads, firsts, seconds, learning_rate, betas, epsilon, workspace
 ):
