@@ -15,6 +15,7 @@ the hidden codes (:mod:`._codes`). The arithmetic is the network core's
 """
 
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from itertools import chain, pairwise
 from numbers import Integral, Real
 
@@ -22,7 +23,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._backends import get_backend
 from ._codes import SparseCodesMixin
@@ -273,8 +278,8 @@ class BaseSparseMLP(
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         output = np.empty((n_samples, self.n_outputs_), dtype=dtype)
         network = self._network(get_backend())
-        with self._prediction_threads(network, n_samples):
-            for rows in self._row_chunks(n_samples):
+        with self._prediction_chunks(network, n_samples) as chunks:
+            for rows in chunks:
                 output[rows] = self._forward_rows(network, X[rows])
         return output
 
@@ -301,15 +306,29 @@ class BaseSparseMLP(
     def __sklearn_is_fitted__(self):
         return hasattr(self, "coefs_")
 
-    def _row_chunks(self, n_samples):
-        """Slices of the prediction chunks of ``n_samples`` rows (scikit-learn's
+    def _check_is_fitted(self):
+        """``check_is_fitted``, skipping its estimator-tags lookup for a fitted
+        model (a tenth of a one-row prediction)."""
+        if not self.__sklearn_is_fitted__():
+            check_is_fitted(self)
+
+    @contextmanager
+    def _prediction_chunks(self, network, n_samples):
+        """The backend's thread assignment for predicting ``n_samples`` rows,
+        giving the slices of the prediction chunks (scikit-learn's
         ``gen_batches`` validates its arguments at a cost comparable to a
         whole one-row prediction)."""
         chunk_rows = self._chunk_rows(n_samples)
-        return (
-            slice(start, min(start + chunk_rows, n_samples))
-            for start in range(0, n_samples, chunk_rows)
-        )
+        rows = min(n_samples, chunk_rows)
+
+        def sparse_share():
+            return network.sparse_share(self.inference_active_units_, rows)
+
+        with network.backend.threads(rows, sparse_share):
+            yield (
+                slice(start, min(start + chunk_rows, n_samples))
+                for start in range(0, n_samples, chunk_rows)
+            )
 
     def _chunk_rows(self, n_samples):
         """Rows per prediction chunk: memory stays bounded for any number of
@@ -317,12 +336,6 @@ class BaseSparseMLP(
         widest = max(coef.shape[1] for coef in self.coefs_)
         row_bytes = widest * self.coefs_[0].dtype.itemsize
         return int(min(max(n_samples, 1), max(1, _PREDICT_CHUNK_BYTES // row_bytes)))
-
-    def _prediction_threads(self, network, n_samples):
-        """The backend's thread assignment for predicting ``n_samples`` rows."""
-        rows = min(n_samples, self._chunk_rows(n_samples))
-        share = network.sparse_share(self.inference_active_units_, rows)
-        return network.backend.threads(rows, share)
 
     def _forward_rows(self, network, X):
         """Prediction-mode forward pass for one chunk of rows."""
@@ -447,8 +460,9 @@ class BaseSparseMLP(
             else n_samples
         )
         network = self._network(buffers.backend)
-        share = network.sparse_share(self.active_units_, rows)
-        return buffers.backend.threads(rows, share)
+        return buffers.backend.threads(
+            rows, lambda: network.sparse_share(self.active_units_, rows)
+        )
 
     def _training_buffers(self):
         """Fresh per-layer buffers, with the fitted number of winners."""

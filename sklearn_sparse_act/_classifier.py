@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._base import BaseSparseMLP
 from ._docstrings import fill_shared_docstring
@@ -210,7 +210,7 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
-        check_is_fitted(self)
+        self._check_is_fitted()
         return self._predict(X)
 
     def _decode_output(self, output):
@@ -300,7 +300,7 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
             multilabel probabilities are clipped to ``[eps, 1 - eps]`` of
             their dtype, so none is exactly 0 or 1.
         """
-        check_is_fitted(self)
+        self._check_is_fitted()
         y_pred = self._forward_pass_fast(X)
         if self.out_activation_ == "logistic":
             # A saturated sigmoid rounds to exactly 0 or 1; keep every

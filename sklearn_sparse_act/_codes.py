@@ -7,7 +7,7 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._backends import get_backend
 from ._network import as_row_sliceable, to_csr, won_any
@@ -43,7 +43,7 @@ class SparseCodesMixin:
             The layer's outputs; at most ``inference_active_units_[layer]``
             non-zeros per row with 'fixed'.
         """
-        check_is_fitted(self)
+        self._check_is_fitted()
         n_hidden = self.n_layers_ - 2
         if not isinstance(layer, Integral) or not -n_hidden <= layer < n_hidden:
             raise ValueError(
@@ -56,8 +56,8 @@ class SparseCodesMixin:
         )
         network = self._network(get_backend())
         codes = []
-        with self._prediction_threads(network, X.shape[0]):
-            for rows in self._row_chunks(X.shape[0]):
+        with self._prediction_chunks(network, X.shape[0]) as chunks:
+            for rows in chunks:
                 *_, (_, codes_of_rows, _) = self._prediction_layers(
                     network, X[rows], layer + 1
                 )
@@ -97,7 +97,7 @@ class SparseCodesMixin:
             ``dead_units_``) still describe the original training run; the
             optimizer state is dropped, so further training starts afresh.
         """
-        check_is_fitted(self)
+        self._check_is_fitted()
         if X is None:
             winners = getattr(self, "_training_winners", None)
             if winners is None:
@@ -141,8 +141,8 @@ class SparseCodesMixin:
         winners = [np.zeros(coef.shape[1], dtype=bool) for coef in self.coefs_[:-1]]
         finite = True
         network = self._network(get_backend())
-        with self._prediction_threads(network, X.shape[0]):
-            for rows in self._row_chunks(X.shape[0]):
+        with self._prediction_chunks(network, X.shape[0]) as chunks:
+            for rows in chunks:
                 layers = list(self._prediction_layers(network, X[rows]))
                 for layer, _, layer_winners in layers:
                     winners[layer] |= won_any(layer_winners)

@@ -100,6 +100,22 @@ def test_top_k_selection_matches_numpy(dtype, activation):
 
 
 @needs_numba
+def test_top_k_selection_in_blocks_of_rows_matches_numpy():
+    # Enough scores that each row block is partitioned in a thread of its
+    # own (when there are several cores), with tied rows in every block.
+    numba_kernels = get_backend("numba")
+    rng = np.random.RandomState(3)
+    values = rng.normal(size=(601, 512))
+    values[::7] = np.round(values[::7])
+    for n_active in (1, 51, 200):
+        _assert_rows_equal(
+            numba_kernels.select(values, TopK(n_active), "relu"),
+            numpy_kernels.select(values, TopK(n_active), "relu"),
+            np.float64,
+        )
+
+
+@needs_numba
 @pytest.mark.parametrize("inclusive", [True, False])
 def test_threshold_selection_matches_numpy(inclusive):
     numba_kernels = get_backend("numba")

@@ -117,4 +117,5 @@ class KernelBackend(Protocol):
 
     def threads(self, n_rows, sparse_share):
         """A context manager that assigns the cores for work on ``n_rows``
-        rows, of which ``sparse_share`` runs in the sparse-path kernels."""
+        rows, of which the share ``sparse_share()`` (a function, called only
+        if the backend needs it) runs in the sparse-path kernels."""
