@@ -321,10 +321,10 @@ class BaseSparseMLP(
         chunk_rows = self._chunk_rows(n_samples)
         rows = min(n_samples, chunk_rows)
 
-        def sparse_share():
-            return network.sparse_share(self.inference_active_units_, rows)
+        def work():
+            return network.work(self.inference_active_units_, rows, training=False)
 
-        with network.backend.threads(rows, sparse_share):
+        with network.backend.threads(rows, work):
             yield (
                 slice(start, min(start + chunk_rows, n_samples))
                 for start in range(0, n_samples, chunk_rows)
@@ -461,7 +461,7 @@ class BaseSparseMLP(
         )
         network = self._network(buffers.backend)
         return buffers.backend.threads(
-            rows, lambda: network.sparse_share(self.active_units_, rows)
+            rows, lambda: network.work(self.active_units_, rows, training=True)
         )
 
     def _training_buffers(self):

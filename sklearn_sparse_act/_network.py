@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._activations import ACTIVATIONS, DERIVATIVES, ZERO_OUTPUT_ZERO_DERIVATIVE
-from ._backends.interface import SparseRows
+from ._backends.interface import SparseRows, Work
 
 
 @dataclass
@@ -126,24 +126,39 @@ class Network:
             n_active, width, fan_out, n_rows
         )
 
-    def sparse_share(self, active_units, n_rows):
-        """The share of a forward pass's multiply-adds (and selections) that
-        runs in the sparse-path kernels rather than in BLAS, for batches of
-        ``n_rows`` rows: what decides who gets the cores."""
-        sparse_work = dense_work = 0
-        inputs_sparse = False
+    def work(self, active_units, n_rows, training):
+        """The :class:`~._backends.interface.Work` of one pass over a batch of
+        ``n_rows`` rows: a prediction, or with ``training`` a training step
+        (forward, backward and the optimizer step)."""
+        winners = [
+            active_units[layer]
+            if self.sparse_path(layer, active_units[layer], n_rows)
+            else None
+            for layer in range(self.n_hidden)
+        ]
+        blas = kernel = selected = 0
+        inputs_winners = None
         for layer, coef in enumerate(self.coefs):
             fan_in, fan_out = coef.shape
-            if inputs_sparse:
-                sparse_work += active_units[layer - 1] * fan_out
+            outputs_winners = winners[layer] if layer < self.n_hidden else None
+            if outputs_winners is not None:
+                selected += fan_out
+            products = 1 if not training else (3 if layer > 0 else 2)
+            if inputs_winners is not None:
+                # Forward, weight gradient and the delta below, each over the
+                # inputs' winners.
+                kernel += products * inputs_winners * (outputs_winners or fan_out)
+            elif outputs_winners is not None:
+                blas += fan_in * fan_out
+                kernel += (products - 1) * fan_in * outputs_winners
             else:
-                dense_work += fan_in * fan_out
-            inputs_sparse = layer < self.n_hidden and self.sparse_path(
-                layer, active_units[layer], n_rows
-            )
-            if inputs_sparse:
-                sparse_work += fan_out
-        return sparse_work / (sparse_work + dense_work)
+                blas += products * fan_in * fan_out
+            inputs_winners = outputs_winners
+        parameters = 0
+        if training:
+            parameters = sum(coef.size for coef in self.coefs)
+            parameters += sum(bias.size for bias in self.intercepts)
+        return Work(blas * n_rows, kernel * n_rows, selected * n_rows, parameters)
 
     def pre_activations(self, layer, inputs):
         """``inputs @ W + b`` of one layer, as a dense array."""

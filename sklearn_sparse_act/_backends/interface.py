@@ -21,6 +21,23 @@ import numpy as np
 import scipy.sparse as sp
 
 
+@dataclass(frozen=True)
+class Work:
+    """The arithmetic of one pass over a batch, by where it runs: what a
+    backend weighs to assign the cores.
+
+    ``blas_madds`` multiply-adds of dense products (BLAS), ``kernel_madds``
+    multiply-adds over winners, ``selected_scores`` scores the winners are
+    selected from, ``parameters`` entries of the optimizer step (0 for a
+    prediction).
+    """
+
+    blas_madds: int = 0
+    kernel_madds: int = 0
+    selected_scores: int = 0
+    parameters: int = 0
+
+
 @dataclass
 class SparseRows:
     """Per row, the winners of a hidden layer and a value at each."""
@@ -115,7 +132,7 @@ class KernelBackend(Protocol):
     def sgd_update(self, params, grads, velocities, learning_rate, momentum, nesterov):
         """One (Nesterov) momentum SGD step on every array, in place."""
 
-    def threads(self, n_rows, sparse_share):
-        """A context manager that assigns the cores for work on ``n_rows``
-        rows, of which the share ``sparse_share()`` (a function, called only
-        if the backend needs it) runs in the sparse-path kernels."""
+    def threads(self, n_rows, work):
+        """A context manager that assigns the cores for passes over batches
+        of ``n_rows`` rows, each doing the :class:`Work` ``work()`` (a
+        function, called only if the backend needs it)."""

@@ -10,8 +10,8 @@ directory is read-only (``NUMBA_CACHE_DIR`` overrides both).
 Threads: numba's ``prange`` loops and OpenBLAS both want every core, and a
 parallel kernel run right after a multithreaded BLAS call competes with
 OpenBLAS's spinning threads. :func:`threads` therefore gives the cores to one
-of them per call: to numba (with BLAS limited to one thread) when some layer
-runs on the sparse path, to BLAS otherwise. numba's OpenMP threads are
+of them per call: to numba (with BLAS limited to one thread) when the
+kernels' estimated time exceeds BLAS's by enough, to BLAS otherwise. numba's OpenMP threads are
 started with passive waiting: spinning workers turn every parallel region
 into a wait for a descheduled thread as soon as anything else runs on the
 machine (a training step on digits took 11 s instead of 0.3 s beside one
@@ -44,13 +44,25 @@ _SPARSE_CROSSOVER = 0.25
 # Below this many rows a parallel region costs more than it saves.
 _MIN_PARALLEL_ROWS = 32
 
-# The kernels take the cores from BLAS when at least this share of a forward
-# pass's multiply-adds runs in them. Measured by fitting on 2 cores (ours /
-# scikit-learn, parallel kernels with one BLAS thread against serial kernels
-# beside two): (1024, 1024) at ratio 0.05 (share 0.35) 0.48 against 0.56;
-# at 0.02 (share 0.18) 0.38 against 0.39; (4096,) at 0.1 (share 0.02) 1.12
-# against 0.96; (256,) at 0.1 (share 0.02) 1.50 against 1.10.
-_PARALLEL_SPARSE_SHARE = 0.25
+# Single-threaded seconds per unit of Work, measured on 2 cores (OpenBLAS,
+# float64, batches of 200): a BLAS multiply-add 0.06 ns; a multiply-add over
+# winners 0.55 to 0.6 ns (the sparse forward reads a weight row per winner);
+# a selected score 7 to 9 ns (NumPy's partition and the winners pass); an
+# Adam parameter 2.2 to 3 ns.
+_BLAS_MADD_SECONDS = 0.06e-9
+_KERNEL_MADD_SECONDS = 0.55e-9
+_SELECTED_SCORE_SECONDS = 8e-9
+_PARAMETER_SECONDS = 3e-9
+
+# With the cores, the kernels halve their time and BLAS doubles its own, so
+# they pay when the kernels' time exceeds BLAS's by the cost of waking the
+# threads for each of a step's parallel regions (sleeping with passive
+# waiting). Measured: (256,) at ratio 0.1 (kernels 0.9 ms, BLAS 0.3 ms per
+# batch) fits faster with the kernels on one thread (0.41-0.44 s against
+# 0.52 s); (1024, 1024) at 0.02 (9 ms against 1.5 ms) faster with them
+# parallel (1.16 s against 1.33 s), and (4096,) at 0.1 (14 ms against 5 ms)
+# too (1.20 s against 1.44 s).
+_PARALLEL_MARGIN_SECONDS = 1e-3
 
 _ACTIVATION_CODES = {"identity": 0, "logistic": 1, "tanh": 2, "relu": 3}
 
@@ -806,12 +818,23 @@ def _thread_budget(controller):
     return max(1, budget)
 
 
+def _kernels_take_the_cores(work):
+    """Whether ``work`` runs faster with the kernels on every core and BLAS
+    on one than the other way round."""
+    kernel_seconds = (
+        work.kernel_madds * _KERNEL_MADD_SECONDS
+        + work.selected_scores * _SELECTED_SCORE_SECONDS
+        + work.parameters * _PARAMETER_SECONDS
+    )
+    blas_seconds = work.blas_madds * _BLAS_MADD_SECONDS
+    return kernel_seconds - blas_seconds > _PARALLEL_MARGIN_SECONDS
+
+
 @contextmanager
-def threads(n_rows, sparse_share):
+def threads(n_rows, work):
     """Give the cores to numba's kernels (BLAS limited to one thread) when
-    at least ``_PARALLEL_SPARSE_SHARE`` of the work (``sparse_share()``)
-    runs in them over enough rows; otherwise run the kernels on one thread
-    and leave the cores to BLAS."""
+    the kernels do most of ``work()`` on enough rows; otherwise run them on
+    one thread and leave the cores to BLAS."""
     if n_rows < _MIN_PARALLEL_ROWS:
         # The prediction kernels run serially on so few rows (and changing
         # the threads setting costs as much as a kernel).
@@ -821,7 +844,7 @@ def threads(n_rows, sparse_share):
         _launch_lock.acquire()
     previous = numba.get_num_threads()
     try:
-        if sparse_share() < _PARALLEL_SPARSE_SHARE:
+        if not _kernels_take_the_cores(work()):
             numba.set_num_threads(1)
             yield
         else:

@@ -193,6 +193,6 @@ def sgd_update(params, grads, velocities, learning_rate, momentum, nesterov):
             param += velocity
 
 
-def threads(n_rows, sparse_share):
+def threads(n_rows, work):
     """NumPy leaves the cores to BLAS."""
     return nullcontext()
