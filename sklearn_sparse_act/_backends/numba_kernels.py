@@ -509,7 +509,9 @@ def _kth_largest(scores, n_active):
     global _partition_pool
     cut = scores.shape[1] - n_active
     n_rows = scores.shape[0]
-    n_blocks = min(numba.get_num_threads(), scores.size // _MIN_PARTITION_BLOCK)
+    n_blocks = scores.size // _MIN_PARTITION_BLOCK
+    if n_blocks >= 2:
+        n_blocks = min(numba.get_num_threads(), n_blocks)
     if n_blocks < 2:
         return np.partition(scores, cut, axis=1)[:, cut]
     if _partition_pool is None:
