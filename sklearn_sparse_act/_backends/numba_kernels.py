@@ -11,11 +11,11 @@ Threads: numba's ``prange`` loops and OpenBLAS both want every core, and a
 parallel kernel run right after a multithreaded BLAS call competes with
 OpenBLAS's spinning threads. :func:`threads` therefore gives the cores to one
 of them per call: to numba (with BLAS limited to one thread) when the
-kernels' estimated time exceeds BLAS's by enough, to BLAS otherwise. numba's OpenMP threads are
-started with passive waiting: spinning workers turn every parallel region
-into a wait for a descheduled thread as soon as anything else runs on the
-machine (a training step on digits took 11 s instead of 0.3 s beside one
-other busy process on 2 cores).
+kernels' estimated time exceeds BLAS's by enough, to BLAS otherwise. numba's
+OpenMP threads are started with passive waiting: spinning workers turn every
+parallel region into a wait for a descheduled thread as soon as anything else
+runs on the machine (a training step on digits took 11 s instead of 0.3 s
+beside one other busy process on 2 cores).
 """
 
 import math
@@ -283,11 +283,24 @@ def _delta_from_dense(upstream, weights, indptr, indices, activated, code, delta
 
 @njit(parallel=True, cache=True)
 def _delta_from_sparse(
-    up_indptr, up_indices, up_data, weights, indptr, indices, activated, code, delta
+    unit_ptr,
+    unit_rows,
+    unit_positions,
+    up_indptr,
+    up_indices,
+    up_data,
+    weights,
+    activated,
+    code,
+    delta,
 ):
-    for row in prange(indptr.size - 1):
-        for position in range(indptr[row], indptr[row + 1]):
-            weight_row = weights[indices[position]]
+    """Unit by unit: the weight row of a winner is read once for every row
+    it won in (a row at a time, each would come from memory again)."""
+    for unit in prange(weights.shape[0]):
+        weight_row = weights[unit]
+        for entry in range(unit_ptr[unit], unit_ptr[unit + 1]):
+            row = unit_rows[entry]
+            position = unit_positions[entry]
             total = 0.0
             for upstream in range(up_indptr[row], up_indptr[row + 1]):
                 total += up_data[upstream] * weight_row[up_indices[upstream]]
@@ -620,12 +633,11 @@ def delta_at_winners(upstream, weights, winners, activation):
     )
     if isinstance(upstream, SparseRows):
         _delta_from_sparse(
+            *_by_unit(winners.indptr, winners.indices, winners.width),
             upstream.indptr,
             upstream.indices,
             upstream.values,
             weights,
-            winners.indptr,
-            winners.indices,
             winners.values,
             code,
             delta,
