@@ -131,13 +131,18 @@ def _top_k_row(row, values, scores, kth_largest, n_active, code, indices, data):
     row_scores = scores[row]
     kth = kth_largest[row]
     n_above = 0
-    for column in range(row_scores.size):
-        if _above(row_scores[column], kth):
-            n_above += 1
+    if not math.isnan(kth):
+        # NaN is above every number (nothing is above a NaN k-th value).
+        for column in range(row_scores.size):
+            score = row_scores[column]
+            n_above += (score > kth) | (score != score)
     ties_left = n_active - n_above
     position = row * n_active
     for column in range(row_scores.size):
         score = row_scores[column]
+        if score < kth:
+            # Most entries: below the k-th value (never true with a NaN).
+            continue
         if _above(score, kth):
             pass
         elif ties_left > 0 and _tied(score, kth):
