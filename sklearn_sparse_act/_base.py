@@ -15,7 +15,6 @@ the hidden codes (:mod:`._codes`). The arithmetic is the network core's
 """
 
 from abc import ABC, abstractmethod
-from contextlib import contextmanager
 from itertools import chain, pairwise
 from numbers import Integral, Real
 
@@ -278,7 +277,8 @@ class BaseSparseMLP(
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         output = np.empty((n_samples, self.n_outputs_), dtype=dtype)
         network = self._network(get_backend())
-        with self._prediction_chunks(network, n_samples) as chunks:
+        threads, chunks = self._prediction_chunks(network, n_samples)
+        with threads:
             for rows in chunks:
                 output[rows] = self._forward_rows(network, X[rows])
         return output
@@ -312,23 +312,22 @@ class BaseSparseMLP(
         if not self.__sklearn_is_fitted__():
             check_is_fitted(self)
 
-    @contextmanager
     def _prediction_chunks(self, network, n_samples):
-        """The backend's thread assignment for predicting ``n_samples`` rows,
-        giving the slices of the prediction chunks (scikit-learn's
-        ``gen_batches`` validates its arguments at a cost comparable to a
-        whole one-row prediction)."""
+        """The backend's thread assignment for predicting ``n_samples`` rows
+        (a context manager) and the slices of the prediction chunks
+        (scikit-learn's ``gen_batches`` validates its arguments at a cost
+        comparable to a whole one-row prediction)."""
         chunk_rows = self._chunk_rows(n_samples)
         rows = min(n_samples, chunk_rows)
-
-        def work():
-            return network.work(self.inference_active_units_, rows, training=False)
-
-        with network.backend.threads(rows, work):
-            yield (
-                slice(start, min(start + chunk_rows, n_samples))
-                for start in range(0, n_samples, chunk_rows)
-            )
+        threads = network.backend.threads(
+            rows,
+            lambda: network.work(self.inference_active_units_, rows, training=False),
+        )
+        chunks = (
+            slice(start, min(start + chunk_rows, n_samples))
+            for start in range(0, n_samples, chunk_rows)
+        )
+        return threads, chunks
 
     def _chunk_rows(self, n_samples):
         """Rows per prediction chunk: memory stays bounded for any number of

@@ -56,7 +56,8 @@ class SparseCodesMixin:
         )
         network = self._network(get_backend())
         codes = []
-        with self._prediction_chunks(network, X.shape[0]) as chunks:
+        threads, chunks = self._prediction_chunks(network, X.shape[0])
+        with threads:
             for rows in chunks:
                 *_, (_, codes_of_rows, _) = self._prediction_layers(
                     network, X[rows], layer + 1
@@ -141,7 +142,8 @@ class SparseCodesMixin:
         winners = [np.zeros(coef.shape[1], dtype=bool) for coef in self.coefs_[:-1]]
         finite = True
         network = self._network(get_backend())
-        with self._prediction_chunks(network, X.shape[0]) as chunks:
+        threads, chunks = self._prediction_chunks(network, X.shape[0])
+        with threads:
             for rows in chunks:
                 layers = list(self._prediction_layers(network, X[rows]))
                 for layer, _, layer_winners in layers:

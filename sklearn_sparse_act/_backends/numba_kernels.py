@@ -22,7 +22,7 @@ import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numba
 import numpy as np
@@ -849,7 +849,6 @@ def _kernels_take_the_cores(work):
     return kernel_seconds - blas_seconds > _PARALLEL_MARGIN_SECONDS
 
 
-@contextmanager
 def threads(n_rows, work):
     """Give the cores to numba's kernels (BLAS limited to one thread) when
     the kernels do most of ``work()`` on enough rows; otherwise run them on
@@ -857,8 +856,12 @@ def threads(n_rows, work):
     if n_rows < _MIN_PARALLEL_ROWS:
         # The prediction kernels run serially on so few rows (and changing
         # the threads setting costs as much as a kernel).
-        yield
-        return
+        return nullcontext()
+    return _assigned_threads(work)
+
+
+@contextmanager
+def _assigned_threads(work):
     if _launch_lock is not None:
         _launch_lock.acquire()
     previous = numba.get_num_threads()
