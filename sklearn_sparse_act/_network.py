@@ -143,16 +143,20 @@ class Network:
             outputs_winners = winners[layer] if layer < self.n_hidden else None
             if outputs_winners is not None:
                 selected += fan_out
-            products = 1 if not training else (3 if layer > 0 else 2)
+            # Training adds the weight gradient and (above the first layer)
+            # the delta of the layer below to the forward product.
+            backward = 0 if not training else (2 if layer > 0 else 1)
             if inputs_winners is not None:
-                # Forward, weight gradient and the delta below, each over the
-                # inputs' winners.
-                kernel += products * inputs_winners * (outputs_winners or fan_out)
+                # Each winner's weight row in the forward product; its
+                # entries at the outputs' winners (all outputs of a dense
+                # layer) in the backward products.
+                kernel += inputs_winners * fan_out
+                kernel += backward * inputs_winners * (outputs_winners or fan_out)
             elif outputs_winners is not None:
                 blas += fan_in * fan_out
-                kernel += (products - 1) * fan_in * outputs_winners
+                kernel += backward * fan_in * outputs_winners
             else:
-                blas += products * fan_in * fan_out
+                blas += (1 + backward) * fan_in * fan_out
             inputs_winners = outputs_winners
         parameters = 0
         if training:

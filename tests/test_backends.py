@@ -23,7 +23,8 @@ from sklearn_sparse_act._backends import (
     numba_available,
     numpy_kernels,
 )
-from sklearn_sparse_act._backends.interface import SparseRows
+from sklearn_sparse_act._backends.interface import SparseRows, Work
+from sklearn_sparse_act._network import Network
 from sklearn_sparse_act._sparsity import Threshold, TopK
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -394,6 +395,46 @@ def test_cost_model_is_sparse_below_some_ratio_and_dense_above(backend):
             assert not use_sparse_path(width, width, 1024, n_rows)
     assert use_sparse_path(10, 1024, 1024, 200)
     assert use_sparse_path(102, 1024, 1024, 1)
+
+
+@needs_numba
+def test_work_is_counted_where_it_runs():
+    # 10 inputs -> 64 units (6 winners, on the numba sparse path) -> 3 outputs.
+    rng = np.random.RandomState(0)
+    coefs = [rng.normal(size=(10, 64)), rng.normal(size=(64, 3))]
+    intercepts = [np.zeros(64), np.zeros(3)]
+    network = Network(coefs, intercepts, "relu", "softmax", get_backend("numba"))
+    prediction = network.work([6], n_rows=5, training=False)
+    # BLAS: the first product; kernels: each winner's row of the output
+    # weights; selection: every score of the hidden layer.
+    assert prediction == Work(
+        blas_madds=5 * 10 * 64, kernel_madds=5 * 6 * 3, selected_scores=5 * 64
+    )
+    step = network.work([6], n_rows=5, training=True)
+    # Training adds the first layer's gradient at the winners (10 x 6 per
+    # row), the output layer's gradient and the delta at the winners (6 x 3
+    # each) and every parameter of the optimizer step.
+    assert step == Work(
+        blas_madds=5 * 10 * 64,
+        kernel_madds=5 * (10 * 6 + 3 * 6 * 3),
+        selected_scores=5 * 64,
+        parameters=10 * 64 + 64 * 3 + 64 + 3,
+    )
+
+
+@needs_numba
+def test_numba_gives_the_cores_to_its_kernels_only_for_sparse_work():
+    numba_kernels = get_backend("numba")
+    rng = np.random.RandomState(0)
+    coefs = [rng.normal(size=(100, 1024)), rng.normal(size=(1024, 1024))]
+    coefs.append(rng.normal(size=(1024, 10)))
+    intercepts = [np.zeros(1024), np.zeros(1024), np.zeros(10)]
+    network = Network(coefs, intercepts, "relu", "softmax", numba_kernels)
+    for training in (False, True):
+        dense = network.work([1024, 1024], 200, training)
+        sparse = network.work([51, 51], 200, training)
+        assert not numba_kernels._kernels_take_the_cores(dense)
+        assert numba_kernels._kernels_take_the_cores(sparse)
 
 
 # ----------------------------------------------------------------------
