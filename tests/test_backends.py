@@ -75,6 +75,10 @@ def test_sparse_rows_round_trip_a_mask():
     np.testing.assert_array_equal(rows.rows(), [0, 0, 2, 2])
     np.testing.assert_array_equal(rows.counts(), [1, 1, 2])
     np.testing.assert_array_equal(rows.counts(nonzero_only=True), [1, 1, 1])
+    # What a backend derives from the winners is shared with every copy that
+    # carries other values (a delta, say), and not with other winners.
+    assert rows.with_values(rows.values * 2).derived is rows.derived
+    assert numpy_kernels.select(values, Threshold(0.5), "identity").derived == {}
 
 
 # ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ delta at the winners. A layer on the *dense path* hands on an ordinary
 ``(n, width)`` array with zeros at the losers.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -46,6 +46,9 @@ class SparseRows:
     indices: np.ndarray
     values: np.ndarray
     width: int
+    # What a backend derives from the winners alone (their transpose, say),
+    # kept once for every copy with other values.
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def shape(self):
@@ -57,7 +60,7 @@ class SparseRows:
 
     def with_values(self, values):
         """The same winners carrying other values (a delta, say)."""
-        return SparseRows(self.indptr, self.indices, values, self.width)
+        return SparseRows(self.indptr, self.indices, values, self.width, self.derived)
 
     def rows(self):
         """The row of every stored entry."""

@@ -334,10 +334,18 @@ def _by_unit(indptr, indices, width):
 
 
 @njit(cache=True, inline="always")
+def _penalised(grad, weight, alpha, weight_sum):
+    """One entry of ``(grad + alpha * weights) / weight_sum``."""
+    return (grad + alpha * weight) / weight_sum
+
+
+@njit(cache=True, inline="always")
 def _add_penalty(grad_row, weight_row, alpha, weight_sum):
     """One row of ``(grad + alpha * weights) / weight_sum``, in place."""
     for column in range(grad_row.size):
-        grad_row[column] = (grad_row[column] + alpha * weight_row[column]) / weight_sum
+        grad_row[column] = _penalised(
+            grad_row[column], weight_row[column], alpha, weight_sum
+        )
 
 
 @njit(parallel=True, cache=True)
@@ -431,10 +439,12 @@ def _gradient_dense_sparse(
                     )
             for feature in range(fan_in):
                 for offset in range(units):
-                    grad[feature, first + offset] = (
-                        columns[offset, feature]
-                        + alpha * weights[feature, first + offset]
-                    ) / weight_sum
+                    grad[feature, first + offset] = _penalised(
+                        columns[offset, feature],
+                        weights[feature, first + offset],
+                        alpha,
+                        weight_sum,
+                    )
 
 
 @njit(parallel=True, cache=True)
@@ -638,7 +648,7 @@ def delta_at_winners(upstream, weights, winners, activation):
     )
     if isinstance(upstream, SparseRows):
         _delta_from_sparse(
-            *_by_unit(winners.indptr, winners.indices, winners.width),
+            *_units_of(winners),
             upstream.indptr,
             upstream.indices,
             upstream.values,
@@ -671,7 +681,7 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum):
         grad = np.empty(
             weights.shape, np.result_type(inputs.dtype, delta.dtype, weights.dtype)
         )
-        by_unit = _by_unit(inputs.indptr, inputs.indices, inputs.width)
+        by_unit = _units_of(inputs)
         if isinstance(delta, SparseRows):
             _gradient_sparse_sparse(
                 *by_unit,
@@ -703,7 +713,7 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum):
             )
             _gradient_dense_sparse(
                 _contiguous(inputs),
-                *_by_unit(delta.indptr, delta.indices, delta.width),
+                *_units_of(delta),
                 delta.values,
                 weights,
                 alpha,
@@ -734,6 +744,18 @@ def squared_norm(arrays):
         else:
             total += _sum_of_squares(views[0])
     return total
+
+
+def _units_of(winners):
+    """:func:`_by_unit` of a winners structure, computed once for it and the
+    copies carrying other values (a layer's outputs and its delta share it:
+    three uses per training step)."""
+    units = winners.derived.get("numba_units")
+    if units is None:
+        units = winners.derived["numba_units"] = _by_unit(
+            winners.indptr, winners.indices, winners.width
+        )
+    return units
 
 
 def _flat_views(*arrays):
