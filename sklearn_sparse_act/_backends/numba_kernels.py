@@ -124,25 +124,43 @@ def _tied(value, kth):
 # ----------------------------------------------------------------------
 # Selection fused with the activation
 # ----------------------------------------------------------------------
+# Rows per block of the parallel top-k selection (each block allocates one
+# candidates buffer).
+_TOP_K_BLOCK = 32
+
+
 @njit(cache=True, inline="always")
-def _top_k_row(row, values, scores, kth_largest, n_active, code, indices, data):
+def _top_k_row(
+    row, values, scores, kth_largest, n_active, code, candidates, indices, data
+):
     """Row ``row``'s winners: the entries above its k-th largest score, then
-    the leftmost of those tied with it."""
+    the leftmost of those tied with it.
+
+    The columns at or above the k-th value (NaN included) are collected
+    without a branch (a winner every twenty columns or so would mispredict);
+    most rows have no extra ties, and all their candidates win.
+    """
     row_scores = scores[row]
     kth = kth_largest[row]
-    n_above = 0
-    if not math.isnan(kth):
-        # NaN is above every number (nothing is above a NaN k-th value).
-        for column in range(row_scores.size):
-            score = row_scores[column]
-            n_above += (score > kth) | (score != score)
-    ties_left = n_active - n_above
-    position = row * n_active
+    n_candidates = 0
     for column in range(row_scores.size):
+        candidates[n_candidates] = column
+        n_candidates += not (row_scores[column] < kth)
+    position = row * n_active
+    if n_candidates == n_active:
+        for candidate in range(n_candidates):
+            column = candidates[candidate]
+            indices[position + candidate] = column
+            data[position + candidate] = _activate(values[row, column], code)
+        return
+    # NaN is above every number (nothing is above a NaN k-th value).
+    n_above = 0
+    for candidate in range(n_candidates):
+        n_above += _above(row_scores[candidates[candidate]], kth)
+    ties_left = n_active - n_above
+    for candidate in range(n_candidates):
+        column = candidates[candidate]
         score = row_scores[column]
-        if score < kth:
-            # Most entries: below the k-th value (never true with a NaN).
-            continue
         if _above(score, kth):
             pass
         elif ties_left > 0 and _tied(score, kth):
@@ -156,14 +174,38 @@ def _top_k_row(row, values, scores, kth_largest, n_active, code, indices, data):
 
 @njit(parallel=True, cache=True)
 def _top_k_rows(values, scores, kth_largest, n_active, code, indices, data):
-    for row in prange(scores.shape[0]):
-        _top_k_row(row, values, scores, kth_largest, n_active, code, indices, data)
+    n_rows, width = scores.shape
+    for block in prange(-(-n_rows // _TOP_K_BLOCK)):
+        candidates = np.empty(width + 1, dtype=np.int64)
+        for row in range(block * _TOP_K_BLOCK, min((block + 1) * _TOP_K_BLOCK, n_rows)):
+            _top_k_row(
+                row,
+                values,
+                scores,
+                kth_largest,
+                n_active,
+                code,
+                candidates,
+                indices,
+                data,
+            )
 
 
 @njit(cache=True)
 def _top_k_rows_serial(values, scores, kth_largest, n_active, code, indices, data):
+    candidates = np.empty(scores.shape[1] + 1, dtype=np.int64)
     for row in range(scores.shape[0]):
-        _top_k_row(row, values, scores, kth_largest, n_active, code, indices, data)
+        _top_k_row(
+            row,
+            values,
+            scores,
+            kth_largest,
+            n_active,
+            code,
+            candidates,
+            indices,
+            data,
+        )
 
 
 @njit(cache=True, inline="always")
