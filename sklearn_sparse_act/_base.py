@@ -277,10 +277,11 @@ class BaseSparseMLP(
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         output = np.empty((n_samples, self.n_outputs_), dtype=dtype)
         network = self._network(get_backend())
-        threads, chunks = self._prediction_chunks(network, n_samples)
-        with threads:
-            for rows in chunks:
-                output[rows] = self._forward_rows(network, X[rows])
+
+        def predict_chunk(rows):
+            output[rows] = self._forward_rows(network, X[rows])
+
+        self._map_prediction_chunks(network, n_samples, predict_chunk)
         return output
 
     def _validate_prediction_input(self, X):
@@ -312,22 +313,15 @@ class BaseSparseMLP(
         if not self.__sklearn_is_fitted__():
             check_is_fitted(self)
 
-    def _prediction_chunks(self, network, n_samples):
-        """The backend's thread assignment for predicting ``n_samples`` rows
-        (a context manager) and the slices of the prediction chunks
-        (scikit-learn's ``gen_batches`` validates its arguments at a cost
-        comparable to a whole one-row prediction)."""
-        chunk_rows = self._chunk_rows(n_samples)
-        rows = min(n_samples, chunk_rows)
-        threads = network.backend.threads(
-            rows,
-            lambda: network.work(self.inference_active_units_, rows, training=False),
+    def _map_prediction_chunks(self, network, n_samples, function):
+        """``function(rows)`` for chunks of rows covering ``n_samples`` rows,
+        in order; the backend may run several chunks at once."""
+        return network.backend.map_row_chunks(
+            function,
+            n_samples,
+            self._chunk_rows(n_samples),
+            lambda rows: network.work(self.inference_active_units_, rows, False),
         )
-        chunks = (
-            slice(start, min(start + chunk_rows, n_samples))
-            for start in range(0, n_samples, chunk_rows)
-        )
-        return threads, chunks
 
     def _chunk_rows(self, n_samples):
         """Rows per prediction chunk: memory stays bounded for any number of

@@ -55,14 +55,14 @@ class SparseCodesMixin:
             validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         )
         network = self._network(get_backend())
-        codes = []
-        threads, chunks = self._prediction_chunks(network, X.shape[0])
-        with threads:
-            for rows in chunks:
-                *_, (_, codes_of_rows, _) = self._prediction_layers(
-                    network, X[rows], layer + 1
-                )
-                codes.append(to_csr(codes_of_rows))
+
+        def chunk_codes(rows):
+            *_, (_, codes_of_rows, _) = self._prediction_layers(
+                network, X[rows], layer + 1
+            )
+            return to_csr(codes_of_rows)
+
+        codes = self._map_prediction_chunks(network, X.shape[0], chunk_codes)
         if not codes:
             width = self.coefs_[layer].shape[1]
             return sp.csr_matrix((0, width), dtype=self.coefs_[0].dtype)
@@ -139,15 +139,20 @@ class SparseCodesMixin:
     def _winners_on(self, X):
         """Per hidden layer, which units win at prediction on some row of X;
         and whether every prediction on X is finite."""
+        network = self._network(get_backend())
+
+        def chunk_winners(rows):
+            layers = list(self._prediction_layers(network, X[rows]))
+            output = network.output(layers[-1][1])
+            won = [won_any(layer_winners) for _, _, layer_winners in layers]
+            return won, bool(np.isfinite(output).all())
+
         winners = [np.zeros(coef.shape[1], dtype=bool) for coef in self.coefs_[:-1]]
         finite = True
-        network = self._network(get_backend())
-        threads, chunks = self._prediction_chunks(network, X.shape[0])
-        with threads:
-            for rows in chunks:
-                layers = list(self._prediction_layers(network, X[rows]))
-                for layer, _, layer_winners in layers:
-                    winners[layer] |= won_any(layer_winners)
-                output = network.output(layers[-1][1])
-                finite = finite and bool(np.isfinite(output).all())
+        for won, chunk_finite in self._map_prediction_chunks(
+            network, X.shape[0], chunk_winners
+        ):
+            for layer_winners, layer_won in zip(winners, won, strict=True):
+                layer_winners |= layer_won
+            finite = finite and chunk_finite
         return winners, finite

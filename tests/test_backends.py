@@ -2,6 +2,7 @@
 both backends, the dense and sparse paths, and the package-level switch."""
 
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ from sklearn_sparse_act._backends import (
     numba_available,
     numpy_kernels,
 )
-from sklearn_sparse_act._backends.interface import SparseRows, Work
+from sklearn_sparse_act._backends.interface import SparseRows, Work, row_chunks
 from sklearn_sparse_act._network import Network
 from sklearn_sparse_act._sparsity import Threshold, TopK
 
@@ -428,6 +429,8 @@ def test_work_is_counted_where_it_runs():
 
 @needs_numba
 def test_numba_gives_the_cores_to_its_kernels_only_for_sparse_work():
+    from sklearn_sparse_act._backends import _numba_threads
+
     numba_kernels = get_backend("numba")
     rng = np.random.RandomState(0)
     coefs = [rng.normal(size=(100, 1024)), rng.normal(size=(1024, 1024))]
@@ -437,8 +440,117 @@ def test_numba_gives_the_cores_to_its_kernels_only_for_sparse_work():
     for training in (False, True):
         dense = network.work([1024, 1024], 200, training)
         sparse = network.work([51, 51], 200, training)
-        assert not numba_kernels._kernels_take_the_cores(dense)
-        assert numba_kernels._kernels_take_the_cores(sparse)
+        assert not _numba_threads.kernels_take_the_cores(dense)
+        assert _numba_threads.kernels_take_the_cores(sparse)
+
+
+@pytest.mark.parametrize(
+    "n_rows, chunk_rows", [(0, 5), (1, 5), (10, 4), (10, 10), (1000, 512), (7, 1)]
+)
+def test_row_chunks_cover_the_rows_in_order_in_equal_chunks(n_rows, chunk_rows):
+    chunks = row_chunks(n_rows, chunk_rows)
+    covered = [row for rows in chunks for row in range(rows.start, rows.stop)]
+    assert covered == list(range(n_rows))
+    lengths = [rows.stop - rows.start for rows in chunks]
+    assert all(0 < length <= chunk_rows for length in lengths)
+    assert max(lengths, default=0) - min(lengths, default=0) <= 1
+    assert len(chunks) == -(-n_rows // chunk_rows)
+
+
+def _blas_threads():
+    return max(
+        info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"
+    )
+
+
+@pytest.mark.parametrize("backend", backend_params())
+@pytest.mark.parametrize("kernels_heavy", [False, True])
+def test_map_row_chunks_calls_every_chunk_once_in_order(backend, kernels_heavy):
+    backend = get_backend(backend)
+    heavy = Work(kernel_madds=10**9) if kernels_heavy else Work(blas_madds=10**9)
+    blas_before = _blas_threads()
+    facts = backend.map_row_chunks(
+        lambda rows: (rows, threading.get_ident()), 1000, 300, lambda rows: heavy
+    )
+    chunks = [rows for rows, _ in facts]
+    covered = [row for rows in chunks for row in range(rows.start, rows.stop)]
+    assert covered == list(range(1000))
+    assert all(rows.stop - rows.start <= 300 for rows in chunks)
+    assert _blas_threads() == blas_before
+    if backend.name == "numpy" or not kernels_heavy:
+        assert {thread for _, thread in facts} == {threading.get_ident()}
+
+
+@needs_numba
+def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
+    from sklearn_sparse_act._backends import _numba_threads
+
+    numba_kernels = get_backend("numba")
+    if _numba_threads._thread_budget(_numba_threads._blas_controller()) < 2:
+        pytest.skip("one core: no lanes")
+    blas_before = _blas_threads()
+
+    def chunk_facts(rows):
+        # In a lane, the kernels run serially and BLAS on one thread.
+        return threading.get_ident(), numba_kernels._parallel(1000), _blas_threads()
+
+    facts = numba_kernels.map_row_chunks(
+        chunk_facts, 1000, 100, lambda rows: Work(kernel_madds=10**9)
+    )
+    assert len(facts) == 10
+    assert len({thread for thread, _, _ in facts}) >= 2
+    assert not any(parallel for _, parallel, _ in facts)
+    assert {blas for _, _, blas in facts} == {1}
+    assert _blas_threads() == blas_before
+    assert numba_kernels._parallel(1000)
+
+    def failing(rows):
+        if rows.start > 0:
+            raise RuntimeError(f"chunk at row {rows.start}")
+        return rows
+
+    with pytest.raises(RuntimeError, match="chunk at row"):
+        numba_kernels.map_row_chunks(
+            failing, 1000, 100, lambda rows: Work(kernel_madds=10**9)
+        )
+    assert _blas_threads() == blas_before
+    assert numba_kernels._parallel(1000)
+
+
+@needs_numba
+def test_predictions_in_lanes_equal_those_of_parallel_kernels(monkeypatch):
+    from sklearn_sparse_act._backends import _numba_threads
+
+    X, y = make_classification(800, 20, n_informative=10, n_classes=3, random_state=0)
+    with config_context(kernels="numba"):
+        model = SparseMLPClassifier(
+            (128, 128), activation_ratio=0.1, max_iter=5, random_state=0
+        ).fit(X, y)
+        predictions = {}
+        for lanes in (False, True):
+            monkeypatch.setattr(
+                _numba_threads,
+                "kernels_take_the_cores",
+                lambda work, lanes=lanes: lanes,
+            )
+            predictions[lanes] = (
+                model.predict_proba(X),
+                model.hidden_activations(X),
+                model._winners_on(X),
+            )
+    # The kernels compute every row alike on one thread or several; only the
+    # first layer's BLAS product may round differently on another thread count.
+    np.testing.assert_allclose(predictions[True][0], predictions[False][0], rtol=1e-12)
+    np.testing.assert_allclose(
+        predictions[True][1].toarray(), predictions[False][1].toarray(), rtol=1e-12
+    )
+    (winners, finite), (reference, reference_finite) = (
+        predictions[True][2],
+        predictions[False][2],
+    )
+    assert finite and reference_finite
+    for layer_winners, layer_reference in zip(winners, reference, strict=True):
+        np.testing.assert_array_equal(layer_winners, layer_reference)
 
 
 # ----------------------------------------------------------------------

@@ -83,6 +83,23 @@ class SparseRows:
         return np.bincount(indices, minlength=self.width)
 
 
+def row_chunks(n_rows, chunk_rows):
+    """Consecutive slices of equal length (give or take one row) covering
+    ``range(n_rows)``, none longer than ``chunk_rows``.
+
+    Examples
+    --------
+    >>> from sklearn_sparse_act._backends.interface import row_chunks
+    >>> row_chunks(10, 4)
+    [slice(0, 3, None), slice(3, 6, None), slice(6, 10, None)]
+    """
+    if n_rows == 0:
+        return []
+    n_chunks = -(-n_rows // chunk_rows)
+    edges = [n_rows * chunk // n_chunks for chunk in range(n_chunks + 1)]
+    return [slice(edges[chunk], edges[chunk + 1]) for chunk in range(n_chunks)]
+
+
 class KernelBackend(Protocol):
     """The functions of a kernel backend module.
 
@@ -139,3 +156,10 @@ class KernelBackend(Protocol):
         """A context manager that assigns the cores for passes over batches
         of ``n_rows`` rows, each doing the :class:`Work` ``work()`` (a
         function, called only if the backend needs it)."""
+
+    def map_row_chunks(self, function, n_rows, chunk_rows, work):
+        """``[function(rows) for rows in row_chunks(n_rows, chunk_rows)]``,
+        or the same over smaller chunks: prediction-mode passes over
+        independent rows, with the cores assigned by ``work(rows)``, the
+        :class:`Work` of a pass over ``rows`` rows. Chunks may run at once,
+        in threads of their own."""

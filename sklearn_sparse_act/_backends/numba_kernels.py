@@ -7,30 +7,24 @@ Dense products stay on BLAS. Compiled code is cached on disk (``cache=True``):
 beside this file, or in numba's per-user cache directory when the package
 directory is read-only (``NUMBA_CACHE_DIR`` overrides both).
 
-Threads: numba's ``prange`` loops and OpenBLAS both want every core, and a
-parallel kernel run right after a multithreaded BLAS call competes with
-OpenBLAS's spinning threads. :func:`threads` therefore gives the cores to one
-of them per call: to numba (with BLAS limited to one thread) when the
-kernels' estimated time exceeds BLAS's by enough, to BLAS otherwise. numba's
-OpenMP threads are started with passive waiting: spinning workers turn every
-parallel region into a wait for a descheduled thread as soon as anything else
-runs on the machine (a training step on digits took 11 s instead of 0.3 s
-beside one other busy process on 2 cores).
+Threads: :mod:`._numba_threads` assigns the cores to the kernels or to BLAS.
 """
 
 import math
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
 
 import numba
 import numpy as np
 from numba import njit, prange
 from sklearn.utils.extmath import safe_sparse_dot
-from threadpoolctl import ThreadpoolController
 
 from . import numpy_kernels
+from ._numba_threads import (
+    MIN_PARALLEL_ROWS,
+    in_lane,
+    map_row_chunks,  # noqa: F401 (the backend interface)
+    run_at_once,
+    threads,  # noqa: F401 (the backend interface)
+)
 from .interface import SparseRows
 
 name = "numba"
@@ -40,29 +34,6 @@ name = "numba"
 # OpenBLAS): the compiled gather runs at a fraction of BLAS's speed per
 # multiply-add, so above this ratio the dense product is faster.
 _SPARSE_CROSSOVER = 0.25
-
-# Below this many rows a parallel region costs more than it saves.
-_MIN_PARALLEL_ROWS = 32
-
-# Single-threaded seconds per unit of Work, measured on 2 cores (OpenBLAS,
-# float64, batches of 200): a BLAS multiply-add 0.06 ns; a multiply-add over
-# winners 0.55 to 0.6 ns (the sparse forward reads a weight row per winner);
-# a selected score 7 to 9 ns (NumPy's partition and the winners pass); an
-# Adam parameter 2.2 to 3 ns.
-_BLAS_MADD_SECONDS = 0.06e-9
-_KERNEL_MADD_SECONDS = 0.55e-9
-_SELECTED_SCORE_SECONDS = 8e-9
-_PARAMETER_SECONDS = 3e-9
-
-# With the cores, the kernels halve their time and BLAS doubles its own, so
-# they pay when the kernels' time exceeds BLAS's by the cost of waking the
-# threads for each of a step's parallel regions (sleeping with passive
-# waiting). Measured: (256,) at ratio 0.1 (kernels 0.9 ms, BLAS 0.3 ms per
-# batch) fits faster with the kernels on one thread (0.41-0.44 s against
-# 0.52 s); (1024, 1024) at 0.02 (9 ms against 1.5 ms) faster with them
-# parallel (1.16 s against 1.33 s), and (4096,) at 0.1 (14 ms against 5 ms)
-# too (1.20 s against 1.44 s).
-_PARALLEL_MARGIN_SECONDS = 1e-3
 
 _ACTIVATION_CODES = {"identity": 0, "logistic": 1, "tanh": 2, "relu": 3}
 
@@ -191,7 +162,7 @@ def _top_k_rows(values, scores, kth_largest, n_active, code, indices, data):
             )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _top_k_rows_serial(values, scores, kth_largest, n_active, code, indices, data):
     candidates = np.empty(scores.shape[1] + 1, dtype=np.int64)
     for row in range(scores.shape[0]):
@@ -228,7 +199,7 @@ def _count_above(scores, threshold, inclusive, counts):
         _count_above_row(row, scores, threshold, inclusive, counts)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _count_above_serial(scores, threshold, inclusive, counts):
     for row in range(scores.shape[0]):
         _count_above_row(row, scores, threshold, inclusive, counts)
@@ -252,7 +223,7 @@ def _rows_above(values, scores, threshold, inclusive, code, indptr, indices, dat
         )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rows_above_serial(
     values, scores, threshold, inclusive, code, indptr, indices, data
 ):
@@ -294,7 +265,7 @@ def _sparse_forward(indptr, indices, data, weights, bias, out):
         _sparse_forward_row(row, indptr, indices, data, weights, bias, out)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sparse_forward_serial(indptr, indices, data, weights, bias, out):
     for row in range(out.shape[0]):
         _sparse_forward_row(row, indptr, indices, data, weights, bias, out)
@@ -543,8 +514,9 @@ def _sgd_step(param, grad, velocity, learning_rate, momentum, nesterov):
 # ----------------------------------------------------------------------
 def _parallel(n_rows):
     """Whether work on ``n_rows`` rows runs in parallel: below
-    ``_MIN_PARALLEL_ROWS`` the serial kernels run, which launch no threads."""
-    return n_rows >= _MIN_PARALLEL_ROWS
+    ``MIN_PARALLEL_ROWS``, and in a lane of prediction chunks, the serial
+    kernels run, which launch no threads."""
+    return n_rows >= MIN_PARALLEL_ROWS and not in_lane()
 
 
 def _contiguous(values):
@@ -556,17 +528,6 @@ def _contiguous(values):
 # two blocks; 200 rows of 1024 take 0.7 of the time).
 _MIN_PARTITION_BLOCK = 65536
 
-_partition_pool = None
-
-
-def _forget_partition_pool():
-    global _partition_pool
-    _partition_pool = None
-
-
-# A forked child has none of its parent's threads.
-os.register_at_fork(after_in_child=_forget_partition_pool)
-
 
 def _kth_largest(scores, n_active):
     """Each row's ``n_active``-th largest score (NaN above every number).
@@ -574,18 +535,16 @@ def _kth_largest(scores, n_active):
     NumPy's introselect (vectorized where the processor allows) is several
     times faster than a compiled heap or quickselect (1.5 ms against 13 ms
     and 8 ms for 200 rows of 4096 at k=410); it releases the GIL, so blocks
-    of rows run on numba's thread count of Python threads.
+    of rows run on numba's thread count of Python threads (one block in a
+    lane of prediction chunks).
     """
-    global _partition_pool
     cut = scores.shape[1] - n_active
     n_rows = scores.shape[0]
     n_blocks = scores.size // _MIN_PARTITION_BLOCK
     if n_blocks >= 2:
-        n_blocks = min(numba.get_num_threads(), n_blocks)
+        n_blocks = 1 if in_lane() else min(numba.get_num_threads(), n_blocks)
     if n_blocks < 2:
         return np.partition(scores, cut, axis=1)[:, cut]
-    if _partition_pool is None:
-        _partition_pool = ThreadPoolExecutor(thread_name_prefix="sklearn_sparse_act")
     kth_largest = np.empty(n_rows, dtype=scores.dtype)
     edges = [n_rows * block // n_blocks for block in range(n_blocks + 1)]
 
@@ -593,12 +552,9 @@ def _kth_largest(scores, n_active):
         rows = slice(edges[block], edges[block + 1])
         kth_largest[rows] = np.partition(scores[rows], cut, axis=1)[:, cut]
 
-    others = [
-        _partition_pool.submit(partition_block, block) for block in range(1, n_blocks)
-    ]
-    partition_block(0)
-    for other in others:
-        other.result()
+    run_at_once(
+        [lambda block=block: partition_block(block) for block in range(n_blocks)]
+    )
     return kth_largest
 
 
@@ -842,103 +798,3 @@ def sgd_update(params, grads, velocities, learning_rate, momentum, nesterov):
             continue
         scalar = param.dtype.type
         _sgd_step(*views, scalar(learning_rate), scalar(momentum), bool(nesterov))
-
-
-# ----------------------------------------------------------------------
-# Threads
-# ----------------------------------------------------------------------
-@njit(parallel=True, cache=True)
-def _fill_zeros(values):
-    for index in prange(values.size):
-        values[index] = 0
-
-
-def _start_thread_pool():
-    """Start numba's thread pool with passive waiting (unless the user chose
-    an OpenMP wait policy), and return the threading layer.
-
-    OpenMP reads ``OMP_WAIT_POLICY`` once, when its runtime starts: the
-    setting lasts only for that start, so the environment seen by other
-    libraries and child processes is left as it was.
-    """
-    chosen = os.environ.get("OMP_WAIT_POLICY")
-    if chosen is None:
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-    try:
-        _fill_zeros(np.zeros(1))
-    finally:
-        if chosen is None:
-            del os.environ["OMP_WAIT_POLICY"]
-    return numba.threading_layer()
-
-
-# numba's 'workqueue' layer (when neither OpenMP nor TBB is installed) aborts
-# the process if two threads launch parallel kernels at once: calls are then
-# serialized.
-_THREADING_LAYER = _start_thread_pool()
-_launch_lock = threading.Lock() if _THREADING_LAYER == "workqueue" else None
-_controller_lock = threading.Lock()
-_controller = None
-
-
-def _blas_controller():
-    """threadpoolctl's view of the loaded BLAS libraries (built once: the
-    scan of loaded libraries is the expensive part)."""
-    global _controller
-    with _controller_lock:
-        if _controller is None:
-            _controller = ThreadpoolController().select(user_api="blas")
-        return _controller
-
-
-def _thread_budget(controller):
-    """Cores this call may use: numba's count (joblib's loky workers set it
-    to their share), lowered to a BLAS limit the caller set."""
-    budget = numba.config.NUMBA_NUM_THREADS
-    blas_threads = [info["num_threads"] for info in controller.info()]
-    if blas_threads:
-        budget = min(budget, max(blas_threads))
-    return max(1, budget)
-
-
-def _kernels_take_the_cores(work):
-    """Whether ``work`` runs faster with the kernels on every core and BLAS
-    on one than the other way round."""
-    kernel_seconds = (
-        work.kernel_madds * _KERNEL_MADD_SECONDS
-        + work.selected_scores * _SELECTED_SCORE_SECONDS
-        + work.parameters * _PARAMETER_SECONDS
-    )
-    blas_seconds = work.blas_madds * _BLAS_MADD_SECONDS
-    return kernel_seconds - blas_seconds > _PARALLEL_MARGIN_SECONDS
-
-
-def threads(n_rows, work):
-    """Give the cores to numba's kernels (BLAS limited to one thread) when
-    the kernels do most of ``work()`` on enough rows; otherwise run them on
-    one thread and leave the cores to BLAS."""
-    if n_rows < _MIN_PARALLEL_ROWS:
-        # The prediction kernels run serially on so few rows (and changing
-        # the threads setting costs as much as a kernel).
-        return nullcontext()
-    return _assigned_threads(work)
-
-
-@contextmanager
-def _assigned_threads(work):
-    if _launch_lock is not None:
-        _launch_lock.acquire()
-    previous = numba.get_num_threads()
-    try:
-        if not _kernels_take_the_cores(work()):
-            numba.set_num_threads(1)
-            yield
-        else:
-            controller = _blas_controller()
-            numba.set_num_threads(min(_thread_budget(controller), previous))
-            with controller.limit(limits=1):
-                yield
-    finally:
-        numba.set_num_threads(previous)
-        if _launch_lock is not None:
-            _launch_lock.release()

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 
 from .._activations import ACTIVATIONS, DERIVATIVES
-from .interface import SparseRows
+from .interface import SparseRows, row_chunks
 
 name = "numpy"
 
@@ -196,3 +196,8 @@ def sgd_update(params, grads, velocities, learning_rate, momentum, nesterov):
 def threads(n_rows, work):
     """NumPy leaves the cores to BLAS."""
     return nullcontext()
+
+
+def map_row_chunks(function, n_rows, chunk_rows, work):
+    """The chunks one after the other, each with the cores to BLAS."""
+    return [function(rows) for rows in row_chunks(n_rows, chunk_rows)]

@@ -1,0 +1,231 @@
+"""How the numba backend shares the cores between its kernels and BLAS.
+
+numba's ``prange`` loops and OpenBLAS both want every core, and a parallel
+kernel run right after a multithreaded BLAS call competes with OpenBLAS's
+spinning threads. Each pass therefore gives the cores to one of them:
+
+- a training step (:func:`threads`): to numba's parallel kernels, with BLAS
+  limited to one thread, when the kernels' estimated time exceeds BLAS's by
+  enough; to BLAS otherwise, with the kernels on one thread;
+- a prediction over many rows (:func:`map_row_chunks`): when the kernels
+  take the cores, chunks of rows run at once in *lanes*, one Python thread
+  per core, each running everything of its chunk on one core (the serial
+  kernels release the GIL; so do BLAS and NumPy's partition). A chunk needs
+  no parallel region at all, and the first layer's dense product, which a
+  parallel kernel would leave on one BLAS thread, runs on every core too.
+
+numba's OpenMP threads are started with passive waiting: spinning workers
+turn every parallel region into a wait for a descheduled thread as soon as
+anything else runs on the machine (a training step on digits took 11 s
+instead of 0.3 s beside one other busy process on 2 cores).
+"""
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager, nullcontext
+
+import numba
+import numpy as np
+from numba import njit, prange
+from threadpoolctl import ThreadpoolController
+
+from .interface import row_chunks
+
+# Below this many rows a parallel region costs more than it saves; a lane
+# gets at least this many rows.
+MIN_PARALLEL_ROWS = 32
+
+# Single-threaded seconds per unit of Work, measured on 2 cores (OpenBLAS,
+# float64, batches of 200): a BLAS multiply-add 0.06 ns; a multiply-add over
+# winners 0.55 to 0.6 ns (the sparse forward reads a weight row per winner);
+# a selected score 7 to 9 ns (NumPy's partition and the winners pass); an
+# Adam parameter 2.2 to 3 ns.
+_BLAS_MADD_SECONDS = 0.06e-9
+_KERNEL_MADD_SECONDS = 0.55e-9
+_SELECTED_SCORE_SECONDS = 8e-9
+_PARAMETER_SECONDS = 3e-9
+
+# With the cores, the kernels halve their time and BLAS doubles its own, so
+# they pay when the kernels' time exceeds BLAS's by the cost of waking the
+# threads for each of a step's parallel regions (sleeping with passive
+# waiting). Measured: (256,) at ratio 0.1 (kernels 0.9 ms, BLAS 0.3 ms per
+# batch) fits faster with the kernels on one thread (0.41-0.44 s against
+# 0.52 s); (1024, 1024) at 0.02 (9 ms against 1.5 ms) faster with them
+# parallel (1.16 s against 1.33 s), and (4096,) at 0.1 (14 ms against 5 ms)
+# too (1.20 s against 1.44 s).
+_PARALLEL_MARGIN_SECONDS = 1e-3
+
+
+@njit(parallel=True, cache=True)
+def _fill_zeros(values):
+    for index in prange(values.size):
+        values[index] = 0
+
+
+def _start_thread_pool():
+    """Start numba's thread pool with passive waiting (unless the user chose
+    an OpenMP wait policy), and return the threading layer.
+
+    OpenMP reads ``OMP_WAIT_POLICY`` once, when its runtime starts: the
+    setting lasts only for that start, so the environment seen by other
+    libraries and child processes is left as it was.
+    """
+    chosen = os.environ.get("OMP_WAIT_POLICY")
+    if chosen is None:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        _fill_zeros(np.zeros(1))
+    finally:
+        if chosen is None:
+            del os.environ["OMP_WAIT_POLICY"]
+    return numba.threading_layer()
+
+
+# numba's 'workqueue' layer (when neither OpenMP nor TBB is installed) aborts
+# the process if two threads launch parallel kernels at once: calls are then
+# serialized.
+THREADING_LAYER = _start_thread_pool()
+_launch_lock = threading.Lock() if THREADING_LAYER == "workqueue" else None
+_controller_lock = threading.Lock()
+_controller = None
+
+# This thread's state: whether it runs a lane (its kernels then run serially).
+_this_thread = threading.local()
+
+# Python threads for the lanes and for blocks of NumPy's partition (both
+# release the GIL); a forked child has none of its parent's threads.
+_pool = None
+
+
+def _forget_pool():
+    global _pool
+    _pool = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def in_lane():
+    """Whether this thread runs a lane of :func:`map_row_chunks`: its kernels
+    then run on one core, without parallel regions."""
+    return getattr(_this_thread, "lane", False)
+
+
+def run_at_once(tasks):
+    """Call every function of ``tasks``, the first in this thread and the
+    others in Python threads, and return their results in order."""
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(thread_name_prefix="sklearn_sparse_act")
+    others = [_pool.submit(task) for task in tasks[1:]]
+    try:
+        first = tasks[0]()
+    finally:
+        # Every task ends before anything it uses is released.
+        wait(others)
+    return [first, *(other.result() for other in others)]
+
+
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries (built once: the
+    scan of loaded libraries is the expensive part)."""
+    global _controller
+    with _controller_lock:
+        if _controller is None:
+            _controller = ThreadpoolController().select(user_api="blas")
+        return _controller
+
+
+def _thread_budget(controller):
+    """Cores this call may use: numba's count (joblib's loky workers set it
+    to their share, the user may lower it with ``numba.set_num_threads``),
+    lowered to a BLAS limit the caller set."""
+    budget = min(numba.config.NUMBA_NUM_THREADS, numba.get_num_threads())
+    blas_threads = [info["num_threads"] for info in controller.info()]
+    if blas_threads:
+        budget = min(budget, max(blas_threads))
+    return max(1, budget)
+
+
+def kernels_take_the_cores(work):
+    """Whether ``work`` runs faster with the kernels on every core and BLAS
+    on one than the other way round."""
+    kernel_seconds = (
+        work.kernel_madds * _KERNEL_MADD_SECONDS
+        + work.selected_scores * _SELECTED_SCORE_SECONDS
+        + work.parameters * _PARAMETER_SECONDS
+    )
+    blas_seconds = work.blas_madds * _BLAS_MADD_SECONDS
+    return kernel_seconds - blas_seconds > _PARALLEL_MARGIN_SECONDS
+
+
+def threads(n_rows, work):
+    """Give the cores to numba's kernels (BLAS limited to one thread) when
+    the kernels do most of ``work()`` on enough rows; otherwise run them on
+    one thread and leave the cores to BLAS."""
+    if n_rows < MIN_PARALLEL_ROWS:
+        # The kernels run serially on so few rows (and changing the threads
+        # setting costs as much as a kernel).
+        return nullcontext()
+    return _assigned_threads(work)
+
+
+@contextmanager
+def _assigned_threads(work):
+    if _launch_lock is not None:
+        _launch_lock.acquire()
+    previous = numba.get_num_threads()
+    try:
+        if not kernels_take_the_cores(work()):
+            numba.set_num_threads(1)
+            yield
+        else:
+            controller = _blas_controller()
+            numba.set_num_threads(min(_thread_budget(controller), previous))
+            with controller.limit(limits=1):
+                yield
+    finally:
+        numba.set_num_threads(previous)
+        if _launch_lock is not None:
+            _launch_lock.release()
+
+
+def map_row_chunks(function, n_rows, chunk_rows, work):
+    """``function(rows)`` for consecutive chunks of ``range(n_rows)``, in
+    lanes when the kernels take the cores (see the module's docstring).
+
+    Measured on 2 cores, (1024, 1024) at ratio 0.05: 10,000 rows in 0.20 s in
+    lanes against 0.31 s with parallel kernels, 64 rows in 2.0 ms against
+    2.6 ms.
+    """
+    if n_rows >= 2 * MIN_PARALLEL_ROWS:
+        controller = _blas_controller()
+        n_lanes = min(_thread_budget(controller), n_rows // MIN_PARALLEL_ROWS)
+        lane_rows = min(chunk_rows, -(-n_rows // n_lanes))
+        if n_lanes >= 2 and kernels_take_the_cores(work(lane_rows)):
+            chunks = row_chunks(n_rows, lane_rows)
+            with controller.limit(limits=1):
+                lanes = run_at_once(
+                    [
+                        lambda lane=lane: _run_lane(function, chunks[lane::n_lanes])
+                        for lane in range(n_lanes)
+                    ]
+                )
+            # Lane ``lane`` ran chunks lane, lane + n_lanes, ...
+            results = [None] * len(chunks)
+            for lane, lane_results in enumerate(lanes):
+                results[lane::n_lanes] = lane_results
+            return results
+    chunks = row_chunks(n_rows, chunk_rows)
+    first_rows = chunks[0].stop - chunks[0].start if chunks else 0
+    with threads(first_rows, lambda: work(first_rows)):
+        return [function(rows) for rows in chunks]
+
+
+def _run_lane(function, chunks):
+    _this_thread.lane = True
+    try:
+        return [function(rows) for rows in chunks]
+    finally:
+        _this_thread.lane = False
