@@ -442,7 +442,8 @@ class BaseSparseMLP(
             )
         with self._training_threads(buffers, X.shape[0]):
             self._settle_thresholds(X, sample_weight, incremental, settled_before)
-            self._settle_inference(X, record_winners=not incremental)
+            self._settle_inference(X)
+        self._record_training_winners(X, record_winners=not incremental)
         return self
 
     def _training_threads(self, buffers, n_samples):

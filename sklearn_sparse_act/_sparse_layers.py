@@ -218,13 +218,17 @@ class SparseLayersMixin:
             n_active, None if thresholds is None else thresholds[layer]
         )
 
-    def _settle_inference(self, X, record_winners):
-        """After training: set ``inference_thresholds_`` and, with
-        ``record_winners``, note which units win on X (for :meth:`compact`)."""
+    def _settle_inference(self, X):
+        """After training: set ``inference_thresholds_``."""
         thresholds = self.activation_thresholds_
         self.inference_thresholds_ = None if thresholds is None else thresholds.copy()
         if thresholds is not None and self.inference_ratio_factor != 1:
             self._calibrate_inference_thresholds(X)
+
+    def _record_training_winners(self, X, record_winners):
+        """After training, with ``record_winners``: note which units win on X
+        at prediction (for :meth:`compact`). A prediction pass assigns its own
+        threads, so this runs outside the training's."""
         self._training_winners = None
         if not record_winners:
             return
