@@ -93,8 +93,8 @@ def row_chunks(n_rows, chunk_rows):
     >>> row_chunks(10, 4)
     [slice(0, 3, None), slice(3, 6, None), slice(6, 10, None)]
     """
-    if n_rows == 0:
-        return []
+    if n_rows <= chunk_rows:
+        return [slice(0, n_rows)] if n_rows else []
     n_chunks = -(-n_rows // chunk_rows)
     edges = [n_rows * chunk // n_chunks for chunk in range(n_chunks + 1)]
     return [slice(edges[chunk], edges[chunk + 1]) for chunk in range(n_chunks)]
