@@ -143,40 +143,33 @@ def _top_k_row(
         position += 1
 
 
+@njit(cache=True, inline="always")
+def _top_k_block(
+    first, stop, values, scores, kth_largest, n_active, code, indices, data
+):
+    """The winners of rows ``first`` to ``stop`` (one candidates buffer)."""
+    candidates = np.empty(scores.shape[1] + 1, dtype=np.int64)
+    for row in range(first, stop):
+        _top_k_row(
+            row, values, scores, kth_largest, n_active, code, candidates, indices, data
+        )
+
+
 @njit(parallel=True, cache=True)
 def _top_k_rows(values, scores, kth_largest, n_active, code, indices, data):
-    n_rows, width = scores.shape
+    n_rows = scores.shape[0]
     for block in prange(-(-n_rows // _TOP_K_BLOCK)):
-        candidates = np.empty(width + 1, dtype=np.int64)
-        for row in range(block * _TOP_K_BLOCK, min((block + 1) * _TOP_K_BLOCK, n_rows)):
-            _top_k_row(
-                row,
-                values,
-                scores,
-                kth_largest,
-                n_active,
-                code,
-                candidates,
-                indices,
-                data,
-            )
+        first = block * _TOP_K_BLOCK
+        stop = min(first + _TOP_K_BLOCK, n_rows)
+        _top_k_block(
+            first, stop, values, scores, kth_largest, n_active, code, indices, data
+        )
 
 
 @njit(cache=True, nogil=True)
 def _top_k_rows_serial(values, scores, kth_largest, n_active, code, indices, data):
-    candidates = np.empty(scores.shape[1] + 1, dtype=np.int64)
-    for row in range(scores.shape[0]):
-        _top_k_row(
-            row,
-            values,
-            scores,
-            kth_largest,
-            n_active,
-            code,
-            candidates,
-            indices,
-            data,
-        )
+    n_rows = scores.shape[0]
+    _top_k_block(0, n_rows, values, scores, kth_largest, n_active, code, indices, data)
 
 
 @njit(cache=True, inline="always")
