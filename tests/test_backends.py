@@ -492,15 +492,26 @@ def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
 
     def chunk_facts(rows):
         # In a lane, the kernels run serially and BLAS on one thread.
-        return threading.get_ident(), numba_kernels._parallel(1000), _blas_threads()
+        return (
+            rows,
+            threading.get_ident(),
+            numba_kernels._parallel(1000),
+            _blas_threads(),
+        )
 
     facts = numba_kernels.map_row_chunks(
         chunk_facts, 1000, 100, lambda rows: Work(kernel_madds=10**9)
     )
-    assert len(facts) == 10
-    assert len({thread for thread, _, _ in facts}) >= 2
-    assert not any(parallel for _, parallel, _ in facts)
-    assert {blas for _, _, blas in facts} == {1}
+    chunks = [rows for rows, _, _, _ in facts]
+    assert [row for rows in chunks for row in range(rows.start, rows.stop)] == list(
+        range(1000)
+    )
+    n_lanes = len({thread for _, thread, _, _ in facts})
+    assert n_lanes >= 2
+    # The chunks in flight at once hold no more rows than one chunk would.
+    assert max(rows.stop - rows.start for rows in chunks) <= 100 // n_lanes
+    assert not any(parallel for _, _, parallel, _ in facts)
+    assert {blas for _, _, _, blas in facts} == {1}
     assert _blas_threads() == blas_before
     assert numba_kernels._parallel(1000)
 

@@ -193,7 +193,9 @@ def _assigned_threads(work):
 
 def map_row_chunks(function, n_rows, chunk_rows, work):
     """``function(rows)`` for consecutive chunks of ``range(n_rows)``, in
-    lanes when the kernels take the cores (see the module's docstring).
+    lanes when the kernels take the cores (see the module's docstring). The
+    lanes' chunks together stay within ``chunk_rows`` rows, so a prediction's
+    memory does not grow with the number of lanes.
 
     Measured on 2 cores, (1024, 1024) at ratio 0.05: 10,000 rows in 0.20 s in
     lanes against 0.31 s with parallel kernels, 64 rows in 2.0 ms against
@@ -202,8 +204,12 @@ def map_row_chunks(function, n_rows, chunk_rows, work):
     if n_rows >= 2 * MIN_PARALLEL_ROWS:
         controller = _blas_controller()
         n_lanes = min(_thread_budget(controller), n_rows // MIN_PARALLEL_ROWS)
-        lane_rows = min(chunk_rows, -(-n_rows // n_lanes))
-        if n_lanes >= 2 and kernels_take_the_cores(work(lane_rows)):
+        lane_rows = min(chunk_rows, n_rows) // max(n_lanes, 1)
+        if (
+            n_lanes >= 2
+            and lane_rows >= MIN_PARALLEL_ROWS
+            and kernels_take_the_cores(work(lane_rows))
+        ):
             chunks = row_chunks(n_rows, lane_rows)
             with controller.limit(limits=1):
                 lanes = run_at_once(
