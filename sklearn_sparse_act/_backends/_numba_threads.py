@@ -205,10 +205,12 @@ def map_row_chunks(function, n_rows, chunk_rows, work):
         controller = _blas_controller()
         n_lanes = min(_thread_budget(controller), n_rows // MIN_PARALLEL_ROWS)
         lane_rows = min(chunk_rows, n_rows) // max(n_lanes, 1)
+        # Weighed on the rows in flight at once: the lanes pay no wake-up
+        # per chunk, only one hand-off per call.
         if (
             n_lanes >= 2
             and lane_rows >= MIN_PARALLEL_ROWS
-            and kernels_take_the_cores(work(lane_rows))
+            and kernels_take_the_cores(work(lane_rows * n_lanes))
         ):
             chunks = row_chunks(n_rows, lane_rows)
             with controller.limit(limits=1):
