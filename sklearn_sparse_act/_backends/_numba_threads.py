@@ -204,7 +204,7 @@ def map_row_chunks(function, n_rows, chunk_rows, work):
     if n_rows >= 2 * MIN_PARALLEL_ROWS:
         controller = _blas_controller()
         n_lanes = min(_thread_budget(controller), n_rows // MIN_PARALLEL_ROWS)
-        lane_rows = min(chunk_rows, n_rows) // max(n_lanes, 1)
+        lane_rows = min(chunk_rows, n_rows) // n_lanes
         # Weighed on the rows in flight at once: the lanes pay no wake-up
         # per chunk, only one hand-off per call.
         if (
