@@ -141,7 +141,7 @@ def _thread_budget(controller):
     """Cores this call may use: numba's count (joblib's loky workers set it
     to their share, the user may lower it with ``numba.set_num_threads``),
     lowered to a BLAS limit the caller set."""
-    budget = min(numba.config.NUMBA_NUM_THREADS, numba.get_num_threads())
+    budget = numba.get_num_threads()
     blas_threads = [info["num_threads"] for info in controller.info()]
     if blas_threads:
         budget = min(budget, max(blas_threads))
@@ -182,7 +182,7 @@ def _assigned_threads(work):
             yield
         else:
             controller = _blas_controller()
-            numba.set_num_threads(min(_thread_budget(controller), previous))
+            numba.set_num_threads(_thread_budget(controller))
             with controller.limit(limits=1):
                 yield
     finally:
