@@ -190,6 +190,31 @@ def test_products_over_winners_match_numpy(dtype):
         )
 
 
+@pytest.mark.parametrize("backend", backend_params())
+@pytest.mark.parametrize("n_rows", [1, 5, 16, 17, 40])
+def test_forward_over_winners_equals_the_dense_product(backend, n_rows):
+    # Few rows take a row-by-row product over gathered weight rows on the
+    # NumPy backend, more rows SciPy's CSR product; a row without winners
+    # ('dynamic' can leave one) gets the bias alone.
+    rng = np.random.RandomState(n_rows)
+    width, fan_out = 48, 30
+    counts = rng.randint(0, 10, size=n_rows)
+    counts[n_rows // 2] = 0
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    indices = np.concatenate(
+        [np.sort(rng.choice(width, count, replace=False)) for count in counts]
+    ).astype(np.int64)
+    winners = SparseRows(indptr, indices, rng.normal(size=indices.size), width)
+    weights = rng.normal(size=(width, fan_out))
+    bias = rng.normal(size=fan_out)
+
+    values = get_backend(backend).forward(winners, weights, bias)
+
+    expected = winners.to_csr().toarray() @ weights + bias
+    np.testing.assert_allclose(values, expected, **TOLERANCES[np.float64])
+    np.testing.assert_array_equal(values[n_rows // 2], bias)
+
+
 @needs_numba
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_optimizer_steps_match_numpy(dtype):
