@@ -207,6 +207,12 @@ class BaseSparseMLP(
         if not hasattr(sizes, "__iter__"):
             sizes = [sizes]
         sizes = list(sizes)
+        if not sizes:
+            raise ValueError(
+                "hidden_layer_sizes must hold at least one hidden layer, got "
+                f"{self.hidden_layer_sizes!r}: without one there are no units to "
+                "make sparse (use a linear model instead)."
+            )
         if np.any(np.array(sizes) <= 0):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return sizes

@@ -528,6 +528,14 @@ def test_invalid_per_layer_ratios(estimator_class, ratios):
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@pytest.mark.parametrize("sizes", [(), [], (8, 0), (-3,)])
+def test_invalid_hidden_layer_sizes(estimator_class, sizes):
+    X, y = _small_problem(estimator_class)
+    with pytest.raises(ValueError, match="hidden_layer_sizes must"):
+        estimator_class(hidden_layer_sizes=sizes).fit(X, y)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
 def test_unknown_strategy(estimator_class):
     X, y = _small_problem(estimator_class)
     with pytest.raises(InvalidParameterError, match="'sparsity_strategy' parameter"):
