@@ -29,14 +29,15 @@ _SPARSE_CROSSOVER = ((512, 0.0), (np.inf, 0.03))
 # sparse path's bookkeeping to pay (a (4096,) network's 10 outputs, say).
 _MIN_SPARSE_FAN_OUT = 64
 
-# A dense product over a few rows reads the whole weight matrix, of which the
-# winners need only their rows: up to this many rows the sparse path is taken
-# up to _FEW_ROWS_CROSSOVER. One-row predict_proba of a (1024, 1024) network
-# at ratio 0.1 takes 0.75 of scikit-learn's time this way
-# (``benchmarks/bench_vs_sklearn.py``); the two constants are not calibrated
-# beyond that.
+# A dense product over a few rows reads the whole weight matrix once; the
+# row-by-row product over gathered winners reads each row's winners' weight
+# rows. Up to _FEW_ROWS rows, the sparse path is taken while the rows'
+# winners together are at most _FEW_ROWS_CROSSOVER of the layer's width.
+# predict_proba of a (1024, 1024) network on both paths, interleaved on 2
+# cores: break-even at about 0.8 of the width (8 rows of 102 winners, 16 rows
+# of 51); one row takes 0.82 of the dense time at ratio 0.1, 0.63 at 0.05.
 _FEW_ROWS = 16
-_FEW_ROWS_CROSSOVER = 0.25
+_FEW_ROWS_CROSSOVER = 0.5
 
 # Row chunks of the backward gather are about this many bytes.
 _GATHER_CHUNK_BYTES = 4 * 2**20
@@ -56,13 +57,15 @@ def use_sparse_path(n_active, width, fan_out, n_rows):
     False
     >>> numpy_kernels.use_sparse_path(51, 1024, 1024, n_rows=1)  # one row
     True
+    >>> numpy_kernels.use_sparse_path(102, 1024, 1024, n_rows=16)
+    False
     >>> numpy_kernels.use_sparse_path(20, 1024, 10, n_rows=200)  # few outputs
     False
     """
     if n_active >= width or fan_out < _MIN_SPARSE_FAN_OUT:
         return False
     if n_rows <= _FEW_ROWS:
-        return n_active <= _FEW_ROWS_CROSSOVER * width
+        return n_rows * n_active <= _FEW_ROWS_CROSSOVER * width
     for max_width, crossover in _SPARSE_CROSSOVER:
         if width <= max_width:
             return n_active / width <= crossover
