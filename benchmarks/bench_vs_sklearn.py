@@ -10,7 +10,10 @@ seed, on the same synthetic 10-class data with 100 features. Measured per
 model:
 
 - fit seconds per epoch (fit wall time divided by ``n_iter_``);
-- seconds to predict the 10,000 held-out rows;
+- seconds to predict the 10,000 held-out rows (median of ``--predict-calls``
+  consecutive calls: the first call after a fit also pays for the fit's
+  after-effects, such as BLAS threads still spinning, and a single timing of
+  a call of a few tens of milliseconds is mostly noise);
 - one-row ``predict_proba`` latency (median over ``--one-row-calls``
   single-row calls);
 - peak traced memory (``tracemalloc``, which sees NumPy's buffers) during a
@@ -99,6 +102,7 @@ FULL_SETTINGS = {
     "batch_size": 200,
     "train_rows": None,
     "test_rows": 10_000,
+    "predict_calls": 3,
     "one_row_calls": 200,
     "grid_search": True,
     "jit": True,
@@ -114,6 +118,7 @@ QUICK_SETTINGS = {
     "batch_size": 50,
     "train_rows": 300,
     "test_rows": 200,
+    "predict_calls": 2,
     "one_row_calls": 10,
     "grid_search": False,
     "jit": False,
@@ -355,6 +360,12 @@ def build_parser():
         "--test-rows", type=int, help="held-out rows to predict (default: 10000)"
     )
     parser.add_argument(
+        "--predict-calls",
+        type=int,
+        help="held-out predict calls per timing, of which the median is kept "
+        "(default: 3)",
+    )
+    parser.add_argument(
         "--one-row-calls",
         type=int,
         help="single-row predict_proba calls per latency measurement (default: 200)",
@@ -408,7 +419,14 @@ def resolve_settings(args):
         value = getattr(args, name)
         if value is not None:
             settings[name] = value
-    for name in ("repeats", "epochs", "batch_size", "test_rows", "one_row_calls"):
+    for name in (
+        "repeats",
+        "epochs",
+        "batch_size",
+        "test_rows",
+        "predict_calls",
+        "one_row_calls",
+    ):
         if settings[name] < 1:
             raise SystemExit(f"--{name.replace('_', '-')} must be >= 1")
     if settings["kernels"] is None:
@@ -554,10 +572,12 @@ def _measure_once(method, data, settings, hidden):
             f"{settings['epochs']}: the comparison would be unfair"
         )
 
-    gc.collect()
-    start = time.perf_counter()
-    batch_predictions = model.predict(X_test)
-    predict_seconds = time.perf_counter() - start
+    predict_times = []
+    for _ in range(settings["predict_calls"]):
+        gc.collect()
+        start = time.perf_counter()
+        batch_predictions = model.predict(X_test)
+        predict_times.append(time.perf_counter() - start)
 
     # One-row latency is timed on predict_proba (the metric); the
     # untimed single-row predict checks that the row path gives the batched
@@ -575,7 +595,7 @@ def _measure_once(method, data, settings, hidden):
 
     return {
         "fit_seconds_per_epoch": fit_seconds / model.n_iter_,
-        "predict_seconds": predict_seconds,
+        "predict_seconds": median(predict_times),
         "one_row_proba_seconds": median(latencies),
         "accuracy": float(np.mean(batch_predictions == y_test)),
         "row_path_agreement": agreeing / n_calls,
@@ -1139,7 +1159,9 @@ def markdown_report(results, settings, environment, elapsed_seconds):
         "`config_context(kernels=...)`, after an untimed warm-up fit for numba); "
         f"medians of {settings['repeats']} interleaved repeats. Columns marked × "
         "are ours / scikit-learn's in the same dtype (median of per-repeat ratios "
-        "for times; below 1 is better); one-row latency is the median of "
+        "for times; below 1 is better); held-out predict time is the median of "
+        f"{settings['predict_calls']} consecutive calls; one-row latency is the "
+        "median of "
         f"{settings['one_row_calls']} single-row `predict_proba` calls; memory is "
         "the tracemalloc peak of a one-epoch fit and of the held-out predict.",
         "",

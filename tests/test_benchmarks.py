@@ -434,6 +434,38 @@ def test_models_share_architecture_epochs_batch_size_and_seed():
     assert ours["sparsity_strategy"] == "dynamic"
 
 
+def test_held_out_predict_time_is_the_median_of_consecutive_calls(monkeypatch):
+    clock = [0.0]
+    batch_call_seconds = iter([5.0, 1.0, 3.0])
+
+    class ScriptedModel:
+        n_iter_ = 1
+
+        def fit(self, X, y):
+            return self
+
+        def predict(self, X):
+            if len(X) > 1:
+                clock[0] += next(batch_call_seconds)
+            return np.zeros(len(X), dtype=int)
+
+        def predict_proba(self, X):
+            return np.full((len(X), 2), 0.5)
+
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(bench.Method, "build", lambda *args: ScriptedModel())
+    X, y = np.zeros((4, 3)), np.zeros(4, dtype=int)
+    settings = {"epochs": 1, "batch_size": 2, "seed": 0}
+    settings.update(predict_calls=3, one_row_calls=2)
+
+    measured = bench.measure_once(
+        bench.Method("sklearn", 1.0), (X, y, X, y), settings, (4,)
+    )
+
+    assert measured["predict_seconds"] == 3.0
+    assert next(batch_call_seconds, None) is None
+
+
 def test_training_rows_are_the_issues_then_shrink_with_the_network_cost():
     assert bench.N_FEATURES == 100
     assert bench.training_rows((256,)) == 20_000
