@@ -30,8 +30,11 @@ Repeats are interleaved: each repeat fits and times every model of an
 architecture once, both dtypes and both backends together, in an order rotated
 from repeat to repeat. Each ratio to scikit-learn is the median over repeats of
 ours / scikit-learn's from the same repeat (same dtype), so slow phases of a
-noisy machine hit both sides of a ratio alike; float32 / float64 ratios of the
-same model are paired the same way.
+noisy machine hit both sides of a ratio alike. float32 / float64 ratios of the
+same model are paired the same way for fit; for the two predictions, the last
+repeat's models of both dtypes are then called in pairs, one dtype right after
+the other, since the few percent float32 saves on a short call are smaller than
+the machine's drift between two slots of a repeat.
 
 Two further sections (both on by default in a full run, off with ``--quick``):
 
@@ -552,7 +555,8 @@ def measure_memory(method, data, settings, hidden):
 
 
 def measure_once(method, data, settings, hidden):
-    """Fit, held-out predict and one-row latency of one model, timed once."""
+    """Fit, held-out predict and one-row latency of one model, timed once;
+    returns the measurements and the fitted model."""
     with method.context():
         return _measure_once(method, data, settings, hidden)
 
@@ -600,7 +604,7 @@ def _measure_once(method, data, settings, hidden):
         "accuracy": float(np.mean(batch_predictions == y_test)),
         "row_path_agreement": agreeing / n_calls,
         "n_iter": int(model.n_iter_),
-    }
+    }, model
 
 
 def paired_ratios(raw, baseline_raw, metric):
@@ -651,13 +655,28 @@ def run_configuration(hidden, n_rows, data_pool, settings, log):
     }
     log("  warm-up and memory done")
     raw = {slot: {} for slot in slots}
+    fitted = {}
     for repeat in range(settings["repeats"]):
         shift = repeat % len(slots)
         for dtype, method in slots[shift:] + slots[:shift]:
-            measured = measure_once(method, data[dtype], settings, hidden)
+            measured, fitted[dtype, method] = measure_once(
+                method, data[dtype], settings, hidden
+            )
             for name, value in measured.items():
                 raw[dtype, method].setdefault(name, []).append(value)
         log(f"  repeat {repeat + 1}/{settings['repeats']} done")
+    dtype_ratios = {
+        method: interleaved_dtype_ratios(
+            method,
+            fitted["float32", method],
+            fitted["float64", method],
+            data["float32"][2],
+            data["float64"][2],
+            settings,
+        )
+        for method in methods[1:]
+        if {"float32", "float64"} <= set(settings["dtypes"])
+    }
 
     rows = []
     for dtype, method in slots:
@@ -682,7 +701,60 @@ def run_configuration(hidden, n_rows, data_pool, settings, log):
                 "raw": raw[dtype, method],
             }
         )
+        if dtype == "float32" and method in dtype_ratios:
+            rows[-1]["dtype_ratios"] = dtype_ratios[method]
     return rows
+
+
+def interleaved_dtype_ratios(method, single, double, X_single, X_double, settings):
+    """float32 / float64 times of the same fitted model, its two dtypes called
+    in pairs, one right after the other (each dtype first in every other
+    pair): the held-out predict ``predict_calls`` times and the one-row
+    ``predict_proba`` ``one_row_calls`` times, as per-pair ratios.
+
+    A repeat times the two dtypes of a model a minute apart, and the machine's
+    speed drifts by more than the few percent float32 saves on a call of tens
+    of microseconds; the two calls of a pair see the same machine.
+    """
+
+    def predict(model, X):
+        return lambda: model.predict(X)
+
+    def one_row(model, X, row):
+        return lambda: model.predict_proba(X[row : row + 1])
+
+    n_rows = min(settings["one_row_calls"], X_single.shape[0])
+    pairs = {
+        "predict_seconds": [(predict(single, X_single), predict(double, X_double))]
+        * settings["predict_calls"],
+        "one_row_proba_seconds": [
+            (one_row(single, X_single, row), one_row(double, X_double, row))
+            for row in range(n_rows)
+        ],
+    }
+    ratios = {}
+    with method.context():
+        for metric, metric_pairs in pairs.items():
+            collect = metric == "predict_seconds"
+            ratios[metric] = []
+            for index, (single_call, double_call) in enumerate(metric_pairs):
+                if index % 2 == 0:
+                    single_seconds = seconds_of(single_call, collect)
+                    double_seconds = seconds_of(double_call, collect)
+                else:
+                    double_seconds = seconds_of(double_call, collect)
+                    single_seconds = seconds_of(single_call, collect)
+                ratios[metric].append(single_seconds / double_seconds)
+    return ratios
+
+
+def seconds_of(function, collect_garbage=False):
+    """Wall time of one call (after an untimed garbage collection)."""
+    if collect_garbage:
+        gc.collect()
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
 
 
 def evaluate_targets(rows):
@@ -722,10 +794,11 @@ def evaluate_targets(rows):
 def float32_checks(rows):
     """Ours in float32 against the same model in float64, for every metric.
 
-    One entry per architecture, model and metric: the median over repeats of
-    float32 time / float64 time from the same repeat (both dtypes of an
-    architecture are timed in the same interleaved repeats), met when at most
-    ``FLOAT32_BOUND``.
+    One entry per architecture, model and metric, met when at most
+    ``FLOAT32_BOUND``: for the predictions, the median of the float32 /
+    float64 ratios of calls made in pairs (:func:`interleaved_dtype_ratios`);
+    for the fit (and when a row has no pairs), the median over repeats of
+    float32 time / float64 time from the same repeat.
     """
     by_key = {
         (tuple(row["hidden"]), row["method"], row["dtype"]): row
@@ -738,7 +811,9 @@ def float32_checks(rows):
         if dtype != "float32" or double is None:
             continue
         for metric in TIME_METRICS:
-            ratios = paired_ratios(single["raw"], double["raw"], metric)
+            ratios = single.get("dtype_ratios", {}).get(metric)
+            if ratios is None:
+                ratios = paired_ratios(single["raw"], double["raw"], metric)
             measured = median(ratios)
             checks.append(
                 {
@@ -1175,8 +1250,12 @@ def markdown_report(results, settings, environment, elapsed_seconds):
         "",
         "## float32 against float64",
         "",
-        "Ours in float32 / the same model in float64 (medians of per-repeat "
-        "ratios; both dtypes are timed in the same interleaved repeats):",
+        "Ours in float32 / the same model in float64: for fit, the median of "
+        "per-repeat ratios (both dtypes are timed in the same interleaved "
+        "repeats); for the predictions, the median of the ratios of calls made "
+        "in pairs, the two dtypes of the last repeat's model one right after "
+        f"the other ({settings['predict_calls']} held-out predicts and "
+        f"{settings['one_row_calls']} single rows of each):",
         "",
         float32_table(results["float32_checks"]),
         "",
