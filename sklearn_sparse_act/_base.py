@@ -279,16 +279,14 @@ class BaseSparseMLP(
         if check_input:
             X = self._validate_prediction_input(X)
         X = as_row_sliceable(X)
-        n_samples = X.shape[0]
-        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
-        output = np.empty((n_samples, self.n_outputs_), dtype=dtype)
         network = self._network(get_backend())
-
-        def predict_chunk(rows):
-            output[rows] = self._forward_rows(network, X[rows])
-
-        self._map_prediction_chunks(network, n_samples, predict_chunk)
-        return output
+        outputs = self._map_prediction_chunks(
+            network, X.shape[0], lambda rows: self._forward_rows(network, X[rows])
+        )
+        # A single chunk (every call of up to 512 rows of width 1024) is
+        # returned as it is, not copied into a preallocated array: 4 us of a
+        # one-row prediction's 170 us, measured in random order with the copy.
+        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
     def _validate_prediction_input(self, X):
         """Validate X for prediction, cheaply in the common case.

@@ -506,6 +506,34 @@ def test_map_row_chunks_calls_every_chunk_once_in_order(backend, kernels_heavy):
         assert {thread for _, thread in facts} == {threading.get_ident()}
 
 
+@pytest.mark.parametrize("backend", backend_params())
+@pytest.mark.parametrize("method", ["predict_proba", "predict"])
+def test_a_prediction_in_chunks_is_its_chunks_predicted_one_by_one(
+    backend, method, monkeypatch
+):
+    from sklearn_sparse_act import _base
+
+    X, y = make_classification(
+        n_samples=200, n_features=12, n_classes=3, n_informative=6, random_state=0
+    )
+    with config_context(kernels=backend):
+        model = SparseMLPClassifier(
+            hidden_layer_sizes=(40, 24), activation_ratio=0.2, max_iter=30
+        ).fit(X, y)
+        # Chunks of 7 rows of the widest layer: 200 rows in 29 chunks.
+        monkeypatch.setattr(_base, "_PREDICT_CHUNK_BYTES", 7 * 40 * 8)
+        chunked = getattr(model, method)(X)
+        # Each chunk on its own is one chunk: the same products on the same
+        # rows, so the same numbers by construction.
+        chunks = row_chunks(X.shape[0], 7)
+        assert len(chunks) == 29
+        one_by_one = np.concatenate(
+            [getattr(model, method)(X[rows]) for rows in chunks]
+        )
+    assert chunked.shape == one_by_one.shape
+    np.testing.assert_array_equal(chunked, one_by_one)
+
+
 @needs_numba
 def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
     from sklearn_sparse_act._backends import _numba_threads
