@@ -518,7 +518,10 @@ def test_a_prediction_in_chunks_is_its_chunks_predicted_one_by_one(
     )
     with config_context(kernels=backend):
         model = SparseMLPClassifier(
-            hidden_layer_sizes=(40, 24), activation_ratio=0.2, max_iter=30
+            hidden_layer_sizes=(40, 24),
+            activation_ratio=0.2,
+            max_iter=30,
+            random_state=0,
         ).fit(X, y)
         # Chunks of 7 rows of the widest layer: 200 rows in 29 chunks.
         monkeypatch.setattr(_base, "_PREDICT_CHUNK_BYTES", 7 * 40 * 8)
