@@ -18,8 +18,10 @@ from statistics import median
 import numpy as np
 import pytest
 
-from benchmarks import bench_accuracy as accuracy
-from benchmarks import bench_accuracy_holdout as holdout
+from benchmarks import bench_accuracy, bench_accuracy_holdout
+from benchmarks.accuracy import cases as accuracy_cases
+from benchmarks.accuracy import datasets as accuracy_datasets
+from benchmarks.accuracy.settings import parse_args as parse_accuracy_args
 from benchmarks.harness import timing
 from benchmarks.harness.command_line import (
     parse_hidden,
@@ -37,6 +39,7 @@ from benchmarks.speed.verdicts import (
     float32_checks,
     float32_table,
 )
+from sklearn_sparse_act import SparseMLPClassifier
 from sklearn_sparse_act._backends import numba_available
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_vs_sklearn.py"
@@ -578,7 +581,7 @@ def test_hidden_sizes_and_ratios_are_parsed():
 @pytest.fixture(scope="module")
 def accuracy_quick_run(tmp_path_factory):
     output = tmp_path_factory.mktemp("accuracy") / "accuracy.md"
-    results = accuracy.main(["--quick", "--output", str(output)])
+    results = bench_accuracy.main(["--quick", "--output", str(output)])
     return output.read_text(), results
 
 
@@ -630,29 +633,30 @@ def test_accuracy_quick_run_scores_are_finite_and_in_range(accuracy_quick_run):
 
 
 def test_accuracy_user_params_go_only_where_accepted():
-    settings = {
-        "ours_params": {"loss": "squared_error", "learning_rate_init": 0.01},
-        "sklearn_params": {"alpha": 0.5},
-        "quick": False,
-    }
-    regressor = accuracy.build_model("dynamic", "regression", 3, settings)
-    classifier = accuracy.build_model("fixed", "classification", 3, settings)
+    settings = replace(
+        parse_accuracy_args([])[1],
+        ours_params={"loss": "squared_error", "learning_rate_init": 0.01},
+        sklearn_params={"alpha": 0.5},
+        quick=False,
+    )
+    regressor = accuracy_cases.build_model("dynamic", "regression", 3, settings)
+    classifier = accuracy_cases.build_model("fixed", "classification", 3, settings)
     assert regressor.get_params()["loss"] == "squared_error"
     assert "loss" not in classifier.get_params()
     for model, strategy in ((regressor, "dynamic"), (classifier, "fixed")):
         assert model.learning_rate_init == 0.01
         assert model.sparsity_strategy == strategy
         assert model.random_state == 3
-        assert model.alpha == accuracy.SparseMLPClassifier().alpha
-    reference = accuracy.build_model("sklearn", "classification", 3, settings)
+        assert model.alpha == SparseMLPClassifier().alpha
+    reference = accuracy_cases.build_model("sklearn", "classification", 3, settings)
     assert type(reference).__name__ == "MLPClassifier"
     assert reference.alpha == 0.5 and reference.learning_rate_init == 0.001
     with pytest.raises(SystemExit, match="no_such_parameter"):
-        accuracy.parse_args(["--ours-params", '{"no_such_parameter": 1}'])
+        parse_accuracy_args(["--ours-params", '{"no_such_parameter": 1}'])
 
 
 def test_accuracy_options_select_datasets_seeds_and_strategies():
-    _, settings = accuracy.parse_args(
+    _, settings = parse_accuracy_args(
         [
             "--datasets",
             "iris",
@@ -664,38 +668,51 @@ def test_accuracy_options_select_datasets_seeds_and_strategies():
             "fixed",
         ]
     )
-    assert settings["datasets"] == ["iris", "friedman2"]
-    assert settings["seeds"] == [4, 5]
-    assert settings["strategies"] == ["fixed"]
-    jobs = accuracy.plan_jobs(settings)
+    assert settings.datasets == ("iris", "friedman2")
+    assert settings.seeds == (4, 5)
+    assert settings.strategies == ("fixed",)
+    jobs = accuracy_cases.plan_jobs(settings)
     assert {key[2] for key in jobs} == {"sklearn", "fixed"}
     assert {key[1] for key in jobs if key[0] == "main"} == {"iris", "friedman2"}
-    _, settings = accuracy.parse_args([])
-    assert len(settings["datasets"]) >= 14 and settings["seeds"] == [0, 1, 2]
+    _, settings = parse_accuracy_args([])
+    assert len(settings.datasets) >= 14 and settings.seeds == (0, 1, 2)
 
 
 def test_accuracy_iso_active_widths_follow_the_nominal_ratio():
-    _, settings = accuracy.parse_args([])
-    assert accuracy.default_ratio("classification", settings) == 0.1  # 'auto'
-    assert accuracy.ratio_label("regression", settings) == "auto"
-    _, settings = accuracy.parse_args(["--ours-params", '{"activation_ratio": 0.25}'])
-    assert accuracy.default_ratio("regression", settings) == 0.25
+    _, settings = parse_accuracy_args([])
+    assert accuracy_cases.default_ratio("classification", settings) == 0.1  # 'auto'
+    assert accuracy_cases.ratio_label("regression", settings) == "auto"
+    _, settings = parse_accuracy_args(["--ours-params", '{"activation_ratio": 0.25}'])
+    assert accuracy_cases.default_ratio("regression", settings) == 0.25
 
 
 def test_accuracy_holdout_data_sets_are_new_and_load():
-    assert not set(holdout.HOLDOUT_DATASETS) & set(accuracy.DATASETS)
-    for name, (task, _, _) in holdout.HOLDOUT_DATASETS.items():
-        holdout.bench.DATASETS[name] = holdout.HOLDOUT_DATASETS[name]
-        try:
-            X, y = holdout.bench.load_dataset(name)
-        finally:
-            del holdout.bench.DATASETS[name]
+    holdout_datasets = accuracy_datasets.HOLDOUT_DATASETS
+    assert not set(holdout_datasets) & set(accuracy_datasets.DATASETS)
+    for name, (task, _, _) in holdout_datasets.items():
+        X, y = accuracy_datasets.load_dataset(name)
         assert X.shape[0] == len(y) == 1000 and np.isfinite(X).all()
         if task == "classification":
             assert 2 <= len(np.unique(y)) <= 6
 
 
-@pytest.mark.parametrize("name", sorted(accuracy.DATASETS))
+def test_accuracy_holdout_script_runs_on_its_own_data_sets(tmp_path):
+    output = tmp_path / "holdout.md"
+    results = bench_accuracy_holdout.main(
+        ["--quick", "--datasets", "hastie_10_2", "--output", str(output)]
+    )
+    assert set(results) == {
+        ("main", "hastie_10_2", model, 0) for model in ("sklearn", "fixed", "dynamic")
+    }
+    markdown = output.read_text()
+    assert "Command: `python benchmarks/bench_accuracy_holdout.py --quick" in markdown
+    [row] = [line for line in markdown.splitlines() if line.startswith("| hastie")]
+    assert row.startswith("| hastie_10_2 | accuracy % |")
+    assert row.rstrip(" |").endswith(("PASS", "MISS"))
+    assert "PASS count: fixed " in markdown
+
+
+@pytest.mark.parametrize("name", sorted(accuracy_datasets.DATASETS))
 def test_accuracy_datasets_load_with_matching_rows(name):
-    X, y = accuracy.load_dataset(name)
+    X, y = accuracy_datasets.load_dataset(name)
     assert X.ndim == 2 and len(X) == len(y) >= 150
