@@ -15,21 +15,28 @@ import sys
 import tracemalloc
 
 
-def traced_peak_bytes(function):
-    """Peak of memory traced by ``tracemalloc`` while ``function()`` runs.
+def traced(function):
+    """``function()``'s result and the peak of memory ``tracemalloc`` traced
+    while it ran, in bytes.
 
-    An untimed ``gc.collect()`` runs first; the memory traced when tracing
-    starts is subtracted.
+    A ``gc.collect()`` runs first; the memory traced when tracing starts is
+    subtracted.
     """
     gc.collect()
     tracemalloc.start()
     try:
         start, _ = tracemalloc.get_traced_memory()
-        function()
+        result = function()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    return peak - start
+    return result, peak - start
+
+
+def traced_peak_bytes(function):
+    """Peak of memory traced by ``tracemalloc`` while ``function()`` runs
+    (see :func:`traced`)."""
+    return traced(function)[1]
 
 
 class PeakRss:
