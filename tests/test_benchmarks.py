@@ -456,6 +456,22 @@ def test_default_kernels_follow_numba_availability():
     assert settings.grid.hidden == (256,)
 
 
+def test_options_given_override_the_preset_even_with_none():
+    parser = speed_settings.build_parser()
+    settings = speed_settings.resolve_settings(
+        parser.parse_args(["--quick", "--dynamic-ratio", "none", "--repeats", "3"])
+    )
+    assert settings.dynamic_ratio is None
+    assert settings.repeats == 3
+    assert [method.strategy for method in models.methods_for(settings)] == [
+        "sklearn",
+        *["fixed"] * (2 * len(settings.kernels)),
+    ]
+    preset = speed_settings.resolve_settings(parser.parse_args(["--quick"]))
+    assert preset.dynamic_ratio == speed_settings.QUICK_SETTINGS.dynamic_ratio
+    assert preset.repeats == speed_settings.QUICK_SETTINGS.repeats
+
+
 def test_models_share_architecture_epochs_batch_size_and_seed():
     for method in (
         models.Method("sklearn", 1.0),

@@ -191,13 +191,10 @@ def default_kernels():
 
 
 def resolve_settings(args):
-    """The run's settings: the explicit options over the full or quick preset."""
+    """The run's settings: the options given over the full or quick preset."""
     preset = QUICK_SETTINGS if args.quick else FULL_SETTINGS
-    explicit = {
-        name: getattr(args, name)
-        for name in OVERRIDABLE
-        if getattr(args, name) is not None
-    }
+    given = vars(args)
+    explicit = {name: given[name] for name in OVERRIDABLE if name in given}
     for name in LIST_OPTIONS:
         if name in explicit:
             explicit[name] = tuple(explicit[name])
@@ -225,11 +222,14 @@ def resolve_settings(args):
 
 def build_parser():
     """The command line of ``bench_vs_sklearn.py``."""
+    # An option left out is absent from the parsed arguments, so that an
+    # explicit value, even None ('--dynamic-ratio none'), overrides the preset.
     parser = argparse.ArgumentParser(
         description=(
             "Benchmark SparseMLPClassifier against scikit-learn's MLPClassifier "
             "(same architecture, epochs, batch size and seed) and report ratios."
-        )
+        ),
+        argument_default=argparse.SUPPRESS,
     )
     parser.add_argument(
         "--hidden",
@@ -316,11 +316,13 @@ def build_parser():
     parser.add_argument(
         "--blas-threads",
         type=int,
+        default=None,
         help="limit the BLAS thread pool (default: the library's own setting)",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
+        default=False,
         help="tiny sizes for a smoke test (explicit options still override)",
     )
     parser.add_argument(
@@ -332,6 +334,7 @@ def build_parser():
     parser.add_argument(
         "--unset-openblas-env",
         action="store_true",
+        default=False,
         help="restart this benchmark without OPENBLAS_CORETYPE and "
         "OPENBLAS_L2_SIZE in its environment (both together), so OpenBLAS picks "
         "its kernel for the processor itself; the kernel used is recorded",
