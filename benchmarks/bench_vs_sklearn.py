@@ -48,6 +48,10 @@ go to ``--output-dir`` (default ``benchmarks/results/``): ``results.md`` (the
 tables, also printed), ``results.json`` (settings, environment and every raw
 measurement), ``results.csv`` (one row per model) and ``speedup_vs_ratio.png``
 (when matplotlib is installed).
+
+This script only runs the sections in order; the settings, targets,
+measurements and reports are in :mod:`benchmarks.speed`, over the shared
+:mod:`benchmarks.harness`.
 """
 
 import gc
