@@ -5,14 +5,32 @@ Clocks are scripted (``time.perf_counter`` replaced), so the timing tests
 assert exact arithmetic on known durations, never a measured speed.
 """
 
+import doctest
 import os
 
 import numpy as np
 import pytest
 
-from benchmarks.harness import environment, memory, timing
+from benchmarks.harness import (
+    command_line,
+    environment,
+    memory,
+    reporting,
+    targets,
+    timing,
+)
 from benchmarks.harness.reporting import markdown_table
 from benchmarks.harness.targets import Target, describe_verdict
+from benchmarks.speed import settings as speed_settings
+
+
+@pytest.mark.parametrize(
+    "module", [command_line, reporting, targets, timing, speed_settings]
+)
+def test_examples_in_docstrings_hold(module):
+    # benchmarks/ is outside pytest's doctest paths: its examples run here.
+    failed, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert attempted > 0 and failed == 0
 
 
 @pytest.fixture
