@@ -11,15 +11,21 @@ Run: ``python benchmarks/bench_kernels.py --kernels numba [--widths 256 1024]``
 """
 
 import argparse
-import time
-import warnings
+import sys
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import make_classification
-from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_sparse_act import SparseMLPClassifier, config_context
 from sklearn_sparse_act._backends import get_backend
+
+if not __package__:  # run as a script: make the benchmarks package importable
+    sys.path.append(str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness.fitting import convergence_warnings_ignored
+from benchmarks.harness.reporting import markdown_table, table_row
+from benchmarks.harness.timing import interleaved, seconds_of
 
 
 def _time_path(backend, sparse, X, y, width, ratio, layers):
@@ -34,12 +40,8 @@ def _time_path(backend, sparse, X, y, width, ratio, layers):
             max_iter=1,
             random_state=0,
         )
-        start = time.perf_counter()
-        model.fit(X, y)
-        fit_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        model.predict(X)
-        return fit_seconds, time.perf_counter() - start
+        fit_seconds = seconds_of(lambda: model.fit(X, y))
+        return fit_seconds, seconds_of(lambda: model.predict(X))
     finally:
         backend.use_sparse_path = original
 
@@ -68,32 +70,50 @@ def main(argv=None):
         f"{args.kernels} kernels, {args.layers} hidden layers, {args.rows} rows, "
         "batch 200, 1 epoch"
     )
-    print(
-        "| width | ratio | k | model says | fit sparse/dense | predict sparse/dense |"
+    header = [
+        "width",
+        "ratio",
+        "k",
+        "model says",
+        "fit sparse/dense",
+        "predict sparse/dense",
+    ]
+    print("\n".join(markdown_table(header, [], "rrrlrr")))
+    with convergence_warnings_ignored():
+        for width in args.widths:
+            for ratio in args.ratios:
+                print(
+                    table_row(measured_row(backend, args, X, y, width, ratio)),
+                    flush=True,
+                )
+
+
+def measured_row(backend, args, X, y, width, ratio):
+    """One line of the table: both paths timed in interleaved repeats."""
+
+    def path(sparse):
+        def time_once(repeat):
+            with config_context(kernels=args.kernels):
+                return _time_path(backend, sparse, X, y, width, ratio, args.layers)
+
+        return time_once
+
+    timings = interleaved(
+        {False: path(False), True: path(True)}, args.repeats, rotate=False
     )
-    print("|---:|---:|---:|---|---:|---:|")
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    for width in args.widths:
-        for ratio in args.ratios:
-            timings = {True: [], False: []}
-            for _ in range(args.repeats):
-                for sparse in (False, True):
-                    with config_context(kernels=args.kernels):
-                        timings[sparse].append(
-                            _time_path(backend, sparse, X, y, width, ratio, args.layers)
-                        )
-            dense = np.median(np.array(timings[False]), axis=0)
-            sparse = np.median(np.array(timings[True]), axis=0)
-            k = max(1, int(np.floor(ratio * width + 0.5)))
-            fan_out = width if args.layers > 1 else 10
-            choice = (
-                "sparse" if backend.use_sparse_path(k, width, fan_out, 200) else "dense"
-            )
-            print(
-                f"| {width} | {ratio} | {k} | {choice} | {sparse[0] / dense[0]:.2f} "
-                f"| {sparse[1] / dense[1]:.2f} |",
-                flush=True,
-            )
+    dense = np.median(np.array(timings[False]), axis=0)
+    sparse = np.median(np.array(timings[True]), axis=0)
+    k = max(1, int(np.floor(ratio * width + 0.5)))
+    fan_out = width if args.layers > 1 else 10
+    choice = "sparse" if backend.use_sparse_path(k, width, fan_out, 200) else "dense"
+    return [
+        str(width),
+        str(ratio),
+        str(k),
+        choice,
+        f"{sparse[0] / dense[0]:.2f}",
+        f"{sparse[1] / dense[1]:.2f}",
+    ]
 
 
 if __name__ == "__main__":

@@ -14,9 +14,8 @@ Run from the repository root, with the ``onnx`` extra installed::
 """
 
 import argparse
-import platform
-import time
-import warnings
+import sys
+from pathlib import Path
 from statistics import median
 
 import numpy as np
@@ -24,10 +23,17 @@ import onnxruntime
 import skl2onnx
 import threadpoolctl
 from sklearn.datasets import make_classification
-from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_sparse_act.onnx  # noqa: F401  (registers the converters)
 from sklearn_sparse_act import SparseMLPClassifier
+
+if not __package__:  # run as a script: make the benchmarks package importable
+    sys.path.append(str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness.command_line import parse_hidden
+from benchmarks.harness.environment import describe_environment
+from benchmarks.harness.fitting import fit_quietly
+from benchmarks.harness.timing import interleaved_seconds
 
 RATIO = 0.1
 N_FEATURES = 64
@@ -41,7 +47,8 @@ def parse_args():
     parser.add_argument(
         "--hidden",
         nargs="+",
-        default=["1024,1024", "256"],
+        type=parse_hidden,
+        default=[(1024, 1024), (256,)],
         help="hidden layer sizes, one comma-separated tuple per architecture",
     )
     parser.add_argument(
@@ -61,10 +68,8 @@ def fitted_classifier(hidden, X, y, seed):
     model = SparseMLPClassifier(
         hidden, activation_ratio=RATIO, max_iter=2, random_state=seed
     )
-    with warnings.catch_warnings():
-        # Two epochs on purpose: the weights only need the right shapes.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y)
+    # Two epochs on purpose: the weights only need the right shapes.
+    return fit_quietly(model, X, y)
 
 
 def onnx_session(model, X, threads):
@@ -83,19 +88,19 @@ def latencies(model, session, rows, calls):
     """Median seconds per single-row call of onnxruntime and of predict_proba,
     the two called alternately on the same rows."""
     input_name = session.get_inputs()[0].name
-    onnx_seconds, numpy_seconds = [], []
-    for call in range(WARM_UP_CALLS + calls):
-        row = rows[call % len(rows)]
-        row32 = row.astype(np.float32)
-        start = time.perf_counter()
-        session.run(None, {input_name: row32})
-        middle = time.perf_counter()
-        model.predict_proba(row)
-        end = time.perf_counter()
-        if call >= WARM_UP_CALLS:
-            onnx_seconds.append(middle - start)
-            numpy_seconds.append(end - middle)
-    return median(onnx_seconds), median(numpy_seconds)
+    rows32 = [row.astype(np.float32) for row in rows]
+    seconds = interleaved_seconds(
+        {
+            "onnx": lambda call: session.run(
+                None, {input_name: rows32[call % len(rows)]}
+            ),
+            "numpy": lambda call: model.predict_proba(rows[call % len(rows)]),
+        },
+        calls,
+        rotate=False,
+        warm_up=WARM_UP_CALLS,
+    )
+    return median(seconds["onnx"]), median(seconds["numpy"])
 
 
 def main():
@@ -111,15 +116,15 @@ def main():
     X_train, y_train = X[:TRAIN_ROWS], y[:TRAIN_ROWS]
     rows = [X[i : i + 1] for i in range(TRAIN_ROWS, X.shape[0])]
 
+    environment = describe_environment()
     print(
         f"onnxruntime {onnxruntime.__version__}, skl2onnx {skl2onnx.__version__}, "
-        f"NumPy {np.__version__}, Python {platform.python_version()}; "
+        f"NumPy {environment['numpy']}, Python {environment['python']}; "
         f"{args.threads} thread(s); median of {args.calls} one-row calls"
     )
     print(f"{'hidden':>14}  {'k':>9}  {'onnxruntime':>12}  {'predict_proba':>13}")
     with threadpoolctl.threadpool_limits(limits=args.threads):
-        for spec in args.hidden:
-            hidden = tuple(int(size) for size in spec.split(","))
+        for hidden in args.hidden:
             model = fitted_classifier(hidden, X_train, y_train, args.seed)
             session = onnx_session(model, X_train, args.threads)
             onnx_median, numpy_median = latencies(model, session, rows, args.calls)

@@ -31,16 +31,21 @@ quick one.
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import tracemalloc
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 from sklearn.utils import gen_batches
+
+if not __package__:  # run as a script: make the benchmarks package importable
+    sys.path.append(str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness.memory import PeakRss, traced
+from benchmarks.harness.timing import seconds_of
 
 N_CLASSES = 4
 HELD_OUT_ROWS = 20_000
@@ -118,44 +123,6 @@ def iter_chunks(x_path, y_path, chunk_rows, reader):
             yield X_disk[rows], y_disk[rows]
 
 
-def _read_status_bytes(field):
-    """A ``kB`` field of ``/proc/self/status`` in bytes, or None off Linux."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak_rss():
-    """Reset the kernel's RSS high-water mark; False where unsupported."""
-    try:
-        with open("/proc/self/clear_refs", "w") as clear_refs:
-            clear_refs.write("5")
-    except OSError:
-        return False
-    return _read_status_bytes("VmHWM") is not None
-
-
-def _getrusage_peak_bytes():
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
-
-
-def _current_rss_bytes():
-    rss = _read_status_bytes("VmRSS")
-    if rss is not None:
-        return rss
-    try:
-        import psutil
-    except ImportError:
-        return _getrusage_peak_bytes()
-    return psutil.Process().memory_info().rss
-
-
 def _model_bytes(model):
     """Bytes held by the weights, biases and the optimizer's state."""
     arrays = list(model.coefs_) + list(model.intercepts_)
@@ -195,18 +162,16 @@ def measure_training(x_path, y_path, chunk_rows, epochs, reader, hidden_units, s
     del warm_up_X, warm_up_y
 
     model = _make_model(hidden_units)
-    rss_reset = _reset_peak_rss()
-    rss_before = _current_rss_bytes()
-    tracemalloc.start()
-    started = time.perf_counter()
-    for _ in range(epochs):
-        for X_chunk, y_chunk in iter_chunks(x_path, y_path, chunk_rows, reader):
-            model.partial_fit(X_chunk, y_chunk, classes=classes)
-            del X_chunk, y_chunk
-    seconds = time.perf_counter() - started
-    _, traced_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    rss_peak = _read_status_bytes("VmHWM") if rss_reset else _getrusage_peak_bytes()
+
+    def train():
+        for _ in range(epochs):
+            for X_chunk, y_chunk in iter_chunks(x_path, y_path, chunk_rows, reader):
+                model.partial_fit(X_chunk, y_chunk, classes=classes)
+                del X_chunk, y_chunk
+
+    peak_rss = PeakRss()
+    seconds, traced_peak = traced(partial(seconds_of, train))
+    rss_growth = peak_rss.growth_bytes()
 
     X_test, y_test = _labelled_rows(
         np.random.default_rng(seed + 2),
@@ -218,8 +183,8 @@ def measure_training(x_path, y_path, chunk_rows, epochs, reader, hidden_units, s
         "rows_seen": int(model.t_),
         "seconds": seconds,
         "traced_peak_bytes": traced_peak,
-        "rss_growth_bytes": max(rss_peak - rss_before, 0),
-        "rss_exact": rss_reset,
+        "rss_growth_bytes": rss_growth,
+        "rss_exact": peak_rss.exact,
         "model_bytes": _model_bytes(model),
         "held_out_accuracy": float(model.score(X_test, y_test)),
     }

@@ -8,15 +8,17 @@ Usage: ``python benchmarks/measure_dense_firing.py``.
 """
 
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_accuracy as bench  # noqa: E402
+if not __package__:  # run as a script: make the benchmarks package importable
+    sys.path.append(str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.accuracy.cases import ESTIMATORS
+from benchmarks.accuracy.datasets import held_out_split, task_of
+from benchmarks.harness.fitting import fit_quietly
 
 DATASETS = [
     "digits",
@@ -33,13 +35,11 @@ DATASETS = [
 
 
 def main():
-    warnings.simplefilter("ignore", ConvergenceWarning)
     for name in DATASETS:
-        task = bench.DATASETS[name][0]
-        X_train, X_test, y_train, _ = bench.held_out_split(name, 0)
+        X_train, X_test, y_train, _ = held_out_split(name, 0)
         scaler = StandardScaler().fit(X_train)
-        model = bench.ESTIMATORS["sklearn", task](random_state=0)
-        model.fit(scaler.transform(X_train), y_train)
+        model = ESTIMATORS["sklearn", task_of(name)](random_state=0)
+        fit_quietly(model, scaler.transform(X_train), y_train)
         z = scaler.transform(X_test) @ model.coefs_[0] + model.intercepts_[0]
         firing = np.mean((z > 0).sum(axis=1))
         print(f"{name:22s} {firing:5.1f} of {z.shape[1]} units fire per row")

@@ -10,14 +10,20 @@ fits, including the end-of-fit pass over the training rows) or per call.
 Needs numba (``pip install '.[fast]'``).
 """
 
-import time
+import sys
 import warnings
-from collections import Counter, defaultdict
+from functools import partial
+from pathlib import Path
 
 from sklearn.datasets import make_classification
 
 from sklearn_sparse_act import SparseMLPClassifier, config_context
 from sklearn_sparse_act._backends import get_backend
+
+if not __package__:  # run as a script: make the benchmarks package importable
+    sys.path.append(str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness.timing import CallTimer, seconds_of
 
 KERNELS = get_backend("numba")
 TIMED = (
@@ -39,31 +45,19 @@ FITS = (((1024, 1024), 0.05, 8000), ((1024, 1024), 0.02, 8000), ((256,), 0.1, 20
 BATCH_SIZE = 200
 EPOCHS = 2
 
-seconds = defaultdict(float)
-calls = Counter()
-
-
-def timed(name, function):
-    def wrapper(*args, **kwargs):
-        start = time.perf_counter()
-        result = function(*args, **kwargs)
-        seconds[name] += time.perf_counter() - start
-        calls[name] += 1
-        return result
-
-    return wrapper
+TIMER = CallTimer()
 
 
 def report(title, per, unit):
+    """Print each kernel function's time per ``unit``, then start afresh."""
     print(title)
     for name in TIMED:
-        if calls[name]:
+        if TIMER.calls[name]:
             print(
-                f"  {name:24s} {seconds[name] / per * 1e3:8.3f} ms per {unit}"
-                f"  ({calls[name]} calls)"
+                f"  {name:24s} {TIMER.seconds[name] / per * 1e3:8.3f} ms per {unit}"
+                f"  ({TIMER.calls[name]} calls)"
             )
-    seconds.clear()
-    calls.clear()
+    TIMER.clear()
 
 
 def data(n_rows):
@@ -84,14 +78,9 @@ def profile_fits():
             random_state=0,
         )
         model.fit(X, y)
-        start = time.perf_counter()
-        model._winners_on(X)
-        recording = time.perf_counter() - start
-        seconds.clear()
-        calls.clear()
-        start = time.perf_counter()
-        model.fit(X, y)
-        fit = time.perf_counter() - start
+        recording = seconds_of(partial(model._winners_on, X))
+        TIMER.clear()
+        fit = seconds_of(partial(model.fit, X, y))
         steps = EPOCHS * -(-n_rows // BATCH_SIZE)
         report(
             f"fit {hidden} at ratio {ratio}: {fit:.3f} s, of which the final "
@@ -108,24 +97,18 @@ def profile_predictions():
         (1024, 1024), activation_ratio=0.05, max_iter=EPOCHS, tol=0, random_state=0
     ).fit(X[train], y[train])
     model.predict(X[test])
-    seconds.clear()
-    calls.clear()
-    start = time.perf_counter()
-    model.predict(X[test])
-    elapsed = time.perf_counter() - start
+    TIMER.clear()
+    elapsed = seconds_of(lambda: model.predict(X[test]))
     report(f"predict 10000 rows, (1024, 1024) at 0.05: {elapsed:.3f} s", 1, "call")
     model.set_params(activation_ratio=0.1).fit(X[train], y[train])
     rows = [X[row : row + 1] for row in range(8000, 8200)]
     for row in rows[:20]:
         model.predict_proba(row)
-    seconds.clear()
-    calls.clear()
-    start = time.perf_counter()
-    for row in rows:
-        model.predict_proba(row)
+    TIMER.clear()
+    elapsed = seconds_of(lambda: [model.predict_proba(row) for row in rows])
     report(
         "one-row predict_proba, (1024, 1024) at 0.1: "
-        f"{(time.perf_counter() - start) / len(rows) * 1e3:.3f} ms per call",
+        f"{elapsed / len(rows) * 1e3:.3f} ms per call",
         len(rows),
         "call",
     )
@@ -134,7 +117,7 @@ def profile_predictions():
 def main():
     warnings.simplefilter("ignore")
     for name in TIMED:
-        setattr(KERNELS, name, timed(name, getattr(KERNELS, name)))
+        setattr(KERNELS, name, TIMER.wrap(name, getattr(KERNELS, name)))
     with config_context(kernels="numba"):
         profile_fits()
         profile_predictions()

@@ -1,20 +1,46 @@
-"""The benchmark script against scikit-learn: a quick run and its bookkeeping.
+"""The benchmarks: a quick run of each script, their bookkeeping and harness.
 
 No timing is asserted here: speed targets are judged by the benchmark itself,
 as ratios measured in the same run.
 """
 
+import argparse
 import csv
 import importlib.util
 import json
 import math
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from statistics import median
 
 import numpy as np
 import pytest
+
+from benchmarks import bench_accuracy, bench_accuracy_holdout
+from benchmarks.accuracy import cases as accuracy_cases
+from benchmarks.accuracy import datasets as accuracy_datasets
+from benchmarks.accuracy.settings import parse_args as parse_accuracy_args
+from benchmarks.harness import timing
+from benchmarks.harness.command_line import (
+    parse_hidden,
+    parse_optional_ratio,
+    parse_ratio,
+)
+from benchmarks.speed import models
+from benchmarks.speed import settings as speed_settings
+from benchmarks.speed.measure import interleaved_dtype_ratios, measure_once
+from benchmarks.speed.targets import TARGETS
+from benchmarks.speed.verdicts import (
+    accuracy_verdicts,
+    describe_verdict,
+    evaluate_targets,
+    float32_checks,
+    float32_table,
+)
+from sklearn_sparse_act import SparseMLPClassifier
+from sklearn_sparse_act._backends import numba_available
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_vs_sklearn.py"
 REPEATS = 2
@@ -25,17 +51,8 @@ TIME_METRICS = ["fit_seconds_per_epoch", "predict_seconds", "one_row_proba_secon
 MEMORY_METRICS = ["fit_peak_bytes", "predict_peak_bytes"]
 
 
-def load_benchmark_module():
-    spec = importlib.util.spec_from_file_location("bench_vs_sklearn", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = load_benchmark_module()
 # Both backends when numba is installed, as the benchmark's default.
-KERNELS = bench.default_kernels()
+KERNELS = speed_settings.default_kernels()
 HAS_NUMBA = "numba" in KERNELS
 METHODS = ["sklearn MLP"] + [
     f"ours {kernels} {method}"
@@ -193,7 +210,7 @@ def test_quick_run_writes_table_csv_and_plot(quick_run):
         assert f"| {tuple(row['hidden'])} | {row['dtype']} | {row['method']} |" in line
     assert "## Targets" in table
     assert "one-row predictions equal batched ones, every model" in table
-    for target in bench.TARGETS:
+    for target in TARGETS:
         # the quick run has none of the issue's architectures
         assert f"not measured: {target.description} [{target.kernels}," in table
     assert "## float32 against float64" in table
@@ -268,7 +285,7 @@ def verdict_for(verdicts, prefix):
 def test_targets_are_the_issues_and_name_their_backend():
     bounds = {
         (target.metric, target.hidden, target.ratio, target.kernels): target.bound
-        for target in bench.TARGETS
+        for target in TARGETS
     }
     assert bounds == {
         ("fit_seconds_per_epoch", (1024, 1024), 1.0, "numba"): 1.0,
@@ -279,7 +296,7 @@ def test_targets_are_the_issues_and_name_their_backend():
         ("one_row_proba_seconds", (1024, 1024), 0.1, "numpy"): 0.5,
         ("predict_seconds", (1024, 1024), 0.05, "numba"): 0.5,
     }
-    assert {target.dtype for target in bench.TARGETS} == {"float64"}
+    assert {target.dtype for target in TARGETS} == {"float64"}
 
 
 def test_targets_are_met_missed_or_not_measured():
@@ -297,19 +314,19 @@ def test_targets_are_met_missed_or_not_measured():
         make_row((1024, 1024), 0.05, "dynamic", fit_seconds_per_epoch_ratio=9.0),
         make_row((1024, 1024), 0.1, kernels="numpy", one_row_proba_seconds_ratio=0.4),
     ]
-    verdicts = bench.evaluate_targets(rows)
+    verdicts = evaluate_targets(rows)
 
     missed = verdict_for(verdicts, "fit at 0.1, (256,)")
     assert missed["target"].endswith("[numba, float64]")
     assert missed["status"] == "missed"
     assert missed["margin"] == pytest.approx(1.0 - 1.25)
-    assert "ratio 1.250 (repeats 1.200 to 1.400)" in bench.describe_verdict(missed)
-    assert "0.250 over" in bench.describe_verdict(missed)
+    assert "ratio 1.250 (repeats 1.200 to 1.400)" in describe_verdict(missed)
+    assert "0.250 over" in describe_verdict(missed)
 
     met = verdict_for(verdicts, "fit at 0.05, (1024, 1024)")
     assert met["status"] == "met"
     assert met["measured"] == 0.25
-    assert "0.100 under" in bench.describe_verdict(met)
+    assert "0.100 under" in describe_verdict(met)
 
     one_row = [v for v in verdicts if v["target"].startswith("one-row predict_proba")]
     assert [(v["target"][-16:], v["status"]) for v in one_row] == [
@@ -346,7 +363,7 @@ def test_float32_is_checked_against_float64_per_model_and_metric():
         timed("float32", "numba", [1.0, 3.0, 1.0], [1.1, 1.2, 0.9], [1.0, 1, 1]),
         paired_numpy,
     ]
-    checks = bench.float32_checks(rows)
+    checks = float32_checks(rows)
     found = {(c["method"], c["metric"]): (c["measured"], c["status"]) for c in checks}
     assert found == {
         ("ours numba fixed 0.1", "fit_seconds_per_epoch"): (0.5, "met"),
@@ -356,7 +373,7 @@ def test_float32_is_checked_against_float64_per_model_and_metric():
         ("ours numpy fixed 0.1", "predict_seconds"): (0.5, "met"),
         ("ours numpy fixed 0.1", "one_row_proba_seconds"): (0.9, "met"),
     }
-    table = bench.float32_table(checks)
+    table = float32_table(checks)
     assert (
         "| (64,) | ours numba fixed 0.1 | 0.50 | 1.10 | 1.00 | MISSED: predict |"
         in (table)
@@ -371,7 +388,7 @@ def test_path_disagreement_and_dense_accuracy_gap_are_reported():
         make_row((64,), 1.0, accuracy_delta=-0.02),
         make_row((64,), 0.1, row_path_agreement=0.95),
     ]
-    verdicts = bench.accuracy_verdicts(rows)
+    verdicts = accuracy_verdicts(rows)
     assert [verdict["status"] for verdict in verdicts] == ["missed", "missed"]
     assert verdicts[0]["target"].startswith("dense accuracy equals")
     assert verdicts[0]["measured"] == pytest.approx(0.02)
@@ -380,13 +397,14 @@ def test_path_disagreement_and_dense_accuracy_gap_are_reported():
 
 
 def test_methods_start_with_sklearn_and_have_no_duplicates():
-    settings = {
-        "ratios": [1.0, 0.1, 0.05],
-        "strategies": ["fixed", "dynamic"],
-        "dynamic_ratio": 0.1,
-        "kernels": ["numpy", "numba"],
-    }
-    labels = [method.label for method in bench.methods_for(settings)]
+    settings = replace(
+        speed_settings.QUICK_SETTINGS,
+        ratios=(1.0, 0.1, 0.05),
+        strategies=("fixed", "dynamic"),
+        dynamic_ratio=0.1,
+        kernels=("numpy", "numba"),
+    )
+    labels = [method.label for method in models.methods_for(settings)]
     assert labels == [
         "sklearn MLP",
         *[
@@ -401,8 +419,10 @@ def test_methods_start_with_sklearn_and_have_no_duplicates():
             )
         ],
     ]
-    settings.update(strategies=["fixed"], dynamic_ratio=None, kernels=["numba"])
-    assert [method.label for method in bench.methods_for(settings)] == [
+    settings = replace(
+        settings, strategies=("fixed",), dynamic_ratio=None, kernels=("numba",)
+    )
+    assert [method.label for method in models.methods_for(settings)] == [
         "sklearn MLP",
         "ours numba fixed 1",
         "ours numba fixed 0.1",
@@ -413,32 +433,49 @@ def test_methods_start_with_sklearn_and_have_no_duplicates():
 def test_each_model_runs_under_its_backend():
     from sklearn_sparse_act import get_config
 
-    with bench.Method("fixed", 0.1, "numpy").context():
+    with models.Method("fixed", 0.1, "numpy").context():
         assert get_config()["kernels"] == "numpy"
     before = get_config()["kernels"]
-    with bench.Method("sklearn", 1.0).context():
+    with models.Method("sklearn", 1.0).context():
         assert get_config()["kernels"] == before
 
 
 def test_default_kernels_follow_numba_availability():
-    expected = ["numpy", "numba"] if bench.numba_available() else ["numpy"]
-    assert bench.default_kernels() == expected
-    settings = bench.resolve_settings(bench.build_parser().parse_args(["--quick"]))
-    assert settings["kernels"] == expected
-    assert not settings["grid_search"] and not settings["jit"]
-    settings = bench.resolve_settings(
-        bench.build_parser().parse_args(["--kernels", "numpy", "--grid-search"])
+    expected = ["numpy", "numba"] if numba_available() else ["numpy"]
+    assert speed_settings.default_kernels() == expected
+    parser = speed_settings.build_parser()
+    settings = speed_settings.resolve_settings(parser.parse_args(["--quick"]))
+    assert list(settings.kernels) == expected
+    assert not settings.grid_search and not settings.jit
+    settings = speed_settings.resolve_settings(
+        parser.parse_args(["--kernels", "numpy", "--grid-search"])
     )
-    assert settings["kernels"] == ["numpy"]
-    assert settings["grid_search"]
-    assert settings["jit"] == bench.numba_available()
-    assert settings["grid"]["hidden"] == (256,)
+    assert list(settings.kernels) == ["numpy"]
+    assert settings.grid_search
+    assert settings.jit == numba_available()
+    assert settings.grid.hidden == (256,)
+
+
+def test_options_given_override_the_preset_even_with_none():
+    parser = speed_settings.build_parser()
+    settings = speed_settings.resolve_settings(
+        parser.parse_args(["--quick", "--dynamic-ratio", "none", "--repeats", "3"])
+    )
+    assert settings.dynamic_ratio is None
+    assert settings.repeats == 3
+    assert [method.strategy for method in models.methods_for(settings)] == [
+        "sklearn",
+        *["fixed"] * (2 * len(settings.kernels)),
+    ]
+    preset = speed_settings.resolve_settings(parser.parse_args(["--quick"]))
+    assert preset.dynamic_ratio == speed_settings.QUICK_SETTINGS.dynamic_ratio
+    assert preset.repeats == speed_settings.QUICK_SETTINGS.repeats
 
 
 def test_models_share_architecture_epochs_batch_size_and_seed():
     for method in (
-        bench.Method("sklearn", 1.0),
-        bench.Method("dynamic", 0.05, "numba"),
+        models.Method("sklearn", 1.0),
+        models.Method("dynamic", 0.05, "numba"),
     ):
         params = method.build((32, 16), epochs=3, batch_size=64, seed=7).get_params()
         assert params["hidden_layer_sizes"] == (32, 16)
@@ -447,7 +484,7 @@ def test_models_share_architecture_epochs_batch_size_and_seed():
         assert params["n_iter_no_change"] > 3
         assert params["batch_size"] == 64
         assert params["random_state"] == 7
-    ours = bench.Method("dynamic", 0.05, "numpy").build((8,), 1, 10, 0).get_params()
+    ours = models.Method("dynamic", 0.05, "numpy").build((8,), 1, 10, 0).get_params()
     assert ours["activation_ratio"] == 0.05
     assert ours["sparsity_strategy"] == "dynamic"
 
@@ -470,14 +507,20 @@ def test_held_out_predict_time_is_the_median_of_consecutive_calls(monkeypatch):
         def predict_proba(self, X):
             return np.full((len(X), 2), 0.5)
 
-    monkeypatch.setattr(bench.time, "perf_counter", lambda: clock[0])
-    monkeypatch.setattr(bench.Method, "build", lambda *args: ScriptedModel())
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(models.Method, "build", lambda *args: ScriptedModel())
     X, y = np.zeros((4, 3)), np.zeros(4, dtype=int)
-    settings = {"epochs": 1, "batch_size": 2, "seed": 0}
-    settings.update(predict_calls=3, one_row_calls=2)
+    settings = replace(
+        speed_settings.QUICK_SETTINGS,
+        epochs=1,
+        batch_size=2,
+        seed=0,
+        predict_calls=3,
+        one_row_calls=2,
+    )
 
-    measured, model = bench.measure_once(
-        bench.Method("sklearn", 1.0), (X, y, X, y), settings, (4,)
+    measured, model = measure_once(
+        models.Method("sklearn", 1.0), (X, y, X, y), settings, (4,)
     )
 
     assert measured["predict_seconds"] == 3.0
@@ -504,12 +547,12 @@ def test_dtypes_are_compared_in_pairs_of_calls_each_first_in_turn(monkeypatch):
             assert len(X) == 1
             self._call("row")
 
-    monkeypatch.setattr(bench.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: clock[0])
     X = np.zeros((5, 3))
-    settings = {"predict_calls": 3, "one_row_calls": 4}
+    settings = replace(speed_settings.QUICK_SETTINGS, predict_calls=3, one_row_calls=4)
 
-    ratios = bench.interleaved_dtype_ratios(
-        bench.Method("fixed", 0.1, "numpy"),
+    ratios = interleaved_dtype_ratios(
+        models.Method("fixed", 0.1, "numpy"),
         ScriptedModel("single", 1.0),
         ScriptedModel("double", 4.0),
         X,
@@ -528,47 +571,33 @@ def test_dtypes_are_compared_in_pairs_of_calls_each_first_in_turn(monkeypatch):
 
 
 def test_training_rows_are_the_issues_then_shrink_with_the_network_cost():
-    assert bench.N_FEATURES == 100
-    assert bench.training_rows((256,)) == 20_000
-    assert bench.training_rows((1024, 1024)) == 8_000
-    assert bench.training_rows((4096,)) == 5_000
-    assert bench.training_rows((8,)) == 20_000
-    assert bench.training_rows((8192, 8192)) == 2_000
+    assert speed_settings.N_FEATURES == 100
+    assert speed_settings.training_rows((256,)) == 20_000
+    assert speed_settings.training_rows((1024, 1024)) == 8_000
+    assert speed_settings.training_rows((4096,)) == 5_000
+    assert speed_settings.training_rows((8,)) == 20_000
+    assert speed_settings.training_rows((8192, 8192)) == 2_000
 
 
 @pytest.mark.parametrize("text", ["0", "16,-1", "a,b", ""])
 def test_invalid_hidden_sizes_are_rejected(text):
-    with pytest.raises(bench.argparse.ArgumentTypeError):
-        bench.parse_hidden(text)
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_hidden(text)
 
 
 def test_hidden_sizes_and_ratios_are_parsed():
-    assert bench.parse_hidden("1024,1024") == (1024, 1024)
-    assert bench.parse_optional_ratio("none") is None
-    assert bench.parse_optional_ratio("0.05") == 0.05
-    with pytest.raises(bench.argparse.ArgumentTypeError):
-        bench.parse_ratio("1.5")
+    assert parse_hidden("1024,1024") == (1024, 1024)
+    assert parse_optional_ratio("none") is None
+    assert parse_optional_ratio("0.05") == 0.05
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_ratio("1.5")
 
 
 # -- the accuracy benchmark (bench_accuracy.py) ---------------------------------
-ACCURACY_SCRIPT = SCRIPT.with_name("bench_accuracy.py")
-
-
-def load_accuracy_module():
-    spec = importlib.util.spec_from_file_location("bench_accuracy", ACCURACY_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-accuracy = load_accuracy_module()
-
-
 @pytest.fixture(scope="module")
 def accuracy_quick_run(tmp_path_factory):
     output = tmp_path_factory.mktemp("accuracy") / "accuracy.md"
-    results = accuracy.main(["--quick", "--output", str(output)])
+    results = bench_accuracy.main(["--quick", "--output", str(output)])
     return output.read_text(), results
 
 
@@ -620,29 +649,30 @@ def test_accuracy_quick_run_scores_are_finite_and_in_range(accuracy_quick_run):
 
 
 def test_accuracy_user_params_go_only_where_accepted():
-    settings = {
-        "ours_params": {"loss": "squared_error", "learning_rate_init": 0.01},
-        "sklearn_params": {"alpha": 0.5},
-        "quick": False,
-    }
-    regressor = accuracy.build_model("dynamic", "regression", 3, settings)
-    classifier = accuracy.build_model("fixed", "classification", 3, settings)
+    settings = replace(
+        parse_accuracy_args([])[1],
+        ours_params={"loss": "squared_error", "learning_rate_init": 0.01},
+        sklearn_params={"alpha": 0.5},
+        quick=False,
+    )
+    regressor = accuracy_cases.build_model("dynamic", "regression", 3, settings)
+    classifier = accuracy_cases.build_model("fixed", "classification", 3, settings)
     assert regressor.get_params()["loss"] == "squared_error"
     assert "loss" not in classifier.get_params()
     for model, strategy in ((regressor, "dynamic"), (classifier, "fixed")):
         assert model.learning_rate_init == 0.01
         assert model.sparsity_strategy == strategy
         assert model.random_state == 3
-        assert model.alpha == accuracy.SparseMLPClassifier().alpha
-    reference = accuracy.build_model("sklearn", "classification", 3, settings)
+        assert model.alpha == SparseMLPClassifier().alpha
+    reference = accuracy_cases.build_model("sklearn", "classification", 3, settings)
     assert type(reference).__name__ == "MLPClassifier"
     assert reference.alpha == 0.5 and reference.learning_rate_init == 0.001
     with pytest.raises(SystemExit, match="no_such_parameter"):
-        accuracy.parse_args(["--ours-params", '{"no_such_parameter": 1}'])
+        parse_accuracy_args(["--ours-params", '{"no_such_parameter": 1}'])
 
 
 def test_accuracy_options_select_datasets_seeds_and_strategies():
-    _, settings = accuracy.parse_args(
+    _, settings = parse_accuracy_args(
         [
             "--datasets",
             "iris",
@@ -654,43 +684,51 @@ def test_accuracy_options_select_datasets_seeds_and_strategies():
             "fixed",
         ]
     )
-    assert settings["datasets"] == ["iris", "friedman2"]
-    assert settings["seeds"] == [4, 5]
-    assert settings["strategies"] == ["fixed"]
-    jobs = accuracy.plan_jobs(settings)
+    assert settings.datasets == ("iris", "friedman2")
+    assert settings.seeds == (4, 5)
+    assert settings.strategies == ("fixed",)
+    jobs = accuracy_cases.plan_jobs(settings)
     assert {key[2] for key in jobs} == {"sklearn", "fixed"}
     assert {key[1] for key in jobs if key[0] == "main"} == {"iris", "friedman2"}
-    _, settings = accuracy.parse_args([])
-    assert len(settings["datasets"]) >= 14 and settings["seeds"] == [0, 1, 2]
+    _, settings = parse_accuracy_args([])
+    assert len(settings.datasets) >= 14 and settings.seeds == (0, 1, 2)
 
 
 def test_accuracy_iso_active_widths_follow_the_nominal_ratio():
-    _, settings = accuracy.parse_args([])
-    assert accuracy.default_ratio("classification", settings) == 0.1  # 'auto'
-    assert accuracy.ratio_label("regression", settings) == "auto"
-    _, settings = accuracy.parse_args(["--ours-params", '{"activation_ratio": 0.25}'])
-    assert accuracy.default_ratio("regression", settings) == 0.25
+    _, settings = parse_accuracy_args([])
+    assert accuracy_cases.default_ratio("classification", settings) == 0.1  # 'auto'
+    assert accuracy_cases.ratio_label("regression", settings) == "auto"
+    _, settings = parse_accuracy_args(["--ours-params", '{"activation_ratio": 0.25}'])
+    assert accuracy_cases.default_ratio("regression", settings) == 0.25
 
 
 def test_accuracy_holdout_data_sets_are_new_and_load():
-    spec = importlib.util.spec_from_file_location(
-        "bench_accuracy_holdout", SCRIPT.with_name("bench_accuracy_holdout.py")
-    )
-    holdout = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(holdout)
-    assert not set(holdout.HOLDOUT_DATASETS) & set(accuracy.DATASETS)
-    for name, (task, _, _) in holdout.HOLDOUT_DATASETS.items():
-        holdout.bench.DATASETS[name] = holdout.HOLDOUT_DATASETS[name]
-        try:
-            X, y = holdout.bench.load_dataset(name)
-        finally:
-            del holdout.bench.DATASETS[name]
+    holdout_datasets = accuracy_datasets.HOLDOUT_DATASETS
+    assert not set(holdout_datasets) & set(accuracy_datasets.DATASETS)
+    for name, (task, _, _) in holdout_datasets.items():
+        X, y = accuracy_datasets.load_dataset(name)
         assert X.shape[0] == len(y) == 1000 and np.isfinite(X).all()
         if task == "classification":
             assert 2 <= len(np.unique(y)) <= 6
 
 
-@pytest.mark.parametrize("name", sorted(accuracy.DATASETS))
+def test_accuracy_holdout_script_runs_on_its_own_data_sets(tmp_path):
+    output = tmp_path / "holdout.md"
+    results = bench_accuracy_holdout.main(
+        ["--quick", "--datasets", "hastie_10_2", "--output", str(output)]
+    )
+    assert set(results) == {
+        ("main", "hastie_10_2", model, 0) for model in ("sklearn", "fixed", "dynamic")
+    }
+    markdown = output.read_text()
+    assert "Command: `python benchmarks/bench_accuracy_holdout.py --quick" in markdown
+    [row] = [line for line in markdown.splitlines() if line.startswith("| hastie")]
+    assert row.startswith("| hastie_10_2 | accuracy % |")
+    assert row.rstrip(" |").endswith(("PASS", "MISS"))
+    assert "PASS count: fixed " in markdown
+
+
+@pytest.mark.parametrize("name", sorted(accuracy_datasets.DATASETS))
 def test_accuracy_datasets_load_with_matching_rows(name):
-    X, y = accuracy.load_dataset(name)
+    X, y = accuracy_datasets.load_dataset(name)
     assert X.ndim == 2 and len(X) == len(y) >= 150

@@ -1,0 +1,151 @@
+"""The speed benchmark's targets, as data: each bound with the reason for it.
+
+:data:`TARGETS` are ratios of our time to scikit-learn's at one architecture,
+activation ratio and kernel backend ('fixed' strategy, float64). The other
+targets apply to every model of a run (float32 against float64, the two
+prediction paths, the dense path's accuracy) or to a section of it
+(GridSearchCV). How a run is judged against them is in
+:mod:`benchmarks.speed.verdicts`.
+"""
+
+import math
+from dataclasses import dataclass
+
+from benchmarks.harness.targets import Target
+
+
+@dataclass(frozen=True, kw_only=True)
+class RatioTarget(Target):
+    """Ours / scikit-learn's ``metric`` <= ``bound``, judged on the row of our
+    ``'fixed'`` model at ``ratio`` on backend ``kernels`` in ``dtype``."""
+
+    hidden: tuple
+    ratio: float
+    kernels: str
+    dtype: str = "float64"
+
+    def selects(self, row):
+        """Whether ``row`` (one model of a run) is the row this target judges."""
+        return (
+            tuple(row["hidden"]) == self.hidden
+            and row["dtype"] == self.dtype
+            and row["strategy"] == "fixed"
+            and row.get("kernels") == self.kernels
+            and math.isclose(row["ratio"], self.ratio)
+        )
+
+    @property
+    def name(self):
+        """The target as the report names it: description, backend, dtype."""
+        return f"{self.description} [{self.kernels}, {self.dtype}]"
+
+
+TARGETS = (
+    RatioTarget(
+        metric="fit_seconds_per_epoch",
+        hidden=(1024, 1024),
+        ratio=1.0,
+        bound=1.0,
+        kernels="numba",
+        description="fit at ratio 1.0 (dense), (1024, 1024), 8000x100, batch 200",
+        reason="At ratio 1.0 every unit fires and our model does the arithmetic "
+        "of scikit-learn's from the same weights and batches: choosing this "
+        "package must not cost training time when sparsity is off.",
+    ),
+    RatioTarget(
+        metric="fit_seconds_per_epoch",
+        hidden=(1024, 1024),
+        ratio=0.05,
+        bound=0.35,
+        kernels="numba",
+        description="fit at 0.05, (1024, 1024), 8000x100, batch 200",
+        reason="With 5% of each layer firing, the products of the second and "
+        "output layers read a twentieth of their weights; what stays dense "
+        "(the first layer's product, the selection, the optimizer's step over "
+        "every weight) must leave training at about a third of the dense time.",
+    ),
+    RatioTarget(
+        metric="fit_seconds_per_epoch",
+        hidden=(1024, 1024),
+        ratio=0.02,
+        bound=0.25,
+        kernels="numba",
+        description="fit at 0.02, (1024, 1024), 8000x100, batch 200",
+        reason="At 2% the sparse products cost little; the bound is about what "
+        "the dense parts of a step (first layer, selection, optimizer over "
+        "every weight) leave, so sparsity must pay off to that floor.",
+    ),
+    RatioTarget(
+        metric="fit_seconds_per_epoch",
+        hidden=(256,),
+        ratio=0.1,
+        bound=1.0,
+        kernels="numba",
+        description="fit at 0.1, (256,), 20000x100",
+        reason="A narrow layer feeding 10 outputs has little arithmetic to "
+        "skip; sparse training must at least not be slower than scikit-learn's "
+        "dense training of the same network.",
+    ),
+    RatioTarget(
+        metric="one_row_proba_seconds",
+        hidden=(1024, 1024),
+        ratio=0.1,
+        bound=0.3,
+        kernels="numba",
+        description="one-row predict_proba at 0.1, (1024, 1024)",
+        reason="One row reads only its winners' weight rows, a tenth of the "
+        "second and output layers: serving single requests must show that "
+        "saving, beyond the fixed cost of a call.",
+    ),
+    RatioTarget(
+        metric="one_row_proba_seconds",
+        hidden=(1024, 1024),
+        ratio=0.1,
+        bound=0.5,
+        kernels="numpy",
+        description="one-row predict_proba at 0.1, (1024, 1024)",
+        reason="The NumPy reference, without compiled kernels, gathers the "
+        "winners' weight rows for one BLAS product; it must still halve the "
+        "latency of a single row.",
+    ),
+    RatioTarget(
+        metric="predict_seconds",
+        hidden=(1024, 1024),
+        ratio=0.05,
+        bound=0.5,
+        kernels="numba",
+        description="predict on 10,000 rows at 0.05, (1024, 1024)",
+        reason="Predicting many rows at 5% firing skips most of the second "
+        "layer's product; it must take at most half of scikit-learn's time.",
+    ),
+)
+FLOAT32_TARGET = Target(
+    metric="float32 time / float64 time of the same model",
+    bound=1.0,
+    description="float32 no slower than float64 in every row",
+    reason="float32 halves the bytes every product and update reads: asking "
+    "for it must never make a model slower, in any metric.",
+)
+GRID_SEARCH_TARGET = Target(
+    metric="GridSearchCV seconds with n_jobs=2 / with n_jobs=1",
+    bound=1.0,
+    description="GridSearchCV n_jobs=2 no slower than n_jobs=1",
+    reason="Two joblib workers on two cores must not lose to one: the "
+    "threads each worker starts (BLAS, numba) must not take back what running "
+    "the fits in parallel gains.",
+)
+DENSE_ACCURACY_TARGET = Target(
+    metric="|held-out accuracy difference| of our dense path and scikit-learn's",
+    bound=0.005,
+    description="dense accuracy equals scikit-learn's",
+    reason="At ratio 1.0 both draw the same weights and batches, so only the "
+    "floating-point summation order may separate their predictions.",
+)
+ROW_PATH_TARGET = Target(
+    metric="share of single-row predictions equal to the batched ones",
+    bound=1.0,
+    higher_is_better=True,
+    description="one-row predictions equal batched ones",
+    reason="A row's prediction must not depend on the rows predicted with it: "
+    "the single-row path and the batched path must give the same labels.",
+)
