@@ -153,7 +153,7 @@ def markdown_report(results, settings, environment, elapsed_seconds):
         "",
         "## Targets",
         "",
-        "The issue's targets, each on the float64 row of its backend:",
+        "The speed targets, each on the float64 row of its backend:",
         "",
         *[describe_verdict(verdict) for verdict in results["targets"]],
         "",
