@@ -74,19 +74,23 @@ class SparseCodesMixin:
         """A copy of the fitted model without the hidden units that never win.
 
         Units that never won at prediction time on the training data (or on
-        ``X``) are removed and the weights sliced, so the copy predicts exactly
-        as this model does on that data with smaller ``coefs_``. On other data
-        a removed unit might have won: with 'fixed', another unit then takes
-        its place, so predictions there can differ slightly; with 'dynamic'
-        they differ only where a removed unit would have crossed its threshold.
+        ``X``) are removed and the weights sliced; a unit that won on a single
+        row is kept. The copy picks the same winners as this model, and so
+        makes the same predictions with smaller ``coefs_``, on every row on
+        which only kept units win: every row of the data judged by, and any
+        other row whose winners all won somewhere in it. On a row where a
+        removed unit would have won, the copy applies the same rule to the
+        units left: with 'fixed' another unit takes its place, with 'dynamic'
+        the unit is simply missing, so predictions there can differ.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features), \
                 default=None
-            The data on which winning is judged. By default, the winners the
-            last call to :meth:`fit` recorded on its training data; required
-            after :meth:`partial_fit`.
+            The data on which winning is judged: the training data, or other
+            data such as a held-out set or the rows the model will serve. By
+            default, the winners the last call to :meth:`fit` recorded on its
+            training data; required after :meth:`partial_fit`.
 
         Returns
         -------

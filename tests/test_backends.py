@@ -633,6 +633,52 @@ def test_config_context_switches_backends_and_restores():
         assert get_backend().name == ("numba" if numba_available() else "numpy")
 
 
+def _kernels_in_a_new_thread():
+    """The ``kernels`` setting a thread started now sees."""
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(get_config()["kernels"]))
+    thread.start()
+    thread.join()
+    return seen[0]
+
+
+def test_config_context_is_per_thread():
+    """A setting made in one thread is not seen by any other, and each
+    thread's setting is restored when its context ends."""
+    initial = _kernels_in_a_new_thread()
+    main_setting = get_config()["kernels"]
+    # Settings that differ from what the other threads have.
+    ours = "numpy" if initial != "numpy" else "auto"
+    theirs = "numpy" if main_setting != "numpy" else "auto"
+
+    with config_context(kernels=ours):
+        assert get_config()["kernels"] == ours
+        assert _kernels_in_a_new_thread() == initial
+
+    inside, leave = threading.Event(), threading.Event()
+    seen = {}
+
+    def other_thread():
+        with config_context(kernels=theirs):
+            seen["inside"] = get_config()["kernels"]
+            inside.set()
+            leave.wait(timeout=60)
+        seen["after"] = get_config()["kernels"]
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    try:
+        assert inside.wait(timeout=60)
+        assert get_config()["kernels"] == main_setting
+        assert get_backend().name == get_backend(main_setting).name
+        assert _kernels_in_a_new_thread() == initial
+    finally:
+        leave.set()
+        thread.join()
+    assert seen == {"inside": theirs, "after": initial}
+    assert get_config()["kernels"] == main_setting
+
+
 def test_config_rejects_an_unknown_backend():
     initial = get_config()["kernels"]
     with pytest.raises(ValueError, match="kernels"):

@@ -293,23 +293,37 @@ def test_row_top_k_mask_keeps_exactly_k_largest_even_with_ties(pre_activations, 
     assert (smallest_winner >= largest_loser).all()
 
 
-def _reference_forward(model, X):
-    """Prediction recomputed from the fitted attributes, with each hidden
-    layer keeping exactly its k largest pre-activations (argsort-based)."""
+def _reference_hidden_outputs(model, X):
+    """The hidden layers' outputs recomputed from the fitted attributes, with
+    each layer keeping exactly its k largest pre-activations, ties at the k-th
+    value going to the lower column index (the documented rule)."""
     activation = HIDDEN_ACTIVATIONS[model.activation]
+    outputs = []
     values = X
-    n_hidden = len(model.coefs_) - 1
-    for layer, (coef, intercept) in enumerate(
-        zip(model.coefs_, model.intercepts_, strict=True)
-    ):
-        pre_activations = values @ coef + intercept
-        if layer == n_hidden:
-            return pre_activations
-        n_active = model.active_units_[layer]
-        winners = np.argsort(pre_activations, axis=1, kind="stable")[:, -n_active:]
+    for layer, n_active in enumerate(model.inference_active_units_):
+        pre_activations = values @ model.coefs_[layer] + model.intercepts_[layer]
+        # A stable sort of -z puts the lower column first among equal values.
+        descending = np.argsort(-pre_activations, axis=1, kind="stable")
         mask = np.zeros(pre_activations.shape, dtype=bool)
-        np.put_along_axis(mask, winners, True, axis=1)
+        np.put_along_axis(mask, descending[:, :n_active], True, axis=1)
         values = np.where(mask, activation(pre_activations), 0)
+        outputs.append(values)
+    return outputs
+
+
+def _reference_forward(model, X):
+    """The output layer's pre-activations recomputed from the fitted
+    attributes (see :func:`_reference_hidden_outputs`)."""
+    last_hidden = _reference_hidden_outputs(model, X)[-1]
+    return last_hidden @ model.coefs_[-1] + model.intercepts_[-1]
+
+
+def _reference_proba(model, X):
+    scores = _reference_forward(model, X)
+    if model.out_activation_ == "softmax":
+        return softmax(scores, axis=1)
+    positive = expit(scores[:, 0])
+    return np.column_stack([1 - positive, positive])
 
 
 @PROPERTY_SETTINGS
@@ -336,13 +350,95 @@ def test_fixed_strategy_fires_exactly_k_units_per_row(problem, config):
         )
 
     # At prediction: exactly k winners per row reproduce the model's output.
-    scores = _reference_forward(model, X_new)
-    if model.out_activation_ == "softmax":
-        expected_proba = softmax(scores, axis=1)
-    else:
-        positive = expit(scores[:, 0])
-        expected_proba = np.column_stack([1 - positive, positive])
+    expected_proba = _reference_proba(model, X_new)
     rtol = PROBA_RTOL[expected_proba.dtype]
     np.testing.assert_allclose(
         model.predict_proba(X_new), expected_proba, rtol=rtol, atol=rtol
+    )
+
+
+# ----------------------------------------------------------------------
+# 'fixed' breaks ties towards the lower column
+# ----------------------------------------------------------------------
+HALVES = st.sampled_from([-1.0, -0.5, 0.0, 0.5, 1.0])
+SMALL_INTEGERS = st.sampled_from([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])
+
+
+@st.composite
+def tied_networks(draw):
+    """Integer inputs and a classifier's weights in multiples of 1/2, whose
+    hidden units copy each other's incoming weights and bias.
+
+    Every sum is a multiple of 1/8 below 2**11 in magnitude, exact in float32
+    and float64 in any order, so the copies' pre-activations are equal on every path and
+    backend, and most rows tie at the k-th largest value.
+    """
+    dtype = draw(DTYPES)
+    n_features = draw(st.integers(1, 4))
+    widths = draw(st.lists(st.integers(2, 12), min_size=1, max_size=2))
+    n_classes = draw(st.integers(2, 3))
+    n_rows = draw(st.integers(n_classes, 12))
+    X = draw(arrays(dtype, (n_rows, n_features), elements=SMALL_INTEGERS))
+    coefs, intercepts, n_active = [], [], []
+    fan_in = n_features
+    for width in widths:
+        distinct = draw(arrays(np.float64, (fan_in + 1, width), elements=HALVES))
+        copied = draw(
+            st.lists(st.integers(0, width - 1), min_size=width, max_size=width)
+        )
+        coefs.append(distinct[:-1, copied].astype(dtype))
+        intercepts.append(distinct[-1, copied].astype(dtype))
+        n_active.append(draw(st.integers(1, width - 1)))
+        fan_in = width
+    n_outputs = 1 if n_classes == 2 else n_classes
+    output = draw(arrays(np.float64, (fan_in + 1, n_outputs), elements=HALVES))
+    coefs.append(output[:-1].astype(dtype))
+    intercepts.append(output[-1].astype(dtype))
+    return {
+        "X": X,
+        "y": np.arange(n_rows) % n_classes,
+        "widths": tuple(widths),
+        "n_active": n_active,
+        "coefs": coefs,
+        "intercepts": intercepts,
+        "activation": draw(st.sampled_from(["identity", "relu"])),
+    }
+
+
+@settings(
+    PROPERTY_SETTINGS,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(network=tied_networks())
+def test_fixed_strategy_gives_ties_to_the_lower_column(network, compute_path):
+    X, widths, n_active = network["X"], network["widths"], network["n_active"]
+    model = _fit(
+        SparseMLPClassifier(
+            hidden_layer_sizes=widths,
+            activation_ratio=[
+                k / width for k, width in zip(n_active, widths, strict=True)
+            ],
+            activation=network["activation"],
+            solver="sgd",
+            max_iter=1,
+            random_state=0,
+        ),
+        X,
+        network["y"],
+    )
+    assert model.inference_active_units_ == n_active
+    model.coefs_ = network["coefs"]
+    model.intercepts_ = network["intercepts"]
+
+    # 'identity' and 'relu' keep the exact pre-activations, so the codes are
+    # equal; a unit chosen among tied copies by another rule would show in
+    # another column.
+    expected_codes = _reference_hidden_outputs(model, X)
+    for layer, expected in enumerate(expected_codes):
+        codes = model.hidden_activations(X, layer=layer)
+        np.testing.assert_array_equal(codes.toarray(), expected)
+    expected_proba = _reference_proba(model, X)
+    rtol = PROBA_RTOL[expected_proba.dtype]
+    np.testing.assert_allclose(
+        model.predict_proba(X), expected_proba, rtol=rtol, atol=rtol
     )
