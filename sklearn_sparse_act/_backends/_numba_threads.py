@@ -28,8 +28,8 @@ from contextlib import contextmanager, nullcontext
 import numba
 import numpy as np
 from numba import njit, prange
-from threadpoolctl import ThreadpoolController
 
+from ._blas_limit import allowed_threads, one_blas_thread
 from .interface import row_chunks
 
 # Below this many rows a parallel region costs more than it saves; a lane
@@ -87,8 +87,6 @@ def _start_thread_pool():
 # serialized.
 THREADING_LAYER = _start_thread_pool()
 _launch_lock = threading.Lock() if THREADING_LAYER == "workqueue" else None
-_controller_lock = threading.Lock()
-_controller = None
 
 # This thread's state: whether it runs a lane (its kernels then run serially).
 _this_thread = threading.local()
@@ -127,24 +125,15 @@ def run_at_once(tasks):
     return [first, *(other.result() for other in others)]
 
 
-def _blas_controller():
-    """threadpoolctl's view of the loaded BLAS libraries (built once: the
-    scan of loaded libraries is the expensive part)."""
-    global _controller
-    with _controller_lock:
-        if _controller is None:
-            _controller = ThreadpoolController().select(user_api="blas")
-        return _controller
-
-
-def _thread_budget(controller):
+def _thread_budget():
     """Cores this call may use: numba's count (joblib's loky workers set it
     to their share, the user may lower it with ``numba.set_num_threads``),
-    lowered to a BLAS limit the caller set."""
+    lowered to a BLAS limit the caller set (not the one-thread limit of
+    passes running at the same time in other threads)."""
     budget = numba.get_num_threads()
-    blas_threads = [info["num_threads"] for info in controller.info()]
-    if blas_threads:
-        budget = min(budget, max(blas_threads))
+    blas_threads = allowed_threads()
+    if blas_threads is not None:
+        budget = min(budget, blas_threads)
     return max(1, budget)
 
 
@@ -181,9 +170,8 @@ def _assigned_threads(work):
             numba.set_num_threads(1)
             yield
         else:
-            controller = _blas_controller()
-            numba.set_num_threads(_thread_budget(controller))
-            with controller.limit(limits=1):
+            numba.set_num_threads(_thread_budget())
+            with one_blas_thread():
                 yield
     finally:
         numba.set_num_threads(previous)
@@ -202,8 +190,7 @@ def map_row_chunks(function, n_rows, chunk_rows, work):
     2.6 ms.
     """
     if n_rows >= 2 * MIN_PARALLEL_ROWS:
-        controller = _blas_controller()
-        n_lanes = min(_thread_budget(controller), n_rows // MIN_PARALLEL_ROWS)
+        n_lanes = min(_thread_budget(), n_rows // MIN_PARALLEL_ROWS)
         lane_rows = min(chunk_rows, n_rows) // n_lanes
         # Weighed on the rows in flight at once: the lanes pay no wake-up
         # per chunk, only one hand-off per call.
@@ -213,7 +200,7 @@ def map_row_chunks(function, n_rows, chunk_rows, work):
             and kernels_take_the_cores(work(lane_rows * n_lanes))
         ):
             chunks = row_chunks(n_rows, lane_rows)
-            with controller.limit(limits=1):
+            with one_blas_thread():
                 lanes = run_at_once(
                     [
                         lambda lane=lane: _run_lane(function, chunks[lane::n_lanes])
