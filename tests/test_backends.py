@@ -619,8 +619,10 @@ def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
     )
     n_lanes = len({thread for _, thread, _, _ in facts})
     assert n_lanes >= 2
-    # The chunks in flight at once hold no more rows than one chunk would.
-    assert max(rows.stop - rows.start for rows in chunks) <= 100 // n_lanes
+    # The chunks in flight at once hold no more rows than one chunk would
+    # (or the fewest rows of a lane each, on a machine of many cores).
+    longest = max(rows.stop - rows.start for rows in chunks)
+    assert n_lanes * longest <= max(100, n_lanes * _numba_threads.MIN_PARALLEL_ROWS)
     assert not any(parallel for _, _, parallel, _ in facts)
     assert {blas for _, _, _, blas in facts} == {1}
     assert _blas_threads() == blas_before
@@ -637,6 +639,41 @@ def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
         )
     assert _blas_threads() == blas_before
     assert numba_kernels._parallel(1000)
+
+
+@needs_numba
+def test_numba_prediction_chunks_do_not_change_with_the_thread_count():
+    """The rows of each chunk, and with them the rounding of BLAS's products,
+    are the same with one lane as with several."""
+    import numba
+
+    from sklearn_sparse_act._backends import _numba_threads
+
+    if min(_numba_threads._thread_budget(), _numba_threads._MACHINE_CORES) < 2:
+        pytest.skip("one core: no lanes")
+    numba_kernels = get_backend("numba")
+
+    def chunks_and_lanes():
+        facts = numba_kernels.map_row_chunks(
+            lambda rows: (rows, threading.get_ident()),
+            1000,
+            300,
+            lambda rows: Work(kernel_madds=10**9),
+        )
+        return [rows for rows, _ in facts], len({thread for _, thread in facts})
+
+    threads_before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one_thread, one_lane = chunks_and_lanes()
+        numba.set_num_threads(2)
+        two_threads, two_lanes = chunks_and_lanes()
+        with threadpool_limits(limits=1, user_api="blas"):
+            one_blas_thread, _ = chunks_and_lanes()
+    finally:
+        numba.set_num_threads(threads_before)
+    assert (one_lane, two_lanes) == (1, 2)
+    assert one_thread == two_threads == one_blas_thread
 
 
 @needs_numba

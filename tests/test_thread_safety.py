@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor, config_context
 
@@ -201,3 +201,28 @@ def test_overlapping_fits_and_predictions_leave_blas_threads_as_they_were(
     for model in fitted:
         for coef, expected_coef in zip(model.coefs_, predictor.coefs_, strict=True):
             np.testing.assert_array_equal(coef, expected_coef, strict=True)
+
+
+def test_a_blas_limit_held_by_the_user_is_kept_and_restored():
+    """A prediction that limits BLAS inside the user's own limit leaves the
+    user's limit in place, and the user's exit restores the original."""
+    if max(_blas_threads(), default=1) < 2:
+        pytest.skip("BLAS runs on one thread here: there is no limit to restore")
+    X, y = make_classification(
+        n_samples=600, n_features=64, n_informative=20, n_classes=3, random_state=0
+    )
+    with config_context(kernels="numba"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SparseMLPClassifier(
+            (256, 256), activation_ratio=0.1, max_iter=1, random_state=0
+        ).fit(X, y)
+        assert _kernels_take_the_cores(model, 600, False)
+        blas_before = _blas_threads()
+        expected = model.predict_proba(X)
+        with threadpool_limits(limits=1):
+            inside = model.predict_proba(X)
+            assert _blas_threads() == [1] * len(blas_before)
+        assert _blas_threads() == blas_before
+        # Under a user's limit of one thread the prediction runs its chunks in
+        # one lane: the same rows in each chunk, the same bits.
+        np.testing.assert_array_equal(inside, expected, strict=True)
