@@ -12,7 +12,9 @@ restores exactly what the first recorded.
 
 A limit the user holds around the calls (``threadpool_limits``) is what gets
 recorded and restored. A limit the user sets from another thread while a
-call holds this one is overwritten when the last call ends.
+call holds this one is overwritten when the last call ends, and restores the
+one thread it found when it is left. A child forked while the limit is held
+starts without it, with the recorded limits restored.
 """
 
 import os
