@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 from conftest import backend_params
 from sklearn.datasets import make_classification, make_regression
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_sparse_act import (
     SparseMLPClassifier,
@@ -188,6 +188,61 @@ def test_products_over_winners_match_numpy(dtype):
             numpy_kernels.squared_norm(arrays),
             **tolerance,
         )
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numba_squared_norm_has_the_same_bits_on_one_thread_and_two(dtype):
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba runs on one thread here")
+    numba_kernels = get_backend("numba")
+    rng = np.random.default_rng(0)
+    # Twenty arrays of 25 blocks (the last one partial in half of them), so
+    # that the sum runs in parallel; a sum split by the threads gave other
+    # bits for most of them.
+    arrays = [
+        rng.standard_normal(102400 - (index % 2) * 7).astype(dtype)
+        for index in range(20)
+    ]
+    assert min(array.size for array in arrays) > 24 * numba_kernels._SUM_BLOCK
+    sums = {}
+    threads_before = numba.get_num_threads()
+    try:
+        for n_threads in (1, 2):
+            numba.set_num_threads(n_threads)
+            sums[n_threads] = [numba_kernels.squared_norm([array]) for array in arrays]
+    finally:
+        numba.set_num_threads(threads_before)
+    assert sums[1] == sums[2]
+    for array, total in zip(arrays, sums[1], strict=True):
+        if dtype == np.float64:
+            # Two sums of n non-negative terms in different orders: each is
+            # within n * eps (2.3e-11 here) of the exact sum, relatively.
+            assert total == pytest.approx(
+                numpy_kernels.squared_norm([array]), rel=1e-10
+            )
+        else:
+            # float32 squares (each within 6e-8 of its exact value) summed in
+            # float64 (within n * eps of theirs); NumPy's twin sums in float32.
+            exact = float(np.sum(array.astype(np.float64) ** 2))
+            assert total == pytest.approx(exact, rel=1e-7)
+
+
+def test_numpy_squared_norm_has_the_same_bits_on_any_number_of_blas_threads():
+    """BLAS's dot product splits a vector of a million entries between its
+    threads (OpenBLAS: other bits on 1 and 2 threads); the twin does not."""
+    rng = np.random.default_rng(0)
+    weights = rng.standard_normal((1024, 1024))
+    sums = []
+    for n_threads in (1, 2):
+        with threadpool_limits(limits=n_threads, user_api="blas"):
+            sums.append(numpy_kernels.squared_norm([weights, weights[:5]]))
+    assert sums[0] == sums[1]
+    assert sums[0] == pytest.approx(
+        float(np.sum(weights**2) + np.sum(weights[:5] ** 2)), rel=1e-10
+    )
 
 
 @pytest.mark.parametrize("backend", backend_params())
@@ -542,7 +597,7 @@ def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
     from sklearn_sparse_act._backends import _numba_threads
 
     numba_kernels = get_backend("numba")
-    if _numba_threads._thread_budget(_numba_threads._blas_controller()) < 2:
+    if _numba_threads._thread_budget() < 2:
         pytest.skip("one core: no lanes")
     blas_before = _blas_threads()
 
@@ -564,8 +619,10 @@ def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
     )
     n_lanes = len({thread for _, thread, _, _ in facts})
     assert n_lanes >= 2
-    # The chunks in flight at once hold no more rows than one chunk would.
-    assert max(rows.stop - rows.start for rows in chunks) <= 100 // n_lanes
+    # The chunks in flight at once hold no more rows than one chunk would
+    # (or the fewest rows of a lane each, on a machine of many cores).
+    longest = max(rows.stop - rows.start for rows in chunks)
+    assert n_lanes * longest <= max(100, n_lanes * _numba_threads.MIN_PARALLEL_ROWS)
     assert not any(parallel for _, _, parallel, _ in facts)
     assert {blas for _, _, _, blas in facts} == {1}
     assert _blas_threads() == blas_before
@@ -582,6 +639,41 @@ def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
         )
     assert _blas_threads() == blas_before
     assert numba_kernels._parallel(1000)
+
+
+@needs_numba
+def test_numba_prediction_chunks_do_not_change_with_the_thread_count():
+    """The rows of each chunk, and with them the rounding of BLAS's products,
+    are the same with one lane as with several."""
+    import numba
+
+    from sklearn_sparse_act._backends import _numba_threads
+
+    if min(_numba_threads._thread_budget(), _numba_threads._MACHINE_CORES) < 2:
+        pytest.skip("one core: no lanes")
+    numba_kernels = get_backend("numba")
+
+    def chunks_and_lanes():
+        facts = numba_kernels.map_row_chunks(
+            lambda rows: (rows, threading.get_ident()),
+            1000,
+            300,
+            lambda rows: Work(kernel_madds=10**9),
+        )
+        return [rows for rows, _ in facts], len({thread for _, thread in facts})
+
+    threads_before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one_thread, one_lane = chunks_and_lanes()
+        numba.set_num_threads(2)
+        two_threads, two_lanes = chunks_and_lanes()
+        with threadpool_limits(limits=1, user_api="blas"):
+            one_blas_thread, _ = chunks_and_lanes()
+    finally:
+        numba.set_num_threads(threads_before)
+    assert (one_lane, two_lanes) == (1, 2)
+    assert one_thread == two_threads == one_blas_thread
 
 
 @needs_numba

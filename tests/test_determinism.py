@@ -1,16 +1,19 @@
 """Determinism: the same data and random_state give bitwise identical models,
-run after run and whatever the number of jobs of a search."""
+run after run, whatever the number of jobs of a search and the number of
+threads of numba's kernels."""
 
 import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.datasets import load_diabetes, load_iris
+from sklearn.datasets import load_diabetes, load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
+from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor, config_context
+from sklearn_sparse_act._backends import numba_available
 
 
 def _data(estimator_class, dtype):
@@ -124,3 +127,169 @@ def test_grid_search_is_bitwise_identical_across_n_jobs(estimator_class):
         _fingerprint(parallel.best_estimator_, X),
         _fingerprint(sequential.best_estimator_, X),
     )
+
+
+# ----------------------------------------------------------------------
+# The number of threads: numba's compiled kernels in parallel
+# ----------------------------------------------------------------------
+needs_numba = pytest.mark.skipif(
+    not numba_available(), reason="numba (the fast extra) not installed"
+)
+
+
+def _skip_without_two_kernel_threads():
+    from sklearn_sparse_act._backends import _numba_threads
+
+    if _numba_threads._thread_budget() < 2:
+        pytest.skip("numba's kernels get one thread here (numba's or BLAS's limit)")
+
+
+# Together these reach every parallel numba kernel in training: 'fixed'
+# selection, the products and gradients over winners with Adam; 'dynamic'
+# selection, SGD and sparse input; L-BFGS, which reuses a batch's winners,
+# with a dense layer below a sparse one. The first two predict their 600
+# rows in lanes (the third's first layer gives the cores to BLAS).
+PARALLEL_FITS = [
+    ("dense", True, dict(hidden_layer_sizes=(1024, 256), solver="adam")),
+    (
+        "sparse",
+        True,
+        dict(hidden_layer_sizes=(1024, 256), solver="sgd", sparsity_strategy="dynamic"),
+    ),
+    (
+        "dense",
+        False,
+        dict(
+            hidden_layer_sizes=(256, 1024),
+            activation_ratio=[0.5, 0.05],
+            solver="lbfgs",
+        ),
+    ),
+]
+
+
+def _parallel_data():
+    X, y = make_classification(
+        n_samples=600, n_features=64, n_informative=20, n_classes=3, random_state=0
+    )
+    return X, y
+
+
+def _kernels_take_the_cores(model, n_rows, training):
+    """Whether the numba backend's cost model gives the cores to its kernels
+    for passes over ``n_rows`` rows."""
+    from sklearn_sparse_act._backends import _numba_threads, get_backend
+
+    network = model._network(get_backend("numba"))
+    units = model.active_units_ if training else model.inference_active_units_
+    return _numba_threads.kernels_take_the_cores(network.work(units, n_rows, training))
+
+
+@needs_numba
+def test_numba_fits_have_the_same_bits_on_one_thread_and_two(monkeypatch):
+    """numba's thread count set in this process (``numba.set_num_threads``,
+    which every fit and prediction reads) changes nothing: every parallel
+    kernel runs on both threads, and gives the bits it gives on one."""
+    import numba
+    from numba.core.registry import CPUDispatcher
+
+    from sklearn_sparse_act._backends import numba_kernels
+
+    _skip_without_two_kernel_threads()
+    threads_seen = {}
+
+    def recorded(name, kernel):
+        def run(*args):
+            threads_seen.setdefault(name, set()).add(numba.get_num_threads())
+            return kernel(*args)
+
+        return run
+
+    parallel_kernels = [
+        name
+        for name, kernel in vars(numba_kernels).items()
+        if isinstance(kernel, CPUDispatcher) and kernel.targetoptions.get("parallel")
+    ]
+    for name in parallel_kernels:
+        monkeypatch.setattr(
+            numba_kernels, name, recorded(name, getattr(numba_kernels, name))
+        )
+
+    X, y = _parallel_data()
+    threads_before = numba.get_num_threads()
+    with config_context(kernels="numba"):
+        for input_format, in_lanes, params in PARALLEL_FITS:
+            X_fit = sp.csr_matrix(X) if input_format == "sparse" else X
+            runs = {}
+            for n_threads in (1, 2):
+                numba.set_num_threads(n_threads)
+                try:
+                    # A strong L2 penalty, as large as the data loss: the last
+                    # bits of its squared norm show in the loss (at alpha=1e-4
+                    # they are mostly rounded away).
+                    model = _fit(
+                        SparseMLPClassifier(
+                            **{"activation_ratio": 0.05, **params},
+                            alpha=1.0,
+                            max_iter=3,
+                            random_state=0,
+                        ),
+                        X_fit,
+                        y,
+                    )
+                    runs[n_threads] = _fingerprint(model, X_fit)
+                    # Few rows: the parallel kernels, not lanes.
+                    runs[n_threads]["few rows"] = model.predict_proba(X_fit[:40])
+                finally:
+                    numba.set_num_threads(threads_before)
+            _assert_bitwise_equal(runs[1], runs[2])
+            batch_rows = len(X) if model.solver == "lbfgs" else model._batch_rows(600)
+            assert _kernels_take_the_cores(model, batch_rows, training=True)
+            assert _kernels_take_the_cores(model, 600, training=False) == in_lanes
+    assert sorted(threads_seen) == sorted(parallel_kernels)
+    for name, thread_counts in threads_seen.items():
+        assert thread_counts == {1, 2}, name
+
+
+def _final_training_loss(estimator, X, y):
+    """A score that carries the bits of the training loss (the L2 term's
+    squared norm included)."""
+    return estimator.loss_curve_[-1]
+
+
+@needs_numba
+def test_grid_search_with_parallel_kernels_is_bitwise_identical_across_n_jobs():
+    """joblib's workers get a share of the cores (numba and BLAS on one
+    thread each, on two cores): their kernels run serially where the
+    sequential search runs them in parallel."""
+    from sklearn_sparse_act._backends import get_backend
+
+    if get_backend().name != "numba":
+        pytest.skip("the configured kernels are not numba's")
+    _skip_without_two_kernel_threads()
+    X, y = _parallel_data()
+    estimator = SparseMLPClassifier(
+        hidden_layer_sizes=(1024, 256),
+        activation_ratio=0.05,
+        alpha=1.0,  # the L2 term's bits show in the loss (see above)
+        max_iter=3,
+        random_state=0,
+    )
+    fitted = _fit(clone(estimator), X[:300], y[:300])
+    assert _kernels_take_the_cores(fitted, fitted._batch_rows(300), training=True)
+    assert _kernels_take_the_cores(fitted, 300, training=False)
+    grid = {"sparsity_strategy": ["fixed", "dynamic"]}
+    scoring = {"accuracy": "accuracy", "final_loss": _final_training_loss}
+    searches = []
+    for n_jobs in (1, 2):
+        search = GridSearchCV(
+            clone(estimator), grid, cv=2, n_jobs=n_jobs, scoring=scoring, refit=False
+        )
+        searches.append(_fit(search, X, y))
+    sequential, parallel = searches
+    score_keys = [key for key in sequential.cv_results_ if "_test_" in key]
+    assert "split0_test_final_loss" in score_keys
+    for key in score_keys:
+        np.testing.assert_array_equal(
+            parallel.cv_results_[key], sequential.cv_results_[key], err_msg=key
+        )

@@ -28,13 +28,17 @@ from contextlib import contextmanager, nullcontext
 import numba
 import numpy as np
 from numba import njit, prange
-from threadpoolctl import ThreadpoolController
 
+from ._blas_limit import allowed_threads, one_blas_thread
 from .interface import row_chunks
 
 # Below this many rows a parallel region costs more than it saves; a lane
 # gets at least this many rows.
 MIN_PARALLEL_ROWS = 32
+
+# The processors this process may run on (numba's default thread count,
+# whatever NUMBA_NUM_THREADS says): at most this many lanes run at once.
+_MACHINE_CORES = numba.config.NUMBA_DEFAULT_NUM_THREADS
 
 # Single-threaded seconds per unit of Work, measured on 2 cores (OpenBLAS,
 # float64, batches of 200): a BLAS multiply-add 0.06 ns; a multiply-add over
@@ -87,8 +91,6 @@ def _start_thread_pool():
 # serialized.
 THREADING_LAYER = _start_thread_pool()
 _launch_lock = threading.Lock() if THREADING_LAYER == "workqueue" else None
-_controller_lock = threading.Lock()
-_controller = None
 
 # This thread's state: whether it runs a lane (its kernels then run serially).
 _this_thread = threading.local()
@@ -127,24 +129,15 @@ def run_at_once(tasks):
     return [first, *(other.result() for other in others)]
 
 
-def _blas_controller():
-    """threadpoolctl's view of the loaded BLAS libraries (built once: the
-    scan of loaded libraries is the expensive part)."""
-    global _controller
-    with _controller_lock:
-        if _controller is None:
-            _controller = ThreadpoolController().select(user_api="blas")
-        return _controller
-
-
-def _thread_budget(controller):
+def _thread_budget():
     """Cores this call may use: numba's count (joblib's loky workers set it
     to their share, the user may lower it with ``numba.set_num_threads``),
-    lowered to a BLAS limit the caller set."""
+    lowered to a BLAS limit the caller set (not the one-thread limit of
+    passes running at the same time in other threads)."""
     budget = numba.get_num_threads()
-    blas_threads = [info["num_threads"] for info in controller.info()]
-    if blas_threads:
-        budget = min(budget, max(blas_threads))
+    blas_threads = allowed_threads()
+    if blas_threads is not None:
+        budget = min(budget, blas_threads)
     return max(1, budget)
 
 
@@ -181,9 +174,8 @@ def _assigned_threads(work):
             numba.set_num_threads(1)
             yield
         else:
-            controller = _blas_controller()
-            numba.set_num_threads(_thread_budget(controller))
-            with controller.limit(limits=1):
+            numba.set_num_threads(_thread_budget())
+            with one_blas_thread():
                 yield
     finally:
         numba.set_num_threads(previous)
@@ -193,38 +185,40 @@ def _assigned_threads(work):
 
 def map_row_chunks(function, n_rows, chunk_rows, work):
     """``function(rows)`` for consecutive chunks of ``range(n_rows)``, in
-    lanes when the kernels take the cores (see the module's docstring). The
-    lanes' chunks together stay within ``chunk_rows`` rows, so a prediction's
-    memory does not grow with the number of lanes.
+    lanes when the kernels take the cores (see the module's docstring).
+
+    The lanes' chunks share ``chunk_rows`` between the machine's cores (at
+    least ``MIN_PARALLEL_ROWS`` rows each), whatever the number of lanes: a
+    chunk's rows, and with them the rounding of BLAS's products, do not
+    change with the threads a call gets. The chunks in flight at once hold
+    at most ``chunk_rows`` rows (or ``MIN_PARALLEL_ROWS`` per lane, if that
+    is more), so a prediction's memory does not grow with the number of
+    lanes. With one lane (numba or BLAS limited to one thread) the chunks run
+    in this thread, as in a lane.
 
     Measured on 2 cores, (1024, 1024) at ratio 0.05: 10,000 rows in 0.20 s in
     lanes against 0.31 s with parallel kernels, 64 rows in 2.0 ms against
     2.6 ms.
     """
-    if n_rows >= 2 * MIN_PARALLEL_ROWS:
-        controller = _blas_controller()
-        n_lanes = min(_thread_budget(controller), n_rows // MIN_PARALLEL_ROWS)
-        lane_rows = min(chunk_rows, n_rows) // n_lanes
-        # Weighed on the rows in flight at once: the lanes pay no wake-up
-        # per chunk, only one hand-off per call.
-        if (
-            n_lanes >= 2
-            and lane_rows >= MIN_PARALLEL_ROWS
-            and kernels_take_the_cores(work(lane_rows * n_lanes))
-        ):
-            chunks = row_chunks(n_rows, lane_rows)
-            with controller.limit(limits=1):
-                lanes = run_at_once(
-                    [
-                        lambda lane=lane: _run_lane(function, chunks[lane::n_lanes])
-                        for lane in range(n_lanes)
-                    ]
-                )
-            # Lane ``lane`` ran chunks lane, lane + n_lanes, ...
-            results = [None] * len(chunks)
-            for lane, lane_results in enumerate(lanes):
-                results[lane::n_lanes] = lane_results
-            return results
+    rows_at_once = min(chunk_rows, n_rows)
+    # Weighed on the rows in flight at once: the lanes pay no wake-up per
+    # chunk, only one hand-off per call.
+    if n_rows >= 2 * MIN_PARALLEL_ROWS and kernels_take_the_cores(work(rows_at_once)):
+        lane_rows = max(MIN_PARALLEL_ROWS, rows_at_once // _MACHINE_CORES)
+        chunks = row_chunks(n_rows, lane_rows)
+        n_lanes = min(_thread_budget(), _MACHINE_CORES, len(chunks))
+        with one_blas_thread():
+            lanes = run_at_once(
+                [
+                    lambda lane=lane: _run_lane(function, chunks[lane::n_lanes])
+                    for lane in range(n_lanes)
+                ]
+            )
+        # Lane ``lane`` ran chunks lane, lane + n_lanes, ...
+        results = [None] * len(chunks)
+        for lane, lane_results in enumerate(lanes):
+            results[lane::n_lanes] = lane_results
+        return results
     chunks = row_chunks(n_rows, chunk_rows)
     first_rows = chunks[0].stop - chunks[0].start if chunks else 0
     with threads(first_rows, lambda: work(first_rows)):

@@ -480,12 +480,32 @@ def _scatter_rows(indptr, indices, data, out):
             out[row, indices[position]] = data[position]
 
 
-# Reassociation lets the sum vectorize; NaN and infinities still propagate.
-@njit(parallel=True, cache=True, fastmath={"reassoc"})
-def _sum_of_squares(values):
+# Entries per block of the sum of squares. The blocks, not the threads,
+# split the sum: each block is summed on its own and the block sums are added
+# in block order, so the total has the same bits on any number of threads.
+_SUM_BLOCK = 4096
+
+
+# Reassociation lets a block's sum vectorize (in an order the compiled code
+# fixes); NaN and infinities still propagate.
+@njit(cache=True, fastmath={"reassoc"})
+def _block_sum_of_squares(block):
     total = 0.0
-    for index in prange(values.size):
-        total += values[index] * values[index]
+    for index in range(block.size):
+        total += block[index] * block[index]
+    return total
+
+
+@njit(parallel=True, cache=True)
+def _sum_of_squares(values):
+    n_blocks = -(-values.size // _SUM_BLOCK)
+    block_sums = np.empty(n_blocks)
+    for block in prange(n_blocks):
+        first = block * _SUM_BLOCK
+        block_sums[block] = _block_sum_of_squares(values[first : first + _SUM_BLOCK])
+    total = 0.0
+    for block in range(n_blocks):
+        total += block_sums[block]
     return total
 
 
@@ -740,7 +760,8 @@ bias_gradient = numpy_kernels.bias_gradient
 
 
 def squared_norm(arrays):
-    """The sum of the squares of every entry of every array, in parallel."""
+    """The sum of the squares of every entry of every array, in parallel
+    (the same bits on any number of threads)."""
     total = 0.0
     for array in arrays:
         views = _flat_views(array)
