@@ -11,7 +11,8 @@ prediction entry points; the steps of each concern live in mixins of their
 own modules: the sparsity bookkeeping (:mod:`._sparse_layers`), the
 stochastic solvers' epochs (:mod:`._stochastic`), L-BFGS (:mod:`._lbfgs`) and
 the hidden codes (:mod:`._codes`). The arithmetic is the network core's
-(:mod:`._network`).
+(:mod:`._network`); prediction passes are functions of a network and the
+fitted rules (:mod:`._prediction`).
 """
 
 from abc import ABC, abstractmethod
@@ -34,16 +35,12 @@ from ._lbfgs import LBFGSSolverMixin
 from ._losses import LOSS_FUNCTIONS
 from ._network import Network, TrainingBuffers, as_row_sliceable
 from ._persistence import VersionStampMixin
+from ._prediction import output_of
 from ._sparse_layers import SparseLayersMixin
-from ._sparsity import SPARSITY_STRATEGIES
+from ._sparsity import SPARSITY_STRATEGIES, InferenceRules
 from ._stochastic import StochasticSolverMixin
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
-
-# Prediction works on row chunks whose widest layer takes about this many
-# bytes: large enough for BLAS to run at full speed, small enough to stay in
-# cache-friendly sizes and keep memory bounded for any number of rows.
-_PREDICT_CHUNK_BYTES = 4 * 2**20
 
 
 class BaseSparseMLP(
@@ -270,6 +267,14 @@ class BaseSparseMLP(
     # Prediction
     # ------------------------------------------------------------------
 
+    def _inference_rules(self):
+        """The fitted prediction-time rules of the hidden layers."""
+        return InferenceRules(
+            self._strategy_name,
+            self.inference_active_units_,
+            self.inference_thresholds_,
+        )
+
     def _forward_pass_fast(self, X, check_input=True):
         """Output-layer activations for X, computed in row chunks.
 
@@ -278,15 +283,9 @@ class BaseSparseMLP(
         """
         if check_input:
             X = self._validate_prediction_input(X)
-        X = as_row_sliceable(X)
-        network = self._network(get_backend())
-        outputs = self._map_prediction_chunks(
-            network, X.shape[0], lambda rows: self._forward_rows(network, X[rows])
+        return output_of(
+            self._network(get_backend()), self._inference_rules(), as_row_sliceable(X)
         )
-        # A single chunk (every call of up to 512 rows of width 1024) is
-        # returned as it is, not copied into a preallocated array: 4 us of a
-        # one-row prediction's 170 us, measured in random order with the copy.
-        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
 
     def _validate_prediction_input(self, X):
         """Validate X for prediction, cheaply in the common case.
@@ -316,35 +315,6 @@ class BaseSparseMLP(
         model (a tenth of a one-row prediction)."""
         if not self.__sklearn_is_fitted__():
             check_is_fitted(self)
-
-    def _map_prediction_chunks(self, network, n_samples, function):
-        """``function(rows)`` for chunks of rows covering ``n_samples`` rows,
-        in order; the backend may run several chunks at once."""
-        return network.backend.map_row_chunks(
-            function,
-            n_samples,
-            self._chunk_rows(n_samples),
-            lambda rows: network.work(self.inference_active_units_, rows, False),
-        )
-
-    def _chunk_rows(self, n_samples):
-        """Rows per prediction chunk: memory stays bounded for any number of
-        rows."""
-        widest = max(coef.shape[1] for coef in self.coefs_)
-        row_bytes = widest * self.coefs_[0].dtype.itemsize
-        return int(min(max(n_samples, 1), max(1, _PREDICT_CHUNK_BYTES // row_bytes)))
-
-    def _forward_rows(self, network, X):
-        """Prediction-mode forward pass for one chunk of rows."""
-        *_, (_, hidden, _) = self._prediction_layers(network, X)
-        return network.output(hidden)
-
-    def _prediction_layers(self, network, X, n_layers=None):
-        """Prediction-mode outputs and winners of the first ``n_layers``
-        hidden layers for some rows."""
-        return network.hidden_layers(
-            X, self._inference_rule, self.inference_active_units_, n_layers
-        )
 
     # ------------------------------------------------------------------
     # Initialisation

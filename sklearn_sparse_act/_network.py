@@ -168,18 +168,19 @@ class Network:
         """``inputs @ W + b`` of one layer, as a dense array."""
         return self.backend.forward(inputs, self.coefs[layer], self.intercepts[layer])
 
-    def hidden_output(self, values, rule, sparse, scores=None):
-        """A hidden layer's outputs and winners from its pre-activations.
+    def hidden_output(self, layer, values, rule, n_active, scores=None):
+        """Hidden ``layer``'s outputs and winners from its pre-activations.
 
         ``rule`` (None: every unit fires) picks the winners on ``scores``
         (default: the pre-activations); the winners output
-        ``activation(values)``, every other unit 0. Dense values are
-        overwritten.
+        ``activation(values)``, every other unit 0. The compute path follows
+        from the layer's shape, its ``n_active`` winners per row and the
+        number of rows. Dense values are overwritten.
         """
         if rule is None:
             ACTIVATIONS[self.activation](values)
             return values, None
-        if sparse:
+        if self.sparse_path(layer, n_active, values.shape[0]):
             winners = self.backend.select(values, rule, self.activation, scores)
             return winners, winners
         mask = rule.mask(values if scores is None else scores)
@@ -216,16 +217,14 @@ class Network:
         in ``buffers.masks`` are applied again (held winners).
         """
         activations = buffers.activations
-        n_rows = activations[0].shape[0]
         for layer in range(self.n_hidden):
             values = self.pre_activations(layer, activations[layer])
             if choose_rule is None:
                 activations[layer + 1] = self.held_output(values, buffers.masks[layer])
                 continue
             rule, scores = choose_rule(layer, values)
-            sparse = self.sparse_path(layer, buffers.active_units[layer], n_rows)
             activations[layer + 1], buffers.masks[layer] = self.hidden_output(
-                values, rule, sparse, scores
+                layer, values, rule, buffers.active_units[layer], scores
             )
         activations[-1] = self.output(activations[-2])
         return activations
@@ -269,26 +268,24 @@ class Network:
     # ------------------------------------------------------------------
     # Prediction
     # ------------------------------------------------------------------
-    def hidden_layers(self, X, choose_rule, active_units, n_layers=None):
+    def hidden_layers(self, X, rules, n_layers=None):
         """Prediction-mode pass over the first ``n_layers`` hidden layers
-        (default: all), yielding ``(layer, outputs, winners)`` for each.
+        (default: all) of some rows.
 
-        ``choose_rule(layer, values)`` returns the layer's rule from its
-        pre-activations, under which about ``active_units[layer]`` units win
-        per row; every row is decided on its own unless the rule itself looks
-        at several.
+        ``rules`` are :class:`~._sparsity.InferenceRules`: every row is
+        decided on its own. Returns the last layer's outputs and the list of
+        every layer's winners.
         """
         n_layers = self.n_hidden if n_layers is None else n_layers
-        n_rows = X.shape[0]
-        values = X
+        outputs = X
+        winners = []
         for layer in range(n_layers):
-            values = self.pre_activations(layer, values)
-            rule = choose_rule(layer, values)
-            sparse = rule is not None and self.sparse_path(
-                layer, active_units[layer], n_rows
+            values = self.pre_activations(layer, outputs)
+            outputs, layer_winners = self.hidden_output(
+                layer, values, rules.rule(layer, values), rules.active_units[layer]
             )
-            values, winners = self.hidden_output(values, rule, sparse)
-            yield layer, values, winners
+            winners.append(layer_winners)
+        return outputs, winners
 
 
 def as_row_sliceable(X):

@@ -15,6 +15,7 @@ import numpy as np
 
 from ._backends import get_backend
 from ._network import firing_counts, win_fraction
+from ._prediction import training_winners
 from ._sparsity import (
     SPARSITY_STRATEGIES,
     Threshold,
@@ -208,16 +209,6 @@ class SparseLayersMixin:
         buffers.observed_thresholds[layer] = threshold
         return rule, scores
 
-    def _inference_rule(self, layer, values):
-        """The prediction-time rule of a hidden layer (None: dense layer)."""
-        n_active = self.inference_active_units_[layer]
-        if n_active >= values.shape[1]:
-            return None
-        thresholds = self.inference_thresholds_
-        return SPARSITY_STRATEGIES[self._strategy_name].inference_selection(
-            n_active, None if thresholds is None else thresholds[layer]
-        )
-
     def _settle_inference(self, X):
         """After training: set ``inference_thresholds_``."""
         thresholds = self.activation_thresholds_
@@ -230,41 +221,35 @@ class SparseLayersMixin:
         at prediction (for :meth:`compact`). A prediction pass assigns its own
         threads, so this runs outside the training's."""
         self._training_winners = None
-        if not record_winners:
-            return
-        widths = [coef.shape[1] for coef in self.coefs_[:-1]]
-        if self.out_activation_ != "exp" and self.inference_active_units_ == widths:
-            # Every unit wins on every row, and only the exponential output
-            # can overflow from finite weights: no pass over X is needed.
-            self._training_winners = [np.ones(width, dtype=bool) for width in widths]
-        else:
-            self._training_winners, finite = self._winners_on(X)
-            if not finite:
-                raise ValueError(
-                    "Solver produced non-finite predictions on the training data. "
-                    "The input data may contain large values and need to be "
-                    "preprocessed."
-                )
+        if record_winners:
+            self._training_winners = training_winners(
+                self._network(get_backend()), self._inference_rules(), X
+            )
 
     def _calibrate_inference_thresholds(self, X):
         """Lower each 'dynamic' threshold, layer by layer, so that
         ``inference_ratio_factor`` times as many pre-activations of X exceed it
         as exceed the trained threshold."""
 
-        def calibrated_rule(layer, values):
+        network = self._network(get_backend())
+        rules = self._inference_rules()
+        n_hidden = len(self.inference_active_units_)
+        inputs = X
+        for layer in range(n_hidden):
+            values = network.pre_activations(layer, inputs)
             threshold = self.activation_thresholds_[layer]
             if np.isfinite(threshold):
                 n_firing = np.count_nonzero(values > threshold)
                 self.inference_thresholds_[layer] = quantile_threshold(
                     values, n_firing * self.inference_ratio_factor
                 )
-            return self._inference_rule(layer, values)
-
-        network = self._network(get_backend())
-        for _ in network.hidden_layers(
-            X, calibrated_rule, self.inference_active_units_
-        ):
-            pass
+            if layer + 1 < n_hidden:
+                inputs, _ = network.hidden_output(
+                    layer,
+                    values,
+                    rules.rule(layer, values),
+                    self.inference_active_units_[layer],
+                )
 
     def _settle_thresholds(self, X, sample_weight, incremental, settled_before):
         """Set the 'dynamic' thresholds from the final weights.
@@ -292,17 +277,17 @@ class SparseLayersMixin:
             previous = None
             self._threshold_samples = min(X.shape[0], _THRESHOLD_PERIOD)
             step = 1.0
-        values, weights = X, sample_weight
+        inputs, weights = X, sample_weight
         if X.shape[0] > _SETTLE_ROWS:
             rows = np.sort(
                 self._random_state.choice(X.shape[0], _SETTLE_ROWS, replace=False)
             )
-            values = X[rows]
+            inputs = X[rows]
             weights = None if sample_weight is None else sample_weight[rows]
         settled = self.activation_thresholds_.copy()
-
-        def settled_rule(layer, values):
-            n_active = self.active_units_[layer]
+        network = self._network(get_backend())
+        for layer, n_active in enumerate(self.active_units_):
+            values = network.pre_activations(layer, inputs)
             if n_active < values.shape[1]:
                 smallest_kept, largest_dropped = batch_threshold(
                     values, n_active, weights
@@ -311,11 +296,10 @@ class SparseLayersMixin:
                 if previous is not None and np.isfinite(previous[layer]):
                     threshold = previous[layer] + step * (threshold - previous[layer])
                 settled[layer] = threshold
-            return Threshold(settled[layer])
-
-        network = self._network(get_backend())
-        for _ in network.hidden_layers(values, settled_rule, self.active_units_):
-            pass
+            if layer + 1 < len(self.active_units_):
+                inputs, _ = network.hidden_output(
+                    layer, values, Threshold(settled[layer]), n_active
+                )
         self.activation_thresholds_ = settled
 
     def _record_epoch_statistics(self, counter):

@@ -14,10 +14,12 @@ NumPy reference; the kernel backends (:mod:`._backends`) apply the same rules
 fused with the activation. The network keeps each layer's winners from the
 forward pass and multiplies the backward deltas by them, so gradients flow
 through winners only. Adding a strategy means adding one class here and one
-entry in ``SPARSITY_STRATEGIES``.
+entry in ``SPARSITY_STRATEGIES``. :class:`InferenceRules` carries every hidden
+layer's rule at prediction to the network.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -264,3 +266,27 @@ class DynamicThreshold:
 
 
 SPARSITY_STRATEGIES = {"fixed": FixedTopK(), "dynamic": DynamicThreshold()}
+
+
+class InferenceRules(NamedTuple):
+    """The prediction-time rules of a model's hidden layers.
+
+    ``strategy_name`` is a key of ``SPARSITY_STRATEGIES``, ``active_units``
+    the winners per row of each layer, ``thresholds`` the 'dynamic'
+    thresholds per layer (None with 'fixed').
+    """
+
+    strategy_name: str
+    active_units: list
+    thresholds: object
+
+    def rule(self, layer, values):
+        """The rule of hidden ``layer`` for its pre-activations ``values``
+        (None: every unit wins)."""
+        n_active = self.active_units[layer]
+        if n_active >= values.shape[1]:
+            return None
+        thresholds = self.thresholds
+        return SPARSITY_STRATEGIES[self.strategy_name].inference_selection(
+            n_active, None if thresholds is None else thresholds[layer]
+        )

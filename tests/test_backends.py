@@ -511,7 +511,7 @@ def test_map_row_chunks_calls_every_chunk_once_in_order(backend, kernels_heavy):
 def test_a_prediction_in_chunks_is_its_chunks_predicted_one_by_one(
     backend, method, monkeypatch
 ):
-    from sklearn_sparse_act import _base
+    from sklearn_sparse_act import _prediction
 
     X, y = make_classification(
         n_samples=200, n_features=12, n_classes=3, n_informative=6, random_state=0
@@ -524,7 +524,7 @@ def test_a_prediction_in_chunks_is_its_chunks_predicted_one_by_one(
             random_state=0,
         ).fit(X, y)
         # Chunks of 7 rows of the widest layer: 200 rows in 29 chunks.
-        monkeypatch.setattr(_base, "_PREDICT_CHUNK_BYTES", 7 * 40 * 8)
+        monkeypatch.setattr(_prediction, "_PREDICT_CHUNK_BYTES", 7 * 40 * 8)
         chunked = getattr(model, method)(X)
         # Each chunk on its own is one chunk: the same products on the same
         # rows, so the same numbers by construction.
