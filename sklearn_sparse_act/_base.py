@@ -1,22 +1,26 @@
 """Shared base estimator for the sparse-activation multilayer perceptrons.
 
-Training is a chain of small steps, each overridable:
-``fit`` -> ``_fit`` -> ``_fit_stochastic`` -> ``_run_epoch`` -> ``_train_step``
--> ``_backprop`` -> ``_forward_pass``; ``_fit_lbfgs`` replaces the epoch loop
-for the quasi-Newton solver. The public classifier and regressor only define
-how targets are encoded and how outputs are decoded.
+A fit reads top to bottom in :meth:`BaseSparseMLP._fit`: validate the data,
+initialise the parameters and the hidden layers' sparsity, solve, settle.
+The estimator is a composition:
 
-The base class keeps validation, the architecture, initialisation and the
-prediction entry points; the steps of each concern live in mixins of their
-own modules: the sparsity bookkeeping (:mod:`._sparse_layers`), the
-stochastic solvers' epochs (:mod:`._stochastic`), L-BFGS (:mod:`._lbfgs`) and
-the hidden codes (:mod:`._codes`). The arithmetic is the network core's
-(:mod:`._network`); prediction passes are functions of a network and the
-fitted rules (:mod:`._prediction`).
+- :class:`~._network.Network` does the arithmetic over the estimator's
+  ``coefs_`` and ``intercepts_`` (:mod:`._network`, kernels in
+  :mod:`._backends`);
+- :class:`~._hidden_sparsity.HiddenSparsity` owns the sparsity of the hidden
+  layers during a fit, and gives back the fitted attributes it describes;
+- the solvers receive both: :class:`~._stochastic.StochasticSolver` ('sgd',
+  'adam'; a chain of small overridable steps, chosen by the class attribute
+  ``_stochastic_solver``) and :func:`~._lbfgs.fit_lbfgs`.
+
+Prediction passes are functions of a network and the fitted rules
+(:mod:`._prediction`); the hidden codes and compaction are the public methods
+of :class:`~._codes.SparseCodesMixin`. The public classifier and regressor
+only define how targets are encoded and how outputs are decoded.
 """
 
 from abc import ABC, abstractmethod
-from itertools import chain, pairwise
+from itertools import pairwise
 from numbers import Integral, Real
 
 import numpy as np
@@ -31,32 +35,28 @@ from sklearn.utils.validation import (
 
 from ._backends import get_backend
 from ._codes import SparseCodesMixin
-from ._lbfgs import LBFGSSolverMixin
+from ._hidden_sparsity import HiddenSparsity, layer_activation_ratios
+from ._lbfgs import fit_lbfgs
 from ._losses import LOSS_FUNCTIONS
-from ._network import Network, TrainingBuffers, as_row_sliceable
+from ._network import ForwardPass, Gradients, Network, as_row_sliceable
 from ._persistence import VersionStampMixin
-from ._prediction import output_of
-from ._sparse_layers import SparseLayersMixin
+from ._prediction import output_of, training_winners
 from ._sparsity import SPARSITY_STRATEGIES, InferenceRules
-from ._stochastic import StochasticSolverMixin
+from ._stochastic import StochasticSolver, batch_rows
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
 
-class BaseSparseMLP(
-    SparseLayersMixin,
-    SparseCodesMixin,
-    StochasticSolverMixin,
-    LBFGSSolverMixin,
-    VersionStampMixin,
-    BaseEstimator,
-    ABC,
-):
+class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
     """Base class for sparse-activation MLP classification and regression.
 
     Do not use it directly; use :class:`SparseMLPClassifier` or
     :class:`SparseMLPRegressor`.
     """
+
+    # The stochastic solvers' training loop; a subclass of it can replace any
+    # of its steps.
+    _stochastic_solver = StochasticSolver
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
@@ -195,6 +195,13 @@ class BaseSparseMLP(
         """The training targets in the units the network learns (as given)."""
         return y
 
+    def _loss_function(self):
+        """The training loss, paired with the output activation."""
+        loss_name = self.loss
+        if loss_name == "log_loss" and self.out_activation_ == "logistic":
+            loss_name = "binary_log_loss"
+        return LOSS_FUNCTIONS[loss_name]
+
     # ------------------------------------------------------------------
     # Architecture
     # ------------------------------------------------------------------
@@ -215,8 +222,145 @@ class BaseSparseMLP(
         return sizes
 
     # ------------------------------------------------------------------
-    # Forward and backward passes
+    # Fitting: validate, initialise, solve, settle
     # ------------------------------------------------------------------
+
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        # Validate.
+        hidden_sizes = self._hidden_layer_sizes()
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X, y, sample_weight = self._validate_training_data(
+            X, y, sample_weight, incremental, first_pass
+        )
+        layer_units = [X.shape[1], *hidden_sizes, y.shape[1]]
+        if not first_pass:
+            self._check_architecture(layer_units)
+
+        # Initialise: the parameters (first pass), this fit's sparsity, one
+        # network, and the per-layer records that every step refills.
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(y, layer_units, X.dtype)
+        sparsity = self._start_sparsity(hidden_sizes, first_pass)
+        network = self._network(get_backend())
+        forward, gradients = ForwardPass(self.n_layers_), Gradients(self.n_layers_)
+
+        # Solve.
+        with self._training_threads(network, sparsity, X.shape[0]):
+            if self.solver in _STOCHASTIC_SOLVERS:
+                solver = self._stochastic_solver(
+                    self, network, sparsity, forward, gradients
+                )
+                solver.fit(X, y, sample_weight, incremental)
+            else:
+                fit_lbfgs(
+                    self, network, sparsity, forward, gradients, X, y, sample_weight
+                )
+        self._check_solution(network)
+
+        # Settle the thresholds on the final weights; keep the sparsity's state.
+        with self._training_threads(network, sparsity, X.shape[0]):
+            sparsity.settle(network, X, sample_weight, incremental, self._random_state)
+        for name, value in sparsity.fitted_attributes().items():
+            setattr(self, name, value)
+        # The units compact() keeps. A prediction pass assigns its own
+        # threads, so this runs outside the training's.
+        self._training_winners = None
+        if not incremental:
+            rules = self._inference_rules()
+            self._training_winners = training_winners(network, rules, X)
+        return self
+
+    def _validate_training_data(self, X, y, sample_weight, incremental, first_pass):
+        """X, y (2d, scaled as the network learns it) and the sample weights
+        (with the targets' own weights folded in)."""
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        if y.ndim == 1:
+            y = y.reshape((-1, 1))
+        target_weight = self._target_sample_weight(y, incremental)
+        if target_weight is not None:
+            if sample_weight is None:
+                sample_weight = target_weight.astype(X.dtype)
+            else:
+                sample_weight = (sample_weight * target_weight).astype(X.dtype)
+        y = self._scale_targets(y, sample_weight, first_pass)
+        return as_row_sliceable(X), y, sample_weight
+
+    def _check_architecture(self, layer_units):
+        fitted_units = [self.coefs_[0].shape[0]] + [
+            coef.shape[1] for coef in self.coefs_
+        ]
+        if fitted_units != layer_units:
+            raise ValueError(
+                "warm_start and partial_fit keep the fitted architecture: the "
+                f"model has layer sizes {fitted_units}, but hidden_layer_sizes "
+                f"and the data now give {layer_units}. Refit from scratch with "
+                "warm_start=False to change it."
+            )
+
+    def _initialize(self, y, layer_units, dtype):
+        """Set every fitted attribute for a first fit and draw the weights."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = y.shape[1]
+        self.n_layers_ = len(layer_units)
+        self.out_activation_ = self._output_activation()
+
+        self.coefs_ = []
+        self.intercepts_ = []
+        for fan_in, fan_out in pairwise(layer_units):
+            coef, intercept = self._init_coef(fan_in, fan_out, dtype)
+            self.coefs_.append(coef)
+            self.intercepts_.append(intercept)
+        self._best_coefs = [coef.copy() for coef in self.coefs_]
+        self._best_intercepts = [intercept.copy() for intercept in self.intercepts_]
+
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.validation_loss_curve_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.validation_loss_curve_ = None
+                self.best_validation_score_ = None
+
+    def _init_coef(self, fan_in, fan_out, dtype):
+        """Glorot-uniform weights and biases, as scikit-learn's MLP draws them."""
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        coef = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
+        intercept = self._random_state.uniform(-bound, bound, fan_out)
+        return coef.astype(dtype, copy=False), intercept.astype(dtype, copy=False)
+
+    def _start_sparsity(self, hidden_sizes, first_pass):
+        """The hidden layers' sparsity for this fit: fresh on a first pass,
+        otherwise continuing this model's fitted state."""
+        sparsity = HiddenSparsity(
+            self.sparsity_strategy,
+            hidden_sizes,
+            layer_activation_ratios(self.activation_ratio, hidden_sizes),
+            inference_ratio_factor=self.inference_ratio_factor,
+            boost_strength=self.boost_strength,
+            boost_decay=self.boost_decay,
+            sparsity_warmup=self.sparsity_warmup,
+            fitted=None if first_pass else vars(self),
+        )
+        # The best epoch's thresholds start as the starting ones (early
+        # stopping restores them with the best epoch's weights).
+        if sparsity.thresholds is not None and (
+            getattr(self, "_best_thresholds", None) is None
+        ):
+            self._best_thresholds = sparsity.thresholds.copy()
+        return sparsity
 
     def _network(self, backend):
         """The network core over this model's parameters."""
@@ -228,40 +372,63 @@ class BaseSparseMLP(
             backend,
         )
 
-    def _forward_pass(self, buffers, sample_weight=None, reuse_masks=False):
-        """Training-mode forward pass, filling ``buffers.activations``.
-
-        Each hidden layer's winners are chosen by the sparsity strategy on the
-        whole batch and kept in ``buffers.masks``; with ``reuse_masks`` the
-        winners already there are applied instead (held winners).
-        """
-        network = self._network(buffers.backend)
-        if reuse_masks:
-            return network.forward_train(buffers)
-
-        def choose_rule(layer, values):
-            return self._training_rule(layer, values, buffers, sample_weight)
-
-        return network.forward_train(buffers, choose_rule)
-
-    def _loss(self, y, y_pred, sample_weight):
-        loss_name = self.loss
-        if loss_name == "log_loss" and self.out_activation_ == "logistic":
-            loss_name = "binary_log_loss"
-        return LOSS_FUNCTIONS[loss_name](y, y_pred, sample_weight)
-
-    def _backprop(self, X, y, sample_weight, buffers, reuse_masks=False):
-        """Loss and gradients for one batch; gradients flow through winners only."""
-        buffers.activations[0] = X
-        self._forward_pass(buffers, sample_weight, reuse_masks=reuse_masks)
-        weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
-        loss = self._loss(y, buffers.activations[-1], sample_weight)
-        squared_norm = buffers.backend.squared_norm(self.coefs_)
-        loss += (0.5 * self.alpha) * squared_norm / weight_sum
-        self._network(buffers.backend).backward(
-            y, sample_weight, self.alpha, weight_sum, buffers
+    def _training_threads(self, network, sparsity, n_samples):
+        """The backend's thread assignment for training batches."""
+        rows = (
+            batch_rows(self.batch_size, n_samples)
+            if self.solver in _STOCHASTIC_SOLVERS
+            else n_samples
         )
-        return loss
+        return network.backend.threads(
+            rows, lambda: network.work(sparsity.active_units, rows, training=True)
+        )
+
+    def _check_solution(self, network):
+        """Raise if the solver left non-finite weights (or, for L-BFGS, a
+        non-finite loss)."""
+        if not network.parameters_finite():
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed."
+            )
+        if not np.isfinite(self.loss_) and self.solver == "lbfgs":
+            # Finite weights can still give a non-finite loss (the Poisson
+            # model's exp link, or L-BFGS stopping at its starting point).
+            raise ValueError(
+                "Solver produced a non-finite training loss. The input data may"
+                " contain large values and need to be preprocessed."
+            )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers in
+            regression).
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
 
     # ------------------------------------------------------------------
     # Prediction
@@ -316,181 +483,8 @@ class BaseSparseMLP(
         if not self.__sklearn_is_fitted__():
             check_is_fitted(self)
 
-    # ------------------------------------------------------------------
-    # Initialisation
-    # ------------------------------------------------------------------
-
-    def _initialize(self, y, layer_units, dtype):
-        """Set every fitted attribute for a first fit and draw the weights."""
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.n_outputs_ = y.shape[1]
-        self.n_layers_ = len(layer_units)
-        self.out_activation_ = self._output_activation()
-
-        self.coefs_ = []
-        self.intercepts_ = []
-        for fan_in, fan_out in pairwise(layer_units):
-            coef, intercept = self._init_coef(fan_in, fan_out, dtype)
-            self.coefs_.append(coef)
-            self.intercepts_.append(intercept)
-        self._best_coefs = [coef.copy() for coef in self.coefs_]
-        self._best_intercepts = [intercept.copy() for intercept in self.intercepts_]
-
-        if self.solver in _STOCHASTIC_SOLVERS:
-            self.loss_curve_ = []
-            self._no_improvement_count = 0
-            if self.early_stopping:
-                self.validation_scores_ = []
-                self.validation_loss_curve_ = []
-                self.best_validation_score_ = -np.inf
-                self.best_loss_ = None
-            else:
-                self.best_loss_ = np.inf
-                self.validation_scores_ = None
-                self.validation_loss_curve_ = None
-                self.best_validation_score_ = None
-
-    def _init_coef(self, fan_in, fan_out, dtype):
-        """Glorot-uniform weights and biases, as scikit-learn's MLP draws them."""
-        factor = 2.0 if self.activation == "logistic" else 6.0
-        bound = np.sqrt(factor / (fan_in + fan_out))
-        coef = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
-        intercept = self._random_state.uniform(-bound, bound, fan_out)
-        return coef.astype(dtype, copy=False), intercept.astype(dtype, copy=False)
-
-    # ------------------------------------------------------------------
-    # Fitting
-    # ------------------------------------------------------------------
-
-    def _fit(self, X, y, sample_weight=None, incremental=False):
-        hidden_sizes = self._hidden_layer_sizes()
-        first_pass = not hasattr(self, "coefs_") or (
-            not self.warm_start and not incremental
-        )
-        X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
-        if y.ndim == 1:
-            y = y.reshape((-1, 1))
-        target_weight = self._target_sample_weight(y, incremental)
-        if target_weight is not None:
-            if sample_weight is None:
-                sample_weight = target_weight.astype(X.dtype)
-            else:
-                sample_weight = (sample_weight * target_weight).astype(X.dtype)
-        y = self._scale_targets(y, sample_weight, first_pass)
-        X = as_row_sliceable(X)
-
-        layer_units = [X.shape[1], *hidden_sizes, y.shape[1]]
-        if not first_pass:
-            self._check_architecture(layer_units)
-        self._random_state = check_random_state(self.random_state)
-        if first_pass:
-            self._initialize(y, layer_units, X.dtype)
-        self._prepare_sparsity(hidden_sizes, first_pass)
-        settled_before = (
-            None
-            if self.activation_thresholds_ is None
-            else self.activation_thresholds_.copy()
-        )
-
-        buffers = self._training_buffers()
-        with self._training_threads(buffers, X.shape[0]):
-            if self.solver in _STOCHASTIC_SOLVERS:
-                self._fit_stochastic(X, y, sample_weight, buffers, incremental)
-            else:
-                self._fit_lbfgs(X, y, sample_weight, buffers, layer_units)
-
-        if not self._parameters_finite():
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
-            )
-        if not np.isfinite(self.loss_) and self.solver == "lbfgs":
-            # Finite weights can still give a non-finite loss (the Poisson
-            # model's exp link, or L-BFGS stopping at its starting point).
-            raise ValueError(
-                "Solver produced a non-finite training loss. The input data may"
-                " contain large values and need to be preprocessed."
-            )
-        with self._training_threads(buffers, X.shape[0]):
-            self._settle_thresholds(X, sample_weight, incremental, settled_before)
-            self._settle_inference(X)
-        self._record_training_winners(X, record_winners=not incremental)
-        return self
-
-    def _training_threads(self, buffers, n_samples):
-        """The backend's thread assignment for training batches."""
-        rows = (
-            self._batch_rows(n_samples)
-            if self.solver in _STOCHASTIC_SOLVERS
-            else n_samples
-        )
-        network = self._network(buffers.backend)
-        return buffers.backend.threads(
-            rows, lambda: network.work(self.active_units_, rows, training=True)
-        )
-
-    def _training_buffers(self):
-        """Fresh per-layer buffers, with the fitted number of winners."""
-        return TrainingBuffers(self.n_layers_, get_backend(), list(self.active_units_))
-
-    def _check_architecture(self, layer_units):
-        fitted_units = [self.coefs_[0].shape[0]] + [
-            coef.shape[1] for coef in self.coefs_
-        ]
-        if fitted_units != layer_units:
-            raise ValueError(
-                "warm_start and partial_fit keep the fitted architecture: the "
-                f"model has layer sizes {fitted_units}, but hidden_layer_sizes "
-                f"and the data now give {layer_units}. Refit from scratch with "
-                "warm_start=False to change it."
-            )
-
-    def _parameters_finite(self):
-        return all(np.isfinite(p).all() for p in chain(self.coefs_, self.intercepts_))
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model to data matrix X and target(s) y.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            The target values (class labels in classification, real numbers in
-            regression).
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
-
-    def _check_solver(self):
-        if self.solver not in _STOCHASTIC_SOLVERS:
-            raise AttributeError(
-                "partial_fit is only available for stochastic optimizers. "
-                f"{self.solver} is not stochastic."
-            )
-        return True
-
     def _predict(self, X, check_input=True):
         return self._decode_output(self._forward_pass_fast(X, check_input))
-
-    def _score_output(self, output, y_true, sample_weight):
-        """Early-stopping score of output activations against decoded targets."""
-        y_pred = self._decode_output(output)
-        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
-            return np.nan
-        return self._score_function(y_true, y_pred, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -14,8 +14,11 @@ NumPy reference; the kernel backends (:mod:`._backends`) apply the same rules
 fused with the activation. The network keeps each layer's winners from the
 forward pass and multiplies the backward deltas by them, so gradients flow
 through winners only. Adding a strategy means adding one class here and one
-entry in ``SPARSITY_STRATEGIES``. :class:`InferenceRules` carries every hidden
-layer's rule at prediction to the network.
+entry in ``SPARSITY_STRATEGIES``.
+
+Two small records carry rules to the network: a :class:`TrainingRule` (one
+hidden layer's rule for a training batch, and what the strategy observed) and
+:class:`InferenceRules` (every hidden layer's rule at prediction).
 """
 
 from dataclasses import dataclass
@@ -266,6 +269,22 @@ class DynamicThreshold:
 
 
 SPARSITY_STRATEGIES = {"fixed": FixedTopK(), "dynamic": DynamicThreshold()}
+
+
+class TrainingRule(NamedTuple):
+    """How one hidden layer chooses its winners on a training batch.
+
+    ``rule`` is None for a dense layer (every unit wins); ``scores`` are what
+    the rule is applied to (None: the pre-activations themselves);
+    ``n_active`` is the number of winners in force (it sets the layer's
+    compute path); ``observed_threshold`` is the threshold the strategy saw
+    on the batch ('dynamic'), or None.
+    """
+
+    rule: object
+    scores: object
+    n_active: int
+    observed_threshold: object
 
 
 class InferenceRules(NamedTuple):

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import backend_params
+from conftest import backend_params, training_pass
 from sklearn.datasets import make_classification, make_regression
 from threadpoolctl import threadpool_info
 
@@ -352,10 +352,11 @@ def test_backends_agree_in_float32(classification_data, params):
     results = {}
     for backend in BACKENDS:
         with config_context(kernels=backend):
-            buffers = model._training_buffers()
             proba = model.predict_proba(X)
-        model._backprop(X, Y, sample_weight.astype(np.float32), buffers)
-        results[backend] = [proba, *buffers.coef_grads, *buffers.intercept_grads]
+            _, _, gradients = training_pass(
+                model, X, Y, sample_weight.astype(np.float32)
+            )
+        results[backend] = [proba, *gradients.coef_grads, *gradients.intercept_grads]
         assert all(result.dtype == np.float32 for result in results[backend])
     for ours, reference in zip(results["numba"], results["numpy"], strict=True):
         np.testing.assert_allclose(ours, reference, rtol=1e-5, atol=1e-6)
@@ -401,9 +402,8 @@ def test_backends_give_the_same_gradients(classification_data):
     grads = {}
     for backend in BACKENDS:
         with config_context(kernels=backend):
-            buffers = model._training_buffers()
-        loss = model._backprop(X, Y, sample_weight, buffers)
-        grads[backend] = [loss, *buffers.coef_grads, *buffers.intercept_grads]
+            loss, _, gradients = training_pass(model, X, Y, sample_weight)
+        grads[backend] = [loss, *gradients.coef_grads, *gradients.intercept_grads]
     for ours, reference in zip(grads["numba"], grads["numpy"], strict=True):
         np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-13)
 
