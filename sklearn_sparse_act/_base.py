@@ -1,21 +1,26 @@
 """Shared base estimator for the sparse-activation multilayer perceptrons.
 
-Training is a chain of small steps, each overridable:
-``fit`` -> ``_fit`` -> ``_fit_stochastic`` -> ``_run_epoch`` -> ``_train_step``
--> ``_backprop`` -> ``_forward_pass``; ``_fit_lbfgs`` replaces the epoch loop
-for the quasi-Newton solver. The public classifier and regressor only define
-how targets are encoded and how outputs are decoded.
+A fit reads top to bottom in :meth:`BaseSparseMLP._fit`: validate the data,
+initialise the parameters and the hidden layers' sparsity, solve, settle.
+The estimator is a composition:
 
-The base class keeps validation, the architecture, initialisation and the
-prediction entry points; the steps of each concern live in mixins of their
-own modules: the sparsity bookkeeping (:mod:`._sparse_layers`), the
-stochastic solvers' epochs (:mod:`._stochastic`), L-BFGS (:mod:`._lbfgs`) and
-the hidden codes (:mod:`._codes`). The arithmetic is the network core's
-(:mod:`._network`).
+- :class:`~._network.Network` does the arithmetic over the estimator's
+  ``coefs_`` and ``intercepts_`` (:mod:`._network`, kernels in
+  :mod:`._backends`);
+- :class:`~._hidden_sparsity.HiddenSparsity` owns the sparsity of the hidden
+  layers during a fit, and gives back the fitted attributes it describes;
+- the solvers receive both: :class:`~._stochastic.StochasticSolver` ('sgd',
+  'adam'; a chain of small overridable steps, chosen by the class attribute
+  ``_stochastic_solver``) and :func:`~._lbfgs.fit_lbfgs`.
+
+Prediction passes are functions of a network and the fitted rules
+(:mod:`._prediction`); the hidden codes and compaction are the public methods
+of :class:`~._codes.SparseCodesMixin`. The public classifier and regressor
+only define how targets are encoded and how outputs are decoded.
 """
 
 from abc import ABC, abstractmethod
-from itertools import chain, pairwise
+from itertools import pairwise
 from numbers import Integral, Real
 
 import numpy as np
@@ -30,36 +35,28 @@ from sklearn.utils.validation import (
 
 from ._backends import get_backend
 from ._codes import SparseCodesMixin
-from ._lbfgs import LBFGSSolverMixin
+from ._hidden_sparsity import HiddenSparsity, layer_activation_ratios
+from ._lbfgs import fit_lbfgs
 from ._losses import LOSS_FUNCTIONS
-from ._network import Network, TrainingBuffers, as_row_sliceable
+from ._network import ForwardPass, Gradients, Network, as_row_sliceable
 from ._persistence import VersionStampMixin
-from ._sparse_layers import SparseLayersMixin
-from ._sparsity import SPARSITY_STRATEGIES
-from ._stochastic import StochasticSolverMixin
+from ._prediction import output_of, training_winners
+from ._sparsity import SPARSITY_STRATEGIES, InferenceRules
+from ._stochastic import StochasticSolver, batch_rows
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
-# Prediction works on row chunks whose widest layer takes about this many
-# bytes: large enough for BLAS to run at full speed, small enough to stay in
-# cache-friendly sizes and keep memory bounded for any number of rows.
-_PREDICT_CHUNK_BYTES = 4 * 2**20
 
-
-class BaseSparseMLP(
-    SparseLayersMixin,
-    SparseCodesMixin,
-    StochasticSolverMixin,
-    LBFGSSolverMixin,
-    VersionStampMixin,
-    BaseEstimator,
-    ABC,
-):
+class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
     """Base class for sparse-activation MLP classification and regression.
 
     Do not use it directly; use :class:`SparseMLPClassifier` or
     :class:`SparseMLPRegressor`.
     """
+
+    # The stochastic solvers' training loop; a subclass of it can replace any
+    # of its steps.
+    _stochastic_solver = StochasticSolver
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
@@ -198,6 +195,13 @@ class BaseSparseMLP(
         """The training targets in the units the network learns (as given)."""
         return y
 
+    def _loss_function(self):
+        """The training loss, paired with the output activation."""
+        loss_name = self.loss
+        if loss_name == "log_loss" and self.out_activation_ == "logistic":
+            loss_name = "binary_log_loss"
+        return LOSS_FUNCTIONS[loss_name]
+
     # ------------------------------------------------------------------
     # Architecture
     # ------------------------------------------------------------------
@@ -218,137 +222,85 @@ class BaseSparseMLP(
         return sizes
 
     # ------------------------------------------------------------------
-    # Forward and backward passes
+    # Fitting: validate, initialise, solve, settle
     # ------------------------------------------------------------------
 
-    def _network(self, backend):
-        """The network core over this model's parameters."""
-        return Network(
-            self.coefs_,
-            self.intercepts_,
-            self.activation,
-            self.out_activation_,
-            backend,
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        # Validate.
+        hidden_sizes = self._hidden_layer_sizes()
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
         )
-
-    def _forward_pass(self, buffers, sample_weight=None, reuse_masks=False):
-        """Training-mode forward pass, filling ``buffers.activations``.
-
-        Each hidden layer's winners are chosen by the sparsity strategy on the
-        whole batch and kept in ``buffers.masks``; with ``reuse_masks`` the
-        winners already there are applied instead (held winners).
-        """
-        network = self._network(buffers.backend)
-        if reuse_masks:
-            return network.forward_train(buffers)
-
-        def choose_rule(layer, values):
-            return self._training_rule(layer, values, buffers, sample_weight)
-
-        return network.forward_train(buffers, choose_rule)
-
-    def _loss(self, y, y_pred, sample_weight):
-        loss_name = self.loss
-        if loss_name == "log_loss" and self.out_activation_ == "logistic":
-            loss_name = "binary_log_loss"
-        return LOSS_FUNCTIONS[loss_name](y, y_pred, sample_weight)
-
-    def _backprop(self, X, y, sample_weight, buffers, reuse_masks=False):
-        """Loss and gradients for one batch; gradients flow through winners only."""
-        buffers.activations[0] = X
-        self._forward_pass(buffers, sample_weight, reuse_masks=reuse_masks)
-        weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
-        loss = self._loss(y, buffers.activations[-1], sample_weight)
-        squared_norm = buffers.backend.squared_norm(self.coefs_)
-        loss += (0.5 * self.alpha) * squared_norm / weight_sum
-        self._network(buffers.backend).backward(
-            y, sample_weight, self.alpha, weight_sum, buffers
+        X, y, sample_weight = self._validate_training_data(
+            X, y, sample_weight, incremental, first_pass
         )
-        return loss
+        layer_units = [X.shape[1], *hidden_sizes, y.shape[1]]
+        if not first_pass:
+            self._check_architecture(layer_units)
 
-    # ------------------------------------------------------------------
-    # Prediction
-    # ------------------------------------------------------------------
-
-    def _forward_pass_fast(self, X, check_input=True):
-        """Output-layer activations for X, computed in row chunks.
-
-        Every row is computed on its own: 'fixed' keeps each row's top-k and
-        'dynamic' compares each pre-activation with the fitted threshold.
-        """
-        if check_input:
-            X = self._validate_prediction_input(X)
-        X = as_row_sliceable(X)
+        # Initialise: the parameters (first pass), this fit's sparsity, one
+        # network, and the per-layer records that every step refills.
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(y, layer_units, X.dtype)
+        sparsity = self._start_sparsity(hidden_sizes, first_pass)
         network = self._network(get_backend())
-        outputs = self._map_prediction_chunks(
-            network, X.shape[0], lambda rows: self._forward_rows(network, X[rows])
-        )
-        # A single chunk (every call of up to 512 rows of width 1024) is
-        # returned as it is, not copied into a preallocated array: 4 us of a
-        # one-row prediction's 170 us, measured in random order with the copy.
-        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        forward, gradients = ForwardPass(self.n_layers_), Gradients(self.n_layers_)
 
-    def _validate_prediction_input(self, X):
-        """Validate X for prediction, cheaply in the common case.
+        # Solve.
+        with self._training_threads(network, sparsity, X.shape[0]):
+            if self.solver in _STOCHASTIC_SOLVERS:
+                solver = self._stochastic_solver(
+                    self, network, sparsity, forward, gradients
+                )
+                solver.fit(X, y, sample_weight, incremental)
+            else:
+                fit_lbfgs(
+                    self, network, sparsity, forward, gradients, X, y, sample_weight
+                )
+        self._check_solution(network)
 
-        A float ndarray of the fitted width, from a model fitted without
-        feature names, needs no conversion: only its finiteness is checked.
-        Everything else (and any non-finite value, for its error message) goes
-        through scikit-learn's ``validate_data``.
-        """
-        if (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and X.dtype in (np.float64, np.float32)
-            and X.shape[1] == self.n_features_in_
-            and X.shape[0] > 0
-            and not hasattr(self, "feature_names_in_")
-            and np.isfinite(X).all()
-        ):
-            return X
-        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        # Settle the thresholds on the final weights; keep the sparsity's state.
+        with self._training_threads(network, sparsity, X.shape[0]):
+            sparsity.settle(network, X, sample_weight, incremental, self._random_state)
+        for name, value in sparsity.fitted_attributes().items():
+            setattr(self, name, value)
+        # The units compact() keeps. A prediction pass assigns its own
+        # threads, so this runs outside the training's.
+        self._training_winners = None
+        if not incremental:
+            rules = self._inference_rules()
+            self._training_winners = training_winners(network, rules, X)
+        return self
 
-    def __sklearn_is_fitted__(self):
-        return hasattr(self, "coefs_")
+    def _validate_training_data(self, X, y, sample_weight, incremental, first_pass):
+        """X, y (2d, scaled as the network learns it) and the sample weights
+        (with the targets' own weights folded in)."""
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        if y.ndim == 1:
+            y = y.reshape((-1, 1))
+        target_weight = self._target_sample_weight(y, incremental)
+        if target_weight is not None:
+            if sample_weight is None:
+                sample_weight = target_weight.astype(X.dtype)
+            else:
+                sample_weight = (sample_weight * target_weight).astype(X.dtype)
+        y = self._scale_targets(y, sample_weight, first_pass)
+        return as_row_sliceable(X), y, sample_weight
 
-    def _check_is_fitted(self):
-        """``check_is_fitted``, skipping its estimator-tags lookup for a fitted
-        model (a tenth of a one-row prediction)."""
-        if not self.__sklearn_is_fitted__():
-            check_is_fitted(self)
-
-    def _map_prediction_chunks(self, network, n_samples, function):
-        """``function(rows)`` for chunks of rows covering ``n_samples`` rows,
-        in order; the backend may run several chunks at once."""
-        return network.backend.map_row_chunks(
-            function,
-            n_samples,
-            self._chunk_rows(n_samples),
-            lambda rows: network.work(self.inference_active_units_, rows, False),
-        )
-
-    def _chunk_rows(self, n_samples):
-        """Rows per prediction chunk: memory stays bounded for any number of
-        rows."""
-        widest = max(coef.shape[1] for coef in self.coefs_)
-        row_bytes = widest * self.coefs_[0].dtype.itemsize
-        return int(min(max(n_samples, 1), max(1, _PREDICT_CHUNK_BYTES // row_bytes)))
-
-    def _forward_rows(self, network, X):
-        """Prediction-mode forward pass for one chunk of rows."""
-        *_, (_, hidden, _) = self._prediction_layers(network, X)
-        return network.output(hidden)
-
-    def _prediction_layers(self, network, X, n_layers=None):
-        """Prediction-mode outputs and winners of the first ``n_layers``
-        hidden layers for some rows."""
-        return network.hidden_layers(
-            X, self._inference_rule, self.inference_active_units_, n_layers
-        )
-
-    # ------------------------------------------------------------------
-    # Initialisation
-    # ------------------------------------------------------------------
+    def _check_architecture(self, layer_units):
+        fitted_units = [self.coefs_[0].shape[0]] + [
+            coef.shape[1] for coef in self.coefs_
+        ]
+        if fitted_units != layer_units:
+            raise ValueError(
+                "warm_start and partial_fit keep the fitted architecture: the "
+                f"model has layer sizes {fitted_units}, but hidden_layer_sizes "
+                f"and the data now give {layer_units}. Refit from scratch with "
+                "warm_start=False to change it."
+            )
 
     def _initialize(self, y, layer_units, dtype):
         """Set every fitted attribute for a first fit and draw the weights."""
@@ -389,50 +341,52 @@ class BaseSparseMLP(
         intercept = self._random_state.uniform(-bound, bound, fan_out)
         return coef.astype(dtype, copy=False), intercept.astype(dtype, copy=False)
 
-    # ------------------------------------------------------------------
-    # Fitting
-    # ------------------------------------------------------------------
-
-    def _fit(self, X, y, sample_weight=None, incremental=False):
-        hidden_sizes = self._hidden_layer_sizes()
-        first_pass = not hasattr(self, "coefs_") or (
-            not self.warm_start and not incremental
+    def _start_sparsity(self, hidden_sizes, first_pass):
+        """The hidden layers' sparsity for this fit: fresh on a first pass,
+        otherwise continuing this model's fitted state."""
+        sparsity = HiddenSparsity(
+            self.sparsity_strategy,
+            hidden_sizes,
+            layer_activation_ratios(self.activation_ratio, hidden_sizes),
+            inference_ratio_factor=self.inference_ratio_factor,
+            boost_strength=self.boost_strength,
+            boost_decay=self.boost_decay,
+            sparsity_warmup=self.sparsity_warmup,
+            fitted=None if first_pass else vars(self),
         )
-        X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
-        if y.ndim == 1:
-            y = y.reshape((-1, 1))
-        target_weight = self._target_sample_weight(y, incremental)
-        if target_weight is not None:
-            if sample_weight is None:
-                sample_weight = target_weight.astype(X.dtype)
-            else:
-                sample_weight = (sample_weight * target_weight).astype(X.dtype)
-        y = self._scale_targets(y, sample_weight, first_pass)
-        X = as_row_sliceable(X)
+        # The best epoch's thresholds start as the starting ones (early
+        # stopping restores them with the best epoch's weights).
+        if sparsity.thresholds is not None and (
+            getattr(self, "_best_thresholds", None) is None
+        ):
+            self._best_thresholds = sparsity.thresholds.copy()
+        return sparsity
 
-        layer_units = [X.shape[1], *hidden_sizes, y.shape[1]]
-        if not first_pass:
-            self._check_architecture(layer_units)
-        self._random_state = check_random_state(self.random_state)
-        if first_pass:
-            self._initialize(y, layer_units, X.dtype)
-        self._prepare_sparsity(hidden_sizes, first_pass)
-        settled_before = (
-            None
-            if self.activation_thresholds_ is None
-            else self.activation_thresholds_.copy()
+    def _network(self, backend):
+        """The network core over this model's parameters."""
+        return Network(
+            self.coefs_,
+            self.intercepts_,
+            self.activation,
+            self.out_activation_,
+            backend,
         )
 
-        buffers = self._training_buffers()
-        with self._training_threads(buffers, X.shape[0]):
-            if self.solver in _STOCHASTIC_SOLVERS:
-                self._fit_stochastic(X, y, sample_weight, buffers, incremental)
-            else:
-                self._fit_lbfgs(X, y, sample_weight, buffers, layer_units)
+    def _training_threads(self, network, sparsity, n_samples):
+        """The backend's thread assignment for training batches."""
+        rows = (
+            batch_rows(self.batch_size, n_samples)
+            if self.solver in _STOCHASTIC_SOLVERS
+            else n_samples
+        )
+        return network.backend.threads(
+            rows, lambda: network.work(sparsity.active_units, rows, training=True)
+        )
 
-        if not self._parameters_finite():
+    def _check_solution(self, network):
+        """Raise if the solver left non-finite weights (or, for L-BFGS, a
+        non-finite loss)."""
+        if not network.parameters_finite():
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
@@ -444,42 +398,6 @@ class BaseSparseMLP(
                 "Solver produced a non-finite training loss. The input data may"
                 " contain large values and need to be preprocessed."
             )
-        with self._training_threads(buffers, X.shape[0]):
-            self._settle_thresholds(X, sample_weight, incremental, settled_before)
-            self._settle_inference(X)
-        self._record_training_winners(X, record_winners=not incremental)
-        return self
-
-    def _training_threads(self, buffers, n_samples):
-        """The backend's thread assignment for training batches."""
-        rows = (
-            self._batch_rows(n_samples)
-            if self.solver in _STOCHASTIC_SOLVERS
-            else n_samples
-        )
-        network = self._network(buffers.backend)
-        return buffers.backend.threads(
-            rows, lambda: network.work(self.active_units_, rows, training=True)
-        )
-
-    def _training_buffers(self):
-        """Fresh per-layer buffers, with the fitted number of winners."""
-        return TrainingBuffers(self.n_layers_, get_backend(), list(self.active_units_))
-
-    def _check_architecture(self, layer_units):
-        fitted_units = [self.coefs_[0].shape[0]] + [
-            coef.shape[1] for coef in self.coefs_
-        ]
-        if fitted_units != layer_units:
-            raise ValueError(
-                "warm_start and partial_fit keep the fitted architecture: the "
-                f"model has layer sizes {fitted_units}, but hidden_layer_sizes "
-                f"and the data now give {layer_units}. Refit from scratch with "
-                "warm_start=False to change it."
-            )
-
-    def _parameters_finite(self):
-        return all(np.isfinite(p).all() for p in chain(self.coefs_, self.intercepts_))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -512,15 +430,61 @@ class BaseSparseMLP(
             )
         return True
 
+    # ------------------------------------------------------------------
+    # Prediction
+    # ------------------------------------------------------------------
+
+    def _inference_rules(self):
+        """The fitted prediction-time rules of the hidden layers."""
+        return InferenceRules(
+            self._strategy_name,
+            self.inference_active_units_,
+            self.inference_thresholds_,
+        )
+
+    def _forward_pass_fast(self, X, check_input=True):
+        """Output-layer activations for X, computed in row chunks.
+
+        Every row is computed on its own: 'fixed' keeps each row's top-k and
+        'dynamic' compares each pre-activation with the fitted threshold.
+        """
+        if check_input:
+            X = self._validate_prediction_input(X)
+        return output_of(
+            self._network(get_backend()), self._inference_rules(), as_row_sliceable(X)
+        )
+
+    def _validate_prediction_input(self, X):
+        """Validate X for prediction, cheaply in the common case.
+
+        A float ndarray of the fitted width, from a model fitted without
+        feature names, needs no conversion: only its finiteness is checked.
+        Everything else (and any non-finite value, for its error message) goes
+        through scikit-learn's ``validate_data``.
+        """
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float64, np.float32)
+            and X.shape[1] == self.n_features_in_
+            and X.shape[0] > 0
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X).all()
+        ):
+            return X
+        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "coefs_")
+
+    def _check_is_fitted(self):
+        """``check_is_fitted``, skipping its estimator-tags lookup for a fitted
+        model (a tenth of a one-row prediction)."""
+        if not self.__sklearn_is_fitted__():
+            check_is_fitted(self)
+
     def _predict(self, X, check_input=True):
         return self._decode_output(self._forward_pass_fast(X, check_input))
-
-    def _score_output(self, output, y_true, sample_weight):
-        """Early-stopping score of output activations against decoded targets."""
-        y_pred = self._decode_output(output)
-        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
-            return np.nan
-        return self._score_function(y_true, y_pred, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,16 +1,21 @@
 """The sparse codes of a fitted model: what its hidden layers output, and a
 copy without the units that never win.
+
+:class:`SparseCodesMixin` adds these public methods to the estimators. It
+needs from the estimator its prediction-mode network and rules
+(``_network``, ``_inference_rules``) and ``_check_is_fitted``; the passes
+themselves are :mod:`._prediction`'s.
 """
 
 import copy
 from numbers import Integral
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.utils.validation import validate_data
 
 from ._backends import get_backend
-from ._network import as_row_sliceable, to_csr, won_any
+from ._network import as_row_sliceable
+from ._prediction import hidden_codes, winners_on
 
 
 class SparseCodesMixin:
@@ -54,21 +59,9 @@ class SparseCodesMixin:
         X = as_row_sliceable(
             validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         )
-        network = self._network(get_backend())
-
-        def chunk_codes(rows):
-            *_, (_, codes_of_rows, _) = self._prediction_layers(
-                network, X[rows], layer + 1
-            )
-            return to_csr(codes_of_rows)
-
-        codes = self._map_prediction_chunks(network, X.shape[0], chunk_codes)
-        if not codes:
-            width = self.coefs_[layer].shape[1]
-            return sp.csr_matrix((0, width), dtype=self.coefs_[0].dtype)
-        codes = sp.vstack(codes, format="csr")
-        codes.eliminate_zeros()
-        return codes
+        return hidden_codes(
+            self._network(get_backend()), self._inference_rules(), X, layer
+        )
 
     def compact(self, X=None):
         """A copy of the fitted model without the hidden units that never win.
@@ -143,20 +136,4 @@ class SparseCodesMixin:
     def _winners_on(self, X):
         """Per hidden layer, which units win at prediction on some row of X;
         and whether every prediction on X is finite."""
-        network = self._network(get_backend())
-
-        def chunk_winners(rows):
-            layers = list(self._prediction_layers(network, X[rows]))
-            output = network.output(layers[-1][1])
-            won = [won_any(layer_winners) for _, _, layer_winners in layers]
-            return won, bool(np.isfinite(output).all())
-
-        winners = [np.zeros(coef.shape[1], dtype=bool) for coef in self.coefs_[:-1]]
-        finite = True
-        for won, chunk_finite in self._map_prediction_chunks(
-            network, X.shape[0], chunk_winners
-        ):
-            for layer_winners, layer_won in zip(winners, won, strict=True):
-                layer_winners |= layer_won
-            finite = finite and chunk_finite
-        return winners, finite
+        return winners_on(self._network(get_backend()), self._inference_rules(), X)

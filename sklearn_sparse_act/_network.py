@@ -1,10 +1,17 @@
 """The network core: forward and backward passes through the winners.
 
-A :class:`Network` is a view of a fitted model's parameters together with a
-kernel backend (:mod:`._backends`); it does the arithmetic and nothing else.
-The estimator keeps everything around it: validation, solvers, epochs, early
-stopping, and the sparsity bookkeeping that decides each layer's rule (the
-strategy, the number of winners, boosting, thresholds).
+A :class:`Network` is a view of a model's parameters together with a kernel
+backend (:mod:`._backends`); it does the arithmetic and nothing else. Each
+layer's rule comes from outside: in training from the hidden layers'
+sparsity (:class:`~._hidden_sparsity.HiddenSparsity`, through a function
+returning a :class:`~._sparsity.TrainingRule`), at prediction from
+:class:`~._sparsity.InferenceRules`.
+
+One training step's data flow is explicit: :meth:`Network.forward_train`
+fills and returns a :class:`ForwardPass` (per layer its outputs, and per
+hidden layer its winners and the threshold its strategy observed);
+:meth:`Network.backprop` takes it and fills :class:`Gradients`. Both records
+are allocated once per fit and refilled by every step.
 
 A hidden layer runs on one of two paths, decided per layer by the backend's
 cost model from its shape, its number of winners and the number of rows:
@@ -19,6 +26,7 @@ Both paths, and both backends, compute the same numbers up to round-off.
 """
 
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,31 +36,44 @@ from ._backends.interface import SparseRows, Work
 
 
 @dataclass
-class TrainingBuffers:
-    """Per-layer arrays of the current training batch.
+class ForwardPass:
+    """What a training forward pass computed, layer by layer.
 
-    ``activations[0]`` is the input batch and ``activations[i + 1]`` the output
-    of layer ``i``; ``masks[i]`` holds hidden layer ``i``'s winners (None for a
-    dense layer); ``observed_thresholds[i]`` the threshold the last forward pass
-    saw in hidden layer ``i`` ('dynamic' only); ``active_units[i]`` the number
-    of winners in force (it differs from ``active_units_`` during warm-up);
-    ``backend`` the kernel backend of the whole fit.
+    ``activations[0]`` is the input batch and ``activations[i + 1]`` the
+    output of layer ``i``; ``winners[i]`` holds hidden layer ``i``'s winners
+    (a boolean mask on the dense path, the :class:`SparseRows` of its outputs
+    on the sparse path, None for a dense layer); ``observed_thresholds[i]`` the
+    threshold its strategy saw on the batch ('dynamic'), or None.
     """
 
     n_layers: int
-    backend: object
-    active_units: list = field(default_factory=list)
     activations: list = field(init=False)
-    masks: list = field(init=False)
+    winners: list = field(init=False)
     observed_thresholds: list = field(init=False)
+
+    def __post_init__(self):
+        self.activations = [None] * self.n_layers
+        self.winners = [None] * (self.n_layers - 2)
+        self.observed_thresholds = [None] * (self.n_layers - 2)
+
+    @property
+    def hidden_outputs(self):
+        """The outputs of the hidden layers."""
+        return self.activations[1:-1]
+
+
+@dataclass
+class Gradients:
+    """The backward pass's per-layer arrays: ``deltas[i]`` the loss's
+    derivative at layer ``i``'s pre-activations, ``coef_grads[i]`` and
+    ``intercept_grads[i]`` the penalised gradients of its parameters."""
+
+    n_layers: int
     deltas: list = field(init=False)
     coef_grads: list = field(init=False)
     intercept_grads: list = field(init=False)
 
     def __post_init__(self):
-        self.activations = [None] * self.n_layers
-        self.masks = [None] * (self.n_layers - 2)
-        self.observed_thresholds = [None] * (self.n_layers - 2)
         self.deltas = [None] * (self.n_layers - 1)
         self.coef_grads = [None] * (self.n_layers - 1)
         self.intercept_grads = [None] * (self.n_layers - 1)
@@ -97,8 +118,9 @@ class Network:
     Parameters
     ----------
     coefs, intercepts : list of ndarray
-        The layers' weights and biases (the estimator's own arrays: updates
-        in place are seen by both).
+        The layers' weights and biases: the estimator's own lists, so an
+        array a solver replaces in them, or updates in place, is the
+        estimator's too.
     activation : str
         The hidden layers' activation.
     out_activation : str
@@ -168,18 +190,19 @@ class Network:
         """``inputs @ W + b`` of one layer, as a dense array."""
         return self.backend.forward(inputs, self.coefs[layer], self.intercepts[layer])
 
-    def hidden_output(self, values, rule, sparse, scores=None):
-        """A hidden layer's outputs and winners from its pre-activations.
+    def hidden_output(self, layer, values, rule, n_active, scores=None):
+        """Hidden ``layer``'s outputs and winners from its pre-activations.
 
         ``rule`` (None: every unit fires) picks the winners on ``scores``
         (default: the pre-activations); the winners output
-        ``activation(values)``, every other unit 0. Dense values are
-        overwritten.
+        ``activation(values)``, every other unit 0. The compute path follows
+        from the layer's shape, its ``n_active`` winners per row and the
+        number of rows. Dense values are overwritten.
         """
         if rule is None:
             ACTIVATIONS[self.activation](values)
             return values, None
-        if sparse:
+        if self.sparse_path(layer, n_active, values.shape[0]):
             winners = self.backend.select(values, rule, self.activation, scores)
             return winners, winners
         mask = rule.mask(values if scores is None else scores)
@@ -204,49 +227,80 @@ class Network:
         ACTIVATIONS[self.out_activation](values)
         return values
 
+    def parameters_finite(self):
+        """Whether every weight and bias is finite."""
+        return all(np.isfinite(p).all() for p in chain(self.coefs, self.intercepts))
+
     # ------------------------------------------------------------------
     # Training
     # ------------------------------------------------------------------
-    def forward_train(self, buffers, choose_rule=None):
-        """Training-mode forward pass over ``buffers.activations[0]``.
+    def forward_train(self, X, training_rule, sample_weight, forward):
+        """Training-mode forward pass over the batch ``X``, into ``forward``.
 
-        ``choose_rule(layer, values)`` returns hidden ``layer``'s rule and the
-        scores it is applied to (None: the pre-activations); the winners are
-        kept in ``buffers.masks``. Without ``choose_rule`` the winners already
-        in ``buffers.masks`` are applied again (held winners).
+        ``training_rule(layer, values, sample_weight)`` returns hidden
+        ``layer``'s :class:`~._sparsity.TrainingRule` for its pre-activations
+        ``values``: the batch's winners are chosen by it, and what it observed
+        is kept. Returns ``forward``, a :class:`ForwardPass`.
         """
-        activations = buffers.activations
-        n_rows = activations[0].shape[0]
+        activations = forward.activations
+        activations[0] = X
         for layer in range(self.n_hidden):
             values = self.pre_activations(layer, activations[layer])
-            if choose_rule is None:
-                activations[layer + 1] = self.held_output(values, buffers.masks[layer])
-                continue
-            rule, scores = choose_rule(layer, values)
-            sparse = self.sparse_path(layer, buffers.active_units[layer], n_rows)
-            activations[layer + 1], buffers.masks[layer] = self.hidden_output(
-                values, rule, sparse, scores
+            rule, scores, n_active, observed = training_rule(
+                layer, values, sample_weight
             )
+            activations[layer + 1], forward.winners[layer] = self.hidden_output(
+                layer, values, rule, n_active, scores
+            )
+            forward.observed_thresholds[layer] = observed
         activations[-1] = self.output(activations[-2])
-        return activations
+        return forward
 
-    def backward(self, y, sample_weight, alpha, weight_sum, buffers):
-        """Deltas and penalised gradients of every layer, in ``buffers``.
+    def forward_held(self, X, forward):
+        """Training-mode forward pass over ``X`` with the winners that
+        ``forward`` holds from an earlier pass over the same rows (L-BFGS's
+        line search). Returns ``forward``."""
+        activations = forward.activations
+        activations[0] = X
+        for layer in range(self.n_hidden):
+            values = self.pre_activations(layer, activations[layer])
+            activations[layer + 1] = self.held_output(values, forward.winners[layer])
+        activations[-1] = self.output(activations[-2])
+        return forward
+
+    def backprop(self, forward, y, sample_weight, loss_function, alpha, gradients):
+        """The penalised loss of a forward pass, and its gradients.
+
+        ``loss_function(y, y_pred, sample_weight)`` is the data term; the L2
+        penalty ``alpha / 2 * ||W||^2`` is divided by the batch's total sample
+        weight, as the gradients are. Fills ``gradients`` (a
+        :class:`Gradients`) and returns the loss.
+        """
+        X = forward.activations[0]
+        weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        loss = loss_function(y, forward.activations[-1], sample_weight)
+        squared_norm = self.backend.squared_norm(self.coefs)
+        loss += (0.5 * alpha) * squared_norm / weight_sum
+        self.backward(forward, y, sample_weight, alpha, weight_sum, gradients)
+        return loss
+
+    def backward(self, forward, y, sample_weight, alpha, weight_sum, gradients):
+        """Deltas and penalised gradients of every layer, into ``gradients``.
 
         Every output activation is paired with its canonical loss, so the
         output delta is simply prediction - target; below it, gradients flow
-        through the winners only.
+        through the winners of ``forward`` only.
         """
         backend = self.backend
-        activations, deltas = buffers.activations, buffers.deltas
+        activations, deltas = forward.activations, gradients.deltas
         last = self.n_hidden
         deltas[last] = activations[-1] - y
         if sample_weight is not None:
             deltas[last] *= sample_weight.reshape(-1, 1)
-        self._gradients(last, alpha, weight_sum, buffers)
+        self._gradients(last, activations, alpha, weight_sum, gradients)
         silences_losers = self.activation in ZERO_OUTPUT_ZERO_DERIVATIVE
         for layer in range(last, 0, -1):
-            winners = buffers.masks[layer - 1]
+            winners = forward.winners[layer - 1]
             if isinstance(winners, SparseRows):
                 deltas[layer - 1] = backend.delta_at_winners(
                     deltas[layer], self.coefs[layer], winners, self.activation
@@ -257,38 +311,36 @@ class Network:
                     delta *= winners
                 DERIVATIVES[self.activation](activations[layer], delta)
                 deltas[layer - 1] = delta
-            self._gradients(layer - 1, alpha, weight_sum, buffers)
+            self._gradients(layer - 1, activations, alpha, weight_sum, gradients)
 
-    def _gradients(self, layer, alpha, weight_sum, buffers):
-        delta = buffers.deltas[layer]
-        buffers.coef_grads[layer] = self.backend.weight_gradient(
-            buffers.activations[layer], delta, self.coefs[layer], alpha, weight_sum
+    def _gradients(self, layer, activations, alpha, weight_sum, gradients):
+        delta = gradients.deltas[layer]
+        gradients.coef_grads[layer] = self.backend.weight_gradient(
+            activations[layer], delta, self.coefs[layer], alpha, weight_sum
         )
-        buffers.intercept_grads[layer] = self.backend.bias_gradient(delta, weight_sum)
+        gradients.intercept_grads[layer] = self.backend.bias_gradient(delta, weight_sum)
 
     # ------------------------------------------------------------------
     # Prediction
     # ------------------------------------------------------------------
-    def hidden_layers(self, X, choose_rule, active_units, n_layers=None):
+    def hidden_layers(self, X, rules, n_layers=None):
         """Prediction-mode pass over the first ``n_layers`` hidden layers
-        (default: all), yielding ``(layer, outputs, winners)`` for each.
+        (default: all) of some rows.
 
-        ``choose_rule(layer, values)`` returns the layer's rule from its
-        pre-activations, under which about ``active_units[layer]`` units win
-        per row; every row is decided on its own unless the rule itself looks
-        at several.
+        ``rules`` are :class:`~._sparsity.InferenceRules`: every row is
+        decided on its own. Returns the last layer's outputs and the list of
+        every layer's winners.
         """
         n_layers = self.n_hidden if n_layers is None else n_layers
-        n_rows = X.shape[0]
-        values = X
+        outputs = X
+        winners = []
         for layer in range(n_layers):
-            values = self.pre_activations(layer, values)
-            rule = choose_rule(layer, values)
-            sparse = rule is not None and self.sparse_path(
-                layer, active_units[layer], n_rows
+            values = self.pre_activations(layer, outputs)
+            outputs, layer_winners = self.hidden_output(
+                layer, values, rules.rule(layer, values), rules.active_units[layer]
             )
-            values, winners = self.hidden_output(values, rule, sparse)
-            yield layer, values, winners
+            winners.append(layer_winners)
+        return outputs, winners
 
 
 def as_row_sliceable(X):

@@ -15,9 +15,14 @@ fused with the activation. The network keeps each layer's winners from the
 forward pass and multiplies the backward deltas by them, so gradients flow
 through winners only. Adding a strategy means adding one class here and one
 entry in ``SPARSITY_STRATEGIES``.
+
+Two small records carry rules to the network: a :class:`TrainingRule` (one
+hidden layer's rule for a training batch, and what the strategy observed) and
+:class:`InferenceRules` (every hidden layer's rule at prediction).
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -264,3 +269,43 @@ class DynamicThreshold:
 
 
 SPARSITY_STRATEGIES = {"fixed": FixedTopK(), "dynamic": DynamicThreshold()}
+
+
+class TrainingRule(NamedTuple):
+    """How one hidden layer chooses its winners on a training batch.
+
+    ``rule`` is None for a dense layer (every unit wins); ``scores`` are what
+    the rule is applied to (None: the pre-activations themselves);
+    ``n_active`` is the number of winners in force (it sets the layer's
+    compute path); ``observed_threshold`` is the threshold the strategy saw
+    on the batch ('dynamic'), or None.
+    """
+
+    rule: object
+    scores: object
+    n_active: int
+    observed_threshold: object
+
+
+class InferenceRules(NamedTuple):
+    """The prediction-time rules of a model's hidden layers.
+
+    ``strategy_name`` is a key of ``SPARSITY_STRATEGIES``, ``active_units``
+    the winners per row of each layer, ``thresholds`` the 'dynamic'
+    thresholds per layer (None with 'fixed').
+    """
+
+    strategy_name: str
+    active_units: list
+    thresholds: object
+
+    def rule(self, layer, values):
+        """The rule of hidden ``layer`` for its pre-activations ``values``
+        (None: every unit wins)."""
+        n_active = self.active_units[layer]
+        if n_active >= values.shape[1]:
+            return None
+        thresholds = self.thresholds
+        return SPARSITY_STRATEGIES[self.strategy_name].inference_selection(
+            n_active, None if thresholds is None else thresholds[layer]
+        )

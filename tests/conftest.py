@@ -84,3 +84,29 @@ def backend_params():
             ),
         ),
     ]
+
+
+def training_pass(model, X, Y, sample_weight=None, held=None):
+    """The loss, forward record and gradients of a training step's passes at
+    a fitted model's parameters, on the kernel backend in force.
+
+    The winners are chosen as in training, by the model's sparsity continued
+    from its fitted state; with ``held`` (the forward record of an earlier
+    pass over X) they are the winners it holds, as in L-BFGS's line search.
+    """
+    from sklearn_sparse_act._backends import get_backend
+    from sklearn_sparse_act._network import ForwardPass, Gradients
+
+    network = model._network(get_backend())
+    if held is None:
+        sparsity = model._start_sparsity(model._hidden_layer_sizes(), first_pass=False)
+        forward = network.forward_train(
+            X, sparsity.training_rule, sample_weight, ForwardPass(model.n_layers_)
+        )
+    else:
+        forward = network.forward_held(X, held)
+    gradients = Gradients(model.n_layers_)
+    loss = network.backprop(
+        forward, Y, sample_weight, model._loss_function(), model.alpha, gradients
+    )
+    return loss, forward, gradients

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import backend_params
+from conftest import backend_params, training_pass
 from sklearn.datasets import make_classification, make_regression
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -407,10 +407,11 @@ def test_backends_agree_in_float32(classification_data, params):
     results = {}
     for backend in BACKENDS:
         with config_context(kernels=backend):
-            buffers = model._training_buffers()
             proba = model.predict_proba(X)
-        model._backprop(X, Y, sample_weight.astype(np.float32), buffers)
-        results[backend] = [proba, *buffers.coef_grads, *buffers.intercept_grads]
+            _, _, gradients = training_pass(
+                model, X, Y, sample_weight.astype(np.float32)
+            )
+        results[backend] = [proba, *gradients.coef_grads, *gradients.intercept_grads]
         assert all(result.dtype == np.float32 for result in results[backend])
     for ours, reference in zip(results["numba"], results["numpy"], strict=True):
         np.testing.assert_allclose(ours, reference, rtol=1e-5, atol=1e-6)
@@ -456,9 +457,8 @@ def test_backends_give_the_same_gradients(classification_data):
     grads = {}
     for backend in BACKENDS:
         with config_context(kernels=backend):
-            buffers = model._training_buffers()
-        loss = model._backprop(X, Y, sample_weight, buffers)
-        grads[backend] = [loss, *buffers.coef_grads, *buffers.intercept_grads]
+            loss, _, gradients = training_pass(model, X, Y, sample_weight)
+        grads[backend] = [loss, *gradients.coef_grads, *gradients.intercept_grads]
     for ours, reference in zip(grads["numba"], grads["numpy"], strict=True):
         np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-13)
 
@@ -566,7 +566,7 @@ def test_map_row_chunks_calls_every_chunk_once_in_order(backend, kernels_heavy):
 def test_a_prediction_in_chunks_is_its_chunks_predicted_one_by_one(
     backend, method, monkeypatch
 ):
-    from sklearn_sparse_act import _base
+    from sklearn_sparse_act import _prediction
 
     X, y = make_classification(
         n_samples=200, n_features=12, n_classes=3, n_informative=6, random_state=0
@@ -579,7 +579,7 @@ def test_a_prediction_in_chunks_is_its_chunks_predicted_one_by_one(
             random_state=0,
         ).fit(X, y)
         # Chunks of 7 rows of the widest layer: 200 rows in 29 chunks.
-        monkeypatch.setattr(_base, "_PREDICT_CHUNK_BYTES", 7 * 40 * 8)
+        monkeypatch.setattr(_prediction, "_PREDICT_CHUNK_BYTES", 7 * 40 * 8)
         chunked = getattr(model, method)(X)
         # Each chunk on its own is one chunk: the same products on the same
         # rows, so the same numbers by construction.

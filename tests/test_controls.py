@@ -4,7 +4,7 @@ weights, validation loss, sparse codes and compaction."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import reference_hidden_outputs, reference_output
+from conftest import reference_hidden_outputs, reference_output, training_pass
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -106,14 +106,13 @@ def test_boosted_training_gradients_flow_through_winners(digits_split, strategy)
         max_iter=3,
         random_state=0,
     ).fit(X_train, y_train)
-    buffers = model._training_buffers()
     Y = model._label_binarizer.transform(y_train[:50]).astype(float)
-    model._backprop(X_train[:50], Y, None, buffers)
-    winners = _as_mask(buffers.masks[0])
+    _, forward, gradients = training_pass(model, X_train[:50], Y)
+    winners = _as_mask(forward.winners[0])
     # Each row keeps k winners ('fixed') or the batch keeps k * n ('dynamic').
     assert winners.sum() == model.active_units_[0] * 50
     silent = ~winners.any(axis=0)
-    assert np.all(buffers.intercept_grads[0][silent] == 0)
+    assert np.all(gradients.intercept_grads[0][silent] == 0)
 
 
 # ----------------------------------------------------------------------------

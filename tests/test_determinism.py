@@ -14,6 +14,7 @@ from sklearn.model_selection import GridSearchCV
 
 from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor, config_context
 from sklearn_sparse_act._backends import numba_available
+from sklearn_sparse_act._stochastic import batch_rows
 
 
 def _data(estimator_class, dtype):
@@ -243,8 +244,10 @@ def test_numba_fits_have_the_same_bits_on_one_thread_and_two(monkeypatch):
                 finally:
                     numba.set_num_threads(threads_before)
             _assert_bitwise_equal(runs[1], runs[2])
-            batch_rows = len(X) if model.solver == "lbfgs" else model._batch_rows(600)
-            assert _kernels_take_the_cores(model, batch_rows, training=True)
+            training_rows = (
+                len(X) if model.solver == "lbfgs" else batch_rows(model.batch_size, 600)
+            )
+            assert _kernels_take_the_cores(model, training_rows, training=True)
             assert _kernels_take_the_cores(model, 600, training=False) == in_lanes
     assert sorted(threads_seen) == sorted(parallel_kernels)
     for name, thread_counts in threads_seen.items():
@@ -276,7 +279,9 @@ def test_grid_search_with_parallel_kernels_is_bitwise_identical_across_n_jobs():
         random_state=0,
     )
     fitted = _fit(clone(estimator), X[:300], y[:300])
-    assert _kernels_take_the_cores(fitted, fitted._batch_rows(300), training=True)
+    assert _kernels_take_the_cores(
+        fitted, batch_rows(fitted.batch_size, 300), training=True
+    )
     assert _kernels_take_the_cores(fitted, 300, training=False)
     grid = {"sparsity_strategy": ["fixed", "dynamic"]}
     scoring = {"accuracy": "accuracy", "final_loss": _final_training_loss}

@@ -24,6 +24,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
+from sklearn_sparse_act._stochastic import StochasticSolver
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 ESTIMATORS = [SparseMLPClassifier, SparseMLPRegressor]
@@ -374,18 +375,22 @@ def test_sample_weight_zero_removes_samples(digits_split):
     )
 
 
-class _RecordingClassifier(SparseMLPClassifier):
+class _RecordingSolver(StochasticSolver):
     """Remembers the weights and thresholds after every epoch."""
 
-    def _update_no_improvement_count(self, validation):
-        super()._update_no_improvement_count(validation)
-        thresholds = self.activation_thresholds_
-        self.snapshots_.append(
+    def update_no_improvement_count(self, validation):
+        super().update_no_improvement_count(validation)
+        thresholds = self.sparsity.thresholds
+        self.model.snapshots_.append(
             (
-                [coef.copy() for coef in self.coefs_],
+                [coef.copy() for coef in self.model.coefs_],
                 None if thresholds is None else thresholds.copy(),
             )
         )
+
+
+class _RecordingClassifier(SparseMLPClassifier):
+    _stochastic_solver = _RecordingSolver
 
 
 @pytest.mark.parametrize("strategy", ["fixed", "dynamic"])

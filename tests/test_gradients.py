@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import training_pass
 from sklearn.preprocessing import LabelBinarizer
 
 from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
@@ -28,11 +29,6 @@ def _regression_problem(rng):
     X = rng.normal(size=(12, 5))
     Y = rng.normal(size=(12, 2))
     return X, Y, Y
-
-
-def _loss_and_gradient(estimator, X, Y, sample_weight, buffers, reuse_masks):
-    loss = estimator._backprop(X, Y, sample_weight, buffers, reuse_masks=reuse_masks)
-    return loss, _pack(buffers.coef_grads, buffers.intercept_grads)
 
 
 def _set_parameters(estimator, packed):
@@ -71,13 +67,11 @@ def test_backward_pass_matches_finite_differences(
     )
     estimator.fit(X, y)
 
-    buffers = estimator._training_buffers()
-    loss, gradient = _loss_and_gradient(
-        estimator, X, Y, sample_weight, buffers, reuse_masks=False
-    )
-    # The masks chosen above are really sparse: losers exist in every layer.
-    for mask, width in zip(buffers.masks, (8, 6), strict=True):
-        won = mask.counts() if compute_path == "sparse" else mask.sum(axis=0)
+    loss, forward, gradients = training_pass(estimator, X, Y, sample_weight)
+    gradient = _pack(gradients.coef_grads, gradients.intercept_grads)
+    # The winners chosen above are really sparse: losers exist in every layer.
+    for winners, width in zip(forward.winners, (8, 6), strict=True):
+        won = winners.counts() if compute_path == "sparse" else winners.sum(axis=0)
         assert 0 < won.sum() < X.shape[0] * width
         assert won.size == width
 
@@ -88,10 +82,10 @@ def test_backward_pass_matches_finite_differences(
         shifted = parameters.copy()
         shifted[index] += step
         _set_parameters(estimator, shifted)
-        loss_plus = estimator._backprop(X, Y, sample_weight, buffers, reuse_masks=True)
+        loss_plus = training_pass(estimator, X, Y, sample_weight, held=forward)[0]
         shifted[index] -= 2 * step
         _set_parameters(estimator, shifted)
-        loss_minus = estimator._backprop(X, Y, sample_weight, buffers, reuse_masks=True)
+        loss_minus = training_pass(estimator, X, Y, sample_weight, held=forward)[0]
         numerical[index] = (loss_plus - loss_minus) / (2 * step)
     _set_parameters(estimator, parameters)
 
@@ -114,11 +108,12 @@ def test_gradient_is_zero_for_losing_units():
         max_iter=1,
         random_state=0,
     ).fit(X, y)
-    buffers = estimator._training_buffers()
     Y = y.reshape(-1, 1).astype(float)
-    estimator._backprop(X, Y, None, buffers)
-    never_won = ~_as_mask(buffers.masks[0]).any(axis=0)
+    _, forward, gradients = training_pass(estimator, X, Y)
+    never_won = ~_as_mask(forward.winners[0]).any(axis=0)
     assert never_won.any()
-    weight_gradient = buffers.coef_grads[0] - estimator.alpha * estimator.coefs_[0] / 10
+    weight_gradient = (
+        gradients.coef_grads[0] - estimator.alpha * estimator.coefs_[0] / 10
+    )
     np.testing.assert_allclose(weight_gradient[:, never_won], 0, atol=1e-15)
-    np.testing.assert_array_equal(buffers.intercept_grads[0][never_won], 0)
+    np.testing.assert_array_equal(gradients.intercept_grads[0][never_won], 0)

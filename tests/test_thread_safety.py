@@ -15,6 +15,8 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor, config_context
+from sklearn_sparse_act._backends import numba_available
+from sklearn_sparse_act._stochastic import batch_rows
 
 N_THREADS = 8
 CALLS_PER_THREAD = 4
@@ -94,6 +96,11 @@ def test_concurrent_predictions_match_sequential_ones(estimator_class, params):
 # ----------------------------------------------------------------------
 # The process's BLAS thread limits, with fits and predictions running at once
 # ----------------------------------------------------------------------
+needs_numba = pytest.mark.skipif(
+    not numba_available(), reason="numba (the fast extra) not installed"
+)
+
+
 def _blas_threads():
     return [
         info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"
@@ -129,6 +136,7 @@ class _HeldReports(io.StringIO):
         return super().write(text)
 
 
+@needs_numba
 def test_overlapping_fits_and_predictions_leave_blas_threads_as_they_were(
     monkeypatch,
 ):
@@ -154,7 +162,9 @@ def test_overlapping_fits_and_predictions_leave_blas_threads_as_they_were(
         }
         # Every call below takes the path that limits BLAS: training batches
         # and the prediction's rows give the cores to the kernels.
-        assert _kernels_take_the_cores(predictor, predictor._batch_rows(600), True)
+        assert _kernels_take_the_cores(
+            predictor, batch_rows(predictor.batch_size, 600), True
+        )
         assert _kernels_take_the_cores(predictor, 600, False)
 
         blas_before = _blas_threads()
@@ -203,6 +213,7 @@ def test_overlapping_fits_and_predictions_leave_blas_threads_as_they_were(
             np.testing.assert_array_equal(coef, expected_coef, strict=True)
 
 
+@needs_numba
 def test_a_blas_limit_held_by_the_user_is_kept_and_restored():
     """A prediction that limits BLAS inside the user's own limit leaves the
     user's limit in place, and the user's exit restores the original."""

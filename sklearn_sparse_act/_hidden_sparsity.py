@@ -1,0 +1,443 @@
+"""The sparsity of the hidden layers over one fit.
+
+:class:`HiddenSparsity` owns everything that decides which hidden units win
+while a model trains, and what prediction uses afterwards:
+
+- the number of winners per layer: the target, the one in force in each
+  epoch of the sparsity warm-up, and the one at prediction
+  (``inference_ratio_factor``);
+- boosting: each unit's duty cycle (its running win fraction) and the boost
+  strength with its decay;
+- the 'dynamic' thresholds: running averages of the batches' thresholds
+  during training, settled on the training data at the end of the fit;
+- the firing statistics of the last epoch.
+
+The estimator creates one per fit (fresh, or continuing the fitted attributes
+of an earlier fit), hands it to the solver, calls :meth:`~HiddenSparsity.settle`
+at the end and stores :meth:`~HiddenSparsity.fitted_attributes`. A stochastic
+solver drives it with ``plan_warmup``, ``start_epoch``, ``after_step`` and
+``end_epoch``, L-BFGS with ``hold_targets`` and ``measure``; the network asks
+it for each layer's ``training_rule``. It needs the strategies and rules of
+:mod:`._sparsity`, and a :class:`~._network.Network` to settle thresholds.
+"""
+
+import warnings
+from numbers import Real
+
+import numpy as np
+
+from ._network import firing_counts, win_fraction
+from ._sparsity import (
+    SPARSITY_STRATEGIES,
+    InferenceRules,
+    Threshold,
+    TrainingRule,
+    auto_activation_ratio,
+    batch_threshold,
+    n_active_units,
+    quantile_threshold,
+)
+
+# Weight of the previous value in the running average of a 'dynamic' layer's
+# threshold: each training batch moves the threshold 10% of the way towards
+# the smallest pre-activation that batch kept.
+_THRESHOLD_MOMENTUM = 0.9
+
+# Duty cycles are running averages over about this many training samples.
+_DUTY_CYCLE_PERIOD = 1000
+
+# 'dynamic' thresholds are settled at the end of training on at most this
+# many training rows (a random subset beyond it): the quantile of 10,000 rows
+# is within about 0.3% of the ratio, and the layer's values fit in memory.
+_SETTLE_ROWS = 10_000
+
+# Across partial_fit calls the settled thresholds are running averages over
+# about this many training samples.
+_THRESHOLD_PERIOD = 1000
+
+
+def layer_activation_ratios(activation_ratio, hidden_sizes):
+    """One activation ratio per hidden layer, checked ('auto' resolved)."""
+    n_hidden = len(hidden_sizes)
+    if isinstance(activation_ratio, str):  # 'auto'
+        return [auto_activation_ratio(width) for width in hidden_sizes]
+    if isinstance(activation_ratio, Real):
+        return [float(activation_ratio)] * n_hidden
+    ratios = np.asarray(activation_ratio, dtype=float)
+    if ratios.ndim != 1 or ratios.size != n_hidden:
+        raise ValueError(
+            "activation_ratio must be a float or a sequence with one ratio "
+            f"per hidden layer ({n_hidden}); got {activation_ratio!r}."
+        )
+    if not np.all((ratios > 0) & (ratios <= 1)):
+        raise ValueError(
+            "Every entry of activation_ratio must be in the range (0, 1]; "
+            f"got {activation_ratio!r}."
+        )
+    return ratios.tolist()
+
+
+class FiringCounter:
+    """Counts, per hidden unit, the samples on which its output was non-zero."""
+
+    def __init__(self, hidden_layer_sizes):
+        self.counts = [np.zeros(width, dtype=np.int64) for width in hidden_layer_sizes]
+        self.n_samples = 0
+
+    def record(self, hidden_outputs):
+        self.n_samples += hidden_outputs[0].shape[0]
+        for count, output in zip(self.counts, hidden_outputs, strict=True):
+            count += firing_counts(output)
+
+    def active_fraction(self):
+        return np.array(
+            [count.sum() / (self.n_samples * count.size) for count in self.counts]
+        )
+
+    def dead_units(self):
+        return np.array([np.count_nonzero(count == 0) for count in self.counts])
+
+
+class HiddenSparsity:
+    """The sparsity of the hidden layers during one fit.
+
+    Parameters
+    ----------
+    strategy_name : {'fixed', 'dynamic'}
+        The sparsity strategy.
+    widths : list of int
+        Units per hidden layer.
+    ratios : list of float
+        Target activation ratio per hidden layer.
+    inference_ratio_factor, boost_strength, boost_decay, sparsity_warmup
+        The estimator's parameters of the same names.
+    fitted : dict, default=None
+        The attributes of a model fitted before, to continue from (duty
+        cycles, boosting and warm-up progress, 'dynamic' thresholds), named
+        as :meth:`fitted_attributes` names them; None starts afresh.
+    """
+
+    def __init__(
+        self,
+        strategy_name,
+        widths,
+        ratios,
+        inference_ratio_factor,
+        boost_strength,
+        boost_decay,
+        sparsity_warmup,
+        fitted=None,
+    ):
+        fitted = {} if fitted is None else fitted
+        self.strategy_name = strategy_name
+        self.widths = widths
+        self.ratios = ratios
+        self.active_units = self._units_for(ratios)
+        self.inference_active_units = [
+            min(width, n_active_units(k * inference_ratio_factor / width, width))
+            for k, width in zip(self.active_units, widths, strict=True)
+        ]
+        # Winners per row in force (fewer than the target during warm-up).
+        self.epoch_active_units = list(self.active_units)
+        self._inference_ratio_factor = inference_ratio_factor
+        self._boost_decay = boost_decay
+        self._sparsity_warmup = sparsity_warmup
+        self._warmup_epochs = None
+        if "duty_cycles_" in fitted:
+            self.duty_cycles = fitted["duty_cycles_"]
+            self._duty_cycle_samples = fitted["_duty_cycle_samples"]
+            self.boost_strength = fitted["_boost_strength_now"]
+            self.sparsity_curve = fitted["sparsity_curve_"]
+        else:
+            self.duty_cycles = [
+                np.full(width, k / width)
+                for k, width in zip(self.active_units, widths, strict=True)
+            ]
+            self._duty_cycle_samples = 0
+            self.boost_strength = float(boost_strength)
+            self.sparsity_curve = np.empty((0, len(widths)))
+        self.thresholds = None
+        if strategy_name == "dynamic":
+            self.thresholds = fitted.get("activation_thresholds_")
+            if self.thresholds is None:
+                self.thresholds = np.array(
+                    [
+                        -np.inf if k == width else np.nan
+                        for k, width in zip(self.active_units, widths, strict=True)
+                    ]
+                )
+        self._thresholds_at_start = (
+            None if self.thresholds is None else self.thresholds.copy()
+        )
+        self._threshold_samples = fitted.get("_threshold_samples")
+        # Until the thresholds are settled, prediction (early stopping's
+        # validation score) uses the running ones.
+        self.inference_thresholds = self.thresholds
+        self._firing = None
+        self.active_fraction = self.dead_units = None
+
+    def _units_for(self, ratios):
+        return [
+            n_active_units(ratio, width)
+            for ratio, width in zip(ratios, self.widths, strict=True)
+        ]
+
+    # ------------------------------------------------------------------
+    # Stochastic solvers: epochs and steps
+    # ------------------------------------------------------------------
+    def plan_warmup(self, max_iter, incremental):
+        """Fix the epoch from which training runs at the target ratios.
+
+        A warm-up that a previous fit finished is not restarted. A call to
+        ``fit`` always trains its last epoch at the target ratios (the ones
+        prediction uses): a warm-up longer than ``max_iter`` allows is
+        shortened, with a warning. Each ``partial_fit`` call is one epoch.
+        """
+        epochs_done = len(self.sparsity_curve)
+        final = np.asarray(self.ratios)
+        if epochs_done and np.array_equal(self.sparsity_curve[-1], final):
+            self._warmup_epochs = min(self._sparsity_warmup, epochs_done)
+            return
+        self._warmup_epochs = self._sparsity_warmup
+        last_epoch = epochs_done + max_iter - 1
+        if not incremental and self._sparsity_warmup > last_epoch:
+            self._warmup_epochs = last_epoch
+            warnings.warn(
+                f"sparsity_warmup={self._sparsity_warmup} epochs do not fit in "
+                f"max_iter={max_iter}: the warm-up was shortened to "
+                f"{last_epoch} epoch(s) so that training ends at "
+                "activation_ratio, the ratio used for prediction.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _epoch_ratios(self, epoch):
+        """Ratios in force in training epoch ``epoch`` (counted from 0 over
+        the model's training history): linear from 1.0 (dense) down to the
+        target ratios until the warm-up's last epoch, then constant."""
+        final = np.asarray(self.ratios)
+        if epoch >= self._warmup_epochs:
+            return final
+        return 1.0 + (final - 1.0) * (epoch / self._warmup_epochs)
+
+    def start_epoch(self):
+        """Set the epoch's winner counts (sparsity warm-up) and record them."""
+        ratios = self._epoch_ratios(len(self.sparsity_curve))
+        self.epoch_active_units = self._units_for(ratios)
+        self.sparsity_curve = np.vstack([self.sparsity_curve, ratios])
+        self._firing = FiringCounter(self.widths)
+
+    def warming_up(self):
+        """Whether the epoch just trained had more winners than the target
+        ratios give (a warm-up epoch)."""
+        return len(self.sparsity_curve) <= self._warmup_epochs
+
+    def training_rule(self, layer, values, sample_weight):
+        """The :class:`~._sparsity.TrainingRule` of hidden ``layer`` for a
+        training batch with pre-activations ``values``.
+
+        With boosting, winners are chosen on the boosted pre-activations
+        while the values passed on (and the observed threshold) stay
+        unboosted. Nothing is changed: what the strategy observed is returned
+        and folded in by :meth:`after_step`.
+        """
+        n_active = self.epoch_active_units[layer]
+        width = values.shape[1]
+        if n_active == width:
+            return TrainingRule(None, None, n_active, None)
+        strategy = SPARSITY_STRATEGIES[self.strategy_name]
+        boost = self._boost_factors(layer, n_active, width)
+        scores = None if boost is None else values * boost
+        rule, threshold = strategy.training_selection(
+            values if scores is None else scores, n_active, sample_weight
+        )
+        if scores is not None and threshold is not None:
+            _, threshold = strategy.training_selection(values, n_active, sample_weight)
+        return TrainingRule(rule, scores, n_active, threshold)
+
+    def _boost_factors(self, layer, n_active, width):
+        """Multipliers of the pre-activations used to choose winners, or None.
+
+        A unit that won less often than the layer's target ratio gets a factor
+        above 1, one that won more often a factor below 1.
+        """
+        if self.boost_strength == 0 or n_active == width:
+            return None
+        return np.exp(
+            -self.boost_strength * (self.duty_cycles[layer] - n_active / width)
+        )
+
+    def after_step(self, hidden_outputs, winners, observed_thresholds, n_rows):
+        """Fold a training step over ``n_rows`` rows into the running state:
+        the thresholds the strategy observed, each unit's duty cycle, and the
+        epoch's firing counts."""
+        self._track_thresholds(observed_thresholds)
+        self._fold_duty_cycles(winners, n_rows)
+        self._firing.record(hidden_outputs)
+
+    def end_epoch(self):
+        """Record the epoch's firing statistics and decay the boosting."""
+        self.active_fraction = self._firing.active_fraction()
+        self.dead_units = self._firing.dead_units()
+        self.boost_strength *= self._boost_decay
+
+    def _track_thresholds(self, observed):
+        """Running average of the observed thresholds (the first one
+        replaces the NaN a fresh layer starts with)."""
+        if self.thresholds is None:
+            return
+        for layer, value in enumerate(observed):
+            if value is None:
+                continue
+            current = self.thresholds[layer]
+            if np.isnan(current):
+                self.thresholds[layer] = value
+            else:
+                self.thresholds[layer] = (
+                    _THRESHOLD_MOMENTUM * current + (1 - _THRESHOLD_MOMENTUM) * value
+                )
+
+    def _fold_duty_cycles(self, winners, n_rows):
+        """Fold a batch's winners into each unit's running win fraction."""
+        self._duty_cycle_samples = min(
+            self._duty_cycle_samples + n_rows, _DUTY_CYCLE_PERIOD
+        )
+        step = min(1.0, n_rows / self._duty_cycle_samples)
+        for duty_cycle, layer_winners in zip(self.duty_cycles, winners, strict=True):
+            duty_cycle += step * (win_fraction(layer_winners, n_rows) - duty_cycle)
+
+    # ------------------------------------------------------------------
+    # L-BFGS
+    # ------------------------------------------------------------------
+    def hold_targets(self):
+        """One fixed objective for L-BFGS: the target winner counts from the
+        start, no warm-up and no boosting."""
+        self.epoch_active_units = list(self.active_units)
+        self.boost_strength = 0.0
+        self.sparsity_curve = np.asarray([self.ratios])
+
+    def measure(self, hidden_outputs, winners, n_rows):
+        """Duty cycles and firing statistics from one pass over the training
+        data (after L-BFGS)."""
+        self._duty_cycle_samples = 0
+        self._fold_duty_cycles(winners, n_rows)
+        firing = FiringCounter(self.widths)
+        firing.record(hidden_outputs)
+        self.active_fraction = firing.active_fraction()
+        self.dead_units = firing.dead_units()
+
+    # ------------------------------------------------------------------
+    # Thresholds: restoring, settling and prediction
+    # ------------------------------------------------------------------
+    def restore_thresholds(self, thresholds):
+        """Go back to earlier 'dynamic' thresholds (a copy of them)."""
+        self.thresholds = thresholds.copy()
+
+    def settle(self, network, X, sample_weight, incremental, random_state):
+        """After training on ``X``: settle the 'dynamic' thresholds from the
+        final weights of ``network``, then the inference thresholds."""
+        self._settle_thresholds(network, X, sample_weight, incremental, random_state)
+        self.inference_thresholds = (
+            None if self.thresholds is None else self.thresholds.copy()
+        )
+        if self.thresholds is not None and self._inference_ratio_factor != 1:
+            self._calibrate_inference_thresholds(network, X)
+
+    def _settle_thresholds(self, network, X, sample_weight, incremental, random_state):
+        """Set the 'dynamic' thresholds from the final weights.
+
+        During training the thresholds are running averages of batch
+        thresholds, which lag behind the moving weights. At the end of
+        ``fit`` each layer's threshold is recomputed on the training data
+        (layer by layer, each layer fed by the settled rule of the one before)
+        so that exactly the target fraction of its pre-activations exceeds
+        it, counted with the sample weights. Each ``partial_fit`` call does
+        the same on its data and folds the result into the thresholds the
+        call started with, as a running average over about the last 1000
+        samples, so the estimate converges to the ratio as the weights settle.
+        """
+        if self.thresholds is None:
+            return
+        if incremental and self._threshold_samples is not None:
+            previous = self._thresholds_at_start
+            self._threshold_samples = min(
+                self._threshold_samples + X.shape[0], _THRESHOLD_PERIOD
+            )
+            step = min(1.0, X.shape[0] / self._threshold_samples)
+        else:
+            previous = None
+            self._threshold_samples = min(X.shape[0], _THRESHOLD_PERIOD)
+            step = 1.0
+        inputs, weights = X, sample_weight
+        if X.shape[0] > _SETTLE_ROWS:
+            rows = np.sort(random_state.choice(X.shape[0], _SETTLE_ROWS, replace=False))
+            inputs = X[rows]
+            weights = None if sample_weight is None else sample_weight[rows]
+        settled = self.thresholds.copy()
+        for layer, n_active in enumerate(self.active_units):
+            values = network.pre_activations(layer, inputs)
+            if n_active < values.shape[1]:
+                smallest_kept, largest_dropped = batch_threshold(
+                    values, n_active, weights
+                )
+                threshold = (float(smallest_kept) + float(largest_dropped)) / 2
+                if previous is not None and np.isfinite(previous[layer]):
+                    threshold = previous[layer] + step * (threshold - previous[layer])
+                settled[layer] = threshold
+            if layer + 1 < len(self.active_units):
+                inputs, _ = network.hidden_output(
+                    layer, values, Threshold(settled[layer]), n_active
+                )
+        self.thresholds = settled
+
+    def _calibrate_inference_thresholds(self, network, X):
+        """Lower each 'dynamic' threshold, layer by layer, so that
+        ``inference_ratio_factor`` times as many pre-activations of X exceed it
+        as exceed the trained threshold."""
+        rules = self.inference_rules()
+        inputs = X
+        for layer in range(len(self.widths)):
+            values = network.pre_activations(layer, inputs)
+            threshold = self.thresholds[layer]
+            if np.isfinite(threshold):
+                n_firing = np.count_nonzero(values > threshold)
+                self.inference_thresholds[layer] = quantile_threshold(
+                    values, n_firing * self._inference_ratio_factor
+                )
+            if layer + 1 < len(self.widths):
+                inputs, _ = network.hidden_output(
+                    layer,
+                    values,
+                    rules.rule(layer, values),
+                    self.inference_active_units[layer],
+                )
+
+    def inference_rules(self):
+        """The rules prediction uses (:class:`~._sparsity.InferenceRules`)."""
+        return InferenceRules(
+            self.strategy_name, self.inference_active_units, self.inference_thresholds
+        )
+
+    def fitted_attributes(self):
+        """The state to keep on the estimator, by attribute name (what the
+        ``fitted`` parameter of a later fit continues from)."""
+        attributes = {
+            "_activation_ratios": self.ratios,
+            "_strategy_name": self.strategy_name,
+            "active_units_": self.active_units,
+            "inference_active_units_": self.inference_active_units,
+            "duty_cycles_": self.duty_cycles,
+            "_duty_cycle_samples": self._duty_cycle_samples,
+            "_boost_strength_now": self.boost_strength,
+            "sparsity_curve_": self.sparsity_curve,
+            "activation_thresholds_": self.thresholds,
+            "inference_thresholds_": self.inference_thresholds,
+        }
+        if self._warmup_epochs is not None:
+            attributes["_warmup_epochs"] = self._warmup_epochs
+        if self._threshold_samples is not None:
+            attributes["_threshold_samples"] = self._threshold_samples
+        if self.active_fraction is not None:
+            attributes["active_fraction_"] = self.active_fraction
+            attributes["dead_units_"] = self.dead_units
+        return attributes

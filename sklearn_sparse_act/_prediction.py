@@ -1,0 +1,108 @@
+"""Prediction-mode passes: every row decided on its own, in chunks of rows.
+
+Each function takes a :class:`~._network.Network` and the hidden layers'
+:class:`~._sparsity.InferenceRules` (the fitted ones, or during a fit the
+ones in force, for early stopping's validation score), and computes the
+output layer's activations, one hidden layer's sparse codes, or which units
+win. Rows go in chunks that bound the memory for any number of rows; the
+kernel backend may run several chunks at once.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._network import to_csr, won_any
+
+# Prediction works on row chunks whose widest layer takes about this many
+# bytes: large enough for BLAS to run at full speed, small enough to stay in
+# cache-friendly sizes and keep memory bounded for any number of rows.
+_PREDICT_CHUNK_BYTES = 4 * 2**20
+
+
+def chunk_rows(network, n_samples):
+    """Rows per prediction chunk: memory stays bounded for any number of
+    rows."""
+    widest = max(coef.shape[1] for coef in network.coefs)
+    row_bytes = widest * network.coefs[0].dtype.itemsize
+    return int(min(max(n_samples, 1), max(1, _PREDICT_CHUNK_BYTES // row_bytes)))
+
+
+def map_prediction_chunks(network, rules, n_samples, function):
+    """``function(rows)`` for chunks of rows covering ``n_samples`` rows, in
+    order; the backend may run several chunks at once."""
+    return network.backend.map_row_chunks(
+        function,
+        n_samples,
+        chunk_rows(network, n_samples),
+        lambda rows: network.work(rules.active_units, rows, False),
+    )
+
+
+def output_of(network, rules, X):
+    """The output layer's activations for the rows of X (an ndarray or a CSR
+    matrix)."""
+
+    def chunk_output(rows):
+        hidden, _ = network.hidden_layers(X[rows], rules)
+        return network.output(hidden)
+
+    outputs = map_prediction_chunks(network, rules, X.shape[0], chunk_output)
+    # A single chunk (every call of up to 512 rows of width 1024) is
+    # returned as it is, not copied into a preallocated array: 4 us of a
+    # one-row prediction's 170 us, measured in random order with the copy.
+    return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+
+
+def hidden_codes(network, rules, X, layer):
+    """The outputs of hidden ``layer`` for the rows of X, as a CSR matrix."""
+
+    def chunk_codes(rows):
+        codes_of_rows, _ = network.hidden_layers(X[rows], rules, layer + 1)
+        return to_csr(codes_of_rows)
+
+    codes = map_prediction_chunks(network, rules, X.shape[0], chunk_codes)
+    if not codes:
+        width = network.coefs[layer].shape[1]
+        return sp.csr_matrix((0, width), dtype=network.coefs[0].dtype)
+    codes = sp.vstack(codes, format="csr")
+    codes.eliminate_zeros()
+    return codes
+
+
+def winners_on(network, rules, X):
+    """Per hidden layer, which units win on some row of X; and whether every
+    output on X is finite."""
+
+    def chunk_winners(rows):
+        hidden, layer_winners = network.hidden_layers(X[rows], rules)
+        output = network.output(hidden)
+        won = [won_any(winners) for winners in layer_winners]
+        return won, bool(np.isfinite(output).all())
+
+    winners = [np.zeros(coef.shape[1], dtype=bool) for coef in network.coefs[:-1]]
+    finite = True
+    for won, chunk_finite in map_prediction_chunks(
+        network, rules, X.shape[0], chunk_winners
+    ):
+        for layer_winners, layer_won in zip(winners, won, strict=True):
+            layer_winners |= layer_won
+        finite = finite and chunk_finite
+    return winners, finite
+
+
+def training_winners(network, rules, X):
+    """Which units win on the training data X (what ``compact()`` keeps);
+    raises if an output on X is not finite."""
+    widths = [coef.shape[1] for coef in network.coefs[:-1]]
+    if network.out_activation != "exp" and rules.active_units == widths:
+        # Every unit wins on every row, and only the exponential output can
+        # overflow from finite weights: no pass over X is needed.
+        return [np.ones(width, dtype=bool) for width in widths]
+    winners, finite = winners_on(network, rules, X)
+    if not finite:
+        raise ValueError(
+            "Solver produced non-finite predictions on the training data. "
+            "The input data may contain large values and need to be "
+            "preprocessed."
+        )
+    return winners
