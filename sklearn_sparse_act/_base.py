@@ -228,7 +228,7 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
     def _fit(self, X, y, sample_weight=None, incremental=False):
         # Validate.
         hidden_sizes = self._hidden_layer_sizes()
-        first_pass = not hasattr(self, "coefs_") or (
+        first_pass = not self.__sklearn_is_fitted__() or (
             not self.warm_start and not incremental
         )
         X, y, sample_weight = self._validate_training_data(
@@ -475,7 +475,9 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
         return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
 
     def __sklearn_is_fitted__(self):
-        return hasattr(self, "coefs_")
+        # The sparsity's attributes are set when a fit has settled: a first
+        # fit that raised before leaves weights behind, but no fitted model.
+        return hasattr(self, "inference_active_units_")
 
     def _check_is_fitted(self):
         """``check_is_fitted``, skipping its estimator-tags lookup for a fitted

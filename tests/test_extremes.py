@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -273,6 +274,25 @@ def test_divergence_raises_a_clear_error(make_case, message):
         warnings.simplefilter("ignore", RuntimeWarning)
         with pytest.raises(ValueError, match=f"^Solver produced {message}"):
             _fit(model, X, y)
+
+
+@pytest.mark.parametrize("warm_start", [False, True])
+def test_a_first_fit_that_fails_leaves_no_fitted_model(warm_start):
+    """A first fit that raises leaves weights but no sparsity behind: the
+    model is not fitted (a clear NotFittedError, not an AttributeError from
+    inside prediction), and the next fit starts afresh, with warm_start too."""
+    model, X, y = _diverging_sgd_first_epoch()
+    model.set_params(warm_start=warm_start)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ValueError, match="^Solver produced non-finite"):
+            _fit(model, X, y)
+    with pytest.raises(NotFittedError):
+        model.predict(X_SMALL)
+    refitted = _fit(model, X_SMALL, TARGETS)
+    fresh = _fit(clone(model).set_params(warm_start=False), X_SMALL, TARGETS)
+    for coef, fresh_coef in zip(refitted.coefs_, fresh.coefs_, strict=True):
+        np.testing.assert_array_equal(coef, fresh_coef)
 
 
 # ----------------------------------------------------------------------
