@@ -176,22 +176,27 @@ def test_overlapping_fits_and_predictions_leave_blas_threads_as_they_were(
         n_predictions = 6
         start_together = threading.Barrier(n_predictions)
 
+        # The package's settings are per thread: each thread asks for the
+        # numba kernels itself (a NumPy default would otherwise run there).
         def first_fit():
             reports.cues[threading.get_ident()] = (first_inside, predicted)
             try:
-                return SparseMLPClassifier(**params, verbose=True).fit(X, y)
+                with config_context(kernels="numba"):
+                    return SparseMLPClassifier(**params, verbose=True).fit(X, y)
             finally:
                 first_done.set()
 
         def second_fit():
             assert first_inside.wait(timeout=120), "the first fit never arrived"
             reports.cues[threading.get_ident()] = (second_inside, first_done)
-            return SparseMLPClassifier(**params, verbose=True).fit(X, y)
+            with config_context(kernels="numba"):
+                return SparseMLPClassifier(**params, verbose=True).fit(X, y)
 
         def predict(method):
             assert second_inside.wait(timeout=120), "the second fit never arrived"
             start_together.wait()
-            return [getattr(predictor, method)(X) for _ in range(2)]
+            with config_context(kernels="numba"):
+                return [getattr(predictor, method)(X) for _ in range(2)]
 
         methods = ["predict", "predict_proba"] * (n_predictions // 2)
         with ThreadPoolExecutor(max_workers=2 + n_predictions) as pool:
