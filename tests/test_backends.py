@@ -270,6 +270,32 @@ def test_forward_over_winners_equals_the_dense_product(backend, n_rows):
     np.testing.assert_array_equal(values[n_rows // 2], bias)
 
 
+@pytest.mark.parametrize("backend", backend_params())
+@pytest.mark.parametrize("chunk_winners", [None, 8])
+def test_delta_at_winners_equals_the_dense_product_there(
+    monkeypatch, backend, chunk_winners
+):
+    # The NumPy backend gathers weight rows in chunks of winners of about
+    # _GATHER_CHUNK_BYTES: one chunk here by default, or chunks of 8 winners
+    # of which the last (of 420) is partial.
+    if chunk_winners is not None:
+        monkeypatch.setattr(
+            numpy_kernels, "_GATHER_CHUNK_BYTES", chunk_winners * 45 * 8
+        )
+    rng = np.random.RandomState(5)
+    winners = _random_winners(rng, 70, 64, 0.1, np.float64)
+    assert winners.indices.size == 420
+    weights = rng.normal(size=(64, 45))
+    upstream = rng.normal(size=(70, 45))
+
+    delta = get_backend(backend).delta_at_winners(upstream, weights, winners, "tanh")
+
+    product = (upstream @ weights.T)[winners.rows(), winners.indices]
+    expected = product * (1 - winners.values**2)
+    np.testing.assert_array_equal(delta.indices, winners.indices)
+    np.testing.assert_allclose(delta.values, expected, **TOLERANCES[np.float64])
+
+
 @needs_numba
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_optimizer_steps_match_numpy(dtype):

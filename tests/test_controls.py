@@ -64,6 +64,41 @@ def test_duty_cycles_are_win_fractions(digits_split):
     )
 
 
+class _WinCountingClassifier(SparseMLPClassifier):
+    """Adds up, per hidden unit, the training rows it won."""
+
+    def _update_duty_cycles(self, buffers):
+        if not hasattr(self, "rows_won"):
+            self.rows_won = [0] * len(buffers.masks)
+            self.rows_seen = 0
+        self.rows_seen += buffers.activations[0].shape[0]
+        for layer, winners in enumerate(buffers.masks):
+            self.rows_won[layer] += _as_mask(winners).sum(axis=0)
+        super()._update_duty_cycles(buffers)
+
+
+@pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
+def test_duty_cycles_average_over_every_training_row_so_far(digits_split, strategy):
+    # A duty cycle is a running average over about the last 1000 training
+    # samples: until 1000 have been seen it is the fraction of all training
+    # rows so far that the unit won (here 3 epochs of 300 rows in batches of
+    # 100), not that of the last batches.
+    X_train, _, y_train, _ = digits_split
+    model = _WinCountingClassifier(
+        hidden_layer_sizes=(40, 20),
+        activation_ratio=[0.1, 0.25],
+        sparsity_strategy=strategy,
+        batch_size=100,
+        max_iter=3,
+        tol=0,
+        random_state=0,
+    ).fit(X_train[:300], y_train[:300])
+    assert model.rows_seen == 900
+    for duty_cycle, rows_won in zip(model.duty_cycles_, model.rows_won, strict=True):
+        # A running mean and a sum over the same batches: round-off apart.
+        np.testing.assert_allclose(duty_cycle, rows_won / 900, rtol=1e-12, atol=1e-15)
+
+
 def test_boosting_changes_selection_only_in_training(digits_split):
     X_train, X_test, y_train, _ = digits_split
     model = SparseMLPClassifier(
@@ -113,6 +148,54 @@ def test_boosted_training_gradients_flow_through_winners(digits_split, strategy)
     assert winners.sum() == model.active_units_[0] * 50
     silent = ~winners.any(axis=0)
     assert np.all(gradients.intercept_grads[0][silent] == 0)
+
+
+def _dense(outputs):
+    """A training layer's outputs as a dense array, whichever path ran."""
+    return outputs if isinstance(outputs, np.ndarray) else outputs.to_csr().toarray()
+
+
+@pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
+def test_boosting_chooses_winners_but_passes_on_unboosted_values(
+    digits_split, strategy, compute_path
+):
+    # Boosting scales the scores that choose the winners; what a winner passes
+    # on (and what the next layer and the gradient see) is the activation of
+    # its own, unboosted pre-activation.
+    X_train, _, y_train, _ = digits_split
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(40, 30),
+        activation="tanh",
+        activation_ratio=0.1,
+        sparsity_strategy=strategy,
+        boost_strength=5.0,
+        max_iter=3,
+        random_state=0,
+    ).fit(X_train, y_train)
+    X = X_train[:100]
+    Y = model._label_binarizer.transform(y_train[:100]).astype(float)
+    boosted = model._training_buffers()
+    model._backprop(X, Y, None, boosted)
+    unboosted = model._training_buffers()
+    strength = model._boost_strength_now
+    model._boost_strength_now = 0.0
+    model._backprop(X, Y, None, unboosted)
+    model._boost_strength_now = strength
+    inputs = X
+    for layer in range(2):
+        winners = _as_mask(boosted.masks[layer])
+        # Boosting is at work: it changed the winners of this batch.
+        assert not np.array_equal(winners, _as_mask(unboosted.masks[layer]))
+        pre_activations = inputs @ model.coefs_[layer] + model.intercepts_[layer]
+        # Same numbers as the network's, up to the round-off of the products.
+        outputs = _dense(boosted.activations[layer + 1])
+        np.testing.assert_allclose(
+            outputs,
+            np.where(winners, np.tanh(pre_activations), 0),
+            rtol=1e-10,
+            atol=1e-12,
+        )
+        inputs = outputs
 
 
 # ----------------------------------------------------------------------------

@@ -1,0 +1,313 @@
+"""The deliberate bugs of :mod:`mutation_check`, as data.
+
+Each :class:`Mutation` replaces one exact piece of a file's source (it must
+occur exactly once) and names the kernel backends whose code runs it and the
+tests expected to catch it: a bug in a shared module runs under both
+backends; a bug in one backend's kernel is planted once per twin
+(``numpy_kernels.py`` and ``numba_kernels.py``), each run with its backend.
+"""
+
+from dataclasses import dataclass
+
+BACKENDS = ("numpy", "numba")
+NUMPY_ONLY = ("numpy",)
+NUMBA_ONLY = ("numba",)
+
+# Test files, by the concern they cover.
+SPARSITY = "tests/test_sparsity.py"
+TRAINING = "tests/test_training_semantics.py"
+CONTROLS = "tests/test_controls.py"
+GRADIENTS = "tests/test_gradients.py"
+KERNELS = "tests/test_backends.py"
+ESTIMATORS = "tests/test_estimators.py"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """A deliberate bug: ``original`` replaced by ``replacement`` in ``path``."""
+
+    name: str
+    description: str
+    path: str
+    original: str
+    replacement: str
+    backends: tuple
+    selection: tuple
+
+
+MUTATIONS = (
+    # ------------------------------------------------------------------
+    # Winner selection and prediction
+    # ------------------------------------------------------------------
+    Mutation(
+        name="fixed-predicts-k-plus-one",
+        description="'fixed' keeps k + 1 winners per row at prediction",
+        path="sklearn_sparse_act/_sparsity.py",
+        original="""\
+    def inference_selection(self, n_active, threshold):
+        return TopK(n_active)
+""",
+        replacement="""\
+    def inference_selection(self, n_active, threshold):
+        return TopK(n_active + 1)
+""",
+        backends=BACKENDS,
+        selection=(SPARSITY, CONTROLS),
+    ),
+    Mutation(
+        name="ties-go-right",
+        description="ties at the k-th value go to the highest columns (NumPy rule)",
+        path="sklearn_sparse_act/_sparsity.py",
+        original="mask[tied_rows] = above | (at_kth & (np.cumsum(at_kth, axis=1) "
+        "<= places))",
+        replacement="mask[tied_rows] = above | (at_kth & (np.cumsum(at_kth[:, ::-1]"
+        ", axis=1)[:, ::-1] <= places))",
+        backends=BACKENDS,
+        selection=(SPARSITY, KERNELS),
+    ),
+    Mutation(
+        name="ties-go-right-numba",
+        description="ties at the k-th value go to the highest columns (numba "
+        "top-k kernel)",
+        path="sklearn_sparse_act/_backends/numba_kernels.py",
+        original="""\
+    ties_left = n_active - n_above
+    for candidate in range(n_candidates):
+        column = candidates[candidate]
+        score = row_scores[column]
+        if _above(score, kth):
+            pass
+        elif ties_left > 0 and _tied(score, kth):
+            ties_left -= 1
+""",
+        replacement="""\
+    ties_left = n_active - n_above
+    ties_skipped = -ties_left
+    for candidate in range(n_candidates):
+        ties_skipped += _tied(row_scores[candidates[candidate]], kth)
+    for candidate in range(n_candidates):
+        column = candidates[candidate]
+        score = row_scores[column]
+        if _above(score, kth):
+            pass
+        elif _tied(score, kth) and ties_skipped > 0:
+            ties_skipped -= 1
+            continue
+        elif _tied(score, kth):
+            pass
+""",
+        backends=NUMBA_ONLY,
+        selection=(KERNELS, SPARSITY),
+    ),
+    # ------------------------------------------------------------------
+    # 'dynamic' thresholds
+    # ------------------------------------------------------------------
+    Mutation(
+        name="dynamic-thresholds-unsettled",
+        description="the 'dynamic' thresholds are not settled at the end of fit",
+        path="sklearn_sparse_act/_sparse_layers.py",
+        original="""\
+        if self.activation_thresholds_ is None:
+            return
+        if incremental and hasattr(self, "_threshold_samples"):
+""",
+        replacement="""\
+        if True:
+            return
+        if incremental and hasattr(self, "_threshold_samples"):
+""",
+        backends=BACKENDS,
+        selection=(SPARSITY, TRAINING),
+    ),
+    Mutation(
+        name="settling-ignores-sample-weight",
+        description="settling the 'dynamic' thresholds ignores sample_weight",
+        path="sklearn_sparse_act/_sparse_layers.py",
+        original="""\
+                smallest_kept, largest_dropped = batch_threshold(
+                    values, n_active, weights
+                )
+""",
+        replacement="""\
+                smallest_kept, largest_dropped = batch_threshold(
+                    values, n_active, None
+                )
+""",
+        backends=BACKENDS,
+        selection=(TRAINING, SPARSITY),
+    ),
+    # ------------------------------------------------------------------
+    # Sparsity controls
+    # ------------------------------------------------------------------
+    Mutation(
+        name="boost-reaches-passed-values",
+        description="boosting scales the values passed on, not only the scores "
+        "that choose the winners",
+        path="sklearn_sparse_act/_sparse_layers.py",
+        original="scores = None if boost is None else values * boost",
+        replacement="scores = None if boost is None else np.multiply("
+        "values, boost, out=values)",
+        backends=BACKENDS,
+        selection=(CONTROLS, GRADIENTS),
+    ),
+    Mutation(
+        name="duty-cycle-step-ignored",
+        description="a duty cycle becomes the last batch's win fraction (no "
+        "running average)",
+        path="sklearn_sparse_act/_sparse_layers.py",
+        original="duty_cycle += step * (win_fraction(mask, n_rows) - duty_cycle)",
+        replacement="duty_cycle += win_fraction(mask, n_rows) - duty_cycle",
+        backends=BACKENDS,
+        selection=(CONTROLS,),
+    ),
+    Mutation(
+        name="warmup-skipped",
+        description="training starts at the target ratio whatever sparsity_warmup",
+        path="sklearn_sparse_act/_sparse_layers.py",
+        original="        if epoch >= self._warmup_epochs:\n",
+        replacement="        if True:\n",
+        backends=BACKENDS,
+        selection=(CONTROLS, TRAINING),
+    ),
+    Mutation(
+        name="inference-factor-ignored",
+        description="'fixed' prediction ignores inference_ratio_factor",
+        path="sklearn_sparse_act/_sparse_layers.py",
+        original="n_active_units(k * self.inference_ratio_factor / width, width)",
+        replacement="n_active_units(k / width, width)",
+        backends=BACKENDS,
+        selection=(CONTROLS,),
+    ),
+    Mutation(
+        name="dead-units-miss-single-firers",
+        description="a unit that fired on one row only counts as dead",
+        path="sklearn_sparse_act/_sparse_layers.py",
+        original="np.count_nonzero(count == 0) for count in self.counts",
+        replacement="np.count_nonzero(count <= 1) for count in self.counts",
+        backends=BACKENDS,
+        selection=(SPARSITY, CONTROLS),
+    ),
+    # ------------------------------------------------------------------
+    # Loss and gradients
+    # ------------------------------------------------------------------
+    Mutation(
+        name="gradient-through-losers",
+        description="on the dense path the backward delta reaches the losers",
+        path="sklearn_sparse_act/_network.py",
+        original="""\
+                if winners is not None and not silences_losers:
+                    delta *= winners
+""",
+        replacement="""\
+                if winners is not None and not silences_losers:
+                    pass
+""",
+        backends=BACKENDS,
+        selection=(GRADIENTS, CONTROLS),
+    ),
+    Mutation(
+        name="loss-ignores-sample-weight",
+        description="the reported loss ignores sample_weight",
+        path="sklearn_sparse_act/_base.py",
+        original="return LOSS_FUNCTIONS[loss_name](y, y_pred, sample_weight)",
+        replacement="return LOSS_FUNCTIONS[loss_name](y, y_pred, None)",
+        backends=BACKENDS,
+        selection=(GRADIENTS, ESTIMATORS),
+    ),
+    Mutation(
+        name="partial-fit-ignores-sample-weight",
+        description="the classifier's partial_fit drops sample_weight",
+        path="sklearn_sparse_act/_classifier.py",
+        original="return self._fit(X, y, sample_weight=sample_weight, "
+        "incremental=True)",
+        replacement="return self._fit(X, y, sample_weight=None, incremental=True)",
+        backends=BACKENDS,
+        selection=(ESTIMATORS, TRAINING),
+    ),
+    Mutation(
+        name="l2-missing-numpy",
+        description="the weight gradient lacks the L2 term (NumPy kernels)",
+        path="sklearn_sparse_act/_backends/numpy_kernels.py",
+        original="    grad += alpha * weights\n",
+        replacement="",
+        backends=NUMPY_ONLY,
+        selection=(GRADIENTS, KERNELS),
+    ),
+    Mutation(
+        name="l2-missing-numba",
+        description="the weight gradient lacks the L2 term (numba kernels)",
+        path="sklearn_sparse_act/_backends/numba_kernels.py",
+        original="    return (grad + alpha * weight) / weight_sum\n",
+        replacement="    return grad / weight_sum\n",
+        backends=NUMBA_ONLY,
+        selection=(GRADIENTS, KERNELS),
+    ),
+    Mutation(
+        name="sparse-delta-no-derivative-numpy",
+        description="the delta at the winners lacks the activation's derivative "
+        "(NumPy kernels)",
+        path="sklearn_sparse_act/_backends/numpy_kernels.py",
+        original="    DERIVATIVES[activation](winners.values, delta)\n",
+        replacement="",
+        backends=NUMPY_ONLY,
+        selection=(GRADIENTS, KERNELS),
+    ),
+    Mutation(
+        name="sparse-delta-no-derivative-numba",
+        description="the delta at the winners lacks the activation's derivative "
+        "(numba kernels)",
+        path="sklearn_sparse_act/_backends/numba_kernels.py",
+        original="""\
+@njit(cache=True, inline="always")
+def _derivative(activated, code):
+""",
+        replacement="""\
+@njit(cache=True, inline="always")
+def _derivative(activated, code):
+    return 1
+""",
+        backends=NUMBA_ONLY,
+        selection=(GRADIENTS, KERNELS),
+    ),
+    # ------------------------------------------------------------------
+    # Loops over winners and chunks
+    # ------------------------------------------------------------------
+    Mutation(
+        name="last-chunk-dropped-numpy",
+        description="the delta at the winners skips the last, partial row chunk "
+        "(NumPy kernels)",
+        path="sklearn_sparse_act/_backends/numpy_kernels.py",
+        original="""\
+        delta = np.empty(winners.indices.size, dtype=np.result_type(upstream, weights))
+        row_bytes = weights.shape[1] * weights.dtype.itemsize
+        chunk = max(1, _GATHER_CHUNK_BYTES // row_bytes)
+        rows = winners.rows()
+        for start in range(0, delta.size, chunk):
+""",
+        replacement="""\
+        delta = np.zeros(winners.indices.size, dtype=np.result_type(upstream, weights))
+        row_bytes = weights.shape[1] * weights.dtype.itemsize
+        chunk = max(1, _GATHER_CHUNK_BYTES // row_bytes)
+        rows = winners.rows()
+        for start in range(0, delta.size - delta.size % chunk, chunk):
+""",
+        backends=NUMPY_ONLY,
+        selection=(KERNELS, GRADIENTS),
+    ),
+    Mutation(
+        name="remainder-dropped-numba",
+        description="the forward product over winners skips the winners left "
+        "after the groups of four (numba kernels)",
+        path="sklearn_sparse_act/_backends/numba_kernels.py",
+        original="    for remaining in range(position, stop):\n",
+        replacement="    for remaining in range(position, position):\n",
+        backends=NUMBA_ONLY,
+        selection=(KERNELS,),
+    ),
+    # ------------------------------------------------------------------
+    # ONNX export and compaction. Two entries belong here, added with the
+    # tests that catch them: the export using the training number of
+    # winners instead of the inference one, and compact() removing the
+    # units that won on one row only.
+    # ------------------------------------------------------------------
+)
