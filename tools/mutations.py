@@ -20,6 +20,9 @@ CONTROLS = "tests/test_controls.py"
 GRADIENTS = "tests/test_gradients.py"
 KERNELS = "tests/test_backends.py"
 ESTIMATORS = "tests/test_estimators.py"
+CODES = "tests/test_codes.py"
+ONNX = "tests/test_onnx.py"
+OUT_OF_CORE = "tests/test_out_of_core.py"
 
 
 @dataclass(frozen=True)
@@ -105,16 +108,16 @@ MUTATIONS = (
     Mutation(
         name="dynamic-thresholds-unsettled",
         description="the 'dynamic' thresholds are not settled at the end of fit",
-        path="sklearn_sparse_act/_sparse_layers.py",
+        path="sklearn_sparse_act/_hidden_sparsity.py",
         original="""\
-        if self.activation_thresholds_ is None:
+        if self.thresholds is None:
             return
-        if incremental and hasattr(self, "_threshold_samples"):
+        if incremental and self._threshold_samples is not None:
 """,
         replacement="""\
         if True:
             return
-        if incremental and hasattr(self, "_threshold_samples"):
+        if incremental and self._threshold_samples is not None:
 """,
         backends=BACKENDS,
         selection=(SPARSITY, TRAINING),
@@ -122,7 +125,7 @@ MUTATIONS = (
     Mutation(
         name="settling-ignores-sample-weight",
         description="settling the 'dynamic' thresholds ignores sample_weight",
-        path="sklearn_sparse_act/_sparse_layers.py",
+        path="sklearn_sparse_act/_hidden_sparsity.py",
         original="""\
                 smallest_kept, largest_dropped = batch_threshold(
                     values, n_active, weights
@@ -143,7 +146,7 @@ MUTATIONS = (
         name="boost-reaches-passed-values",
         description="boosting scales the values passed on, not only the scores "
         "that choose the winners",
-        path="sklearn_sparse_act/_sparse_layers.py",
+        path="sklearn_sparse_act/_hidden_sparsity.py",
         original="scores = None if boost is None else values * boost",
         replacement="scores = None if boost is None else np.multiply("
         "values, boost, out=values)",
@@ -154,16 +157,17 @@ MUTATIONS = (
         name="duty-cycle-step-ignored",
         description="a duty cycle becomes the last batch's win fraction (no "
         "running average)",
-        path="sklearn_sparse_act/_sparse_layers.py",
-        original="duty_cycle += step * (win_fraction(mask, n_rows) - duty_cycle)",
-        replacement="duty_cycle += win_fraction(mask, n_rows) - duty_cycle",
+        path="sklearn_sparse_act/_hidden_sparsity.py",
+        original="duty_cycle += step * (win_fraction(layer_winners, n_rows) - "
+        "duty_cycle)",
+        replacement="duty_cycle += win_fraction(layer_winners, n_rows) - duty_cycle",
         backends=BACKENDS,
         selection=(CONTROLS,),
     ),
     Mutation(
         name="warmup-skipped",
         description="training starts at the target ratio whatever sparsity_warmup",
-        path="sklearn_sparse_act/_sparse_layers.py",
+        path="sklearn_sparse_act/_hidden_sparsity.py",
         original="        if epoch >= self._warmup_epochs:\n",
         replacement="        if True:\n",
         backends=BACKENDS,
@@ -172,8 +176,8 @@ MUTATIONS = (
     Mutation(
         name="inference-factor-ignored",
         description="'fixed' prediction ignores inference_ratio_factor",
-        path="sklearn_sparse_act/_sparse_layers.py",
-        original="n_active_units(k * self.inference_ratio_factor / width, width)",
+        path="sklearn_sparse_act/_hidden_sparsity.py",
+        original="n_active_units(k * inference_ratio_factor / width, width)",
         replacement="n_active_units(k / width, width)",
         backends=BACKENDS,
         selection=(CONTROLS,),
@@ -181,7 +185,7 @@ MUTATIONS = (
     Mutation(
         name="dead-units-miss-single-firers",
         description="a unit that fired on one row only counts as dead",
-        path="sklearn_sparse_act/_sparse_layers.py",
+        path="sklearn_sparse_act/_hidden_sparsity.py",
         original="np.count_nonzero(count == 0) for count in self.counts",
         replacement="np.count_nonzero(count <= 1) for count in self.counts",
         backends=BACKENDS,
@@ -208,9 +212,9 @@ MUTATIONS = (
     Mutation(
         name="loss-ignores-sample-weight",
         description="the reported loss ignores sample_weight",
-        path="sklearn_sparse_act/_base.py",
-        original="return LOSS_FUNCTIONS[loss_name](y, y_pred, sample_weight)",
-        replacement="return LOSS_FUNCTIONS[loss_name](y, y_pred, None)",
+        path="sklearn_sparse_act/_network.py",
+        original="loss = loss_function(y, forward.activations[-1], sample_weight)",
+        replacement="loss = loss_function(y, forward.activations[-1], None)",
         backends=BACKENDS,
         selection=(GRADIENTS, ESTIMATORS),
     ),
@@ -305,9 +309,75 @@ def _derivative(activated, code):
         selection=(KERNELS,),
     ),
     # ------------------------------------------------------------------
-    # ONNX export and compaction. Two entries belong here, added with the
-    # tests that catch them: the export using the training number of
-    # winners instead of the inference one, and compact() removing the
-    # units that won on one row only.
+    # ONNX export, compaction, settings and memory
     # ------------------------------------------------------------------
+    Mutation(
+        name="onnx-exports-training-count",
+        description="the ONNX graph keeps the training number of winners, not "
+        "the inference one",
+        path="sklearn_sparse_act/onnx.py",
+        original="    n_active = model.inference_active_units_[layer]\n",
+        replacement="    n_active = model.active_units_[layer]\n",
+        backends=BACKENDS,
+        selection=(ONNX,),
+    ),
+    Mutation(
+        name="compact-drops-single-winners",
+        description="compact() removes the units that won on one row only",
+        path="sklearn_sparse_act/_network.py",
+        original="""\
+    if isinstance(winners, SparseRows):
+        return winners.counts() > 0
+    return winners.any(axis=0)
+""",
+        replacement="""\
+    if isinstance(winners, SparseRows):
+        return winners.counts() > 1
+    return np.count_nonzero(winners, axis=0) > 1
+""",
+        backends=BACKENDS,
+        selection=(CODES, CONTROLS),
+    ),
+    Mutation(
+        name="compact-ignores-its-data",
+        description="compact(X) keeps the units that won on the training data, "
+        "not on X",
+        path="sklearn_sparse_act/_codes.py",
+        original="            winners, _ = self._winners_on(X)\n",
+        replacement="            winners = self._training_winners\n",
+        backends=BACKENDS,
+        selection=(CODES,),
+    ),
+    Mutation(
+        name="settings-not-per-thread",
+        description="config_context changes the setting of every thread",
+        path="sklearn_sparse_act/_config.py",
+        original="""\
+def _local_config():
+    if not hasattr(_thread_local, "config"):
+        _thread_local.config = _global_config.copy()
+    return _thread_local.config
+""",
+        replacement="""\
+def _local_config():
+    return _global_config
+""",
+        backends=BACKENDS,
+        selection=(KERNELS,),
+    ),
+    Mutation(
+        name="out-of-core-reads-the-whole-file",
+        description="the out-of-core reader loads the whole file instead of mapping it",
+        path="benchmarks/bench_out_of_core.py",
+        original="""\
+    X_disk = np.load(x_path, mmap_mode="r")
+    n_rows = X_disk.shape[0]
+""",
+        replacement="""\
+    X_disk = np.load(x_path)
+    n_rows = X_disk.shape[0]
+""",
+        backends=BACKENDS,
+        selection=(OUT_OF_CORE,),
+    ),
 )
