@@ -20,6 +20,7 @@ from sklearn_sparse_act import (
 )
 from sklearn_sparse_act._backends import (
     BACKENDS,
+    cost_model,
     get_backend,
     numba_available,
     numpy_kernels,
@@ -509,8 +510,6 @@ def test_work_is_counted_where_it_runs():
 
 @needs_numba
 def test_numba_gives_the_cores_to_its_kernels_only_for_sparse_work():
-    from sklearn_sparse_act._backends import _numba_threads
-
     numba_kernels = get_backend("numba")
     rng = np.random.RandomState(0)
     coefs = [rng.normal(size=(100, 1024)), rng.normal(size=(1024, 1024))]
@@ -520,8 +519,8 @@ def test_numba_gives_the_cores_to_its_kernels_only_for_sparse_work():
     for training in (False, True):
         dense = network.work([1024, 1024], 200, training)
         sparse = network.work([51, 51], 200, training)
-        assert not _numba_threads.kernels_take_the_cores(dense)
-        assert _numba_threads.kernels_take_the_cores(sparse)
+        assert not cost_model.kernels_take_the_cores(dense)
+        assert cost_model.kernels_take_the_cores(sparse)
 
 
 @pytest.mark.parametrize(
@@ -622,7 +621,7 @@ def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
     # The chunks in flight at once hold no more rows than one chunk would
     # (or the fewest rows of a lane each, on a machine of many cores).
     longest = max(rows.stop - rows.start for rows in chunks)
-    assert n_lanes * longest <= max(100, n_lanes * _numba_threads.MIN_PARALLEL_ROWS)
+    assert n_lanes * longest <= max(100, n_lanes * cost_model.MIN_PARALLEL_ROWS)
     assert not any(parallel for _, _, parallel, _ in facts)
     assert {blas for _, _, _, blas in facts} == {1}
     assert _blas_threads() == blas_before
@@ -687,11 +686,11 @@ def test_predictions_in_lanes_equal_those_of_parallel_kernels(monkeypatch):
         ).fit(X, y)
         predictions = {}
         for lanes in (False, True):
-            monkeypatch.setattr(
-                _numba_threads,
-                "kernels_take_the_cores",
-                lambda work, lanes=lanes: lanes,
-            )
+            # The training steps' assignment and the lanes' decision.
+            for module in (_numba_threads, cost_model):
+                monkeypatch.setattr(
+                    module, "kernels_take_the_cores", lambda work, lanes=lanes: lanes
+                )
             predictions[lanes] = (
                 model.predict_proba(X),
                 model.hidden_activations(X),

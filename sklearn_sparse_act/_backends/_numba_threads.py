@@ -30,35 +30,17 @@ import numpy as np
 from numba import njit, prange
 
 from ._blas_limit import allowed_threads, one_blas_thread
+from .cost_model import (
+    kernels_take_the_cores,
+    lane_rows,
+    predicts_in_lanes,
+    runs_in_parallel,
+)
 from .interface import row_chunks
-
-# Below this many rows a parallel region costs more than it saves; a lane
-# gets at least this many rows.
-MIN_PARALLEL_ROWS = 32
 
 # The processors this process may run on (numba's default thread count,
 # whatever NUMBA_NUM_THREADS says): at most this many lanes run at once.
 _MACHINE_CORES = numba.config.NUMBA_DEFAULT_NUM_THREADS
-
-# Single-threaded seconds per unit of Work, measured on 2 cores (OpenBLAS,
-# float64, batches of 200): a BLAS multiply-add 0.06 ns; a multiply-add over
-# winners 0.55 to 0.6 ns (the sparse forward reads a weight row per winner);
-# a selected score 7 to 9 ns (NumPy's partition and the winners pass); an
-# Adam parameter 2.2 to 3 ns.
-_BLAS_MADD_SECONDS = 0.06e-9
-_KERNEL_MADD_SECONDS = 0.55e-9
-_SELECTED_SCORE_SECONDS = 8e-9
-_PARAMETER_SECONDS = 3e-9
-
-# With the cores, the kernels halve their time and BLAS doubles its own, so
-# they pay when the kernels' time exceeds BLAS's by the cost of waking the
-# threads for each of a step's parallel regions (sleeping with passive
-# waiting). Measured: (256,) at ratio 0.1 (kernels 0.9 ms, BLAS 0.3 ms per
-# batch) fits faster with the kernels on one thread (0.41-0.44 s against
-# 0.52 s); (1024, 1024) at 0.02 (9 ms against 1.5 ms) faster with them
-# parallel (1.16 s against 1.33 s), and (4096,) at 0.1 (14 ms against 5 ms)
-# too (1.20 s against 1.44 s).
-_PARALLEL_MARGIN_SECONDS = 1e-3
 
 
 @njit(parallel=True, cache=True)
@@ -141,23 +123,11 @@ def _thread_budget():
     return max(1, budget)
 
 
-def kernels_take_the_cores(work):
-    """Whether ``work`` runs faster with the kernels on every core and BLAS
-    on one than the other way round."""
-    kernel_seconds = (
-        work.kernel_madds * _KERNEL_MADD_SECONDS
-        + work.selected_scores * _SELECTED_SCORE_SECONDS
-        + work.parameters * _PARAMETER_SECONDS
-    )
-    blas_seconds = work.blas_madds * _BLAS_MADD_SECONDS
-    return kernel_seconds - blas_seconds > _PARALLEL_MARGIN_SECONDS
-
-
 def threads(n_rows, work):
     """Give the cores to numba's kernels (BLAS limited to one thread) when
     the kernels do most of ``work()`` on enough rows; otherwise run them on
     one thread and leave the cores to BLAS."""
-    if n_rows < MIN_PARALLEL_ROWS:
+    if not runs_in_parallel(n_rows):
         # The kernels run serially on so few rows (and changing the threads
         # setting costs as much as a kernel).
         return nullcontext()
@@ -195,17 +165,10 @@ def map_row_chunks(function, n_rows, chunk_rows, work):
     is more), so a prediction's memory does not grow with the number of
     lanes. With one lane (numba or BLAS limited to one thread) the chunks run
     in this thread, as in a lane.
-
-    Measured on 2 cores, (1024, 1024) at ratio 0.05: 10,000 rows in 0.20 s in
-    lanes against 0.31 s with parallel kernels, 64 rows in 2.0 ms against
-    2.6 ms.
     """
     rows_at_once = min(chunk_rows, n_rows)
-    # Weighed on the rows in flight at once: the lanes pay no wake-up per
-    # chunk, only one hand-off per call.
-    if n_rows >= 2 * MIN_PARALLEL_ROWS and kernels_take_the_cores(work(rows_at_once)):
-        lane_rows = max(MIN_PARALLEL_ROWS, rows_at_once // _MACHINE_CORES)
-        chunks = row_chunks(n_rows, lane_rows)
+    if predicts_in_lanes(n_rows, work(rows_at_once)):
+        chunks = row_chunks(n_rows, lane_rows(rows_at_once, _MACHINE_CORES))
         n_lanes = min(_thread_budget(), _MACHINE_CORES, len(chunks))
         with one_blas_thread():
             lanes = run_at_once(

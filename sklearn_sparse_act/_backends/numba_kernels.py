@@ -19,37 +19,20 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from . import numpy_kernels
 from ._numba_threads import (
-    MIN_PARALLEL_ROWS,
     in_lane,
     map_row_chunks,  # noqa: F401 (the backend interface)
     run_at_once,
     threads,  # noqa: F401 (the backend interface)
 )
+from .cost_model import numba_sparse_path, partition_blocks, runs_in_parallel
 from .interface import SparseRows
 
 name = "numba"
 
-# Largest fraction of winners at which the sparse path beats BLAS, measured
-# by ``python benchmarks/bench_kernels.py --kernels numba`` (2 cores,
-# OpenBLAS): the compiled gather runs at a fraction of BLAS's speed per
-# multiply-add, so above this ratio the dense product is faster.
-_SPARSE_CROSSOVER = 0.25
-
 _ACTIVATION_CODES = {"identity": 0, "logistic": 1, "tanh": 2, "relu": 3}
 
-
-def use_sparse_path(n_active, width, fan_out, n_rows):
-    """Whether a hidden layer should hand on its winners only.
-
-    Examples
-    --------
-    >>> from sklearn_sparse_act._backends import numba_kernels
-    >>> numba_kernels.use_sparse_path(26, 256, 10, n_rows=200)
-    True
-    >>> numba_kernels.use_sparse_path(128, 256, 10, n_rows=200)
-    False
-    """
-    return n_active < width and n_active <= _SPARSE_CROSSOVER * width
+# Which hidden layers run on the sparse path: the cost model's decision.
+use_sparse_path = numba_sparse_path
 
 
 # ----------------------------------------------------------------------
@@ -540,36 +523,29 @@ def _sgd_step(param, grad, velocity, learning_rate, momentum, nesterov):
 # The backend interface
 # ----------------------------------------------------------------------
 def _parallel(n_rows):
-    """Whether work on ``n_rows`` rows runs in parallel: below
-    ``MIN_PARALLEL_ROWS``, and in a lane of prediction chunks, the serial
-    kernels run, which launch no threads."""
-    return n_rows >= MIN_PARALLEL_ROWS and not in_lane()
+    """Whether work on ``n_rows`` rows runs in parallel: on fewer rows (see
+    :func:`.cost_model.runs_in_parallel`), and in a lane of prediction
+    chunks, the serial kernels run, which launch no threads."""
+    return runs_in_parallel(n_rows) and not in_lane()
 
 
 def _contiguous(values):
     return values if values.flags.c_contiguous else np.ascontiguousarray(values)
 
 
-# Fewest scores per block of rows partitioned in a thread of its own: below
-# this the thread costs what it saves (200 rows of 256 take no less time in
-# two blocks; 200 rows of 1024 take 0.7 of the time).
-_MIN_PARTITION_BLOCK = 65536
-
-
 def _kth_largest(scores, n_active):
     """Each row's ``n_active``-th largest score (NaN above every number).
 
     NumPy's introselect (vectorized where the processor allows) is several
-    times faster than a compiled heap or quickselect (1.5 ms against 13 ms
-    and 8 ms for 200 rows of 4096 at k=410); it releases the GIL, so blocks
-    of rows run on numba's thread count of Python threads (one block in a
-    lane of prediction chunks).
+    times faster than a compiled heap or quickselect; it releases the GIL,
+    so blocks of rows run on numba's thread count of Python threads (one
+    block in a lane of prediction chunks).
     """
     cut = scores.shape[1] - n_active
     n_rows = scores.shape[0]
-    n_blocks = scores.size // _MIN_PARTITION_BLOCK
-    if n_blocks >= 2:
-        n_blocks = 1 if in_lane() else min(numba.get_num_threads(), n_blocks)
+    n_blocks = partition_blocks(
+        scores.size, lambda: 1 if in_lane() else numba.get_num_threads()
+    )
     if n_blocks < 2:
         return np.partition(scores, cut, axis=1)[:, cut]
     kth_largest = np.empty(n_rows, dtype=scores.dtype)
