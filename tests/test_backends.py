@@ -812,9 +812,9 @@ def test_an_unknown_backend_in_the_environment_is_named():
 
 
 def test_numba_requested_without_numba_says_how_to_install(monkeypatch):
-    import sklearn_sparse_act._backends as backends
+    from sklearn_sparse_act import _config
 
-    monkeypatch.setattr(backends, "numba_available", lambda: False)
+    monkeypatch.setattr(_config, "numba_available", lambda: False)
     with pytest.raises(ImportError, match=r"sklearn-sparse-act\[fast\]"):
         set_config(kernels="numba")
     assert get_backend("auto").name == "numpy"
