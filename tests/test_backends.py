@@ -3,6 +3,7 @@ both backends, the dense and sparse paths, and the package-level switch."""
 
 import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from conftest import backend_params
 from sklearn.datasets import make_classification, make_regression
 from threadpoolctl import threadpool_info, threadpool_limits
 
+import sklearn_sparse_act
 from sklearn_sparse_act import (
     SparseMLPClassifier,
     SparseMLPRegressor,
@@ -709,6 +711,120 @@ def test_predictions_in_lanes_equal_those_of_parallel_kernels(monkeypatch):
     assert finite and reference_finite
     for layer_winners, layer_reference in zip(winners, reference, strict=True):
         np.testing.assert_array_equal(layer_winners, layer_reference)
+
+
+# ----------------------------------------------------------------------
+# Import and first use of the numba backend
+# ----------------------------------------------------------------------
+# Run in a fresh interpreter: imports the numba backend, reports what the
+# import did, then makes a first use of it (FIRST_USE) while recording every
+# launch of numba's threading layer with the OpenMP wait policy it saw.
+_IMPORT_AND_FIRST_USE = """
+import json, os, sys
+environment_before = dict(os.environ)
+import numba
+from numba.core.registry import CPUDispatcher
+from numba.np.ufunc import parallel
+
+import sklearn_sparse_act._backends.numba_kernels as numba_kernels
+
+
+def threads_started():
+    try:
+        numba.threading_layer()
+    except ValueError:  # "Threading layer is not initialized."
+        return False
+    return True
+
+
+def compiled_kernels():
+    return sorted(
+        f"{module_name}.{name}"
+        for module_name, module in list(sys.modules.items())
+        if module_name.startswith("sklearn_sparse_act")
+        for name, value in vars(module).items()
+        if isinstance(value, CPUDispatcher) and value.overloads
+    )
+
+
+facts = {
+    "started at import": threads_started(),
+    "compiled at import": compiled_kernels(),
+    "environment changed at import": dict(os.environ) != environment_before,
+}
+launches = []
+launch_threads = parallel._launch_threads
+
+
+def recorded_launch():
+    launches.append([threads_started(), os.environ.get("OMP_WAIT_POLICY")])
+    launch_threads()
+
+
+parallel._launch_threads = recorded_launch
+import numpy as np
+from sklearn_sparse_act import SparseMLPClassifier, config_context
+from sklearn_sparse_act._sparsity import TopK
+
+values = np.random.default_rng(0).normal(size=(64, 100))
+FIRST_USE
+facts["first launch"] = launches[0] if launches else None
+facts["started after use"] = threads_started()
+facts["compiled after use"] = bool(compiled_kernels())
+facts["environment changed by use"] = dict(os.environ) != environment_before
+print(json.dumps(facts))
+"""
+
+FIRST_USES = {
+    "fit": (
+        "with config_context(kernels='numba'):\n"
+        "    SparseMLPClassifier((32,), max_iter=1).fit(values, values[:, 0] > 0)"
+    ),
+    "select": "numba_kernels.select(values, TopK(5), 'relu')",
+    "squared_norm": "numba_kernels.squared_norm([values])",
+}
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    "first_use, chosen_policy",
+    [("fit", None), ("select", None), ("squared_norm", None), ("select", "ACTIVE")],
+)
+def test_importing_numba_kernels_starts_no_threads_and_compiles_nothing(
+    first_use, chosen_policy
+):
+    """Threads are started, with passive waiting unless the user chose a
+    policy, by the first use; the environment is never left changed."""
+    import json
+    import subprocess
+    import sys
+
+    environment = {
+        name: value for name, value in os.environ.items() if name != "OMP_WAIT_POLICY"
+    }
+    if chosen_policy is not None:
+        environment["OMP_WAIT_POLICY"] = chosen_policy
+    # The package under test, whatever the working directory.
+    package_root = str(Path(sklearn_sparse_act.__file__).parents[1])
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    code = _IMPORT_AND_FIRST_USE.replace("FIRST_USE", FIRST_USES[first_use])
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
+    assert facts == {
+        "started at import": False,
+        "compiled at import": [],
+        "environment changed at import": False,
+        # The first launch started the threads, under the policy.
+        "first launch": [False, chosen_policy or "PASSIVE"],
+        "started after use": True,
+        "compiled after use": True,
+        "environment changed by use": False,
+    }
 
 
 # ----------------------------------------------------------------------

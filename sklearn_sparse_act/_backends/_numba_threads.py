@@ -14,10 +14,12 @@ spinning threads. Each pass therefore gives the cores to one of them:
   no parallel region at all, and the first layer's dense product, which a
   parallel kernel would leave on one BLAS thread, runs on every core too.
 
-numba's OpenMP threads are started with passive waiting: spinning workers
-turn every parallel region into a wait for a descheduled thread as soon as
-anything else runs on the machine (a training step on digits took 11 s
-instead of 0.3 s beside one other busy process on 2 cores).
+numba's threads are started on first use (:func:`start_thread_pool`, which
+every entry point of the backend calls first), not when the package is
+imported, and OpenMP's with passive waiting: spinning workers turn every
+parallel region into a wait for a descheduled thread as soon as anything
+else runs on the machine (a training step became many times slower beside
+one other busy process).
 """
 
 import os
@@ -26,8 +28,6 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 
 import numba
-import numpy as np
-from numba import njit, prange
 
 from ._blas_limit import allowed_threads, one_blas_thread
 from .cost_model import (
@@ -43,36 +43,46 @@ from .interface import row_chunks
 _MACHINE_CORES = numba.config.NUMBA_DEFAULT_NUM_THREADS
 
 
-@njit(parallel=True, cache=True)
-def _fill_zeros(values):
-    for index in prange(values.size):
-        values[index] = 0
-
-
-def _start_thread_pool():
-    """Start numba's thread pool with passive waiting (unless the user chose
-    an OpenMP wait policy), and return the threading layer.
-
-    OpenMP reads ``OMP_WAIT_POLICY`` once, when its runtime starts: the
-    setting lasts only for that start, so the environment seen by other
-    libraries and child processes is left as it was.
-    """
-    chosen = os.environ.get("OMP_WAIT_POLICY")
-    if chosen is None:
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-    try:
-        _fill_zeros(np.zeros(1))
-    finally:
-        if chosen is None:
-            del os.environ["OMP_WAIT_POLICY"]
-    return numba.threading_layer()
-
+# Whether numba's threads have been started (by start_thread_pool); started
+# once, under _start_lock.
+_pool_started = False
+_start_lock = threading.Lock()
 
 # numba's 'workqueue' layer (when neither OpenMP nor TBB is installed) aborts
 # the process if two threads launch parallel kernels at once: calls are then
-# serialized.
-THREADING_LAYER = _start_thread_pool()
-_launch_lock = threading.Lock() if THREADING_LAYER == "workqueue" else None
+# serialized under this lock (None on the other layers, or before the start).
+_launch_lock = None
+
+
+def start_thread_pool():
+    """Start numba's threads, once, before their first use: with passive
+    waiting (unless the user chose an OpenMP wait policy), and with the
+    launches serialized on the 'workqueue' layer.
+
+    OpenMP reads ``OMP_WAIT_POLICY`` once, when its runtime starts (numba
+    starts it on the first call that needs its threads): the setting lasts
+    only for that start, so the environment seen by other libraries and child
+    processes is left as it was. Threads numba started before (a parallel
+    function of the user's) keep the policy they started with.
+    """
+    global _pool_started, _launch_lock
+    if _pool_started:
+        return
+    with _start_lock:
+        if _pool_started:
+            return
+        chosen = os.environ.get("OMP_WAIT_POLICY")
+        if chosen is None:
+            os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        try:
+            numba.get_num_threads()
+        finally:
+            if chosen is None:
+                del os.environ["OMP_WAIT_POLICY"]
+        if numba.threading_layer() == "workqueue":
+            _launch_lock = threading.Lock()
+        _pool_started = True
+
 
 # This thread's state: whether it runs a lane (its kernels then run serially).
 _this_thread = threading.local()
@@ -116,6 +126,7 @@ def _thread_budget():
     to their share, the user may lower it with ``numba.set_num_threads``),
     lowered to a BLAS limit the caller set (not the one-thread limit of
     passes running at the same time in other threads)."""
+    start_thread_pool()
     budget = numba.get_num_threads()
     blas_threads = allowed_threads()
     if blas_threads is not None:
@@ -136,6 +147,7 @@ def threads(n_rows, work):
 
 @contextmanager
 def _assigned_threads(work):
+    start_thread_pool()
     if _launch_lock is not None:
         _launch_lock.acquire()
     previous = numba.get_num_threads()

@@ -10,6 +10,7 @@ directory is read-only (``NUMBA_CACHE_DIR`` overrides both).
 Threads: :mod:`._numba_threads` assigns the cores to the kernels or to BLAS.
 """
 
+import functools
 import math
 
 import numba
@@ -22,6 +23,7 @@ from ._numba_threads import (
     in_lane,
     map_row_chunks,  # noqa: F401 (the backend interface)
     run_at_once,
+    start_thread_pool,
     threads,  # noqa: F401 (the backend interface)
 )
 from .cost_model import numba_sparse_path, partition_blocks, runs_in_parallel
@@ -522,6 +524,19 @@ def _sgd_step(param, grad, velocity, learning_rate, momentum, nesterov):
 # ----------------------------------------------------------------------
 # The backend interface
 # ----------------------------------------------------------------------
+def _starts_the_threads(function):
+    """``function`` (a function of the backend interface that runs parallel
+    kernels) starting numba's threads first, if nothing has yet: importing
+    the backend starts no threads."""
+
+    @functools.wraps(function)
+    def started_first(*args, **kwargs):
+        start_thread_pool()
+        return function(*args, **kwargs)
+
+    return started_first
+
+
 def _parallel(n_rows):
     """Whether work on ``n_rows`` rows runs in parallel: on fewer rows (see
     :func:`.cost_model.runs_in_parallel`), and in a lane of prediction
@@ -561,6 +576,7 @@ def _kth_largest(scores, n_active):
     return kth_largest
 
 
+@_starts_the_threads
 def select(values, rule, activation, scores=None):
     """The winners of ``rule`` with their activated values, in one pass."""
     values = _contiguous(values)
@@ -590,6 +606,7 @@ def select(values, rule, activation, scores=None):
     return SparseRows(indptr, indices, data, width)
 
 
+@_starts_the_threads
 def gather(values, winners, activation):
     """``activation(values)`` at held winners."""
     data = np.empty(winners.indices.size, dtype=values.dtype)
@@ -603,6 +620,7 @@ def gather(values, winners, activation):
     return winners.with_values(data)
 
 
+@_starts_the_threads
 def forward(inputs, weights, bias):
     """``inputs @ weights + bias``: compiled over winners, BLAS otherwise."""
     if isinstance(inputs, SparseRows):
@@ -627,6 +645,7 @@ def forward(inputs, weights, bias):
     return values
 
 
+@_starts_the_threads
 def backward_product(delta, weights):
     """``delta @ weights.T``, dense."""
     if isinstance(delta, SparseRows):
@@ -639,6 +658,7 @@ def backward_product(delta, weights):
     return safe_sparse_dot(delta, weights.T)
 
 
+@_starts_the_threads
 def delta_at_winners(upstream, weights, winners, activation):
     """``(upstream @ weights.T) * activation'`` at the winners only."""
     code = _ACTIVATION_CODES[activation]
@@ -671,6 +691,7 @@ def delta_at_winners(upstream, weights, winners, activation):
     return winners.with_values(delta)
 
 
+@_starts_the_threads
 def weight_gradient(inputs, delta, weights, alpha, weight_sum):
     """``(inputs.T @ delta + alpha * weights) / weight_sum``, dense and
     C-ordered: accumulated unit by unit over the winners when ``inputs`` are
@@ -735,6 +756,7 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum):
 bias_gradient = numpy_kernels.bias_gradient
 
 
+@_starts_the_threads
 def squared_norm(arrays):
     """The sum of the squares of every entry of every array, in parallel
     (the same bits on any number of threads)."""
@@ -768,6 +790,7 @@ def _flat_views(*arrays):
     return [array.reshape(-1) for array in arrays]
 
 
+@_starts_the_threads
 def adam_update(
     params, grads, firsts, seconds, learning_rate, betas, epsilon, workspace
 ):
@@ -790,6 +813,7 @@ def adam_update(
         )
 
 
+@_starts_the_threads
 def sgd_update(params, grads, velocities, learning_rate, momentum, nesterov):
     """One fused momentum SGD step per parameter array, in place (arrays
     that are not C-contiguous take the NumPy step)."""
