@@ -179,7 +179,7 @@ def map_row_chunks(function, n_rows, chunk_rows, work):
     in this thread, as in a lane.
     """
     rows_at_once = min(chunk_rows, n_rows)
-    if predicts_in_lanes(n_rows, work(rows_at_once)):
+    if predicts_in_lanes(n_rows, lambda: work(rows_at_once)):
         chunks = row_chunks(n_rows, lane_rows(rows_at_once, _MACHINE_CORES))
         n_lanes = min(_thread_budget(), _MACHINE_CORES, len(chunks))
         with one_blas_thread():

@@ -194,13 +194,14 @@ def runs_in_parallel(n_rows):
 
 def predicts_in_lanes(n_rows, work_in_flight):
     """Whether a prediction over ``n_rows`` rows runs its chunks in lanes
-    (each on one core, everything in it serial), given the
-    :class:`~.interface.Work` of the rows in flight at once.
+    (each on one core, everything in it serial); ``work_in_flight()`` gives
+    the :class:`~.interface.Work` of the rows in flight at once, called only
+    when there are rows enough for two lanes.
 
     Weighed on the rows in flight at once: the lanes pay no wake-up per
     chunk, only one hand-off per call.
     """
-    return n_rows >= 2 * MIN_PARALLEL_ROWS and kernels_take_the_cores(work_in_flight)
+    return n_rows >= 2 * MIN_PARALLEL_ROWS and kernels_take_the_cores(work_in_flight())
 
 
 def lane_rows(rows_in_flight, n_cores):
