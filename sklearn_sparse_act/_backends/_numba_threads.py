@@ -14,12 +14,12 @@ spinning threads. Each pass therefore gives the cores to one of them:
   no parallel region at all, and the first layer's dense product, which a
   parallel kernel would leave on one BLAS thread, runs on every core too.
 
-numba's threads are started on first use (:func:`start_thread_pool`, which
-every entry point of the backend calls first), not when the package is
-imported, and OpenMP's with passive waiting: spinning workers turn every
-parallel region into a wait for a descheduled thread as soon as anything
-else runs on the machine (a training step became many times slower beside
-one other busy process).
+numba's threads are started on first use (:func:`start_thread_pool`, called
+before anything runs a parallel kernel or asks numba for its threads), not
+when the package is imported, and OpenMP's with passive waiting: spinning
+workers turn every parallel region into a wait for a descheduled thread as
+soon as anything else runs on the machine (a training step became many
+times slower beside one other busy process).
 """
 
 import os
@@ -121,13 +121,19 @@ def run_at_once(tasks):
     return [first, *(other.result() for other in others)]
 
 
+def kernel_threads():
+    """numba's thread count (numba's threads started first, if nothing has
+    yet)."""
+    start_thread_pool()
+    return numba.get_num_threads()
+
+
 def _thread_budget():
     """Cores this call may use: numba's count (joblib's loky workers set it
     to their share, the user may lower it with ``numba.set_num_threads``),
     lowered to a BLAS limit the caller set (not the one-thread limit of
     passes running at the same time in other threads)."""
-    start_thread_pool()
-    budget = numba.get_num_threads()
+    budget = kernel_threads()
     blas_threads = allowed_threads()
     if blas_threads is not None:
         budget = min(budget, blas_threads)

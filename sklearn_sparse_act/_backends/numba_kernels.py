@@ -13,7 +13,6 @@ Threads: :mod:`._numba_threads` assigns the cores to the kernels or to BLAS.
 import functools
 import math
 
-import numba
 import numpy as np
 from numba import njit, prange
 from sklearn.utils.extmath import safe_sparse_dot
@@ -21,6 +20,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from . import numpy_kernels
 from ._numba_threads import (
     in_lane,
+    kernel_threads,
     map_row_chunks,  # noqa: F401 (the backend interface)
     run_at_once,
     start_thread_pool,
@@ -525,9 +525,9 @@ def _sgd_step(param, grad, velocity, learning_rate, momentum, nesterov):
 # The backend interface
 # ----------------------------------------------------------------------
 def _starts_the_threads(function):
-    """``function`` (a function of the backend interface that runs parallel
-    kernels) starting numba's threads first, if nothing has yet: importing
-    the backend starts no threads."""
+    """``function`` (a function of the backend interface that always runs
+    parallel kernels) starting numba's threads first, if nothing has yet:
+    importing the backend starts no threads."""
 
     @functools.wraps(function)
     def started_first(*args, **kwargs):
@@ -538,10 +538,20 @@ def _starts_the_threads(function):
 
 
 def _parallel(n_rows):
-    """Whether work on ``n_rows`` rows runs in parallel: on fewer rows (see
+    """Whether work on ``n_rows`` rows runs the parallel kernels (numba's
+    threads are then started, if nothing has yet): on fewer rows (see
     :func:`.cost_model.runs_in_parallel`), and in a lane of prediction
     chunks, the serial kernels run, which launch no threads."""
-    return runs_in_parallel(n_rows) and not in_lane()
+    if runs_in_parallel(n_rows) and not in_lane():
+        start_thread_pool()
+        return True
+    return False
+
+
+def _partition_threads():
+    """Threads for blocks of NumPy's partition: numba's thread count, one in
+    a lane of prediction chunks."""
+    return 1 if in_lane() else kernel_threads()
 
 
 def _contiguous(values):
@@ -558,9 +568,7 @@ def _kth_largest(scores, n_active):
     """
     cut = scores.shape[1] - n_active
     n_rows = scores.shape[0]
-    n_blocks = partition_blocks(
-        scores.size, lambda: 1 if in_lane() else numba.get_num_threads()
-    )
+    n_blocks = partition_blocks(scores.size, _partition_threads)
     if n_blocks < 2:
         return np.partition(scores, cut, axis=1)[:, cut]
     kth_largest = np.empty(n_rows, dtype=scores.dtype)
@@ -576,7 +584,6 @@ def _kth_largest(scores, n_active):
     return kth_largest
 
 
-@_starts_the_threads
 def select(values, rule, activation, scores=None):
     """The winners of ``rule`` with their activated values, in one pass."""
     values = _contiguous(values)
@@ -620,7 +627,6 @@ def gather(values, winners, activation):
     return winners.with_values(data)
 
 
-@_starts_the_threads
 def forward(inputs, weights, bias):
     """``inputs @ weights + bias``: compiled over winners, BLAS otherwise."""
     if isinstance(inputs, SparseRows):
@@ -741,7 +747,7 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum):
                 alpha,
                 weight_sum,
                 grad,
-                min(delta.width, 4 * numba.get_num_threads()),
+                min(delta.width, 4 * kernel_threads()),
             )
             return grad
         dense_delta = np.zeros(delta.shape, dtype=delta.dtype)
