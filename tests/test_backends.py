@@ -198,6 +198,8 @@ def test_products_over_winners_match_numpy(dtype):
 def test_numba_squared_norm_has_the_same_bits_on_one_thread_and_two(dtype):
     import numba
 
+    from sklearn_sparse_act._backends import _numba_parameters
+
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("numba runs on one thread here")
     numba_kernels = get_backend("numba")
@@ -209,7 +211,7 @@ def test_numba_squared_norm_has_the_same_bits_on_one_thread_and_two(dtype):
         rng.standard_normal(102400 - (index % 2) * 7).astype(dtype)
         for index in range(20)
     ]
-    assert min(array.size for array in arrays) > 24 * numba_kernels._SUM_BLOCK
+    assert min(array.size for array in arrays) > 24 * _numba_parameters.SUM_BLOCK
     sums = {}
     threads_before = numba.get_num_threads()
     try:
@@ -825,6 +827,79 @@ def test_importing_numba_kernels_starts_no_threads_and_compiles_nothing(
         "compiled after use": True,
         "environment changed by use": False,
     }
+
+
+# Selections on 64 rows run the parallel kernels, on 8 rows their serial
+# twins; prints, per kernel used, its function's name, its cache hits and its
+# misses.
+_SELECTIONS_CACHED = """
+import json
+import numpy as np
+from numba.core.registry import CPUDispatcher
+from sklearn_sparse_act._backends import numba_kernels
+from sklearn_sparse_act._sparsity import Threshold, TopK
+
+values = np.random.default_rng(0).normal(size=(64, 100))
+for rows in (values, values[:8]):
+    for rule in (TopK(5), Threshold(1.0)):
+        numba_kernels.select(rows, rule, "relu")
+print(json.dumps({
+    name: [
+        kernel.py_func.__qualname__,
+        sum(kernel.stats.cache_hits.values()),
+        sum(kernel.stats.cache_misses.values()),
+    ]
+    for name, kernel in vars(numba_kernels).items()
+    if isinstance(kernel, CPUDispatcher) and kernel.overloads
+}))
+"""
+
+
+@needs_numba
+def test_parallel_kernels_and_their_serial_twins_are_cached_apart(tmp_path):
+    """A second process loads every kernel from numba's on-disk cache, and
+    each twin from files of its own (twins sharing an entry would load each
+    other's code)."""
+    import json
+    import subprocess
+    import sys
+
+    package_root = str(Path(sklearn_sparse_act.__file__).parents[1])
+    environment = dict(
+        os.environ,
+        NUMBA_CACHE_DIR=str(tmp_path),
+        PYTHONPATH=os.pathsep.join(
+            [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
+    )
+    runs = []
+    for _ in range(2):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-W",
+                "error:Cannot cache compiled function",
+                "-c",
+                _SELECTIONS_CACHED,
+            ],
+            env=environment,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        runs.append(json.loads(result.stdout))
+    twins = ["top_k_rows", "count_above", "rows_above"]
+    used = sorted(twins + [f"{name}_serial" for name in twins])
+    assert sorted(runs[0]) == sorted(runs[1]) == used
+    # Compiled once each in the first process, loaded in the second.
+    assert all(hits == 0 and misses == 1 for _, hits, misses in runs[0].values())
+    assert all(hits == 1 and misses == 0 for _, hits, misses in runs[1].values())
+    # Each kernel's index file is named after its function.
+    index_files = sorted(path.name.split("-")[0] for path in tmp_path.rglob("*.nbi"))
+    assert index_files == sorted(
+        f"_numba_selection.{qualname}" for qualname, _, _ in runs[1].values()
+    )
+    assert len(set(index_files)) == len(used)
 
 
 # ----------------------------------------------------------------------
