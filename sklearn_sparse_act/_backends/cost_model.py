@@ -134,11 +134,11 @@ KERNEL_MADD_SECONDS = 0.55e-9
 SELECTED_SCORE_SECONDS = 8e-9
 PARAMETER_SECONDS = 3e-9
 
-# With the cores, the kernels take a fraction of their time and BLAS takes a
-# multiple of its own, so the kernels get the cores when their estimated
-# time exceeds BLAS's by more than this: the cost of waking the threads for
-# each parallel region of a training step (the threads sleep between
-# regions: passive waiting).
+# With the cores, on n threads, the kernels save (1 - 1/n) of their time and
+# BLAS loses as much of its own, so the kernels get the cores when their
+# estimated time exceeds BLAS's by more than this: n / (n - 1) times the
+# cost of waking the threads for each parallel region of a training step
+# (the threads sleep between regions: passive waiting).
 # calibrate_cost_model.py, "numba: margin of the parallel regions".
 PARALLEL_MARGIN_SECONDS = 1e-3
 
