@@ -117,7 +117,8 @@ def set_config(kernels=None):
     >>> set_config(kernels=initial)
     """
     if kernels is not None:
-        resolved_kernels(kernels)
+        if kernels == "numba":
+            resolved_kernels(kernels)  # raises if numba is not installed
         _local_config()["kernels"] = kernels
 
 
