@@ -3,9 +3,10 @@
 For each hidden width and activation ratio, time one training epoch and one
 prediction pass with every sparse layer forced onto the dense path and then
 onto the sparse path (medians of interleaved repeats), and print the ratio
-sparse / dense. The crossover ratios in the backend's ``_SPARSE_CROSSOVER``
-(``sklearn_sparse_act/_backends/<name>_kernels.py``) are read off this table:
-the largest ratio at which the sparse path is not slower.
+sparse / dense: the largest ratio at which the sparse path is not slower is
+the backend's crossover in ``sklearn_sparse_act/_backends/cost_model.py``
+(``benchmarks/calibrate_cost_model.py`` measures it with every other
+constant of the cost model).
 
 Run: ``python benchmarks/bench_kernels.py --kernels numba [--widths 256 1024]``
 """

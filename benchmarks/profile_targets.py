@@ -28,18 +28,18 @@ from benchmarks.harness.timing import CallTimer, seconds_of
 KERNELS = get_backend("numba")
 TIMED = (
     "forward",
-    "_sparse_forward",
-    "_sparse_forward_serial",
+    "sparse_forward",
+    "sparse_forward_serial",
     "select",
     "_kth_largest",
-    "_top_k_rows",
-    "_top_k_rows_serial",
+    "top_k_rows",
+    "top_k_rows_serial",
     "weight_gradient",
     "delta_at_winners",
     "adam_update",
     "squared_norm",
     "bias_gradient",
-    "_by_unit",
+    "by_unit",
 )
 FITS = (((1024, 1024), 0.05, 8000), ((1024, 1024), 0.02, 8000), ((256,), 0.1, 20000))
 BATCH_SIZE = 200

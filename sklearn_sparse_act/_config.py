@@ -3,12 +3,16 @@
 Settings are per thread, and start from the environment: the variable
 ``SKLEARN_SPARSE_ACT_KERNELS`` sets the initial ``kernels``, which is how the
 setting reaches processes started by joblib (GridSearchCV's workers) or a
-test run.
+test run. This module also knows which kernels can run here
+(:func:`resolved_kernels`); the backends themselves live in
+:mod:`._backends`, which reads the setting from here.
 """
 
+import importlib
 import os
 import threading
 from contextlib import contextmanager
+from functools import cache
 
 from sklearn.utils._param_validation import StrOptions, validate_params
 
@@ -22,6 +26,38 @@ def _initial_kernels():
         raise ValueError(
             f"The environment variable {KERNELS_VARIABLE} must be one of "
             f"{', '.join(KERNELS)}; got {kernels!r}."
+        )
+    return kernels
+
+
+@cache
+def numba_available():
+    """Whether numba can be imported (the ``fast`` extra is installed)."""
+    try:
+        importlib.import_module("numba")
+    except ImportError:
+        return False
+    return True
+
+
+def resolved_kernels(kernels):
+    """The backend that runs for the setting ``kernels``: 'numpy' or 'numba'
+    ('auto' is numba when it is installed).
+
+    Raises ImportError when numba is asked for and not installed.
+
+    Examples
+    --------
+    >>> from sklearn_sparse_act._config import resolved_kernels
+    >>> resolved_kernels("numpy")
+    'numpy'
+    """
+    if kernels == "auto":
+        return "numba" if numba_available() else "numpy"
+    if kernels == "numba" and not numba_available():
+        raise ImportError(
+            "kernels='numba' needs numba: install the fast extra, "
+            "pip install 'sklearn-sparse-act[fast]'."
         )
     return kernels
 
@@ -82,9 +118,7 @@ def set_config(kernels=None):
     """
     if kernels is not None:
         if kernels == "numba":
-            from ._backends import get_backend
-
-            get_backend("numba")
+            resolved_kernels(kernels)  # raises if numba is not installed
         _local_config()["kernels"] = kernels
 
 

@@ -3,6 +3,7 @@ both backends, the dense and sparse paths, and the package-level switch."""
 
 import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from conftest import backend_params, training_pass
 from sklearn.datasets import make_classification, make_regression
 from threadpoolctl import threadpool_info, threadpool_limits
 
+import sklearn_sparse_act
 from sklearn_sparse_act import (
     SparseMLPClassifier,
     SparseMLPRegressor,
@@ -20,6 +22,7 @@ from sklearn_sparse_act import (
 )
 from sklearn_sparse_act._backends import (
     BACKENDS,
+    cost_model,
     get_backend,
     numba_available,
     numpy_kernels,
@@ -195,6 +198,8 @@ def test_products_over_winners_match_numpy(dtype):
 def test_numba_squared_norm_has_the_same_bits_on_one_thread_and_two(dtype):
     import numba
 
+    from sklearn_sparse_act._backends import _numba_parameters
+
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("numba runs on one thread here")
     numba_kernels = get_backend("numba")
@@ -206,7 +211,7 @@ def test_numba_squared_norm_has_the_same_bits_on_one_thread_and_two(dtype):
         rng.standard_normal(102400 - (index % 2) * 7).astype(dtype)
         for index in range(20)
     ]
-    assert min(array.size for array in arrays) > 24 * numba_kernels._SUM_BLOCK
+    assert min(array.size for array in arrays) > 24 * _numba_parameters.SUM_BLOCK
     sums = {}
     threads_before = numba.get_num_threads()
     try:
@@ -535,8 +540,6 @@ def test_work_is_counted_where_it_runs():
 
 @needs_numba
 def test_numba_gives_the_cores_to_its_kernels_only_for_sparse_work():
-    from sklearn_sparse_act._backends import _numba_threads
-
     numba_kernels = get_backend("numba")
     rng = np.random.RandomState(0)
     coefs = [rng.normal(size=(100, 1024)), rng.normal(size=(1024, 1024))]
@@ -546,8 +549,8 @@ def test_numba_gives_the_cores_to_its_kernels_only_for_sparse_work():
     for training in (False, True):
         dense = network.work([1024, 1024], 200, training)
         sparse = network.work([51, 51], 200, training)
-        assert not _numba_threads.kernels_take_the_cores(dense)
-        assert _numba_threads.kernels_take_the_cores(sparse)
+        assert not cost_model.kernels_take_the_cores(dense)
+        assert cost_model.kernels_take_the_cores(sparse)
 
 
 @pytest.mark.parametrize(
@@ -648,7 +651,7 @@ def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
     # The chunks in flight at once hold no more rows than one chunk would
     # (or the fewest rows of a lane each, on a machine of many cores).
     longest = max(rows.stop - rows.start for rows in chunks)
-    assert n_lanes * longest <= max(100, n_lanes * _numba_threads.MIN_PARALLEL_ROWS)
+    assert n_lanes * longest <= max(100, n_lanes * cost_model.MIN_PARALLEL_ROWS)
     assert not any(parallel for _, _, parallel, _ in facts)
     assert {blas for _, _, _, blas in facts} == {1}
     assert _blas_threads() == blas_before
@@ -713,11 +716,11 @@ def test_predictions_in_lanes_equal_those_of_parallel_kernels(monkeypatch):
         ).fit(X, y)
         predictions = {}
         for lanes in (False, True):
-            monkeypatch.setattr(
-                _numba_threads,
-                "kernels_take_the_cores",
-                lambda work, lanes=lanes: lanes,
-            )
+            # The training steps' assignment and the lanes' decision.
+            for module in (_numba_threads, cost_model):
+                monkeypatch.setattr(
+                    module, "kernels_take_the_cores", lambda work, lanes=lanes: lanes
+                )
             predictions[lanes] = (
                 model.predict_proba(X),
                 model.hidden_activations(X),
@@ -736,6 +739,193 @@ def test_predictions_in_lanes_equal_those_of_parallel_kernels(monkeypatch):
     assert finite and reference_finite
     for layer_winners, layer_reference in zip(winners, reference, strict=True):
         np.testing.assert_array_equal(layer_winners, layer_reference)
+
+
+# ----------------------------------------------------------------------
+# Import and first use of the numba backend
+# ----------------------------------------------------------------------
+# Run in a fresh interpreter: imports the numba backend, reports what the
+# import did, then makes a first use of it (FIRST_USE) while recording every
+# launch of numba's threading layer with the OpenMP wait policy it saw.
+_IMPORT_AND_FIRST_USE = """
+import json, os, sys
+environment_before = dict(os.environ)
+import numba
+from numba.core.registry import CPUDispatcher
+from numba.np.ufunc import parallel
+
+import sklearn_sparse_act._backends.numba_kernels as numba_kernels
+
+
+def threads_started():
+    try:
+        numba.threading_layer()
+    except ValueError:  # "Threading layer is not initialized."
+        return False
+    return True
+
+
+def compiled_kernels():
+    return sorted(
+        f"{module_name}.{name}"
+        for module_name, module in list(sys.modules.items())
+        if module_name.startswith("sklearn_sparse_act")
+        for name, value in vars(module).items()
+        if isinstance(value, CPUDispatcher) and value.overloads
+    )
+
+
+facts = {
+    "started at import": threads_started(),
+    "compiled at import": compiled_kernels(),
+    "environment changed at import": dict(os.environ) != environment_before,
+}
+launches = []
+launch_threads = parallel._launch_threads
+
+
+def recorded_launch():
+    launches.append([threads_started(), os.environ.get("OMP_WAIT_POLICY")])
+    launch_threads()
+
+
+parallel._launch_threads = recorded_launch
+import numpy as np
+from sklearn_sparse_act import SparseMLPClassifier, config_context
+from sklearn_sparse_act._sparsity import TopK
+
+values = np.random.default_rng(0).normal(size=(64, 100))
+FIRST_USE
+facts["first launch"] = launches[0] if launches else None
+facts["started after use"] = threads_started()
+facts["compiled after use"] = bool(compiled_kernels())
+facts["environment changed by use"] = dict(os.environ) != environment_before
+print(json.dumps(facts))
+"""
+
+FIRST_USES = {
+    "fit": (
+        "with config_context(kernels='numba'):\n"
+        "    SparseMLPClassifier((32,), max_iter=1).fit(values, values[:, 0] > 0)"
+    ),
+    "select": "numba_kernels.select(values, TopK(5), 'relu')",
+    "squared_norm": "numba_kernels.squared_norm([values])",
+}
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    "first_use, chosen_policy",
+    [("fit", None), ("select", None), ("squared_norm", None), ("select", "ACTIVE")],
+)
+def test_importing_numba_kernels_starts_no_threads_and_compiles_nothing(
+    first_use, chosen_policy
+):
+    """Threads are started, with passive waiting unless the user chose a
+    policy, by the first use; the environment is never left changed."""
+    import json
+    import subprocess
+    import sys
+
+    environment = {
+        name: value for name, value in os.environ.items() if name != "OMP_WAIT_POLICY"
+    }
+    if chosen_policy is not None:
+        environment["OMP_WAIT_POLICY"] = chosen_policy
+    # The package under test, whatever the working directory.
+    package_root = str(Path(sklearn_sparse_act.__file__).parents[1])
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    code = _IMPORT_AND_FIRST_USE.replace("FIRST_USE", FIRST_USES[first_use])
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
+    assert facts == {
+        "started at import": False,
+        "compiled at import": [],
+        "environment changed at import": False,
+        # The first launch started the threads, under the policy.
+        "first launch": [False, chosen_policy or "PASSIVE"],
+        "started after use": True,
+        "compiled after use": True,
+        "environment changed by use": False,
+    }
+
+
+# Selections on 64 rows run the parallel kernels, on 8 rows their serial
+# twins; prints, per kernel used, its function's name, its cache hits and its
+# misses.
+_SELECTIONS_CACHED = """
+import json
+import numpy as np
+from numba.core.registry import CPUDispatcher
+from sklearn_sparse_act._backends import numba_kernels
+from sklearn_sparse_act._sparsity import Threshold, TopK
+
+values = np.random.default_rng(0).normal(size=(64, 100))
+for rows in (values, values[:8]):
+    for rule in (TopK(5), Threshold(1.0)):
+        numba_kernels.select(rows, rule, "relu")
+print(json.dumps({
+    name: [
+        kernel.py_func.__qualname__,
+        sum(kernel.stats.cache_hits.values()),
+        sum(kernel.stats.cache_misses.values()),
+    ]
+    for name, kernel in vars(numba_kernels).items()
+    if isinstance(kernel, CPUDispatcher) and kernel.overloads
+}))
+"""
+
+
+@needs_numba
+def test_parallel_kernels_and_their_serial_twins_are_cached_apart(tmp_path):
+    """A second process loads every kernel from numba's on-disk cache, and
+    each twin from files of its own (twins sharing an entry would load each
+    other's code)."""
+    import json
+    import subprocess
+    import sys
+
+    package_root = str(Path(sklearn_sparse_act.__file__).parents[1])
+    environment = dict(
+        os.environ,
+        NUMBA_CACHE_DIR=str(tmp_path),
+        PYTHONPATH=os.pathsep.join(
+            [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
+    )
+    runs = []
+    for _ in range(2):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-W",
+                "error:Cannot cache compiled function",
+                "-c",
+                _SELECTIONS_CACHED,
+            ],
+            env=environment,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        runs.append(json.loads(result.stdout))
+    twins = ["top_k_rows", "count_above", "rows_above"]
+    used = sorted(twins + [f"{name}_serial" for name in twins])
+    assert sorted(runs[0]) == sorted(runs[1]) == used
+    # Compiled once each in the first process, loaded in the second.
+    assert all(hits == 0 and misses == 1 for _, hits, misses in runs[0].values())
+    assert all(hits == 1 and misses == 0 for _, hits, misses in runs[1].values())
+    # Each kernel's index file is named after its function.
+    index_files = sorted(path.name.split("-")[0] for path in tmp_path.rglob("*.nbi"))
+    assert index_files == sorted(
+        f"_numba_selection.{qualname}" for qualname, _, _ in runs[1].values()
+    )
+    assert len(set(index_files)) == len(used)
 
 
 # ----------------------------------------------------------------------
@@ -839,9 +1029,9 @@ def test_an_unknown_backend_in_the_environment_is_named():
 
 
 def test_numba_requested_without_numba_says_how_to_install(monkeypatch):
-    import sklearn_sparse_act._backends as backends
+    from sklearn_sparse_act import _config
 
-    monkeypatch.setattr(backends, "numba_available", lambda: False)
+    monkeypatch.setattr(_config, "numba_available", lambda: False)
     with pytest.raises(ImportError, match=r"sklearn-sparse-act\[fast\]"):
         set_config(kernels="numba")
     assert get_backend("auto").name == "numpy"

@@ -2,15 +2,21 @@
 
 ``numpy_kernels`` is the reference and always available; ``numba_kernels``
 (the ``fast`` extra) compiles the same functions. Both implement
-:class:`.interface.KernelBackend`. Which one runs is a package-level setting,
-:func:`sklearn_sparse_act.config_context` (``kernels='auto'`` picks numba when
-it can be imported), not a hyperparameter: the two differ only by round-off.
+:class:`.interface.KernelBackend`; :mod:`.cost_model` decides which path each
+layer takes on them and who gets the cores. Which backend runs is a
+package-level setting, :func:`sklearn_sparse_act.config_context`
+(``kernels='auto'`` picks numba when it can be imported), not a
+hyperparameter: the two differ only by round-off. Importing a backend starts
+no threads and compiles nothing; numba's kernels are compiled (or loaded
+from numba's cache) and its threads started on first use.
 """
 
 import importlib
 from functools import cache
 
-from .._config import get_config
+from .._config import get_config, numba_available, resolved_kernels
+
+__all__ = ["BACKENDS", "get_backend", "numba_available"]
 
 BACKENDS = ("numpy", "numba")
 
@@ -20,24 +26,7 @@ def _load(name):
     return importlib.import_module(f"{__name__}.{name}_kernels")
 
 
-@cache
-def numba_available():
-    """Whether numba can be imported (the ``fast`` extra is installed)."""
-    try:
-        importlib.import_module("numba")
-    except ImportError:
-        return False
-    return True
-
-
 def get_backend(name=None):
-    """The backend module for ``name`` (default: the configured one)."""
-    name = get_config()["kernels"] if name is None else name
-    if name == "auto":
-        name = "numba" if numba_available() else "numpy"
-    if name == "numba" and not numba_available():
-        raise ImportError(
-            "kernels='numba' needs numba: install the fast extra, "
-            "pip install 'sklearn-sparse-act[fast]'."
-        )
-    return _load(name)
+    """The backend module for the setting ``name`` (default: the configured
+    one; 'auto' is numba when it is installed)."""
+    return _load(resolved_kernels(get_config()["kernels"] if name is None else name))

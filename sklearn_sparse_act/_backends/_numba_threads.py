@@ -14,10 +14,12 @@ spinning threads. Each pass therefore gives the cores to one of them:
   no parallel region at all, and the first layer's dense product, which a
   parallel kernel would leave on one BLAS thread, runs on every core too.
 
-numba's OpenMP threads are started with passive waiting: spinning workers
-turn every parallel region into a wait for a descheduled thread as soon as
-anything else runs on the machine (a training step on digits took 11 s
-instead of 0.3 s beside one other busy process on 2 cores).
+numba's threads are started on first use (:func:`start_thread_pool`, called
+before anything runs a parallel kernel or asks numba for its threads), not
+when the package is imported, and OpenMP's with passive waiting: spinning
+workers turn every parallel region into a wait for a descheduled thread as
+soon as anything else runs on the machine (a training step became many
+times slower beside one other busy process).
 """
 
 import os
@@ -26,71 +28,61 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 
 import numba
-import numpy as np
-from numba import njit, prange
 
 from ._blas_limit import allowed_threads, one_blas_thread
+from .cost_model import (
+    kernels_take_the_cores,
+    lane_rows,
+    predicts_in_lanes,
+    runs_in_parallel,
+)
 from .interface import row_chunks
-
-# Below this many rows a parallel region costs more than it saves; a lane
-# gets at least this many rows.
-MIN_PARALLEL_ROWS = 32
 
 # The processors this process may run on (numba's default thread count,
 # whatever NUMBA_NUM_THREADS says): at most this many lanes run at once.
 _MACHINE_CORES = numba.config.NUMBA_DEFAULT_NUM_THREADS
 
-# Single-threaded seconds per unit of Work, measured on 2 cores (OpenBLAS,
-# float64, batches of 200): a BLAS multiply-add 0.06 ns; a multiply-add over
-# winners 0.55 to 0.6 ns (the sparse forward reads a weight row per winner);
-# a selected score 7 to 9 ns (NumPy's partition and the winners pass); an
-# Adam parameter 2.2 to 3 ns.
-_BLAS_MADD_SECONDS = 0.06e-9
-_KERNEL_MADD_SECONDS = 0.55e-9
-_SELECTED_SCORE_SECONDS = 8e-9
-_PARAMETER_SECONDS = 3e-9
 
-# With the cores, the kernels halve their time and BLAS doubles its own, so
-# they pay when the kernels' time exceeds BLAS's by the cost of waking the
-# threads for each of a step's parallel regions (sleeping with passive
-# waiting). Measured: (256,) at ratio 0.1 (kernels 0.9 ms, BLAS 0.3 ms per
-# batch) fits faster with the kernels on one thread (0.41-0.44 s against
-# 0.52 s); (1024, 1024) at 0.02 (9 ms against 1.5 ms) faster with them
-# parallel (1.16 s against 1.33 s), and (4096,) at 0.1 (14 ms against 5 ms)
-# too (1.20 s against 1.44 s).
-_PARALLEL_MARGIN_SECONDS = 1e-3
-
-
-@njit(parallel=True, cache=True)
-def _fill_zeros(values):
-    for index in prange(values.size):
-        values[index] = 0
-
-
-def _start_thread_pool():
-    """Start numba's thread pool with passive waiting (unless the user chose
-    an OpenMP wait policy), and return the threading layer.
-
-    OpenMP reads ``OMP_WAIT_POLICY`` once, when its runtime starts: the
-    setting lasts only for that start, so the environment seen by other
-    libraries and child processes is left as it was.
-    """
-    chosen = os.environ.get("OMP_WAIT_POLICY")
-    if chosen is None:
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-    try:
-        _fill_zeros(np.zeros(1))
-    finally:
-        if chosen is None:
-            del os.environ["OMP_WAIT_POLICY"]
-    return numba.threading_layer()
-
+# Whether numba's threads have been started (by start_thread_pool); started
+# once, under _start_lock.
+_pool_started = False
+_start_lock = threading.Lock()
 
 # numba's 'workqueue' layer (when neither OpenMP nor TBB is installed) aborts
 # the process if two threads launch parallel kernels at once: calls are then
-# serialized.
-THREADING_LAYER = _start_thread_pool()
-_launch_lock = threading.Lock() if THREADING_LAYER == "workqueue" else None
+# serialized under this lock (None on the other layers, or before the start).
+_launch_lock = None
+
+
+def start_thread_pool():
+    """Start numba's threads, once, before their first use: with passive
+    waiting (unless the user chose an OpenMP wait policy), and with the
+    launches serialized on the 'workqueue' layer.
+
+    OpenMP reads ``OMP_WAIT_POLICY`` once, when its runtime starts (numba
+    starts it on the first call that needs its threads): the setting lasts
+    only for that start, so the environment seen by other libraries and child
+    processes is left as it was. Threads numba started before (a parallel
+    function of the user's) keep the policy they started with.
+    """
+    global _pool_started, _launch_lock
+    if _pool_started:
+        return
+    with _start_lock:
+        if _pool_started:
+            return
+        chosen = os.environ.get("OMP_WAIT_POLICY")
+        if chosen is None:
+            os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        try:
+            numba.get_num_threads()
+        finally:
+            if chosen is None:
+                del os.environ["OMP_WAIT_POLICY"]
+        if numba.threading_layer() == "workqueue":
+            _launch_lock = threading.Lock()
+        _pool_started = True
+
 
 # This thread's state: whether it runs a lane (its kernels then run serially).
 _this_thread = threading.local()
@@ -129,35 +121,30 @@ def run_at_once(tasks):
     return [first, *(other.result() for other in others)]
 
 
+def kernel_threads():
+    """numba's thread count (numba's threads started first, if nothing has
+    yet)."""
+    start_thread_pool()
+    return numba.get_num_threads()
+
+
 def _thread_budget():
     """Cores this call may use: numba's count (joblib's loky workers set it
     to their share, the user may lower it with ``numba.set_num_threads``),
     lowered to a BLAS limit the caller set (not the one-thread limit of
     passes running at the same time in other threads)."""
-    budget = numba.get_num_threads()
+    budget = kernel_threads()
     blas_threads = allowed_threads()
     if blas_threads is not None:
         budget = min(budget, blas_threads)
     return max(1, budget)
 
 
-def kernels_take_the_cores(work):
-    """Whether ``work`` runs faster with the kernels on every core and BLAS
-    on one than the other way round."""
-    kernel_seconds = (
-        work.kernel_madds * _KERNEL_MADD_SECONDS
-        + work.selected_scores * _SELECTED_SCORE_SECONDS
-        + work.parameters * _PARAMETER_SECONDS
-    )
-    blas_seconds = work.blas_madds * _BLAS_MADD_SECONDS
-    return kernel_seconds - blas_seconds > _PARALLEL_MARGIN_SECONDS
-
-
 def threads(n_rows, work):
     """Give the cores to numba's kernels (BLAS limited to one thread) when
     the kernels do most of ``work()`` on enough rows; otherwise run them on
     one thread and leave the cores to BLAS."""
-    if n_rows < MIN_PARALLEL_ROWS:
+    if not runs_in_parallel(n_rows):
         # The kernels run serially on so few rows (and changing the threads
         # setting costs as much as a kernel).
         return nullcontext()
@@ -166,6 +153,7 @@ def threads(n_rows, work):
 
 @contextmanager
 def _assigned_threads(work):
+    start_thread_pool()
     if _launch_lock is not None:
         _launch_lock.acquire()
     previous = numba.get_num_threads()
@@ -195,17 +183,10 @@ def map_row_chunks(function, n_rows, chunk_rows, work):
     is more), so a prediction's memory does not grow with the number of
     lanes. With one lane (numba or BLAS limited to one thread) the chunks run
     in this thread, as in a lane.
-
-    Measured on 2 cores, (1024, 1024) at ratio 0.05: 10,000 rows in 0.20 s in
-    lanes against 0.31 s with parallel kernels, 64 rows in 2.0 ms against
-    2.6 ms.
     """
     rows_at_once = min(chunk_rows, n_rows)
-    # Weighed on the rows in flight at once: the lanes pay no wake-up per
-    # chunk, only one hand-off per call.
-    if n_rows >= 2 * MIN_PARALLEL_ROWS and kernels_take_the_cores(work(rows_at_once)):
-        lane_rows = max(MIN_PARALLEL_ROWS, rows_at_once // _MACHINE_CORES)
-        chunks = row_chunks(n_rows, lane_rows)
+    if predicts_in_lanes(n_rows, lambda: work(rows_at_once)):
+        chunks = row_chunks(n_rows, lane_rows(rows_at_once, _MACHINE_CORES))
         n_lanes = min(_thread_budget(), _MACHINE_CORES, len(chunks))
         with one_blas_thread():
             lanes = run_at_once(

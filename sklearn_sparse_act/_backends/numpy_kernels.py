@@ -1,10 +1,10 @@
 """The NumPy/SciPy kernel backend: the reference, always available.
 
-Sparse-path layers go through SciPy's CSR products; everything else is BLAS.
-SciPy's CSR products run on one core at about a twentieth of the speed of
-2-thread OpenBLAS, so the sparse path pays off only at low ratios
-(:func:`use_sparse_path`). The cost model uses shapes alone and never times
-anything, so a fit is bitwise reproducible.
+Sparse-path layers go through SciPy's CSR products (or, over a few rows,
+products of gathered weight rows); everything else is BLAS. SciPy's CSR
+products run one multiply-add at a time on one core, far slower per
+multiply-add than BLAS, so the sparse path pays off only at low ratios
+(:func:`.cost_model.numpy_sparse_path`).
 """
 
 from contextlib import nullcontext
@@ -14,62 +14,16 @@ import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 
 from .._activations import ACTIVATIONS, DERIVATIVES
+from .cost_model import numpy_gathers_rows, numpy_sparse_path
 from .interface import SparseRows, row_chunks
 
 name = "numpy"
 
-# Largest fraction of winners at which the sparse path is cheaper, by layer
-# width (first matching row). Measured on 2 cores with OpenBLAS by
-# ``python benchmarks/bench_kernels.py --kernels numpy``: at width 1024 (two
-# layers) the sparse path took 0.83x / 0.90x / 1.30x of the dense epoch at
-# ratios 0.01 / 0.02 / 0.05; at width 256 it never won by more than noise.
-_SPARSE_CROSSOVER = ((512, 0.0), (np.inf, 0.03))
-
-# Below this fan-out the next layer's dense product is too cheap for the
-# sparse path's bookkeeping to pay (a (4096,) network's 10 outputs, say).
-_MIN_SPARSE_FAN_OUT = 64
-
-# A dense product over a few rows reads the whole weight matrix once; the
-# row-by-row product over gathered winners reads each row's winners' weight
-# rows. Up to _FEW_ROWS rows, the sparse path is taken while the rows'
-# winners together are at most _FEW_ROWS_CROSSOVER of the layer's width.
-# predict_proba of a (1024, 1024) network on both paths, interleaved on 2
-# cores: break-even at about 0.8 of the width (8 rows of 102 winners, 16 rows
-# of 51); one row takes 0.82 of the dense time at ratio 0.1, 0.63 at 0.05.
-_FEW_ROWS = 16
-_FEW_ROWS_CROSSOVER = 0.5
-
 # Row chunks of the backward gather are about this many bytes.
 _GATHER_CHUNK_BYTES = 4 * 2**20
 
-
-def use_sparse_path(n_active, width, fan_out, n_rows):
-    """Whether a hidden layer with ``n_active`` winners of ``width`` units,
-    feeding a layer of ``fan_out`` units, should run on the sparse path for
-    batches of ``n_rows`` rows.
-
-    Examples
-    --------
-    >>> from sklearn_sparse_act._backends import numpy_kernels
-    >>> numpy_kernels.use_sparse_path(20, 1024, 1024, n_rows=200)
-    True
-    >>> numpy_kernels.use_sparse_path(51, 1024, 1024, n_rows=200)  # ratio 0.05
-    False
-    >>> numpy_kernels.use_sparse_path(51, 1024, 1024, n_rows=1)  # one row
-    True
-    >>> numpy_kernels.use_sparse_path(102, 1024, 1024, n_rows=16)
-    False
-    >>> numpy_kernels.use_sparse_path(20, 1024, 10, n_rows=200)  # few outputs
-    False
-    """
-    if n_active >= width or fan_out < _MIN_SPARSE_FAN_OUT:
-        return False
-    if n_rows <= _FEW_ROWS:
-        return n_rows * n_active <= _FEW_ROWS_CROSSOVER * width
-    for max_width, crossover in _SPARSE_CROSSOVER:
-        if width <= max_width:
-            return n_active / width <= crossover
-    return False
+# Which hidden layers run on the sparse path: the cost model's decision.
+use_sparse_path = numpy_sparse_path
 
 
 def _from_mask(values, mask, activation):
@@ -103,11 +57,10 @@ def forward(inputs, weights, bias):
     """``inputs @ weights + bias``, dense.
 
     Over the winners of a few rows, each row's product reads only its
-    winners' weight rows, gathered for one BLAS product: SciPy's CSR product
-    runs one multiply-add at a time (one row of 102 winners of a 1024 x 1024
-    matrix: 0.07 ms against 0.10 ms).
+    winners' weight rows, gathered for one BLAS product (SciPy's CSR product
+    runs one multiply-add at a time).
     """
-    if isinstance(inputs, SparseRows) and inputs.shape[0] <= _FEW_ROWS:
+    if isinstance(inputs, SparseRows) and numpy_gathers_rows(inputs.shape[0]):
         values = _gathered_rows_product(inputs, weights)
     else:
         values = safe_sparse_dot(_as_scipy(inputs), weights)
