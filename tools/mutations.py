@@ -4,7 +4,8 @@ Each :class:`Mutation` replaces one exact piece of a file's source (it must
 occur exactly once) and names the kernel backends whose code runs it and the
 tests expected to catch it: a bug in a shared module runs under both
 backends; a bug in one backend's kernel is planted once per twin
-(``numpy_kernels.py`` and ``numba_kernels.py``), each run with its backend.
+(``numpy_kernels.py`` and the ``_numba_*.py`` kernel modules), each run with
+its backend.
 """
 
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ MUTATIONS = (
         name="ties-go-right-numba",
         description="ties at the k-th value go to the highest columns (numba "
         "top-k kernel)",
-        path="sklearn_sparse_act/_backends/numba_kernels.py",
+        path="sklearn_sparse_act/_backends/_numba_selection.py",
         original="""\
     ties_left = n_active - n_above
     for candidate in range(n_candidates):
@@ -240,7 +241,7 @@ MUTATIONS = (
     Mutation(
         name="l2-missing-numba",
         description="the weight gradient lacks the L2 term (numba kernels)",
-        path="sklearn_sparse_act/_backends/numba_kernels.py",
+        path="sklearn_sparse_act/_backends/_numba_gradients.py",
         original="    return (grad + alpha * weight) / weight_sum\n",
         replacement="    return grad / weight_sum\n",
         backends=NUMBA_ONLY,
@@ -260,7 +261,7 @@ MUTATIONS = (
         name="sparse-delta-no-derivative-numba",
         description="the delta at the winners lacks the activation's derivative "
         "(numba kernels)",
-        path="sklearn_sparse_act/_backends/numba_kernels.py",
+        path="sklearn_sparse_act/_backends/_numba_products.py",
         original="""\
 @njit(cache=True, inline="always")
 def _derivative(activated, code):
@@ -302,7 +303,7 @@ def _derivative(activated, code):
         name="remainder-dropped-numba",
         description="the forward product over winners skips the winners left "
         "after the groups of four (numba kernels)",
-        path="sklearn_sparse_act/_backends/numba_kernels.py",
+        path="sklearn_sparse_act/_backends/_numba_products.py",
         original="    for remaining in range(position, stop):\n",
         replacement="    for remaining in range(position, position):\n",
         backends=NUMBA_ONLY,
