@@ -13,6 +13,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
+from sklearn_sparse_act._stochastic import StochasticSolver
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -64,17 +65,23 @@ def test_duty_cycles_are_win_fractions(digits_split):
     )
 
 
-class _WinCountingClassifier(SparseMLPClassifier):
-    """Adds up, per hidden unit, the training rows it won."""
+class _WinCountingSolver(StochasticSolver):
+    """Adds up on the model, per hidden unit, the training rows it won."""
 
-    def _update_duty_cycles(self, buffers):
-        if not hasattr(self, "rows_won"):
-            self.rows_won = [0] * len(buffers.masks)
-            self.rows_seen = 0
-        self.rows_seen += buffers.activations[0].shape[0]
-        for layer, winners in enumerate(buffers.masks):
-            self.rows_won[layer] += _as_mask(winners).sum(axis=0)
-        super()._update_duty_cycles(buffers)
+    def train_step(self, X, y, sample_weight, optimizer):
+        loss = super().train_step(X, y, sample_weight, optimizer)
+        model = self.model
+        if not hasattr(model, "rows_won"):
+            model.rows_won = [0] * len(self.forward.winners)
+            model.rows_seen = 0
+        model.rows_seen += X.shape[0]
+        for layer, winners in enumerate(self.forward.winners):
+            model.rows_won[layer] += _as_mask(winners).sum(axis=0)
+        return loss
+
+
+class _WinCountingClassifier(SparseMLPClassifier):
+    _stochastic_solver = _WinCountingSolver
 
 
 @pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
@@ -174,21 +181,19 @@ def test_boosting_chooses_winners_but_passes_on_unboosted_values(
     ).fit(X_train, y_train)
     X = X_train[:100]
     Y = model._label_binarizer.transform(y_train[:100]).astype(float)
-    boosted = model._training_buffers()
-    model._backprop(X, Y, None, boosted)
-    unboosted = model._training_buffers()
+    _, boosted, _ = training_pass(model, X, Y)
     strength = model._boost_strength_now
     model._boost_strength_now = 0.0
-    model._backprop(X, Y, None, unboosted)
+    _, unboosted, _ = training_pass(model, X, Y)
     model._boost_strength_now = strength
     inputs = X
     for layer in range(2):
-        winners = _as_mask(boosted.masks[layer])
+        winners = _as_mask(boosted.winners[layer])
         # Boosting is at work: it changed the winners of this batch.
-        assert not np.array_equal(winners, _as_mask(unboosted.masks[layer]))
+        assert not np.array_equal(winners, _as_mask(unboosted.winners[layer]))
         pre_activations = inputs @ model.coefs_[layer] + model.intercepts_[layer]
         # Same numbers as the network's, up to the round-off of the products.
-        outputs = _dense(boosted.activations[layer + 1])
+        outputs = _dense(boosted.hidden_outputs[layer])
         np.testing.assert_allclose(
             outputs,
             np.where(winners, np.tanh(pre_activations), 0),
