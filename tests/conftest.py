@@ -1,4 +1,5 @@
-"""Shared fixtures and an independent re-implementation of the forward rules."""
+"""Shared fixtures, an independent re-implementation of the forward rules, and
+which tests depend on the kernel backend (the selection of CI's NumPy pass)."""
 
 import numpy as np
 import pytest
@@ -84,3 +85,81 @@ def backend_params():
             ),
         ),
     ]
+
+
+# ----------------------------------------------------------------------------
+# Which tests the second CI pass (SKLEARN_SPARSE_ACT_KERNELS=numpy) runs
+# ----------------------------------------------------------------------------
+# The rule: a test is backend-sensitive, and runs on both kernel backends (CI's
+# first pass on the compiled kernels, its second with the NumPy ones forced),
+# when it runs the package's kernels on the configured backend, that is
+# without choosing the backend itself. A test is backend-agnostic when it runs
+# no kernel at all, or chooses the kernels of each run itself (both backends,
+# or an explicit ``config_context``/``--kernels``): the second pass would run
+# it exactly as the first did. Every test module is listed below, in one of
+# the two tables (tests/test_suite_selection.py fails otherwise); a test of a
+# sensitive module is agnostic only through a fixture of
+# BACKEND_AGNOSTIC_FIXTURES. The doctests of the package fit models on the
+# configured backend: they are sensitive.
+BACKEND_SENSITIVE_MODULES = {
+    "test_common.py": "scikit-learn's estimator checks fit on the configured kernels",
+    "test_controls.py": "fits on the configured kernels",
+    "test_demo.py": "runs the demo's fits on the configured kernels",
+    "test_determinism.py": "bitwise reproducibility of the configured kernels",
+    "test_distributed.py": "fits in dask workers on the configured kernels",
+    "test_estimators.py": "fits on the configured kernels",
+    "test_examples.py": "the gallery examples fit on the configured kernels",
+    "test_extremes.py": "extreme inputs through the configured kernels",
+    "test_gradients.py": "backward passes on the configured kernels",
+    "test_onnx.py": "exports models fitted on the configured kernels",
+    "test_out_of_core.py": "partial_fit on the configured kernels",
+    "test_persistence.py": "round trips of models fitted on the configured kernels",
+    "test_properties.py": "property tests fit on the configured kernels",
+    "test_readme.py": "the README's snippet fits on the configured kernels",
+    "test_sklearn_mlp_suite.py": "scikit-learn's MLP tests on the configured kernels",
+    "test_sparsity.py": "winner selection as fitted estimators apply it",
+    "test_thread_safety.py": "concurrent predictions on the configured kernels",
+    "test_training_semantics.py": "fits on the configured kernels",
+    # Its accuracy benchmark fits on the configured kernels; the speed
+    # benchmark's quick run (the fixture quick_run) chooses its own.
+    "test_benchmarks.py": "the accuracy benchmark fits on the configured kernels",
+}
+BACKEND_AGNOSTIC_MODULES = {
+    "test_backends.py": "every test names its backend, most run both and compare",
+    "test_lint.py": "runs ruff on the sources, no kernel",
+    "test_suite_selection.py": "checks these tables and the CI commands, no kernel",
+}
+# Fixtures whose kernels are chosen explicitly, whatever the configuration:
+# the tests that use them assert on their output only.
+BACKEND_AGNOSTIC_FIXTURES = {
+    "quick_run": "runs bench_vs_sklearn.py with --kernels numpy numba",
+}
+
+# Module fixtures too costly to build once per xdist worker: with
+# ``--dist loadgroup`` every test using one runs in the same worker, which
+# builds it once. (Measured setup on two cores: quick_run 28 s,
+# accuracy_quick_run 12 s, dask_client 1.3 s plus 2.2 s of teardown; every
+# other module fixture of the suite takes under 0.01 s.)
+SHARED_EXPENSIVE_FIXTURES = ("quick_run", "accuracy_quick_run", "dask_client")
+
+
+def is_backend_sensitive(module_name, fixture_names):
+    """Whether a test of ``module_name`` using ``fixture_names`` depends on the
+    configured kernel backend (a module in neither table counts as sensitive,
+    so that a new module runs on both backends until it is classified)."""
+    if module_name in BACKEND_AGNOSTIC_MODULES:
+        return False
+    return not any(name in BACKEND_AGNOSTIC_FIXTURES for name in fixture_names)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark the backend-sensitive tests, and group the tests sharing an
+    expensive fixture (before xdist reads the groups and ``-m`` selects)."""
+    for item in items:
+        fixture_names = getattr(item, "fixturenames", ())
+        if is_backend_sensitive(item.path.name, fixture_names):
+            item.add_marker(pytest.mark.backend_sensitive)
+        for name in SHARED_EXPENSIVE_FIXTURES:
+            if name in fixture_names:
+                item.add_marker(pytest.mark.xdist_group(name))
