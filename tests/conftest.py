@@ -1,6 +1,8 @@
 """Shared fixtures, an independent re-implementation of the forward rules, and
 which tests depend on the kernel backend (the selection of CI's NumPy pass)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.special import expit, softmax
@@ -135,12 +137,18 @@ BACKEND_AGNOSTIC_FIXTURES = {
     "quick_run": "runs bench_vs_sklearn.py with --kernels numpy numba",
 }
 
-# Module fixtures too costly to build once per xdist worker: with
-# ``--dist loadgroup`` every test using one runs in the same worker, which
-# builds it once. (Measured setup on two cores: quick_run 28 s,
-# accuracy_quick_run 12 s, dask_client 1.3 s plus 2.2 s of teardown; every
-# other module fixture of the suite takes under 0.01 s.)
-SHARED_EXPENSIVE_FIXTURES = ("quick_run", "accuracy_quick_run", "dask_client")
+# Test modules whose module fixtures take seconds to build: with
+# ``--dist loadgroup`` each runs as one unit in one xdist worker, which builds
+# its fixtures once (pytest_xdist_make_scheduler below; every other test is a
+# unit of its own, as in xdist's 'load' mode). Measured setup on two cores:
+# test_benchmarks.py's quick_run 28 s and accuracy_quick_run 12 s,
+# test_distributed.py's dask_client 1.3 s plus 2.2 s of teardown; every other
+# module fixture of the suite takes under 0.01 s, less than moving its tests
+# to one worker would cost.
+SHARED_FIXTURE_MODULES = {
+    "test_benchmarks.py": "the quick runs of both benchmarks",
+    "test_distributed.py": "a dask cluster of two worker processes",
+}
 
 
 def is_backend_sensitive(module_name, fixture_names):
@@ -152,14 +160,37 @@ def is_backend_sensitive(module_name, fixture_names):
     return not any(name in BACKEND_AGNOSTIC_FIXTURES for name in fixture_names)
 
 
+def xdist_work_unit(nodeid):
+    """The unit of work of a test under ``--dist loadgroup``: its module for
+    the modules of SHARED_FIXTURE_MODULES, the test alone otherwise."""
+    module = nodeid.split("::", 1)[0]
+    return module if Path(module).name in SHARED_FIXTURE_MODULES else nodeid
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Mark the backend-sensitive tests, and group the tests sharing an
-    expensive fixture (before xdist reads the groups and ``-m`` selects)."""
+    """Mark the backend-sensitive tests (before ``-m`` selects)."""
     for item in items:
-        fixture_names = getattr(item, "fixturenames", ())
-        if is_backend_sensitive(item.path.name, fixture_names):
+        if is_backend_sensitive(item.path.name, getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.backend_sensitive)
-        for name in SHARED_EXPENSIVE_FIXTURES:
-            if name in fixture_names:
-                item.add_marker(pytest.mark.xdist_group(name))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``--dist loadgroup``, xdist's scheduler with the units of
+    :func:`xdist_work_unit` for the tests without an ``xdist_group`` mark.
+
+    xdist's own grouping rests on the ``xdist_group`` mark alone, and with
+    pytest 9.2 and pytest-xdist 3.8 the mark is lost on the way to the
+    scheduler; this grouping needs no mark.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class ModuleFixtureScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid):
+            scope = super()._split_scope(nodeid)
+            return xdist_work_unit(nodeid) if scope == nodeid else scope
+
+    return ModuleFixtureScheduling(config, log)

@@ -15,8 +15,9 @@ from conftest import (
     BACKEND_AGNOSTIC_FIXTURES,
     BACKEND_AGNOSTIC_MODULES,
     BACKEND_SENSITIVE_MODULES,
-    SHARED_EXPENSIVE_FIXTURES,
+    SHARED_FIXTURE_MODULES,
     is_backend_sensitive,
+    xdist_work_unit,
 )
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -32,11 +33,10 @@ def test_every_test_module_is_classified_once():
     )
     assert not sensitive & agnostic
     assert (sensitive | agnostic) <= set(TEST_MODULES), "a table names no module"
+    assert set(SHARED_FIXTURE_MODULES) <= set(TEST_MODULES)
 
 
-@pytest.mark.parametrize(
-    "fixture_name", sorted({*BACKEND_AGNOSTIC_FIXTURES, *SHARED_EXPENSIVE_FIXTURES})
-)
+@pytest.mark.parametrize("fixture_name", sorted(BACKEND_AGNOSTIC_FIXTURES))
 def test_named_fixtures_exist(fixture_name):
     definition = re.compile(rf"@pytest\.fixture[^\n]*\ndef {fixture_name}\(")
     defined_in = [
@@ -72,7 +72,11 @@ def test_collected_tests_carry_the_marks_of_the_rule(request):
         assert marked is is_backend_sensitive(item.path.name, fixture_names), (
             item.nodeid
         )
-        groups = {mark.args[0] for mark in item.iter_markers("xdist_group")}
-        assert groups == set(SHARED_EXPENSIVE_FIXTURES) & set(fixture_names), (
-            item.nodeid
-        )
+
+
+def test_modules_with_shared_fixtures_are_one_xdist_unit():
+    for module in SHARED_FIXTURE_MODULES:
+        nodeids = [f"tests/{module}::test_a", f"tests/{module}::test_b[x-1]"]
+        assert {xdist_work_unit(nodeid) for nodeid in nodeids} == {f"tests/{module}"}
+    for nodeid in ("tests/test_backends.py::test_a", "sklearn_sparse_act/_base.py::x"):
+        assert xdist_work_unit(nodeid) == nodeid
