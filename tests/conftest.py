@@ -1,6 +1,7 @@
 """Shared fixtures, an independent re-implementation of the forward rules, and
 which tests depend on the kernel backend (the selection of CI's NumPy pass)."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from scipy.special import expit, softmax
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_info, threadpool_limits
 
 HIDDEN_FUNCTIONS = {
     "identity": lambda z: z,
@@ -194,3 +196,63 @@ def pytest_xdist_make_scheduler(config, log):
             return xdist_work_unit(nodeid) if scope == nodeid else scope
 
     return ModuleFixtureScheduling(config, log)
+
+
+# ----------------------------------------------------------------------------
+# Each xdist worker's share of the cores
+# ----------------------------------------------------------------------------
+# OpenBLAS starts a thread per core in every process, and its threads spin
+# while they wait: two xdist workers on two cores then fight over the cores
+# (measured, two processes at once on 2 cores: the NumPy kernels' boosting and
+# compaction tests took 21 s of CPU each with OpenBLAS's default threads,
+# 3.4 s with one thread each; the compiled kernels' controls, estimator and
+# scikit-learn MLP tests 36 s against 14 s). Under pytest-xdist with several
+# workers, each worker therefore limits BLAS to its share of the cores (the
+# package then runs numba's parallel kernels on as many threads, as it does
+# under any BLAS limit a user sets). The modules below test how the package
+# shares the cores, its parallel kernels or their reproducibility: they run
+# with every core, as does a run without xdist.
+ALL_CORES_MODULES = {
+    "test_backends.py": "the parallel kernels, lanes and core sharing",
+    "test_determinism.py": "bitwise reproducibility of the parallel kernels",
+    "test_thread_safety.py": "concurrent predictions beside parallel kernels",
+}
+
+
+def worker_blas_threads(n_workers, n_cores):
+    """BLAS threads of one of ``n_workers`` xdist workers on ``n_cores``
+    (None: no limit, for a run in one process)."""
+    if n_workers < 2:
+        return None
+    return max(1, n_cores // n_workers)
+
+
+# The BLAS threads of a worker before it limited them.
+_ALL_BLAS_THREADS = pytest.StashKey[int]()
+
+
+def pytest_configure(config):
+    """In an xdist worker, limit BLAS to the worker's share of the cores."""
+    share = worker_blas_threads(
+        int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")), os.cpu_count() or 1
+    )
+    if share is not None:
+        config.stash[_ALL_BLAS_THREADS] = max(
+            (
+                pool["num_threads"]
+                for pool in threadpool_info()
+                if pool["user_api"] == "blas"
+            ),
+            default=1,
+        )
+        threadpool_limits(limits=share, user_api="blas")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _every_core_for_the_modules_that_test_core_sharing(request):
+    all_threads = request.config.stash.get(_ALL_BLAS_THREADS, None)
+    if all_threads is None or request.path.name not in ALL_CORES_MODULES:
+        yield
+        return
+    with threadpool_limits(limits=all_threads, user_api="blas"):
+        yield

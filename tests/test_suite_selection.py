@@ -7,18 +7,22 @@ conftest's tables, so that a new module is classified when it is added, and
 when a table names a module or fixture that no longer exists.
 """
 
+import os
 import re
 from pathlib import Path
 
 import pytest
 from conftest import (
+    ALL_CORES_MODULES,
     BACKEND_AGNOSTIC_FIXTURES,
     BACKEND_AGNOSTIC_MODULES,
     BACKEND_SENSITIVE_MODULES,
     SHARED_FIXTURE_MODULES,
     is_backend_sensitive,
+    worker_blas_threads,
     xdist_work_unit,
 )
+from threadpoolctl import threadpool_info
 
 TESTS_DIR = Path(__file__).resolve().parent
 TEST_MODULES = sorted(path.name for path in TESTS_DIR.glob("test_*.py"))
@@ -34,6 +38,7 @@ def test_every_test_module_is_classified_once():
     assert not sensitive & agnostic
     assert (sensitive | agnostic) <= set(TEST_MODULES), "a table names no module"
     assert set(SHARED_FIXTURE_MODULES) <= set(TEST_MODULES)
+    assert set(ALL_CORES_MODULES) <= set(TEST_MODULES)
 
 
 @pytest.mark.parametrize("fixture_name", sorted(BACKEND_AGNOSTIC_FIXTURES))
@@ -80,3 +85,21 @@ def test_modules_with_shared_fixtures_are_one_xdist_unit():
         assert {xdist_work_unit(nodeid) for nodeid in nodeids} == {f"tests/{module}"}
     for nodeid in ("tests/test_backends.py::test_a", "sklearn_sparse_act/_base.py::x"):
         assert xdist_work_unit(nodeid) == nodeid
+
+
+@pytest.mark.parametrize(
+    "n_workers, n_cores, threads", [(1, 2, None), (2, 2, 1), (2, 8, 4), (4, 2, 1)]
+)
+def test_an_xdist_worker_gets_its_share_of_the_cores(n_workers, n_cores, threads):
+    assert worker_blas_threads(n_workers, n_cores) == threads
+
+
+def test_this_worker_runs_blas_on_its_share_of_the_cores():
+    share = worker_blas_threads(
+        int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")), os.cpu_count() or 1
+    )
+    if share is None:
+        pytest.skip("a run in one process keeps every core")
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas
+    assert {pool["num_threads"] for pool in blas} == {share}
