@@ -1,10 +1,15 @@
-"""Shared fixtures and an independent re-implementation of the forward rules."""
+"""Shared fixtures, an independent re-implementation of the forward rules, and
+which tests depend on the kernel backend (the selection of CI's NumPy pass)."""
+
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.special import expit, softmax
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_info, threadpool_limits
 
 HIDDEN_FUNCTIONS = {
     "identity": lambda z: z,
@@ -110,3 +115,172 @@ def training_pass(model, X, Y, sample_weight=None, held=None):
         forward, Y, sample_weight, model._loss_function(), model.alpha, gradients
     )
     return loss, forward, gradients
+
+
+# ----------------------------------------------------------------------------
+# Which tests the second CI pass (SKLEARN_SPARSE_ACT_KERNELS=numpy) runs
+# ----------------------------------------------------------------------------
+# The rule: a test is backend-sensitive, and runs on both kernel backends (CI's
+# first pass on the compiled kernels, its second with the NumPy ones forced),
+# when it runs the package's kernels on the configured backend, that is
+# without choosing the backend itself. A test is backend-agnostic when it runs
+# no kernel at all, or chooses the kernels of each run itself (both backends,
+# or an explicit ``config_context``/``--kernels``): the second pass would run
+# it exactly as the first did. Every test module is listed below, in one of
+# the two tables (tests/test_suite_selection.py fails otherwise); a test of a
+# sensitive module is agnostic only through a fixture of
+# BACKEND_AGNOSTIC_FIXTURES. The doctests of the package fit models on the
+# configured backend: they are sensitive.
+BACKEND_SENSITIVE_MODULES = {
+    "test_codes.py": "hidden codes and compaction compared exactly across inputs",
+    "test_common.py": "scikit-learn's estimator checks fit on the configured kernels",
+    "test_controls.py": "fits on the configured kernels",
+    "test_demo.py": "runs the demo's fits on the configured kernels",
+    "test_determinism.py": "bitwise reproducibility of the configured kernels",
+    "test_distributed.py": "fits in dask workers on the configured kernels",
+    "test_estimators.py": "fits on the configured kernels",
+    "test_examples.py": "the gallery examples fit on the configured kernels",
+    "test_extremes.py": "extreme inputs through the configured kernels",
+    "test_gradients.py": "backward passes on the configured kernels",
+    "test_onnx.py": "exports models fitted on the configured kernels",
+    "test_out_of_core.py": "partial_fit on the configured kernels",
+    "test_persistence.py": "round trips of models fitted on the configured kernels",
+    "test_properties.py": "property tests fit on the configured kernels",
+    "test_readme.py": "the README's snippet fits on the configured kernels",
+    "test_sklearn_mlp_suite.py": "scikit-learn's MLP tests on the configured kernels",
+    "test_sparsity.py": "winner selection as fitted estimators apply it",
+    "test_thread_safety.py": "concurrent predictions on the configured kernels",
+    "test_training_semantics.py": "fits on the configured kernels",
+    # Its accuracy benchmark fits on the configured kernels; the speed
+    # benchmark's quick run (the fixture quick_run) chooses its own.
+    "test_benchmarks.py": "the accuracy benchmark fits on the configured kernels",
+}
+BACKEND_AGNOSTIC_MODULES = {
+    "test_backends.py": "every test names its backend, most run both and compare",
+    "test_benchmark_harness.py": "the benchmark harness on scripted clocks, no kernel",
+    "test_lint.py": "runs ruff on the sources, no kernel",
+    "test_suite_selection.py": "checks these tables and the CI commands, no kernel",
+}
+# Fixtures whose kernels are chosen explicitly, whatever the configuration:
+# the tests that use them assert on their output only.
+BACKEND_AGNOSTIC_FIXTURES = {
+    "quick_run": "runs bench_vs_sklearn.py with --kernels numpy numba",
+}
+
+# Test modules whose module fixtures take seconds to build: with
+# ``--dist loadgroup`` each runs as one unit in one xdist worker, which builds
+# its fixtures once (pytest_xdist_make_scheduler below; every other test is a
+# unit of its own, as in xdist's 'load' mode). Measured setup on two cores:
+# test_benchmarks.py's quick_run 28 s and accuracy_quick_run 12 s,
+# test_distributed.py's dask_client 1.3 s plus 2.2 s of teardown; every other
+# module fixture of the suite takes under 0.01 s, less than moving its tests
+# to one worker would cost.
+SHARED_FIXTURE_MODULES = {
+    "test_benchmarks.py": "the quick runs of both benchmarks",
+    "test_distributed.py": "a dask cluster of two worker processes",
+}
+
+
+def is_backend_sensitive(module_name, fixture_names):
+    """Whether a test of ``module_name`` using ``fixture_names`` depends on the
+    configured kernel backend (a module in neither table counts as sensitive,
+    so that a new module runs on both backends until it is classified)."""
+    if module_name in BACKEND_AGNOSTIC_MODULES:
+        return False
+    return not any(name in BACKEND_AGNOSTIC_FIXTURES for name in fixture_names)
+
+
+def xdist_work_unit(nodeid):
+    """The unit of work of a test under ``--dist loadgroup``: its module for
+    the modules of SHARED_FIXTURE_MODULES, the test alone otherwise."""
+    module = nodeid.split("::", 1)[0]
+    return module if Path(module).name in SHARED_FIXTURE_MODULES else nodeid
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark the backend-sensitive tests (before ``-m`` selects)."""
+    for item in items:
+        if is_backend_sensitive(item.path.name, getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.backend_sensitive)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``--dist loadgroup``, xdist's scheduler with the units of
+    :func:`xdist_work_unit` for the tests without an ``xdist_group`` mark.
+
+    xdist's own grouping rests on the ``xdist_group`` mark alone, and with
+    pytest 9.2 and pytest-xdist 3.8 the mark is lost on the way to the
+    scheduler; this grouping needs no mark.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class ModuleFixtureScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid):
+            scope = super()._split_scope(nodeid)
+            return xdist_work_unit(nodeid) if scope == nodeid else scope
+
+    return ModuleFixtureScheduling(config, log)
+
+
+# ----------------------------------------------------------------------------
+# Each xdist worker's share of the cores
+# ----------------------------------------------------------------------------
+# OpenBLAS starts a thread per core in every process, and its threads spin
+# while they wait: two xdist workers on two cores then fight over the cores
+# (measured, two processes at once on 2 cores: the NumPy kernels' boosting and
+# compaction tests took 21 s of CPU each with OpenBLAS's default threads,
+# 3.4 s with one thread each; the compiled kernels' controls, estimator and
+# scikit-learn MLP tests 36 s against 14 s). Under pytest-xdist with several
+# workers, each worker therefore limits BLAS to its share of the cores (the
+# package then runs numba's parallel kernels on as many threads, as it does
+# under any BLAS limit a user sets). The modules below test how the package
+# shares the cores, its parallel kernels or their reproducibility: they run
+# with every core, as does a run without xdist.
+ALL_CORES_MODULES = {
+    "test_backends.py": "the parallel kernels, lanes and core sharing",
+    "test_determinism.py": "bitwise reproducibility of the parallel kernels",
+    "test_thread_safety.py": "concurrent predictions beside parallel kernels",
+}
+
+
+def worker_blas_threads(n_workers, n_cores):
+    """BLAS threads of one of ``n_workers`` xdist workers on ``n_cores``
+    (None: no limit, for a run in one process)."""
+    if n_workers < 2:
+        return None
+    return max(1, n_cores // n_workers)
+
+
+# The BLAS threads of a worker before it limited them.
+_ALL_BLAS_THREADS = pytest.StashKey[int]()
+
+
+def pytest_configure(config):
+    """In an xdist worker, limit BLAS to the worker's share of the cores."""
+    share = worker_blas_threads(
+        int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")), os.cpu_count() or 1
+    )
+    if share is not None:
+        config.stash[_ALL_BLAS_THREADS] = max(
+            (
+                pool["num_threads"]
+                for pool in threadpool_info()
+                if pool["user_api"] == "blas"
+            ),
+            default=1,
+        )
+        threadpool_limits(limits=share, user_api="blas")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _every_core_for_the_modules_that_test_core_sharing(request):
+    all_threads = request.config.stash.get(_ALL_BLAS_THREADS, None)
+    if all_threads is None or request.path.name not in ALL_CORES_MODULES:
+        yield
+        return
+    with threadpool_limits(limits=all_threads, user_api="blas"):
+        yield

@@ -1,11 +1,14 @@
-"""The README's usage snippet runs as written."""
+"""The README's usage snippet runs as written, and CI runs the README's commands."""
 
+import re
 import runpy
 from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+CI_SCRIPT = ROOT / ".ci" / "run"
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -19,3 +22,23 @@ def test_readme_usage_snippet_runs(tmp_path, monkeypatch):
     namespace = runpy.run_path(str(script))
     assert namespace["search"].best_score_ > 0.9
     assert (tmp_path / "sparse_mlp.joblib").exists()
+
+
+def _bash_blocks(text):
+    return re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_ci_runs_the_readme_commands_as_written():
+    ci_lines = CI_SCRIPT.read_text().splitlines()
+    install_and_demo, tests = _bash_blocks(README.read_text())[:2]
+    assert install_and_demo.strip() == (
+        'pip install -e ".[fast,test]" && python -m sklearn_sparse_act'
+    )
+    assert install_and_demo.strip() in ci_lines
+    test_commands = tests.strip().splitlines()
+    assert [line for line in ci_lines if "python -m pytest" in line] == test_commands
+    # The whole suite on the default kernels, then the backend-sensitive tests
+    # with the NumPy kernels forced.
+    assert "backend_sensitive" not in test_commands[0]
+    assert test_commands[1].startswith("SKLEARN_SPARSE_ACT_KERNELS=numpy ")
+    assert test_commands[1].split()[-2:] == ["-m", "backend_sensitive"]
