@@ -30,7 +30,6 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
-    validate_data,
 )
 
 from ._backends import get_backend
@@ -40,7 +39,7 @@ from ._lbfgs import fit_lbfgs
 from ._losses import LOSS_FUNCTIONS
 from ._network import ForwardPass, Gradients, Network, as_row_sliceable
 from ._persistence import VersionStampMixin
-from ._prediction import output_of, training_winners
+from ._prediction import output_of, training_winners, validated_rows
 from ._sparsity import SPARSITY_STRATEGIES, InferenceRules
 from ._stochastic import StochasticSolver, batch_rows
 
@@ -226,9 +225,23 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
     # ------------------------------------------------------------------
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
+        """Train on X and y. A first fit that raises (a diverging solver, an
+        interrupt while settling) leaves the estimator as unfitted as it found
+        it."""
+        if hasattr(self, "coefs_"):
+            return self._fit_steps(X, y, sample_weight, incremental)
+        attributes_before = set(vars(self))
+        try:
+            return self._fit_steps(X, y, sample_weight, incremental)
+        except BaseException:
+            for name in set(vars(self)) - attributes_before:
+                delattr(self, name)
+            raise
+
+    def _fit_steps(self, X, y, sample_weight, incremental):
         # Validate.
         hidden_sizes = self._hidden_layer_sizes()
-        first_pass = not self.__sklearn_is_fitted__() or (
+        first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
         X, y, sample_weight = self._validate_training_data(
@@ -449,30 +462,10 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
         'dynamic' compares each pre-activation with the fitted threshold.
         """
         if check_input:
-            X = self._validate_prediction_input(X)
+            X = validated_rows(self, X)
         return output_of(
             self._network(get_backend()), self._inference_rules(), as_row_sliceable(X)
         )
-
-    def _validate_prediction_input(self, X):
-        """Validate X for prediction, cheaply in the common case.
-
-        A float ndarray of the fitted width, from a model fitted without
-        feature names, needs no conversion: only its finiteness is checked.
-        Everything else (and any non-finite value, for its error message) goes
-        through scikit-learn's ``validate_data``.
-        """
-        if (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and X.dtype in (np.float64, np.float32)
-            and X.shape[1] == self.n_features_in_
-            and X.shape[0] > 0
-            and not hasattr(self, "feature_names_in_")
-            and np.isfinite(X).all()
-        ):
-            return X
-        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
 
     def __sklearn_is_fitted__(self):
         # The sparsity's attributes are set when a fit has settled: a first

@@ -10,6 +10,7 @@ kernel backend may run several chunks at once.
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.validation import validate_data
 
 from ._network import to_csr, won_any
 
@@ -17,6 +18,27 @@ from ._network import to_csr, won_any
 # bytes: large enough for BLAS to run at full speed, small enough to stay in
 # cache-friendly sizes and keep memory bounded for any number of rows.
 _PREDICT_CHUNK_BYTES = 4 * 2**20
+
+
+def validated_rows(model, X):
+    """X validated for prediction by ``model``, cheaply in the common case.
+
+    A float ndarray of the fitted width, from a model fitted without feature
+    names, needs no conversion: only its finiteness is checked. Everything
+    else (and any non-finite value, for its error message) goes through
+    scikit-learn's ``validate_data``.
+    """
+    if (
+        type(X) is np.ndarray
+        and X.ndim == 2
+        and X.dtype in (np.float64, np.float32)
+        and X.shape[1] == model.n_features_in_
+        and X.shape[0] > 0
+        and not hasattr(model, "feature_names_in_")
+        and np.isfinite(X).all()
+    ):
+        return X
+    return validate_data(model, X, accept_sparse=["csr", "csc"], reset=False)
 
 
 def chunk_rows(network, n_samples):
