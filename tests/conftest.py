@@ -122,43 +122,47 @@ def training_pass(model, X, Y, sample_weight=None, held=None):
 # ----------------------------------------------------------------------------
 # The rule: a test is backend-sensitive, and runs on both kernel backends (CI's
 # first pass on the compiled kernels, its second with the NumPy ones forced),
-# when it runs the package's kernels on the configured backend, that is
-# without choosing the backend itself. A test is backend-agnostic when it runs
-# no kernel at all, or chooses the kernels of each run itself (both backends,
-# or an explicit ``config_context``/``--kernels``): the second pass would run
-# it exactly as the first did. Every test module is listed below, in one of
+# when what it asserts is the arithmetic of the kernels in force: values,
+# winners, gradients, thresholds, reproducibility, round-off between paths.
+# A test is backend-agnostic when it runs no kernel, when it chooses the
+# kernels of each run itself (both backends, or an explicit
+# ``config_context``/``--kernels``), or when what it asserts sits above the
+# kernels: the API contract (scikit-learn's checks), validation, persistence,
+# export formats, scheduling, memory of the data path, the documentation's
+# snippets and examples. A NumPy kernel that computes wrongly fails the
+# kernel-by-kernel comparisons of test_backends.py in the first pass and the
+# sensitive modules in the second (tools/mutation_check.py plants such bugs
+# and runs each on its backend). Every test module is listed below, in one of
 # the two tables (tests/test_suite_selection.py fails otherwise); a test of a
 # sensitive module is agnostic only through a fixture of
 # BACKEND_AGNOSTIC_FIXTURES. The doctests of the package fit models on the
 # configured backend: they are sensitive.
 BACKEND_SENSITIVE_MODULES = {
     "test_codes.py": "hidden codes and compaction compared exactly across inputs",
-    "test_common.py": "scikit-learn's estimator checks fit on the configured kernels",
-    "test_controls.py": "fits on the configured kernels",
-    "test_demo.py": "runs the demo's fits on the configured kernels",
+    "test_controls.py": "winners under boosting, warm-up and inference factors",
     "test_determinism.py": "bitwise reproducibility of the configured kernels",
-    "test_distributed.py": "fits in dask workers on the configured kernels",
-    "test_estimators.py": "fits on the configured kernels",
-    "test_examples.py": "the gallery examples fit on the configured kernels",
-    "test_extremes.py": "extreme inputs through the configured kernels",
+    "test_estimators.py": "what fits on the configured kernels learn",
+    "test_extremes.py": "overflow, NaN and ties through the configured kernels",
     "test_gradients.py": "backward passes on the configured kernels",
-    "test_onnx.py": "exports models fitted on the configured kernels",
-    "test_out_of_core.py": "partial_fit on the configured kernels",
-    "test_persistence.py": "round trips of models fitted on the configured kernels",
-    "test_properties.py": "property tests fit on the configured kernels",
-    "test_readme.py": "the README's snippet fits on the configured kernels",
-    "test_sklearn_mlp_suite.py": "scikit-learn's MLP tests on the configured kernels",
+    "test_properties.py": "forward passes against an independent reference",
+    "test_sklearn_mlp_suite.py": "scikit-learn's MLP arithmetic at ratio 1.0",
     "test_sparsity.py": "winner selection as fitted estimators apply it",
-    "test_thread_safety.py": "concurrent predictions on the configured kernels",
-    "test_training_semantics.py": "fits on the configured kernels",
-    # Its accuracy benchmark fits on the configured kernels; the speed
-    # benchmark's quick run (the fixture quick_run) chooses its own.
-    "test_benchmarks.py": "the accuracy benchmark fits on the configured kernels",
+    "test_thread_safety.py": "concurrent predictions equal sequential ones",
+    "test_training_semantics.py": "settling, sample weights and streaming",
 }
 BACKEND_AGNOSTIC_MODULES = {
     "test_backends.py": "every test names its backend, most run both and compare",
     "test_benchmark_harness.py": "the benchmark harness on scripted clocks, no kernel",
+    "test_benchmarks.py": "the benchmark scripts' options, tables and verdicts",
+    "test_common.py": "scikit-learn's API contract of the estimators",
+    "test_demo.py": "the demo's progress report",
+    "test_distributed.py": "scheduling of fits on a dask cluster",
+    "test_examples.py": "the gallery examples run and draw",
     "test_lint.py": "runs ruff on the sources, no kernel",
+    "test_onnx.py": "the exported graph against the model's predictions",
+    "test_out_of_core.py": "the memory and chunking of the data path",
+    "test_persistence.py": "round trips of fitted models",
+    "test_readme.py": "the README's snippet runs",
     "test_suite_selection.py": "checks these tables and the CI commands, no kernel",
 }
 # Fixtures whose kernels are chosen explicitly, whatever the configuration:
