@@ -131,7 +131,7 @@ BACKEND_SENSITIVE_MODULES = {
 BACKEND_AGNOSTIC_MODULES = {
     "test_backends.py": "every test names its backend, most run both and compare",
     "test_lint.py": "runs ruff on the sources, no kernel",
-    "test_suite_selection.py": "checks these tables and the CI commands, no kernel",
+    "test_suite_selection.py": "checks these tables and the xdist settings, no kernel",
 }
 # Fixtures whose kernels are chosen explicitly, whatever the configuration:
 # the tests that use them assert on their output only.
