@@ -163,7 +163,7 @@ BACKEND_AGNOSTIC_MODULES = {
     "test_out_of_core.py": "the memory and chunking of the data path",
     "test_persistence.py": "round trips of fitted models",
     "test_readme.py": "the README's snippet runs",
-    "test_suite_selection.py": "checks these tables and the CI commands, no kernel",
+    "test_suite_selection.py": "checks these tables and the xdist settings, no kernel",
 }
 # Fixtures whose kernels are chosen explicitly, whatever the configuration:
 # the tests that use them assert on their output only.
