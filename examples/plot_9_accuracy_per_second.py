@@ -26,8 +26,8 @@ wider ones, then plots held-out accuracy against fit time.
 # - **same width**: a dense width ``w`` with ``activation_ratio=0.1``, so a
 #   tenth of the units fire;
 # - **same active units**: width ``w / r`` at ratio ``r = 0.1``, so as many
-#   units fire per row as in the dense network of width ``w``, chosen from a
-#   ten times larger pool.
+#   units win per row as the dense network of width ``w`` has (a dense ReLU
+#   layer fires about half of them), chosen from a ten times larger pool.
 #
 # Fit time is wall time of one ``fit`` call on a machine that may be shared,
 # so read the horizontal positions as rough. numba compiles its kernels the
@@ -223,7 +223,7 @@ for dense_width in ISO_ACTIVE_FROM:
         )
 
 # %%
-# The sparse network with as many active units as a dense one chooses them
+# The sparse network with as many winners as a dense one has units chooses them
 # from a pool ten times larger, so it has ten times the weights to train:
 # whether that extra capacity is worth its fit time is what the dashed lines
 # show. The same-width sparse networks show the other trade: a tenth of the

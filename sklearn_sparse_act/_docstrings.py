@@ -241,7 +241,9 @@ loss_ : float
 
     validation_loss_curve_ : list of float or None
         With ``early_stopping=True``, the loss on the validation split after
-        each epoch (without the L2 penalty), beside ``validation_scores_``.
+        each epoch (without the L2 penalty), beside ``validation_scores_``;
+        None without early stopping. Only set by the stochastic solvers
+        ('sgd', 'adam').
 
     dead_units_ : ndarray of shape (n_layers - 2,)
         Number of units per hidden layer that never had a non-zero output in

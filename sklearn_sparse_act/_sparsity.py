@@ -54,7 +54,7 @@ def n_active_units(activation_ratio, width):
 # never fewer than AUTO_MIN_ACTIVE_UNITS of them (all of them when it is
 # narrower). 50 is about how many units fire per row in a ReLU layer of
 # scikit-learn's default dense network (half of its 100 units): below that
-# many winners the accuracy benchmark lost up to 9 points on noisy data sets
+# many winners the accuracy benchmark lost up to 11 points on noisy data sets
 # (benchmarks/RESULTS_ACCURACY.md). Wide layers keep the ratio's savings.
 AUTO_ACTIVATION_RATIO = 0.1
 AUTO_MIN_ACTIVE_UNITS = 50
