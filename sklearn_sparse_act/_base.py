@@ -33,6 +33,7 @@ from sklearn.utils.validation import (
 )
 
 from ._backends import get_backend
+from ._callbacks import FitCallbacksMixin
 from ._codes import SparseCodesMixin
 from ._hidden_sparsity import HiddenSparsity, layer_activation_ratios
 from ._lbfgs import fit_lbfgs
@@ -46,7 +47,9 @@ from ._stochastic import StochasticSolver, batch_rows
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
 
-class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
+class BaseSparseMLP(
+    SparseCodesMixin, VersionStampMixin, FitCallbacksMixin, BaseEstimator, ABC
+):
     """Base class for sparse-activation MLP classification and regression.
 
     Do not use it directly; use :class:`SparseMLPClassifier` or
@@ -244,6 +247,7 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
+        y_given, sample_weight_given = y, sample_weight
         X, y, sample_weight = self._validate_training_data(
             X, y, sample_weight, incremental, first_pass
         )
@@ -260,17 +264,15 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
         network = self._network(get_backend())
         forward, gradients = ForwardPass(self.n_layers_), Gradients(self.n_layers_)
 
-        # Solve.
+        # Solve, reporting to the callbacks (an epoch or iteration a subtask).
+        tasks = self._fit_tasks(X, y_given, sample_weight_given, incremental)
+        parts = (self, network, sparsity, forward, gradients)
         with self._training_threads(network, sparsity, X.shape[0]):
             if self.solver in _STOCHASTIC_SOLVERS:
-                solver = self._stochastic_solver(
-                    self, network, sparsity, forward, gradients
-                )
-                solver.fit(X, y, sample_weight, incremental)
+                solver = self._stochastic_solver(*parts)
+                solver.fit(X, y, sample_weight, incremental, tasks)
             else:
-                fit_lbfgs(
-                    self, network, sparsity, forward, gradients, X, y, sample_weight
-                )
+                fit_lbfgs(*parts, X, y, sample_weight, tasks)
         self._check_solution(network)
 
         # Settle the thresholds on the final weights; keep the sparsity's state.
@@ -284,6 +286,7 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
         if not incremental:
             rules = self._inference_rules()
             self._training_winners = training_winners(network, rules, X)
+        tasks.finish()
         return self
 
     def _validate_training_data(self, X, y, sample_weight, incremental, first_pass):

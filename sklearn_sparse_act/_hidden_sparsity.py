@@ -418,6 +418,24 @@ class HiddenSparsity:
             self.strategy_name, self.inference_active_units, self.inference_thresholds
         )
 
+    def prediction_attributes(self):
+        """The attributes with which a copy of the estimator predicts as the
+        model stands during training (what the callbacks score): the
+        running 'dynamic' thresholds, or top-k winners while a layer has no
+        threshold yet (L-BFGS learns none before it settles)."""
+        thresholds = self.inference_thresholds
+        if thresholds is not None and np.isnan(thresholds).any():
+            return {
+                "_strategy_name": "fixed",
+                "inference_active_units_": list(self.active_units),
+                "inference_thresholds_": None,
+            }
+        return {
+            "_strategy_name": self.strategy_name,
+            "inference_active_units_": list(self.inference_active_units),
+            "inference_thresholds_": None if thresholds is None else thresholds.copy(),
+        }
+
     def fitted_attributes(self):
         """The state to keep on the estimator, by attribute name (what the
         ``fitted`` parameter of a later fit continues from)."""
