@@ -132,7 +132,11 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         as no improvement.
 
     verbose : bool, default=False
-        Whether to print progress after each epoch.
+        Whether to print progress after each epoch ('sgd', 'adam'): the loss,
+        then per hidden layer the share of units that fired on the epoch's
+        training rows, the units that never fired (dead) and, with
+        'dynamic', the running threshold; with ``early_stopping``, the
+        validation score. 'lbfgs' prints SciPy's iteration report.
 
     warm_start : bool, default=False
         Reuse the previous solution as initialisation when fitting again.

@@ -281,6 +281,20 @@ class HiddenSparsity:
         self.dead_units = self._firing.dead_units()
         self.boost_strength *= self._boost_decay
 
+    def epoch_report(self):
+        """One line on the epoch's sparsity, per hidden layer: the share of
+        units that fired on its training rows, the units that never fired,
+        and the running 'dynamic' threshold."""
+        layers = []
+        for layer, (fired, dead) in enumerate(
+            zip(self.active_fraction, self.dead_units, strict=True)
+        ):
+            text = f"fired {fired:.2%}, {dead} dead of {self.widths[layer]}"
+            if self.thresholds is not None:
+                text += f", threshold {self.thresholds[layer]:.6g}"
+            layers.append(text if len(self.widths) == 1 else f"layer {layer}: {text}")
+        return "Sparsity: " + "; ".join(layers)
+
     def _track_thresholds(self, observed):
         """Running average of the observed thresholds (the first one
         replaces the NaN a fresh layer starts with)."""

@@ -245,6 +245,8 @@ class StochasticSolver:
         means stop now."""
         model = self.model
         self.sparsity.end_epoch()
+        if model.verbose:
+            print(self.sparsity.epoch_report())
         self.update_no_improvement_count(validation)
         optimizer.iteration_ends(model.t_)
         if model._no_improvement_count <= model.n_iter_no_change:

@@ -490,6 +490,37 @@ def test_verbose_prints_progress(digits_split):
     assert [int(number) for number, _ in lines] == [1, 2, 3]
 
 
+@pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
+def test_verbose_prints_the_sparsity_of_each_epoch(digits_split, strategy, capsys):
+    X_train, _, y_train, _ = digits_split
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SparseMLPClassifier(
+            hidden_layer_sizes=(32, 16),
+            activation_ratio=0.25,
+            sparsity_strategy=strategy,
+            max_iter=3,
+            verbose=True,
+            random_state=0,
+        ).fit(X_train, y_train)
+    reports = re.findall(r"^Sparsity: (.*)$", capsys.readouterr().out, re.MULTILINE)
+    assert len(reports) == 3
+    layer = r"layer (\d): fired ([0-9.]+)%, (\d+) dead of (\d+)(?:, threshold ([^;]+))?"
+    last = re.findall(layer, reports[-1])
+    assert [int(number) for number, *_ in last] == [0, 1]
+    # The last epoch's statistics are the fitted ones (printed to 2 decimals
+    # of a percentage).
+    for (_, fired, dead, width, threshold), fraction, n_dead, size in zip(
+        last, model.active_fraction_, model.dead_units_, (32, 16), strict=True
+    ):
+        assert float(fired) == pytest.approx(100 * fraction, abs=0.005)
+        assert (int(dead), int(width)) == (n_dead, size)
+        if strategy == "dynamic":
+            assert np.isfinite(float(threshold))
+        else:
+            assert threshold == ""
+
+
 # ----------------------------------------------------------------------------
 # Pipelines, search and persistence
 # ----------------------------------------------------------------------------
