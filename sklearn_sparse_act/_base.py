@@ -34,7 +34,7 @@ from sklearn.utils.validation import (
 
 from ._backends import get_backend
 from ._callbacks import FitCallbacksMixin
-from ._codes import SparseCodesMixin
+from ._codes import SparseCodesMixin, hidden_layer_index
 from ._hidden_sparsity import HiddenSparsity, layer_activation_ratios
 from ._lbfgs import fit_lbfgs
 from ._losses import LOSS_FUNCTIONS
@@ -106,6 +106,7 @@ class BaseSparseMLP(
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "transform_layer": [Interval(Integral, None, None, closed="neither")],
     }
 
     @abstractmethod
@@ -141,6 +142,7 @@ class BaseSparseMLP(
         epsilon,
         n_iter_no_change,
         max_fun,
+        transform_layer,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -172,6 +174,7 @@ class BaseSparseMLP(
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.transform_layer = transform_layer
 
     # ------------------------------------------------------------------
     # Hooks for the public classes
@@ -221,6 +224,7 @@ class BaseSparseMLP(
             )
         if np.any(np.array(sizes) <= 0):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        hidden_layer_index(self.transform_layer, len(sizes), "transform_layer")
         return sizes
 
     # ------------------------------------------------------------------

@@ -169,7 +169,12 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         before the 'adaptive' schedule lowers the step size).
 
     max_fun : int, default=15000
-        Maximum number of loss evaluations of 'lbfgs'."""
+        Maximum number of loss evaluations of 'lbfgs'.
+
+    transform_layer : int, default=-1
+        The hidden layer whose sparse code :meth:`transform` returns (and
+        ``fit_transform``, when the estimator is a step of a pipeline),
+        counted from 0; negative values count from the last hidden layer."""
 
 _SHARED_ATTRIBUTES = """\
 loss_ : float
