@@ -193,6 +193,7 @@ class SparseCodesMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         compacted.activation_ratio = [
             k / width for k, width in zip(self.active_units_, widths, strict=True)
         ]
+        compacted.activation_ratios_ = list(compacted.activation_ratio)
         compacted._training_winners = [np.ones(width, dtype=bool) for width in widths]
         compacted._best_coefs = [coef.copy() for coef in compacted.coefs_]
         compacted._best_intercepts = [b.copy() for b in compacted.intercepts_]

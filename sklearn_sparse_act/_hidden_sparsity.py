@@ -454,7 +454,7 @@ class HiddenSparsity:
         """The state to keep on the estimator, by attribute name (what the
         ``fitted`` parameter of a later fit continues from)."""
         attributes = {
-            "_activation_ratios": self.ratios,
+            "activation_ratios_": list(self.ratios),
             "_strategy_name": self.strategy_name,
             "active_units_": self.active_units,
             "inference_active_units_": self.inference_active_units,

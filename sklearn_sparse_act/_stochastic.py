@@ -90,19 +90,19 @@ class StochasticSolver:
         """The solver's optimizer around the model's stored (or a fresh)
         state."""
         model = self.model
-        model._learning_rate_init = resolve_learning_rate(
+        model.learning_rate_init_ = resolve_learning_rate(
             model.learning_rate_init, self.sparsity.ratios[-1]
         )
         params = model.coefs_ + model.intercepts_
         optimizer_class = OPTIMIZERS[model.solver]
         if not incremental or getattr(model, "_optimizer_state", None) is None:
             model._optimizer_state = optimizer_class.initial_state(
-                params, model._learning_rate_init
+                params, model.learning_rate_init_
             )
         if model.solver == "sgd":
             return optimizer_class(
                 model._optimizer_state,
-                model._learning_rate_init,
+                model.learning_rate_init_,
                 model.learning_rate,
                 model.momentum,
                 model.nesterovs_momentum,
@@ -111,7 +111,7 @@ class StochasticSolver:
             )
         return optimizer_class(
             model._optimizer_state,
-            model._learning_rate_init,
+            model.learning_rate_init_,
             model.beta_1,
             model.beta_2,
             model.epsilon,
