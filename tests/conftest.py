@@ -166,6 +166,7 @@ BACKEND_AGNOSTIC_MODULES = {
     "test_persistence.py": "round trips of fitted models",
     "test_readme.py": "the README's snippet runs",
     "test_suite_selection.py": "checks these tables and the xdist settings, no kernel",
+    "test_worker_settings.py": "settings reach joblib's workers; each test sets them",
 }
 # Fixtures whose kernels are chosen explicitly, whatever the configuration:
 # the tests that use them assert on their output only.
