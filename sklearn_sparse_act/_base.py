@@ -33,7 +33,7 @@ from sklearn.utils.validation import (
 )
 
 from ._backends import get_backend
-from ._callbacks import FitCallbacksMixin
+from ._callbacks import CALLBACK_FIT_STATE, FitCallbacksMixin
 from ._codes import SparseCodesMixin, hidden_layer_index
 from ._hidden_sparsity import HiddenSparsity, layer_activation_ratios
 from ._lbfgs import fit_lbfgs
@@ -234,14 +234,14 @@ class BaseSparseMLP(
     def _fit(self, X, y, sample_weight=None, incremental=False):
         """Train on X and y. A first fit that raises (a diverging solver, an
         interrupt while settling) leaves the estimator as unfitted as it found
-        it."""
+        it (scikit-learn's callback teardown then removes its own state)."""
         if hasattr(self, "coefs_"):
             return self._fit_steps(X, y, sample_weight, incremental)
         attributes_before = set(vars(self))
         try:
             return self._fit_steps(X, y, sample_weight, incremental)
         except BaseException:
-            for name in set(vars(self)) - attributes_before:
+            for name in set(vars(self)) - attributes_before - CALLBACK_FIT_STATE:
                 delattr(self, name)
             raise
 

@@ -17,6 +17,11 @@ try:
 except ImportError:  # scikit-learn < 1.9 has no callback API.
     CallbackSupportMixin = None
 
+# What scikit-learn's callback machinery sets on the estimator during a fit
+# and removes in its teardown, after the fit (which needs them to end the
+# callbacks, even when the fit raised).
+CALLBACK_FIT_STATE = frozenset({"_callback_fit_ctx", "_skl_callbacks_to_teardown"})
+
 
 class FitCallbacksMixin:
     """``set_callbacks`` and the callback task tree of a fit."""

@@ -184,3 +184,25 @@ def test_without_the_callback_api(monkeypatch):
         search = GridSearchCV(model, {"alpha": [1e-4, 1e-3]}, cv=2).fit(X, y)
         model.partial_fit(X, y, classes=np.unique(y))
     assert search.predict(X).shape == y.shape
+
+
+class FailingCallback(RecordingCallback):
+    """Raises when the second epoch begins."""
+
+    def on_fit_task_begin(self, estimator, context, *, fitted_estimator=None):
+        super().on_fit_task_begin(estimator, context)
+        if context.task_name == "epoch" and context.task_id == 1:
+            raise RuntimeError("callback failed")
+
+
+def test_a_failed_first_fit_still_tears_the_callbacks_down():
+    # A first fit that raises removes what it set on the estimator, but not
+    # the callback state that scikit-learn's teardown needs (a ProgressBar's
+    # display thread would otherwise never end).
+    recorder = FailingCallback()
+    model = _small(max_iter=4).set_callbacks(recorder)
+    with pytest.raises(RuntimeError, match="callback failed"):
+        model.fit(X, y)
+    assert recorder.calls[-1] == ("teardown", "fit", 0, 0)
+    assert not hasattr(model, "coefs_")
+    assert not hasattr(model, "_callback_fit_ctx")
