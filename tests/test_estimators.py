@@ -74,6 +74,7 @@ def test_parameters_match_scikit_learn(ours, theirs):
         "boost_decay",
         "inference_ratio_factor",
         "sparsity_warmup",
+        "transform_layer",
     }
     if ours is SparseMLPClassifier:
         new_params.add("class_weight")
