@@ -21,7 +21,7 @@ them).
 # Four pipelines
 # --------------
 # ``SKLEARN_SPARSE_ACT_EXAMPLE_SCALE=small`` (used by the tests and the CI
-# documentation build) uses fewer rows, folds and epochs.
+# documentation build) uses fewer rows, units and epochs.
 import os
 import warnings
 
@@ -43,12 +43,12 @@ SMALL = os.environ.get("SKLEARN_SPARSE_ACT_EXAMPLE_SCALE") == "small"
 if SMALL:
     print(
         "Reduced run (SKLEARN_SPARSE_ACT_EXAMPLE_SCALE=small): fewer rows, "
-        "folds and epochs than the full example; its numbers are not the "
+        "units and epochs than the full example; its numbers are not the "
         "ones quoted in the text."
     )
 N_ROWS = 300 if SMALL else None
-FOLDS = 3 if SMALL else 5
-EPOCHS = 10 if SMALL else 100
+FOLDS = 3
+EPOCHS = 10 if SMALL else 40
 UNITS = 64 if SMALL else 256
 
 X, y = load_digits(return_X_y=True)
@@ -64,12 +64,12 @@ codes = {
         random_state=0,
     ),
     "BernoulliRBM": BernoulliRBM(
-        n_components=UNITS, learning_rate=0.05, n_iter=EPOCHS // 5, random_state=0
+        n_components=UNITS, learning_rate=0.05, n_iter=EPOCHS // 4, random_state=0
     ),
     "MiniBatchDictionaryLearning": MiniBatchDictionaryLearning(
         n_components=UNITS,
         alpha=0.5,
-        max_iter=EPOCHS // 5,
+        max_iter=max(1, EPOCHS // 10),
         transform_algorithm="omp",
         transform_n_nonzero_coefs=int(0.1 * UNITS),
         random_state=0,
@@ -86,7 +86,7 @@ def nonzeros_per_row(features):
 
 scores, nonzeros = {}, {}
 for name, code in codes.items():
-    steps = [LogisticRegression(max_iter=1000)]
+    steps = [LogisticRegression(max_iter=300)]
     if code is not None:
         steps.insert(0, code)
     folds = cross_validate(make_pipeline(*steps), X, y, cv=FOLDS, return_estimator=True)
@@ -103,13 +103,14 @@ for name, code in codes.items():
 # %%
 # Accuracy and sparsity
 # ---------------------
-# In the full run (all 1797 digits, 5 folds) the logistic regression scores
-# 0.935 on the sparse MLP's code, with 26 of 256 features non-zero per row,
-# against 0.928 on the raw pixels, 0.911 on the dictionary's code (25
-# non-zeros per row, by construction) and 0.856 on the RBM's, which is dense
+# In the full run (all 1797 digits, 3 folds) the logistic regression scores
+# 0.928 on the sparse MLP's code, with 26 of its 256 features non-zero per
+# row, against 0.933 on the raw pixels, 0.909 on the dictionary's code (25
+# non-zeros per row, by construction) and 0.799 on the RBM's, which is dense
 # (its features are the hidden units' probabilities). The MLP's code is
-# learned from the labels, the other two from the pixels alone; its lead over
-# the raw pixels is within one standard deviation of the folds.
+# learned from the labels, the other two from the pixels alone: on these
+# data it is the best of the three codes, and a linear model on a tenth of
+# 256 learned features does about as well as on the 64 pixels.
 names = list(codes)
 figure, (accuracy_axis, sparsity_axis) = plt.subplots(1, 2, figsize=(10, 4))
 positions = np.arange(len(names))
