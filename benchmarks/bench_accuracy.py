@@ -6,13 +6,17 @@ on 70% of a data set split with ``random_state=seed`` and scored on the other
 30%. Four cases are measured, each against scikit-learn in the same run:
 
 1. the main table: bundled and generated classification/regression data sets;
+   its regression rows also against scikit-learn's MLP on standardized
+   targets (``TransformedTargetRegressor(MLPRegressor(),
+   transformer=StandardScaler())``), as our regressor trains by default;
 2. a small network scored by 3-fold ``cross_validate`` (digits / 16, no scaler);
 3. streaming: ``partial_fit`` over 300-row chunks of the digits, 5 passes;
 4. iso-active units: dense width ``w`` against ours at width ``w / ratio``.
 
 Targets: classification, ours >= scikit-learn - 1 accuracy point; regression,
 ours >= scikit-learn - 2 R^2 points (R^2 x 100); cases 2 and 3, ours >=
-scikit-learn - 2 points. Usage: ``python benchmarks/bench_accuracy.py --help``.
+scikit-learn - 2 points. ``--main-only`` runs the main table alone. Usage:
+``python benchmarks/bench_accuracy.py --help``.
 """
 
 import shlex

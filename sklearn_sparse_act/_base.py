@@ -33,7 +33,8 @@ from sklearn.utils.validation import (
 )
 
 from ._backends import get_backend
-from ._codes import SparseCodesMixin
+from ._callbacks import CALLBACK_FIT_STATE, FitCallbacksMixin
+from ._codes import SparseCodesMixin, hidden_layer_index
 from ._hidden_sparsity import HiddenSparsity, layer_activation_ratios
 from ._lbfgs import fit_lbfgs
 from ._losses import LOSS_FUNCTIONS
@@ -46,7 +47,9 @@ from ._stochastic import StochasticSolver, batch_rows
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
 
-class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
+class BaseSparseMLP(
+    SparseCodesMixin, VersionStampMixin, FitCallbacksMixin, BaseEstimator, ABC
+):
     """Base class for sparse-activation MLP classification and regression.
 
     Do not use it directly; use :class:`SparseMLPClassifier` or
@@ -103,6 +106,7 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "transform_layer": [Interval(Integral, None, None, closed="neither")],
     }
 
     @abstractmethod
@@ -138,6 +142,7 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
         epsilon,
         n_iter_no_change,
         max_fun,
+        transform_layer,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -169,6 +174,7 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.transform_layer = transform_layer
 
     # ------------------------------------------------------------------
     # Hooks for the public classes
@@ -218,6 +224,7 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
             )
         if np.any(np.array(sizes) <= 0):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        hidden_layer_index(self.transform_layer, len(sizes), "transform_layer")
         return sizes
 
     # ------------------------------------------------------------------
@@ -227,14 +234,14 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
     def _fit(self, X, y, sample_weight=None, incremental=False):
         """Train on X and y. A first fit that raises (a diverging solver, an
         interrupt while settling) leaves the estimator as unfitted as it found
-        it."""
+        it (scikit-learn's callback teardown then removes its own state)."""
         if hasattr(self, "coefs_"):
             return self._fit_steps(X, y, sample_weight, incremental)
         attributes_before = set(vars(self))
         try:
             return self._fit_steps(X, y, sample_weight, incremental)
         except BaseException:
-            for name in set(vars(self)) - attributes_before:
+            for name in set(vars(self)) - attributes_before - CALLBACK_FIT_STATE:
                 delattr(self, name)
             raise
 
@@ -244,6 +251,7 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
+        y_given, sample_weight_given = y, sample_weight
         X, y, sample_weight = self._validate_training_data(
             X, y, sample_weight, incremental, first_pass
         )
@@ -260,17 +268,15 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
         network = self._network(get_backend())
         forward, gradients = ForwardPass(self.n_layers_), Gradients(self.n_layers_)
 
-        # Solve.
+        # Solve, reporting to the callbacks (an epoch or iteration a subtask).
+        tasks = self._fit_tasks(X, y_given, sample_weight_given, incremental)
+        parts = (self, network, sparsity, forward, gradients)
         with self._training_threads(network, sparsity, X.shape[0]):
             if self.solver in _STOCHASTIC_SOLVERS:
-                solver = self._stochastic_solver(
-                    self, network, sparsity, forward, gradients
-                )
-                solver.fit(X, y, sample_weight, incremental)
+                solver = self._stochastic_solver(*parts)
+                solver.fit(X, y, sample_weight, incremental, tasks)
             else:
-                fit_lbfgs(
-                    self, network, sparsity, forward, gradients, X, y, sample_weight
-                )
+                fit_lbfgs(*parts, X, y, sample_weight, tasks)
         self._check_solution(network)
 
         # Settle the thresholds on the final weights; keep the sparsity's state.
@@ -284,6 +290,7 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
         if not incremental:
             rules = self._inference_rules()
             self._training_winners = training_winners(network, rules, X)
+        tasks.finish()
         return self
 
     def _validate_training_data(self, X, y, sample_weight, incremental, first_pass):

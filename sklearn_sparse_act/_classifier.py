@@ -120,6 +120,7 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        transform_layer=-1,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -152,6 +153,7 @@ class SparseMLPClassifier(ClassifierMixin, BaseSparseMLP):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            transform_layer=transform_layer,
         )
         self.class_weight = class_weight
 

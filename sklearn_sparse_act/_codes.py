@@ -1,16 +1,18 @@
-"""The sparse codes of a fitted model: what its hidden layers output, and a
-copy without the units that never win.
+"""The sparse codes of a fitted model: what its hidden layers output (also
+as a transformer's features), and a copy without the units that never win.
 
 :class:`SparseCodesMixin` adds these public methods to the estimators. It
 needs from the estimator its prediction-mode network and rules
-(``_network``, ``_inference_rules``) and ``_check_is_fitted``; the passes
-themselves are :mod:`._prediction`'s.
+(``_network``, ``_inference_rules``), ``_check_is_fitted`` and the
+``transform_layer`` parameter; the passes themselves are
+:mod:`._prediction`'s.
 """
 
 import copy
 from numbers import Integral
 
 import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import validate_data
 
 from ._backends import get_backend
@@ -18,8 +20,78 @@ from ._network import as_row_sliceable
 from ._prediction import hidden_codes, winners_on
 
 
-class SparseCodesMixin:
-    """Hidden codes and compaction for a fitted sparse MLP."""
+def hidden_layer_index(layer, n_hidden, name="layer"):
+    """The hidden layer ``layer`` (negative counts from the last) as an
+    index from 0; raises a ValueError naming ``name`` when there is none."""
+    if not isinstance(layer, Integral) or not -n_hidden <= layer < n_hidden:
+        raise ValueError(
+            f"{name} must be an integer in [{-n_hidden}, {n_hidden - 1}] for a "
+            f"model with {n_hidden} hidden layer(s); got {layer!r}."
+        )
+    return int(layer) % n_hidden
+
+
+class SparseCodesMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+    """Hidden codes and compaction for a fitted sparse MLP, and the code of
+    ``transform_layer`` as a transformer's output."""
+
+    def transform(self, X):
+        """Sparse code of each row at hidden layer ``transform_layer``.
+
+        The estimator is then also a transformer: as a step of a
+        :class:`~sklearn.pipeline.Pipeline` before another estimator (or in a
+        :class:`~sklearn.pipeline.FeatureUnion`), ``fit_transform`` trains it
+        on the targets and passes on its code, so the features are learned
+        under supervision and refitted in every fold of a cross-validation.
+        This is :meth:`hidden_activations` at ``layer=transform_layer``.
+
+        The code is a sparse matrix, which pandas and polars output
+        (``set_output``) do not take: as for scikit-learn's own sparse
+        transformers, ``set_output(transform="pandas")`` makes ``transform``
+        raise a ValueError.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        codes : scipy.sparse.csr_matrix of shape (n_samples, layer_width)
+            The layer's outputs, named by :meth:`get_feature_names_out`.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.model_selection import cross_val_score
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from sklearn_sparse_act import SparseMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> features = SparseMLPClassifier(hidden_layer_sizes=(64,),
+        ...                                activation_ratio=0.25, solver="lbfgs",
+        ...                                random_state=0)
+        >>> codes = features.fit(X, y).transform(X)
+        >>> codes.shape, int(codes.getnnz(axis=1).max())
+        ((150, 64), 16)
+        >>> features.get_feature_names_out()[:3]
+        array(['sparsemlpclassifier0', 'sparsemlpclassifier1',
+               'sparsemlpclassifier2'], dtype=object)
+        >>> model = make_pipeline(features, LogisticRegression())
+        >>> bool(cross_val_score(model, X, y, cv=3).mean() > 0.9)
+        True
+        """
+        self._check_is_fitted()
+        hidden_layer_index(self.transform_layer, self.n_layers_ - 2, "transform_layer")
+        return self.hidden_activations(X, layer=self.transform_layer)
+
+    @property
+    def _n_features_out(self):
+        """Width of the hidden layer ``transform`` returns."""
+        layer = hidden_layer_index(
+            self.transform_layer, self.n_layers_ - 2, "transform_layer"
+        )
+        return self.coefs_[layer].shape[1]
 
     def hidden_activations(self, X, layer=-1):
         """Sparse code of each row at a hidden layer.
@@ -28,10 +100,10 @@ class SparseCodesMixin:
         hidden layer up to ``layer``, ``z = a @ W + b``, the prediction-time
         winners keep ``activation(z)`` and every other unit outputs 0.
 
-        The code can feed another estimator: with a fitted model ``mlp``,
-        ``make_pipeline(FunctionTransformer(mlp.hidden_activations,
-        accept_sparse=True), LogisticRegression())`` trains a linear model on
-        the sparse features (the pipeline does not refit ``mlp``).
+        The code can feed another estimator: :meth:`transform` returns the
+        code of the layer ``transform_layer``, so the estimator can be a
+        pipeline step that learns its features from the targets, refitted
+        with the pipeline.
 
         Parameters
         ----------
@@ -49,13 +121,7 @@ class SparseCodesMixin:
             non-zeros per row with 'fixed'.
         """
         self._check_is_fitted()
-        n_hidden = self.n_layers_ - 2
-        if not isinstance(layer, Integral) or not -n_hidden <= layer < n_hidden:
-            raise ValueError(
-                f"layer must be an integer in [{-n_hidden}, {n_hidden - 1}] for a "
-                f"model with {n_hidden} hidden layer(s); got {layer!r}."
-            )
-        layer = int(layer) % n_hidden
+        layer = hidden_layer_index(layer, self.n_layers_ - 2)
         X = as_row_sliceable(
             validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         )
@@ -127,6 +193,7 @@ class SparseCodesMixin:
         compacted.activation_ratio = [
             k / width for k, width in zip(self.active_units_, widths, strict=True)
         ]
+        compacted.activation_ratios_ = list(compacted.activation_ratio)
         compacted._training_winners = [np.ones(width, dtype=bool) for width in widths]
         compacted._best_coefs = [coef.copy() for coef in compacted.coefs_]
         compacted._best_intercepts = [b.copy() for b in compacted.intercepts_]

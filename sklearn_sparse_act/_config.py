@@ -1,11 +1,15 @@
 """Package-level settings, in the manner of :func:`sklearn.config_context`.
 
 Settings are per thread, and start from the environment: the variable
-``SKLEARN_SPARSE_ACT_KERNELS`` sets the initial ``kernels``, which is how the
-setting reaches processes started by joblib (GridSearchCV's workers) or a
-test run. This module also knows which kernels can run here
-(:func:`resolved_kernels`); the backends themselves live in
-:mod:`._backends`, which reads the setting from here.
+``SKLEARN_SPARSE_ACT_KERNELS`` sets the initial ``kernels`` of a process.
+Like scikit-learn's own settings, they travel with the tasks of
+:class:`sklearn.utils.parallel.Parallel` (GridSearchCV's, cross_validate's):
+scikit-learn captures its configuration in the calling thread and restores
+it in the worker around the task, and this module adds its settings to what
+is captured and restored (:func:`_carry_settings_to_workers`). This module
+also knows which kernels can run here (:func:`resolved_kernels`); the
+backends themselves live in :mod:`._backends`, which reads the setting from
+here.
 """
 
 import importlib
@@ -14,6 +18,8 @@ import threading
 from contextlib import contextmanager
 from functools import cache
 
+import sklearn._config
+import sklearn.utils.parallel
 from sklearn.utils._param_validation import StrOptions, validate_params
 
 KERNELS = ("auto", "numpy", "numba")
@@ -104,8 +110,11 @@ def set_config(kernels=None):
         of the ``fast`` extra; 'auto' (the initial setting) takes numba when
         it is installed. Results differ between backends only by round-off.
         None leaves the setting unchanged. The initial setting comes from the
-        environment variable ``SKLEARN_SPARSE_ACT_KERNELS`` (default 'auto'),
-        which also reaches joblib's worker processes.
+        environment variable ``SKLEARN_SPARSE_ACT_KERNELS`` (default 'auto').
+        The tasks of scikit-learn's parallel tools (``GridSearchCV``,
+        ``cross_validate`` with ``n_jobs``) run in their workers with the
+        setting of the thread that started them, as scikit-learn's own
+        settings do.
 
     Examples
     --------
@@ -145,3 +154,72 @@ def config_context(*, kernels=None):
         yield
     finally:
         set_config(**old)
+
+
+# ----------------------------------------------------------------------------
+# The settings in scikit-learn's parallel tasks
+# ----------------------------------------------------------------------------
+# Key of this package's settings in the configuration that scikit-learn's
+# Parallel captures for a task.
+_TASK_CONFIG_KEY = "sklearn_sparse_act"
+
+
+class TaskSettings(dict):
+    """This package's settings, captured for a parallel task.
+
+    A class of this module, so that unpickling a task that carries it in a
+    worker process imports this module, which prepares the worker to restore
+    it (:func:`_carry_settings_to_workers`) before the task runs.
+    """
+
+
+def _task_config():
+    """scikit-learn's configuration of this thread, with this package's
+    settings (what ``Parallel`` captures for its tasks)."""
+    return {
+        **sklearn._config.get_config(),
+        _TASK_CONFIG_KEY: TaskSettings(get_config()),
+    }
+
+
+@contextmanager
+def _task_config_context(**config):
+    """Restore a captured configuration around a task: scikit-learn's
+    settings, then this package's (a task captured without them keeps the
+    worker's own)."""
+    settings = config.pop(_TASK_CONFIG_KEY, None)
+    with sklearn._config.config_context(**config):
+        if settings is None:
+            yield
+        else:
+            with config_context(**settings):
+                yield
+
+
+def _carry_settings_to_workers():
+    """Make scikit-learn's parallel tasks carry this package's settings.
+
+    ``sklearn.utils.parallel.Parallel`` captures ``get_config()`` in the
+    calling thread and its task wrapper enters ``config_context(**config)``
+    in the worker; both are looked up in that module when used. Its
+    configuration takes no keys but its own, so this package's settings
+    ride under their own key, which the worker's ``config_context`` takes
+    out and enters with this module's :func:`config_context`. Installed
+    once, on import (in a worker process, by unpickling a task's
+    :class:`TaskSettings`).
+    """
+    parallel = sklearn.utils.parallel
+    if parallel.get_config is _task_config:
+        return
+    if (parallel.get_config, parallel.config_context) != (
+        sklearn._config.get_config,
+        sklearn._config.config_context,
+    ):
+        # Another library replaced them: leave them alone (the environment
+        # variable still reaches new worker processes).
+        return
+    parallel.get_config = _task_config
+    parallel.config_context = _task_config_context
+
+
+_carry_settings_to_workers()

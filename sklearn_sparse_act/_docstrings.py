@@ -20,7 +20,10 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         network, and layers wider than 500 units run at ratio 0.1. Fewer than
         about 50 winners cost accuracy on several benchmark data sets; to
         train sparser, widen the layer (see the user guide, "Choosing
-        activation_ratio and sparsity_strategy").
+        activation_ratio and sparsity_strategy"). The ratios in force are
+        ``activation_ratios_``. With ``learning_rate_init='auto'`` the step
+        size follows the last layer's ratio: a grid over ``activation_ratio``
+        changes the step too (see ``learning_rate_init``).
 
     sparsity_strategy : {'fixed', 'dynamic'}, default='fixed'
         How the winners of a hidden layer are chosen from its pre-activations
@@ -112,6 +115,10 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         output and receive gradient; a dense ReLU layer fires about half its
         units, so a layer with ``k`` winners learns about ``(h / 2) / k`` times
         more slowly at a fixed step, and the step is scaled up to match.
+        The step in force is ``learning_rate_init_``. With 'auto', a grid
+        search over ``activation_ratio`` also changes the step, on purpose:
+        each ratio trains at the step that suits it. To compare ratios at one
+        step, set ``learning_rate_init`` to a number (or put it in the grid).
 
     power_t : float, default=0.5
         Exponent of the 'invscaling' schedule.
@@ -132,7 +139,11 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         as no improvement.
 
     verbose : bool, default=False
-        Whether to print progress after each epoch.
+        Whether to print progress after each epoch ('sgd', 'adam'): the loss,
+        then per hidden layer the share of units that fired on the epoch's
+        training rows, the units that never fired (dead) and, with
+        'dynamic', the running threshold; with ``early_stopping``, the
+        validation score. 'lbfgs' prints SciPy's iteration report.
 
     warm_start : bool, default=False
         Reuse the previous solution as initialisation when fitting again.
@@ -165,7 +176,12 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         before the 'adaptive' schedule lowers the step size).
 
     max_fun : int, default=15000
-        Maximum number of loss evaluations of 'lbfgs'."""
+        Maximum number of loss evaluations of 'lbfgs'.
+
+    transform_layer : int, default=-1
+        The hidden layer whose sparse code :meth:`transform` returns (and
+        ``fit_transform``, when the estimator is a step of a pipeline),
+        counted from 0; negative values count from the last hidden layer."""
 
 _SHARED_ATTRIBUTES = """\
 loss_ : float
@@ -211,8 +227,17 @@ loss_ : float
     out_activation_ : str
         Name of the output activation function.
 
+    activation_ratios_ : list of float
+        The activation ratio of each hidden layer, as ``activation_ratio``
+        resolved ('auto', or one ratio for every layer).
+
     active_units_ : list of int
         Number of winners ``k`` of each hidden layer.
+
+    learning_rate_init_ : float
+        The initial step size of the stochastic solvers, as
+        ``learning_rate_init`` resolved ('auto': from the last hidden layer's
+        ratio). Not set by 'lbfgs'.
 
     activation_thresholds_ : ndarray of shape (n_layers - 2,) or None
         The per-layer firing threshold of 'dynamic' (``-inf`` for a dense

@@ -281,6 +281,20 @@ class HiddenSparsity:
         self.dead_units = self._firing.dead_units()
         self.boost_strength *= self._boost_decay
 
+    def epoch_report(self):
+        """One line on the epoch's sparsity, per hidden layer: the share of
+        units that fired on its training rows, the units that never fired,
+        and the running 'dynamic' threshold."""
+        layers = []
+        for layer, (fired, dead) in enumerate(
+            zip(self.active_fraction, self.dead_units, strict=True)
+        ):
+            text = f"fired {fired:.2%}, {dead} dead of {self.widths[layer]}"
+            if self.thresholds is not None:
+                text += f", threshold {self.thresholds[layer]:.6g}"
+            layers.append(text if len(self.widths) == 1 else f"layer {layer}: {text}")
+        return "Sparsity: " + "; ".join(layers)
+
     def _track_thresholds(self, observed):
         """Running average of the observed thresholds (the first one
         replaces the NaN a fresh layer starts with)."""
@@ -418,11 +432,29 @@ class HiddenSparsity:
             self.strategy_name, self.inference_active_units, self.inference_thresholds
         )
 
+    def prediction_attributes(self):
+        """The attributes with which a copy of the estimator predicts as the
+        model stands during training (what the callbacks score): the
+        running 'dynamic' thresholds, or top-k winners while a layer has no
+        threshold yet (L-BFGS learns none before it settles)."""
+        thresholds = self.inference_thresholds
+        if thresholds is not None and np.isnan(thresholds).any():
+            return {
+                "_strategy_name": "fixed",
+                "inference_active_units_": list(self.active_units),
+                "inference_thresholds_": None,
+            }
+        return {
+            "_strategy_name": self.strategy_name,
+            "inference_active_units_": list(self.inference_active_units),
+            "inference_thresholds_": None if thresholds is None else thresholds.copy(),
+        }
+
     def fitted_attributes(self):
         """The state to keep on the estimator, by attribute name (what the
         ``fitted`` parameter of a later fit continues from)."""
         attributes = {
-            "_activation_ratios": self.ratios,
+            "activation_ratios_": list(self.ratios),
             "_strategy_name": self.strategy_name,
             "active_units_": self.active_units,
             "inference_active_units_": self.inference_active_units,

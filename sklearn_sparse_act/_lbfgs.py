@@ -55,7 +55,7 @@ class _PackedLayout:
             intercepts[layer] = packed[start:end].astype(dtype)
 
 
-def fit_lbfgs(model, network, sparsity, forward, gradients, X, y, sample_weight):
+def fit_lbfgs(model, network, sparsity, forward, gradients, X, y, sample_weight, tasks):
     """Quasi-Newton training with the winners held within each iteration.
 
     The k-winners objective is only piecewise smooth: where a trial step
@@ -65,6 +65,9 @@ def fit_lbfgs(model, network, sparsity, forward, gradients, X, y, sample_weight)
     iterate and held fixed while the line search tries steps from it (a
     smooth function of the weights); after every accepted step they are
     chosen again at the new iterate.
+
+    Each iteration is a subtask of ``tasks`` (:class:`~._callbacks.FitTasks`);
+    a callback that asks to stop ends the fit at the iterate just reached.
     """
     # L-BFGS needs one fixed objective: no warm-up and no boosting.
     sparsity.hold_targets()
@@ -81,11 +84,26 @@ def fit_lbfgs(model, network, sparsity, forward, gradients, X, y, sample_weight)
         )
         return loss, _pack(gradients.coef_grads, gradients.intercept_grads)
 
+    def prediction_attributes():
+        return {
+            "coefs_": [coef.copy() for coef in coefs],
+            "intercepts_": [b.copy() for b in intercepts],
+            **sparsity.prediction_attributes(),
+        }
+
+    stopped = False
+
     def choose_winners_at(intermediate_result):
+        nonlocal stopped
         layout.unpack(intermediate_result.x, coefs, intercepts)
+        if tasks.end(prediction_attributes):
+            stopped = True
+            raise StopIteration
         network.forward_train(X, sparsity.training_rule, sample_weight, forward)
+        tasks.begin(prediction_attributes)
 
     network.forward_train(X, sparsity.training_rule, sample_weight, forward)
+    tasks.begin(prediction_attributes)
     result = scipy.optimize.minimize(
         loss_and_gradient,
         _pack(coefs, intercepts),
@@ -99,9 +117,11 @@ def fit_lbfgs(model, network, sparsity, forward, gradients, X, y, sample_weight)
             **_lbfgs_print_option(iprint),
         },
     )
+    tasks.close()
     model.n_iter_ = result.nit
     layout.unpack(result.x, coefs, intercepts)
-    _check_optimize_result("lbfgs", result, model.max_iter)
+    if not stopped:
+        _check_optimize_result("lbfgs", result, model.max_iter)
     # The loss of the sparse objective at the solution; its training-mode
     # pass gives the duty cycles and firing statistics (the thresholds are
     # settled after the solver).

@@ -119,6 +119,7 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
         n_iter_no_change=10,
         max_fun=15000,
         normalize_y=True,
+        transform_layer=-1,
     ):
         self.normalize_y = normalize_y
         super().__init__(
@@ -152,6 +153,7 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            transform_layer=transform_layer,
         )
 
     def _validate_input(self, X, y, incremental, reset):

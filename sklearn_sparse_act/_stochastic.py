@@ -90,19 +90,19 @@ class StochasticSolver:
         """The solver's optimizer around the model's stored (or a fresh)
         state."""
         model = self.model
-        model._learning_rate_init = resolve_learning_rate(
+        model.learning_rate_init_ = resolve_learning_rate(
             model.learning_rate_init, self.sparsity.ratios[-1]
         )
         params = model.coefs_ + model.intercepts_
         optimizer_class = OPTIMIZERS[model.solver]
         if not incremental or getattr(model, "_optimizer_state", None) is None:
             model._optimizer_state = optimizer_class.initial_state(
-                params, model._learning_rate_init
+                params, model.learning_rate_init_
             )
         if model.solver == "sgd":
             return optimizer_class(
                 model._optimizer_state,
-                model._learning_rate_init,
+                model.learning_rate_init_,
                 model.learning_rate,
                 model.momentum,
                 model.nesterovs_momentum,
@@ -111,7 +111,7 @@ class StochasticSolver:
             )
         return optimizer_class(
             model._optimizer_state,
-            model._learning_rate_init,
+            model.learning_rate_init_,
             model.beta_1,
             model.beta_2,
             model.epsilon,
@@ -140,9 +140,11 @@ class StochasticSolver:
         y_val_decoded = model._decode_output(y_val.astype(np.float64))
         return (X_train, y_train, sw_train), (X_val, y_val, y_val_decoded, sw_val)
 
-    def fit(self, X, y, sample_weight, incremental):
+    def fit(self, X, y, sample_weight, incremental, tasks):
         """Train for ``max_iter`` epochs (one with ``incremental``), or until
-        the loss or validation score stops improving."""
+        the loss or validation score stops improving or a callback asks to
+        stop; ``tasks`` (:class:`~._callbacks.FitTasks`) reports each epoch
+        to the callbacks."""
         model = self.model
         optimizer = self.make_optimizer(incremental)
         if model.early_stopping and incremental:
@@ -168,6 +170,7 @@ class StochasticSolver:
             for _ in range(model.max_iter):
                 if model.shuffle:
                     sample_idx = shuffle(sample_idx, random_state=model._random_state)
+                tasks.begin(self.prediction_attributes)
                 self.sparsity.start_epoch()
                 model.loss_ = self.run_epoch(train, sample_idx, batch_size, optimizer)
                 model.n_iter_ += 1
@@ -176,10 +179,16 @@ class StochasticSolver:
                 if model.verbose:
                     print(f"Iteration {model.n_iter_}, loss = {model.loss_:.8f}")
                 stop = self.end_epoch(validation, optimizer)
-                if self.diverged():
+                diverged = self.diverged()
+                if diverged:
                     self.recover_from_divergence()
+                stop_asked = tasks.end(self.prediction_attributes)
+                if diverged or incremental:
                     break
-                if stop or incremental:
+                if stop_asked:
+                    self.stop_at_best_epoch()
+                    break
+                if stop:
                     break
                 if model.n_iter_ == model.max_iter:
                     warnings.warn(
@@ -236,6 +245,8 @@ class StochasticSolver:
         means stop now."""
         model = self.model
         self.sparsity.end_epoch()
+        if model.verbose:
+            print(self.sparsity.epoch_report())
         self.update_no_improvement_count(validation)
         optimizer.iteration_ends(model.t_)
         if model._no_improvement_count <= model.n_iter_no_change:
@@ -345,6 +356,27 @@ class StochasticSolver:
         self.restore_best_parameters()
         if not model.early_stopping:
             model.loss_ = model.best_loss_
+
+    def prediction_attributes(self):
+        """The attributes with which a copy of the estimator predicts as the
+        model stands (for the callbacks)."""
+        return {
+            "coefs_": [coef.copy() for coef in self.network.coefs],
+            "intercepts_": [b.copy() for b in self.network.intercepts],
+            "n_iter_": self.model.n_iter_,
+            **self.sparsity.prediction_attributes(),
+        }
+
+    def stop_at_best_epoch(self):
+        """End training where a callback asked to, with the best epoch's
+        parameters: early stopping restores them after the loop; otherwise
+        those of the lowest training loss, once an epoch after the warm-up
+        has been kept."""
+        model = self.model
+        if model.early_stopping or not np.isfinite(model.best_loss_):
+            return
+        self.restore_best_parameters()
+        model.loss_ = model.best_loss_
 
     def snapshot_best_parameters(self):
         model = self.model

@@ -154,17 +154,20 @@ BACKEND_AGNOSTIC_MODULES = {
     "test_backends.py": "every test names its backend, most run both and compare",
     "test_benchmark_harness.py": "the benchmark harness on scripted clocks, no kernel",
     "test_benchmarks.py": "the benchmark scripts' options, tables and verdicts",
+    "test_callbacks.py": "the callback task tree and stopping, above the kernels",
     "test_common.py": "scikit-learn's API contract of the estimators",
     "test_demo.py": "the demo's progress report",
     "test_distributed.py": "scheduling of fits on a dask cluster",
     "test_docs_figures.py": "figures the documentation quotes, from its snippets",
     "test_examples.py": "the gallery examples run and draw",
+    "test_features.py": "the transformer API and pipelines, above the kernels",
     "test_lint.py": "runs ruff on the sources, no kernel",
     "test_onnx.py": "the exported graph against the model's predictions",
     "test_out_of_core.py": "the memory and chunking of the data path",
     "test_persistence.py": "round trips of fitted models",
     "test_readme.py": "the README's snippet runs",
     "test_suite_selection.py": "checks these tables and the xdist settings, no kernel",
+    "test_worker_settings.py": "settings reach joblib's workers; each test sets them",
 }
 # Fixtures whose kernels are chosen explicitly, whatever the configuration:
 # the tests that use them assert on their output only.

@@ -617,6 +617,9 @@ def test_accuracy_quick_run_has_the_expected_rows_and_columns(accuracy_quick_run
         ["digits", "accuracy %"],
         ["diabetes", "R^2 x 100"],
     ]
+    scaled_y_rows = table_rows(markdown, "Regression against scikit-learn's MLP on")
+    assert [row[:2] for row in scaled_y_rows] == [["diabetes", "R^2 x 100"]]
+    assert scaled_y_rows[0][4].endswith(("PASS", "MISS"))
     assert [row[0] for row in table_rows(markdown, "Small network")] == ["digits"]
     assert [row[0] for row in table_rows(markdown, "Streaming")] == ["digits"]
     assert [row[0] for row in table_rows(markdown, "Iso-active")] == [
@@ -633,14 +636,22 @@ def test_accuracy_quick_run_has_the_expected_rows_and_columns(accuracy_quick_run
 
 def test_accuracy_quick_run_scores_are_finite_and_in_range(accuracy_quick_run):
     markdown, results = accuracy_quick_run
-    assert {key[2] for key in results} == {"sklearn", "fixed", "dynamic"}
+    assert {key[2] for key in results} == {
+        "sklearn",
+        "sklearn_scaled_y",
+        "fixed",
+        "dynamic",
+    }
+    # scikit-learn on standardized targets: the regression rows only.
+    assert {key[1] for key in results if key[2] == "sklearn_scaled_y"} == {"diabetes"}
     assert {key[3] for key in results} == {0}
     for (case, row, _, _), (score, _) in results.items():
         assert math.isfinite(score)
         assert score <= 100.0
         if case in ("cv", "stream") or row.startswith("digits"):
             assert score >= 0.0  # an accuracy in percent
-    for heading in ("Main table", "Small network", "Streaming", "Iso-active"):
+    headings = ("Main table", "Regression against", "Small network", "Streaming")
+    for heading in (*headings, "Iso-active"):
         for row in table_rows(markdown, heading):
             for text in row:
                 if "±" in text:
@@ -688,10 +699,25 @@ def test_accuracy_options_select_datasets_seeds_and_strategies():
     assert settings.seeds == (4, 5)
     assert settings.strategies == ("fixed",)
     jobs = accuracy_cases.plan_jobs(settings)
-    assert {key[2] for key in jobs} == {"sklearn", "fixed"}
+    # friedman2 is a regression: scikit-learn also runs on standardized targets.
+    assert {key[2] for key in jobs} == {"sklearn", "sklearn_scaled_y", "fixed"}
     assert {key[1] for key in jobs if key[0] == "main"} == {"iris", "friedman2"}
     _, settings = parse_accuracy_args([])
     assert len(settings.datasets) >= 14 and settings.seeds == (0, 1, 2)
+
+
+def test_accuracy_scaled_target_baseline_and_main_only():
+    _, settings = parse_accuracy_args(
+        ["--datasets", "iris", "diabetes", "--seeds", "0", "--main-only"]
+    )
+    baseline = accuracy_cases.build_model("sklearn_scaled_y", "regression", 3, settings)
+    assert type(baseline).__name__ == "TransformedTargetRegressor"
+    assert type(baseline.regressor).__name__ == "MLPRegressor"
+    assert baseline.regressor.random_state == 3
+    assert type(baseline.transformer).__name__ == "StandardScaler"
+    jobs = accuracy_cases.plan_jobs(settings)
+    assert {key[0] for key in jobs} == {"main"}
+    assert {key[1] for key in jobs if key[2] == "sklearn_scaled_y"} == {"diabetes"}
 
 
 def test_accuracy_iso_active_widths_follow_the_nominal_ratio():

@@ -14,6 +14,7 @@ from sklearn.base import clone
 from sklearn.datasets import (
     load_diabetes,
     load_digits,
+    load_iris,
     make_multilabel_classification,
 )
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -73,6 +74,7 @@ def test_parameters_match_scikit_learn(ours, theirs):
         "boost_decay",
         "inference_ratio_factor",
         "sparsity_warmup",
+        "transform_layer",
     }
     if ours is SparseMLPClassifier:
         new_params.add("class_weight")
@@ -490,6 +492,37 @@ def test_verbose_prints_progress(digits_split):
     assert [int(number) for number, _ in lines] == [1, 2, 3]
 
 
+@pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
+def test_verbose_prints_the_sparsity_of_each_epoch(digits_split, strategy, capsys):
+    X_train, _, y_train, _ = digits_split
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SparseMLPClassifier(
+            hidden_layer_sizes=(32, 16),
+            activation_ratio=0.25,
+            sparsity_strategy=strategy,
+            max_iter=3,
+            verbose=True,
+            random_state=0,
+        ).fit(X_train, y_train)
+    reports = re.findall(r"^Sparsity: (.*)$", capsys.readouterr().out, re.MULTILINE)
+    assert len(reports) == 3
+    layer = r"layer (\d): fired ([0-9.]+)%, (\d+) dead of (\d+)(?:, threshold ([^;]+))?"
+    last = re.findall(layer, reports[-1])
+    assert [int(number) for number, *_ in last] == [0, 1]
+    # The last epoch's statistics are the fitted ones (printed to 2 decimals
+    # of a percentage).
+    for (_, fired, dead, width, threshold), fraction, n_dead, size in zip(
+        last, model.active_fraction_, model.dead_units_, (32, 16), strict=True
+    ):
+        assert float(fired) == pytest.approx(100 * fraction, abs=0.005)
+        assert (int(dead), int(width)) == (n_dead, size)
+        if strategy == "dynamic":
+            assert np.isfinite(float(threshold))
+        else:
+            assert threshold == ""
+
+
 # ----------------------------------------------------------------------------
 # Pipelines, search and persistence
 # ----------------------------------------------------------------------------
@@ -639,3 +672,40 @@ def test_data_errors_match_scikit_learn(ours, theirs):
     X_nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
         model.predict(X_nan)
+
+
+# ----------------------------------------------------------------------------
+# What 'auto' resolved to
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "hidden_layer_sizes, activation_ratio, ratios, step",
+    [
+        # 'auto': max(0.1, min(1, 50 / h)) per layer; the step follows the
+        # last layer's ratio r: min(max(0.0005 / r, 0.001), 0.01).
+        ((100,), "auto", [0.5], 0.001),
+        ((20, 1000), "auto", [1.0, 0.1], 0.005),
+        ((30, 30), 0.04, [0.04, 0.04], 0.01),
+        ((30, 30), [0.5, 0.25], [0.5, 0.25], 0.002),
+    ],
+)
+def test_fitted_attributes_say_what_auto_resolved_to(
+    hidden_layer_sizes, activation_ratio, ratios, step
+):
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SparseMLPClassifier(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation_ratio=activation_ratio,
+            max_iter=1,
+            random_state=0,
+        ).fit(X, y)
+        fixed_step = clone(model).set_params(learning_rate_init=0.03).fit(X, y)
+        lbfgs = clone(model).set_params(solver="lbfgs").fit(X, y)
+    assert model.activation_ratios_ == pytest.approx(ratios, rel=1e-12)
+    assert model.learning_rate_init_ == pytest.approx(step, rel=1e-12)
+    assert fixed_step.learning_rate_init_ == 0.03
+    assert lbfgs.activation_ratios_ == model.activation_ratios_
+    assert not hasattr(lbfgs, "learning_rate_init_")
+    compacted = model.compact()
+    assert compacted.activation_ratios_ == compacted.activation_ratio

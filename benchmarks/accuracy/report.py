@@ -15,6 +15,7 @@ from benchmarks.accuracy.cases import (
     ISO_DATASETS,
     ISO_WIDTHS,
     PASSES,
+    SCALED_Y,
     ratio_label,
 )
 from benchmarks.accuracy.datasets import task_of
@@ -71,17 +72,22 @@ def delta_cell(ours, reference, target):
     return f"{delta:+.2f} {'PASS' if target.is_met(delta) else 'MISS'}"
 
 
-def comparison_table(results, case, rows, settings, header):
+def comparison_table(
+    results, case, rows, settings, header, reference_model=("sklearn", "scikit-learn")
+):
     """Markdown lines, one per ``(key, leading cells, target)`` in ``rows``:
-    scikit-learn, then each strategy with its difference; and the PASS counts."""
+    the reference model (``(model, column title)``, scikit-learn's MLP by
+    default), then each strategy with its difference; and the PASS counts."""
     models, seeds = settings.strategies, settings.seeds
-    header = [*header, "scikit-learn"]
+    reference_key, reference_title = reference_model
+    short = "sklearn" if reference_key == "sklearn" else reference_title
+    header = [*header, reference_title]
     for model in models:
-        header += [f"ours {model}", f"{model} − sklearn"]
+        header += [f"ours {model}", f"{model} − {short}"]
     passed = dict.fromkeys(models, 0)
     cells = []
     for key, leading, target in rows:
-        reference = collect(results, case, key, "sklearn", seeds)
+        reference = collect(results, case, key, reference_key, seeds)
         row = [*leading, cell(reference)]
         for model in models:
             ours = collect(results, case, key, model, seeds)
@@ -118,6 +124,40 @@ def pass_counts(passed, settings, n_rows):
     return ", ".join(f"{m} {passed[m]}/{n_rows}" for m in settings.strategies)
 
 
+def scaled_target_section(results, settings):
+    """The regression rows against scikit-learn's MLP on standardized targets
+    (no lines without regression data sets)."""
+    rows = [
+        row
+        for row in main_table_rows(settings.datasets)
+        if row[1][1] == METRIC["regression"]
+    ]
+    if not rows:
+        return []
+    table, passed = comparison_table(
+        results,
+        "main",
+        rows,
+        settings,
+        ["data set", "metric"],
+        reference_model=(SCALED_Y, "scikit-learn, scaled y"),
+    )
+    return [
+        "",
+        "## Regression against scikit-learn's MLP on standardized targets",
+        "",
+        "The main table's regression rows, against "
+        "`TransformedTargetRegressor(MLPRegressor(), transformer=StandardScaler())`"
+        " in the same pipeline: scikit-learn's MLP given the target scaling "
+        "that our regressor's default `normalize_y=True` applies. Same "
+        "tolerance.",
+        "",
+        *table,
+        "",
+        f"PASS count: {pass_counts(passed, settings, len(rows))}.",
+    ]
+
+
 def render_markdown(results, settings, elapsed, command):
     """The report of ``bench_accuracy.py``: the four tables."""
     classification = -MAIN_TABLE_TARGETS["classification"].bound
@@ -152,6 +192,9 @@ def render_markdown(results, settings, elapsed, command):
     )
     counts = pass_counts(passed, settings, len(rows))
     lines += [*table, "", f"PASS count: {counts}. {epochs_line(results, settings)}"]
+    lines += scaled_target_section(results, settings)
+    if settings.main_only:
+        return "\n".join([*lines, ""])
     small_cases = {
         "cv": "Small network, 3-fold cross_validate (digits / 16, no scaler, "
         "hidden (32,), max_iter=30; mean fold accuracy %)",

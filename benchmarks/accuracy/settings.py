@@ -31,6 +31,7 @@ class AccuracySettings:
     sklearn_params: dict
     n_jobs: int
     quick: bool
+    main_only: bool = False
 
     @property
     def max_iter(self):
@@ -79,6 +80,12 @@ def parse_args(argv, datasets=DATASETS, default_datasets=None, quick_datasets=No
         help=f"smoke test: {list(QUICK_DATASETS)}, first seed, "
         f"max_iter={QUICK_MAX_ITER}",
     )
+    parser.add_argument(
+        "--main-only",
+        action="store_true",
+        help="only the main table (and its regression rows on standardized "
+        "targets), without the small-network, streaming and iso-active cases",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
     check_params(args.ours_params, "ours")
@@ -97,4 +104,5 @@ def parse_args(argv, datasets=DATASETS, default_datasets=None, quick_datasets=No
         sklearn_params=args.sklearn_params,
         n_jobs=args.n_jobs,
         quick=args.quick,
+        main_only=args.main_only,
     )
