@@ -34,6 +34,7 @@ from sklearn.utils.validation import (
 
 from ._backends import get_backend
 from ._codes import SparseCodesMixin
+from ._fitted_state import FittedState
 from ._hidden_sparsity import HiddenSparsity, layer_activation_ratios
 from ._lbfgs import fit_lbfgs
 from ._losses import LOSS_FUNCTIONS
@@ -225,17 +226,15 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
     # ------------------------------------------------------------------
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
-        """Train on X and y. A first fit that raises (a diverging solver, an
-        interrupt while settling) leaves the estimator as unfitted as it found
-        it."""
-        if hasattr(self, "coefs_"):
-            return self._fit_steps(X, y, sample_weight, incremental)
-        attributes_before = set(vars(self))
+        """Train on X and y. A fit that raises (a diverging solver, an
+        interrupt while settling) leaves the estimator as it found it:
+        unfitted, or as its previous fit left it."""
+        continuing = hasattr(self, "coefs_") and (self.warm_start or incremental)
+        state_before = FittedState(self, continuing)
         try:
             return self._fit_steps(X, y, sample_weight, incremental)
         except BaseException:
-            for name in set(vars(self)) - attributes_before:
-                delattr(self, name)
+            state_before.restore(self)
             raise
 
     def _fit_steps(self, X, y, sample_weight, incremental):
@@ -273,17 +272,23 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
                 )
         self._check_solution(network)
 
-        # Settle the thresholds on the final weights; keep the sparsity's state.
+        # Settle the thresholds on the final weights and find the units
+        # compact() keeps (a prediction pass, which assigns its own threads),
+        # then publish the sparsity's state at once.
         with self._training_threads(network, sparsity, X.shape[0]):
-            sparsity.settle(network, X, sample_weight, incremental, self._random_state)
-        for name, value in sparsity.fitted_attributes().items():
-            setattr(self, name, value)
-        # The units compact() keeps. A prediction pass assigns its own
-        # threads, so this runs outside the training's.
-        self._training_winners = None
+            settled = sparsity.settle(
+                network, X, sample_weight, incremental, self._random_state
+            )
+        attributes = sparsity.fitted_attributes(settled)
+        attributes["_training_winners"] = None
         if not incremental:
-            rules = self._inference_rules()
-            self._training_winners = training_winners(network, rules, X)
+            rules = InferenceRules(
+                attributes["_strategy_name"],
+                attributes["inference_active_units_"],
+                attributes["inference_thresholds_"],
+            )
+            attributes["_training_winners"] = training_winners(network, rules, X)
+        vars(self).update(attributes)
         return self
 
     def _validate_training_data(self, X, y, sample_weight, incremental, first_pass):

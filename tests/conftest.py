@@ -143,6 +143,7 @@ BACKEND_SENSITIVE_MODULES = {
     "test_determinism.py": "bitwise reproducibility of the configured kernels",
     "test_estimators.py": "what fits on the configured kernels learn",
     "test_extremes.py": "overflow, NaN and ties through the configured kernels",
+    "test_fit_atomicity.py": "the state a failed fit leaves, bit for bit",
     "test_gradients.py": "backward passes on the configured kernels",
     "test_properties.py": "forward passes against an independent reference",
     "test_sklearn_mlp_suite.py": "scikit-learn's MLP arithmetic at ratio 1.0",
