@@ -38,6 +38,7 @@ from ._fitted_state import FittedState
 from ._hidden_sparsity import HiddenSparsity, layer_activation_ratios
 from ._lbfgs import fit_lbfgs
 from ._losses import LOSS_FUNCTIONS
+from ._memory import allocation_error, check_fit_memory
 from ._network import ForwardPass, Gradients, Network, as_row_sliceable
 from ._persistence import VersionStampMixin
 from ._prediction import output_of, training_winners, validated_rows
@@ -254,6 +255,9 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
         # network, and the per-layer records that every step refills.
         self._random_state = check_random_state(self.random_state)
         if first_pass:
+            check_fit_memory(
+                layer_units, self._step_rows(X.shape[0]), X.dtype.itemsize, self.solver
+            )
             self._initialize(y, layer_units, X.dtype)
         sparsity = self._start_sparsity(hidden_sizes, first_pass)
         network = self._network(get_backend())
@@ -280,14 +284,14 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
                 network, X, sample_weight, incremental, self._random_state
             )
         attributes = sparsity.fitted_attributes(settled)
-        attributes["_training_winners"] = None
-        if not incremental:
-            rules = InferenceRules(
-                attributes["_strategy_name"],
-                attributes["inference_active_units_"],
-                attributes["inference_thresholds_"],
-            )
-            attributes["_training_winners"] = training_winners(network, rules, X)
+        rules = InferenceRules(
+            attributes["_strategy_name"],
+            attributes["inference_active_units_"],
+            attributes["inference_thresholds_"],
+        )
+        attributes["_training_winners"] = (
+            None if incremental else training_winners(network, rules, X)
+        )
         vars(self).update(attributes)
         return self
 
@@ -331,7 +335,10 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
         self.coefs_ = []
         self.intercepts_ = []
         for fan_in, fan_out in pairwise(layer_units):
-            coef, intercept = self._init_coef(fan_in, fan_out, dtype)
+            try:
+                coef, intercept = self._init_coef(fan_in, fan_out, dtype)
+            except MemoryError as error:
+                raise allocation_error(error, layer_units, len(self.coefs_)) from error
             self.coefs_.append(coef)
             self.intercepts_.append(intercept)
         self._best_coefs = [coef.copy() for coef in self.coefs_]
@@ -390,13 +397,14 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
             backend,
         )
 
+    def _step_rows(self, n_samples):
+        """Rows in one training step: a mini-batch, or all rows (L-BFGS)."""
+        stochastic = self.solver in _STOCHASTIC_SOLVERS
+        return batch_rows(self.batch_size, n_samples) if stochastic else n_samples
+
     def _training_threads(self, network, sparsity, n_samples):
         """The backend's thread assignment for training batches."""
-        rows = (
-            batch_rows(self.batch_size, n_samples)
-            if self.solver in _STOCHASTIC_SOLVERS
-            else n_samples
-        )
+        rows = self._step_rows(n_samples)
         return network.backend.threads(
             rows, lambda: network.work(sparsity.active_units, rows, training=True)
         )

@@ -159,6 +159,7 @@ BACKEND_AGNOSTIC_MODULES = {
     "test_demo.py": "the demo's progress report",
     "test_distributed.py": "scheduling of fits on a dask cluster",
     "test_examples.py": "the gallery examples run and draw",
+    "test_fit_memory.py": "the memory check before a fit allocates, no kernel",
     "test_lint.py": "runs ruff on the sources, no kernel",
     "test_onnx.py": "the exported graph against the model's predictions",
     "test_out_of_core.py": "the memory and chunking of the data path",
