@@ -58,9 +58,10 @@ class FittedState:
         self._attributes = copy.deepcopy(attributes) if continuing else attributes
 
     def restore(self, estimator):
-        """Put the recorded attributes back and remove any the fit added."""
+        """Put the recorded attributes back and remove any the fit added, in
+        one assignment (so a second Ctrl-C cannot leave it half done)."""
         parameters = estimator.get_params(deep=False)
-        for name in list(vars(estimator)):
-            if name not in parameters and name not in self._attributes:
-                delattr(estimator, name)
-        vars(estimator).update(self._attributes)
+        kept = {
+            name: value for name, value in vars(estimator).items() if name in parameters
+        }
+        estimator.__dict__ = {**kept, **self._attributes}

@@ -61,7 +61,7 @@ def layer_fit_bytes(layer_units, batch_rows, itemsize, solver):
     --------
     >>> from sklearn_sparse_act._memory import layer_fit_bytes
     >>> layer_fit_bytes([4, 10, 3], batch_rows=100, itemsize=8, solver="adam")
-    [17600, 5240]
+    [18000, 6120]
     """
     return [
         itemsize
