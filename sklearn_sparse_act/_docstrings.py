@@ -77,9 +77,11 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         on the training data, ``factor`` times as many pre-activations exceed
         it (``inference_thresholds_``). The extra winners' outgoing weights
         never learned from the rows on which they now fire, so this can cost
-        clean accuracy: 1.5 cost 8.7 points on the digits (256 units, ratio
-        0.1), 4.7 with boosting. Leave it at 1.0 unless a validation score
-        says otherwise.
+        clean accuracy, above all on inputs that are not centred: on the
+        digits (256 units, ratio 0.1) scaled to [0, 1], where every unit in
+        use responds strongly to every image, 1.5 cost 8.7 points (4.7 with
+        boosting); standardized, it cost 0.1. Scale the inputs, and leave it
+        at 1.0 unless a validation score says otherwise.
 
     sparsity_warmup : int, default=0
         Number of epochs over which the activation ratio anneals linearly from
