@@ -33,11 +33,13 @@ from sklearn.utils.validation import (
 )
 
 from ._backends import get_backend
-from ._callbacks import CALLBACK_FIT_STATE, FitCallbacksMixin
+from ._callbacks import CALLBACK_ATTRIBUTES, FitCallbacksMixin
 from ._codes import SparseCodesMixin, hidden_layer_index
+from ._fitted_state import FittedState
 from ._hidden_sparsity import HiddenSparsity, layer_activation_ratios
 from ._lbfgs import fit_lbfgs
 from ._losses import LOSS_FUNCTIONS
+from ._memory import allocation_error, check_fit_memory
 from ._network import ForwardPass, Gradients, Network, as_row_sliceable
 from ._persistence import VersionStampMixin
 from ._prediction import output_of, training_winners, validated_rows
@@ -232,17 +234,15 @@ class BaseSparseMLP(
     # ------------------------------------------------------------------
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
-        """Train on X and y. A first fit that raises (a diverging solver, an
-        interrupt while settling) leaves the estimator as unfitted as it found
-        it (scikit-learn's callback teardown then removes its own state)."""
-        if hasattr(self, "coefs_"):
-            return self._fit_steps(X, y, sample_weight, incremental)
-        attributes_before = set(vars(self))
+        """Train on X and y. A fit that raises (a diverging solver, an
+        interrupt while settling) leaves the estimator as it found it:
+        unfitted, or as its previous fit left it."""
+        continuing = hasattr(self, "coefs_") and (self.warm_start or incremental)
+        state_before = FittedState(self, continuing, CALLBACK_ATTRIBUTES)
         try:
             return self._fit_steps(X, y, sample_weight, incremental)
         except BaseException:
-            for name in set(vars(self)) - attributes_before - CALLBACK_FIT_STATE:
-                delattr(self, name)
+            state_before.restore(self)
             raise
 
     def _fit_steps(self, X, y, sample_weight, incremental):
@@ -263,6 +263,9 @@ class BaseSparseMLP(
         # network, and the per-layer records that every step refills.
         self._random_state = check_random_state(self.random_state)
         if first_pass:
+            check_fit_memory(
+                layer_units, self._step_rows(X.shape[0]), X.dtype.itemsize, self.solver
+            )
             self._initialize(y, layer_units, X.dtype)
         sparsity = self._start_sparsity(hidden_sizes, first_pass)
         network = self._network(get_backend())
@@ -279,17 +282,20 @@ class BaseSparseMLP(
                 fit_lbfgs(*parts, X, y, sample_weight, tasks)
         self._check_solution(network)
 
-        # Settle the thresholds on the final weights; keep the sparsity's state.
+        # Settle the thresholds on the final weights and find the units
+        # compact() keeps (a prediction pass, which assigns its own threads),
+        # then publish the sparsity's state at once.
         with self._training_threads(network, sparsity, X.shape[0]):
-            sparsity.settle(network, X, sample_weight, incremental, self._random_state)
-        for name, value in sparsity.fitted_attributes().items():
-            setattr(self, name, value)
-        # The units compact() keeps. A prediction pass assigns its own
-        # threads, so this runs outside the training's.
-        self._training_winners = None
-        if not incremental:
-            rules = self._inference_rules()
-            self._training_winners = training_winners(network, rules, X)
+            settled = sparsity.settle(
+                network, X, sample_weight, incremental, self._random_state
+            )
+        attributes = sparsity.fitted_attributes(settled)
+        attributes["_training_winners"] = (
+            None
+            if incremental
+            else training_winners(network, self._inference_rules(attributes), X)
+        )
+        vars(self).update(attributes)
         tasks.finish()
         return self
 
@@ -333,7 +339,10 @@ class BaseSparseMLP(
         self.coefs_ = []
         self.intercepts_ = []
         for fan_in, fan_out in pairwise(layer_units):
-            coef, intercept = self._init_coef(fan_in, fan_out, dtype)
+            try:
+                coef, intercept = self._init_coef(fan_in, fan_out, dtype)
+            except MemoryError as error:
+                raise allocation_error(error, layer_units, len(self.coefs_)) from error
             self.coefs_.append(coef)
             self.intercepts_.append(intercept)
         self._best_coefs = [coef.copy() for coef in self.coefs_]
@@ -392,13 +401,14 @@ class BaseSparseMLP(
             backend,
         )
 
+    def _step_rows(self, n_samples):
+        """Rows in one training step: a mini-batch, or all rows (L-BFGS)."""
+        stochastic = self.solver in _STOCHASTIC_SOLVERS
+        return batch_rows(self.batch_size, n_samples) if stochastic else n_samples
+
     def _training_threads(self, network, sparsity, n_samples):
         """The backend's thread assignment for training batches."""
-        rows = (
-            batch_rows(self.batch_size, n_samples)
-            if self.solver in _STOCHASTIC_SOLVERS
-            else n_samples
-        )
+        rows = self._step_rows(n_samples)
         return network.backend.threads(
             rows, lambda: network.work(sparsity.active_units, rows, training=True)
         )
@@ -454,13 +464,12 @@ class BaseSparseMLP(
     # Prediction
     # ------------------------------------------------------------------
 
-    def _inference_rules(self):
-        """The fitted prediction-time rules of the hidden layers."""
-        return InferenceRules(
-            self._strategy_name,
-            self.inference_active_units_,
-            self.inference_thresholds_,
-        )
+    def _inference_rules(self, fitted=None):
+        """The prediction-time rules of the hidden layers: this model's, or
+        those of the ``fitted`` attributes about to be published."""
+        fitted = vars(self) if fitted is None else fitted
+        names = ("_strategy_name", "inference_active_units_", "inference_thresholds_")
+        return InferenceRules(*(fitted[name] for name in names))
 
     def _forward_pass_fast(self, X, check_input=True):
         """Output-layer activations for X, computed in row chunks.

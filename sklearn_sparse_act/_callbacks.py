@@ -21,6 +21,10 @@ except ImportError:  # scikit-learn < 1.9 has no callback API.
 # and removes in its teardown, after the fit (which needs them to end the
 # callbacks, even when the fit raised).
 CALLBACK_FIT_STATE = frozenset({"_callback_fit_ctx", "_skl_callbacks_to_teardown"})
+# Everything scikit-learn's callback API keeps on the estimator: the
+# callbacks set by ``set_callbacks`` (a setting, not fitted state) and the
+# state of the fit in progress. A fit that raises leaves them to the API.
+CALLBACK_ATTRIBUTES = CALLBACK_FIT_STATE | {"_skl_callbacks"}
 
 
 class FitCallbacksMixin:

@@ -348,17 +348,32 @@ class HiddenSparsity:
         self.thresholds = thresholds.copy()
 
     def settle(self, network, X, sample_weight, incremental, random_state):
-        """After training on ``X``: settle the 'dynamic' thresholds from the
-        final weights of ``network``, then the inference thresholds."""
-        self._settle_thresholds(network, X, sample_weight, incremental, random_state)
-        self.inference_thresholds = (
-            None if self.thresholds is None else self.thresholds.copy()
+        """After training on ``X``: the 'dynamic' thresholds settled from the
+        final weights of ``network``, then the inference thresholds.
+
+        Returns the fitted attributes they give, by name (none with
+        'fixed'), for :meth:`fitted_attributes`. Nothing is changed, so an
+        interrupted settling leaves nothing half done.
+        """
+        if self.thresholds is None:
+            return {}
+        thresholds, threshold_samples = self._settle_thresholds(
+            network, X, sample_weight, incremental, random_state
         )
-        if self.thresholds is not None and self._inference_ratio_factor != 1:
-            self._calibrate_inference_thresholds(network, X)
+        inference_thresholds = thresholds.copy()
+        if self._inference_ratio_factor != 1:
+            inference_thresholds = self._calibrate_inference_thresholds(
+                network, X, thresholds
+            )
+        return {
+            "activation_thresholds_": thresholds,
+            "inference_thresholds_": inference_thresholds,
+            "_threshold_samples": threshold_samples,
+        }
 
     def _settle_thresholds(self, network, X, sample_weight, incremental, random_state):
-        """Set the 'dynamic' thresholds from the final weights.
+        """The 'dynamic' thresholds settled from the final weights, and the
+        number of samples their running average now spans.
 
         During training the thresholds are running averages of batch
         thresholds, which lag behind the moving weights. At the end of
@@ -370,17 +385,15 @@ class HiddenSparsity:
         call started with, as a running average over about the last 1000
         samples, so the estimate converges to the ratio as the weights settle.
         """
-        if self.thresholds is None:
-            return
         if incremental and self._threshold_samples is not None:
             previous = self._thresholds_at_start
-            self._threshold_samples = min(
+            threshold_samples = min(
                 self._threshold_samples + X.shape[0], _THRESHOLD_PERIOD
             )
-            step = min(1.0, X.shape[0] / self._threshold_samples)
+            step = min(1.0, X.shape[0] / threshold_samples)
         else:
             previous = None
-            self._threshold_samples = min(X.shape[0], _THRESHOLD_PERIOD)
+            threshold_samples = min(X.shape[0], _THRESHOLD_PERIOD)
             step = 1.0
         inputs, weights = X, sample_weight
         if X.shape[0] > _SETTLE_ROWS:
@@ -402,20 +415,23 @@ class HiddenSparsity:
                 inputs, _ = network.hidden_output(
                     layer, values, Threshold(settled[layer]), n_active
                 )
-        self.thresholds = settled
+        return settled, threshold_samples
 
-    def _calibrate_inference_thresholds(self, network, X):
-        """Lower each 'dynamic' threshold, layer by layer, so that
-        ``inference_ratio_factor`` times as many pre-activations of X exceed it
-        as exceed the trained threshold."""
-        rules = self.inference_rules()
+    def _calibrate_inference_thresholds(self, network, X, thresholds):
+        """The trained 'dynamic' ``thresholds`` lowered, layer by layer, so
+        that ``inference_ratio_factor`` times as many pre-activations of X
+        exceed them as exceed the trained ones (a new array)."""
+        inference_thresholds = thresholds.copy()
+        rules = InferenceRules(
+            self.strategy_name, self.inference_active_units, inference_thresholds
+        )
         inputs = X
         for layer in range(len(self.widths)):
             values = network.pre_activations(layer, inputs)
-            threshold = self.thresholds[layer]
+            threshold = thresholds[layer]
             if np.isfinite(threshold):
                 n_firing = np.count_nonzero(values > threshold)
-                self.inference_thresholds[layer] = quantile_threshold(
+                inference_thresholds[layer] = quantile_threshold(
                     values, n_firing * self._inference_ratio_factor
                 )
             if layer + 1 < len(self.widths):
@@ -425,6 +441,7 @@ class HiddenSparsity:
                     rules.rule(layer, values),
                     self.inference_active_units[layer],
                 )
+        return inference_thresholds
 
     def inference_rules(self):
         """The rules prediction uses (:class:`~._sparsity.InferenceRules`)."""
@@ -450,9 +467,10 @@ class HiddenSparsity:
             "inference_thresholds_": None if thresholds is None else thresholds.copy(),
         }
 
-    def fitted_attributes(self):
+    def fitted_attributes(self, settled):
         """The state to keep on the estimator, by attribute name (what the
-        ``fitted`` parameter of a later fit continues from)."""
+        ``fitted`` parameter of a later fit continues from), with the
+        attributes ``settled`` that :meth:`settle` returned."""
         attributes = {
             "activation_ratios_": list(self.ratios),
             "_strategy_name": self.strategy_name,
@@ -472,4 +490,5 @@ class HiddenSparsity:
         if self.active_fraction is not None:
             attributes["active_fraction_"] = self.active_fraction
             attributes["dead_units_"] = self.dead_units
+        attributes.update(settled)
         return attributes

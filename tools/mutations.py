@@ -112,13 +112,13 @@ MUTATIONS = (
         path="sklearn_sparse_act/_hidden_sparsity.py",
         original="""\
         if self.thresholds is None:
-            return
-        if incremental and self._threshold_samples is not None:
+            return {}
+        thresholds, threshold_samples = self._settle_thresholds(
 """,
         replacement="""\
         if True:
-            return
-        if incremental and self._threshold_samples is not None:
+            return {}
+        thresholds, threshold_samples = self._settle_thresholds(
 """,
         backends=BACKENDS,
         selection=(SPARSITY, TRAINING),
