@@ -206,3 +206,23 @@ def test_a_failed_first_fit_still_tears_the_callbacks_down():
     assert recorder.calls[-1] == ("teardown", "fit", 0, 0)
     assert not hasattr(model, "coefs_")
     assert not hasattr(model, "_callback_fit_ctx")
+
+
+def test_a_failed_continued_fit_keeps_the_callbacks_it_was_given():
+    # A warm-started fit that raises is rolled back to the previous fit's
+    # model; the callbacks are a setting, not fitted state: the same objects
+    # stay set (not copies taken before the fit), and they were torn down.
+    model = _small(max_iter=3, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    coefs_before = [coef.copy() for coef in model.coefs_]
+    recorder = FailingCallback()
+    model.set_callbacks(recorder)
+    with pytest.raises(RuntimeError, match="callback failed"):
+        model.fit(X, y)
+    assert model._skl_callbacks[0] is recorder
+    assert recorder.calls[-1] == ("teardown", "fit", 0, 0)
+    assert not hasattr(model, "_callback_fit_ctx")
+    for before, after in zip(coefs_before, model.coefs_, strict=True):
+        np.testing.assert_array_equal(before, after)
