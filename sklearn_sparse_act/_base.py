@@ -20,7 +20,6 @@ only define how targets are encoded and how outputs are decoded.
 """
 
 from abc import ABC, abstractmethod
-from itertools import pairwise
 from numbers import Integral, Real
 
 import numpy as np
@@ -34,6 +33,11 @@ from sklearn.utils.validation import (
 
 from ._backends import get_backend
 from ._codes import SparseCodesMixin
+from ._connections import (
+    check_same_connections,
+    initial_parameters,
+    layer_weight_densities,
+)
 from ._hidden_sparsity import HiddenSparsity, layer_activation_ratios
 from ._lbfgs import fit_lbfgs
 from ._losses import LOSS_FUNCTIONS
@@ -68,6 +72,7 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
             "array-like",
             StrOptions({"auto"}),
         ],
+        "weight_density": [Interval(Real, 0, 1, closed="right"), "array-like"],
         "sparsity_strategy": [StrOptions(set(SPARSITY_STRATEGIES))],
         "boost_strength": [Interval(Real, 0, None, closed="left")],
         "boost_decay": [Interval(Real, 0, 1, closed="both")],
@@ -111,6 +116,7 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
         hidden_layer_sizes,
         activation,
         activation_ratio,
+        weight_density,
         sparsity_strategy,
         boost_strength,
         boost_decay,
@@ -142,6 +148,7 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.activation_ratio = activation_ratio
+        self.weight_density = weight_density
         self.sparsity_strategy = sparsity_strategy
         self.boost_strength = boost_strength
         self.boost_decay = boost_decay
@@ -248,14 +255,18 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
             X, y, sample_weight, incremental, first_pass
         )
         layer_units = [X.shape[1], *hidden_sizes, y.shape[1]]
+        densities = layer_weight_densities(self.weight_density, len(hidden_sizes))
         if not first_pass:
             self._check_architecture(layer_units)
+            # A model fitted without the record is fully connected.
+            fitted = getattr(self, "_weight_densities", [1.0] * len(hidden_sizes))
+            check_same_connections(fitted, densities)
 
         # Initialise: the parameters (first pass), this fit's sparsity, one
         # network, and the per-layer records that every step refills.
         self._random_state = check_random_state(self.random_state)
         if first_pass:
-            self._initialize(y, layer_units, X.dtype)
+            self._initialize(y, layer_units, densities, X.dtype)
         sparsity = self._start_sparsity(hidden_sizes, first_pass)
         network = self._network(get_backend())
         forward, gradients = ForwardPass(self.n_layers_), Gradients(self.n_layers_)
@@ -315,20 +326,19 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
                 "warm_start=False to change it."
             )
 
-    def _initialize(self, y, layer_units, dtype):
-        """Set every fitted attribute for a first fit and draw the weights."""
+    def _initialize(self, y, layer_units, densities, dtype):
+        """Set every fitted attribute for a first fit and draw the weights
+        (and the hidden layers' connections)."""
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = y.shape[1]
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._output_activation()
 
-        self.coefs_ = []
-        self.intercepts_ = []
-        for fan_in, fan_out in pairwise(layer_units):
-            coef, intercept = self._init_coef(fan_in, fan_out, dtype)
-            self.coefs_.append(coef)
-            self.intercepts_.append(intercept)
+        self.coefs_, self.intercepts_, self.connection_masks_ = initial_parameters(
+            layer_units, densities, self.activation, self._random_state, dtype
+        )
+        self._weight_densities = densities
         self._best_coefs = [coef.copy() for coef in self.coefs_]
         self._best_intercepts = [intercept.copy() for intercept in self.intercepts_]
 
@@ -345,14 +355,6 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
                 self.validation_scores_ = None
                 self.validation_loss_curve_ = None
                 self.best_validation_score_ = None
-
-    def _init_coef(self, fan_in, fan_out, dtype):
-        """Glorot-uniform weights and biases, as scikit-learn's MLP draws them."""
-        factor = 2.0 if self.activation == "logistic" else 6.0
-        bound = np.sqrt(factor / (fan_in + fan_out))
-        coef = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
-        intercept = self._random_state.uniform(-bound, bound, fan_out)
-        return coef.astype(dtype, copy=False), intercept.astype(dtype, copy=False)
 
     def _start_sparsity(self, hidden_sizes, first_pass):
         """The hidden layers' sparsity for this fit: fresh on a first pass,
@@ -383,6 +385,7 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
             self.activation,
             self.out_activation_,
             backend,
+            getattr(self, "connection_masks_", None),
         )
 
     def _training_threads(self, network, sparsity, n_samples):

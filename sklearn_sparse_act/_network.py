@@ -33,6 +33,7 @@ import scipy.sparse as sp
 
 from ._activations import ACTIVATIONS, DERIVATIVES, ZERO_OUTPUT_ZERO_DERIVATIVE
 from ._backends.interface import SparseRows, Work
+from ._connections import zero_absent
 
 
 @dataclass
@@ -127,6 +128,10 @@ class Network:
         The output layer's activation.
     backend : module
         A kernel backend (see :mod:`._backends.interface`).
+    connection_masks : list of (ndarray of bool or None), default=None
+        Per hidden layer, the mask of its present weights (None: fully
+        connected); None: every layer is. The weights are zero where absent,
+        so the products need no mask; the weight gradients are masked.
     """
 
     coefs: list
@@ -134,6 +139,7 @@ class Network:
     activation: str
     out_activation: str
     backend: object
+    connection_masks: list | None = None
 
     @property
     def n_hidden(self):
@@ -313,11 +319,20 @@ class Network:
                 deltas[layer - 1] = delta
             self._gradients(layer - 1, activations, alpha, weight_sum, gradients)
 
+    def connection_mask(self, layer):
+        """Layer ``layer``'s mask of present weights, or None (every weight
+        present: a fully connected hidden layer, or the output layer)."""
+        if self.connection_masks is None or layer >= len(self.connection_masks):
+            return None
+        return self.connection_masks[layer]
+
     def _gradients(self, layer, activations, alpha, weight_sum, gradients):
         delta = gradients.deltas[layer]
-        gradients.coef_grads[layer] = self.backend.weight_gradient(
+        grad = self.backend.weight_gradient(
             activations[layer], delta, self.coefs[layer], alpha, weight_sum
         )
+        zero_absent(grad, self.connection_mask(layer))
+        gradients.coef_grads[layer] = grad
         gradients.intercept_grads[layer] = self.backend.bias_gradient(delta, weight_sum)
 
     # ------------------------------------------------------------------

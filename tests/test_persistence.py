@@ -29,6 +29,7 @@ CONTROLS = {
     "boost_decay": 0.9,
     "inference_ratio_factor": 1.5,
     "sparsity_warmup": 3,
+    "weight_density": [0.5, 0.3],
 }
 CLASSIFIER_CONTROLS = {**CONTROLS, "class_weight": {0: 1.0, 1: 2.0, 2: 0.5}}
 
