@@ -33,6 +33,7 @@ from sklearn.utils.validation import (
 
 from ._backends import get_backend
 from ._codes import SparseCodesMixin
+from ._connection_storage import CompactConnectionsMixin
 from ._connections import (
     check_same_connections,
     initial_parameters,
@@ -50,7 +51,9 @@ from ._stochastic import StochasticSolver, batch_rows
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
 
-class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
+class BaseSparseMLP(
+    SparseCodesMixin, CompactConnectionsMixin, VersionStampMixin, BaseEstimator, ABC
+):
     """Base class for sparse-activation MLP classification and regression.
 
     Do not use it directly; use :class:`SparseMLPClassifier` or

@@ -112,7 +112,7 @@ def initial_parameters(layer_units, densities, activation, random_state, dtype):
             masks.append(None)
             continue
         mask = _draw_mask(fan_in, width, inputs, random_state)
-        coefs[layer] *= mask
+        zero_absent(coefs[layer], mask)
         masks.append(mask)
     return coefs, intercepts, masks
 
@@ -142,7 +142,9 @@ def check_same_connections(fitted_densities, densities):
 
 
 def zero_absent(array, mask):
-    """Zero the entries of a layer's weights, or of their gradient, where the
-    weights are absent, in place (``mask`` None: every weight is present)."""
+    """Set the entries of a layer's weights, or of their gradient, where the
+    weights are absent to +0.0, in place (``mask`` None: every weight is
+    present). Not a product with the mask, which would leave -0.0 at the
+    negative entries: every absent weight has the same bits."""
     if mask is not None:
-        array *= mask
+        np.copyto(array, 0, where=~mask)

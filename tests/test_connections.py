@@ -55,6 +55,8 @@ def assert_absent_weights_zero(model):
     state = getattr(model, "_optimizer_state", None) or {}
     for layer, mask in enumerate(masks):
         assert mask.shape == model.coefs_[layer].shape
+        # +0.0 (not -0.0): every absent weight has the same bits.
+        assert not np.signbit(model.coefs_[layer][~mask]).any()
         assert np.all(model.coefs_[layer][~mask] == 0)
         assert np.all(model._best_coefs[layer][~mask] == 0)
         assert np.count_nonzero(model.coefs_[layer][mask]) == mask.sum()
