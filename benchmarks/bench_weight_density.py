@@ -13,6 +13,16 @@ benchmark's shape (100 features, 10 classes; 5,000 training rows for
     python benchmarks/bench_weight_density.py --hidden 1024,1024 \\
         --densities 1.0 0.3 0.2 0.1 --kernels numpy
 
+With ``--crossover`` it measures instead, per density, the fit time with
+the numba kernels over the present weights against the same fit with the
+dense products (the constant ``NUMBA_CONNECTION_CROSSOVER`` of
+``sklearn_sparse_act/_backends/cost_model.py`` set to 1 and to 0), the
+paths interleaved within each repeat: the crossover is the largest density
+at which the ratio is below 1.
+
+    python benchmarks/bench_weight_density.py --crossover \
+        --densities 0.5 0.3 0.2 0.1 0.05
+
 The run's environment (versions, BLAS, load average at the start and the
 end) is printed before the table: the fit-time ratios are only as good as
 the quiet of the machine.
@@ -28,6 +38,7 @@ from pathlib import Path
 from sklearn.datasets import make_classification
 
 from sklearn_sparse_act import SparseMLPClassifier, config_context
+from sklearn_sparse_act._backends import cost_model
 
 if not __package__:  # run as a script: make the benchmarks package importable
     sys.path.append(str(Path(__file__).resolve().parents[1]))
@@ -69,19 +80,63 @@ def parse_args(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--kernels", choices=["numpy", "numba"], default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write JSON")
+    parser.add_argument(
+        "--crossover",
+        action="store_true",
+        help="time the kernels over present weights against the dense products",
+    )
     return parser.parse_args(argv)
 
 
-def measure(hidden, densities, ratio, epochs, repeats):
-    """Per density: fit seconds of every repeat, ratios to density 1.0 and
-    pickled bytes."""
-    X, y = make_classification(
+def _data(hidden):
+    return make_classification(
         n_samples=TRAIN_ROWS.get(hidden, DEFAULT_ROWS),
         n_features=N_FEATURES,
         n_informative=50,
         n_classes=N_CLASSES,
         random_state=0,
     )
+
+
+def measure_crossover(hidden, densities, ratio, epochs, repeats):
+    """Per density below 1: the fit-time ratios, repeat by repeat, of the
+    kernels over present weights to the dense products."""
+    X, y = _data(hidden)
+
+    def fit(density, crossover):
+        def call(repeat):
+            cost_model.NUMBA_CONNECTION_CROSSOVER = crossover
+            model = SparseMLPClassifier(
+                hidden,
+                activation_ratio=ratio,
+                weight_density=density,
+                max_iter=epochs,
+                random_state=0,
+            )
+            fit_quietly(model, X, y)
+
+        return call
+
+    constant = cost_model.NUMBA_CONNECTION_CROSSOVER
+    ratios = {}
+    try:
+        for density in densities:
+            seconds = interleaved_seconds(
+                {"present": fit(density, 1.0), "dense": fit(density, 0.0)},
+                repeats,
+                warm_up=1,
+                collect_garbage=True,
+            )
+            ratios[density] = paired_ratios(seconds["present"], seconds["dense"])
+    finally:
+        cost_model.NUMBA_CONNECTION_CROSSOVER = constant
+    return ratios
+
+
+def measure(hidden, densities, ratio, epochs, repeats):
+    """Per density: fit seconds of every repeat, ratios to density 1.0 and
+    pickled bytes."""
+    X, y = _data(hidden)
     models = {}
 
     def fit(density):
@@ -115,8 +170,37 @@ def measure(hidden, densities, ratio, epochs, repeats):
     }
 
 
+def main_crossover(args):
+    rows = []
+    with config_context(kernels="numba"):
+        for hidden in args.hidden:
+            densities = [density for density in args.densities if density < 1]
+            ratios = measure_crossover(
+                hidden, densities, args.ratio, args.epochs, args.repeats
+            )
+            for density, values in ratios.items():
+                ratio, (low, high) = median_and_range(values)
+                rows.append(
+                    [
+                        str(hidden),
+                        f"{density:g}",
+                        f"{ratio:.2f} [{low:.2f}, {high:.2f}]",
+                    ]
+                )
+    print(
+        f"load average at end {load_average()}; {args.epochs} epochs, ratio "
+        f"{args.ratio}, {args.repeats} repeats"
+    )
+    header = ["hidden", "density", "fit over present weights / dense fit"]
+    print("\n".join(markdown_table(header, rows)))
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.crossover:
+        print(f"load average at start {load_average()}")
+        main_crossover(args)
+        return
     densities = [1.0, *(density for density in args.densities if density != 1.0)]
     environment = describe_environment(argv)
     rows, results = [], {}
@@ -145,16 +229,18 @@ def main(argv=None):
         f"{args.repeats} repeats, kernels {args.kernels or 'default'}"
     )
     print(
-        markdown_table(
-            [
-                "hidden",
-                "density",
-                "fit s",
-                "fit / density 1.0",
-                "pickle bytes",
-                "size / density 1.0",
-            ],
-            rows,
+        "\n".join(
+            markdown_table(
+                [
+                    "hidden",
+                    "density",
+                    "fit s",
+                    "fit / density 1.0",
+                    "pickle bytes",
+                    "size / density 1.0",
+                ],
+                rows,
+            )
         )
     )
     if args.json is not None:

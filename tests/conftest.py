@@ -156,6 +156,7 @@ BACKEND_AGNOSTIC_MODULES = {
     "test_benchmark_harness.py": "the benchmark harness on scripted clocks, no kernel",
     "test_benchmarks.py": "the benchmark scripts' options, tables and verdicts",
     "test_common.py": "scikit-learn's API contract of the estimators",
+    "test_connection_kernels.py": "every test names its backend, and compares",
     "test_demo.py": "the demo's progress report",
     "test_distributed.py": "scheduling of fits on a dask cluster",
     "test_examples.py": "the gallery examples run and draw",
