@@ -141,10 +141,11 @@ def check_same_connections(fitted_densities, densities):
         )
 
 
-def zero_absent(array, mask):
+def zero_absent(array, mask, absent=None):
     """Set the entries of a layer's weights, or of their gradient, where the
     weights are absent to +0.0, in place (``mask`` None: every weight is
-    present). Not a product with the mask, which would leave -0.0 at the
-    negative entries: every absent weight has the same bits."""
+    present; ``absent``, if given, is ``~mask``). Not a product with the
+    mask, which would leave -0.0 at the negative entries: every absent weight
+    has the same bits."""
     if mask is not None:
-        np.copyto(array, 0, where=~mask)
+        np.copyto(array, 0, where=~mask if absent is None else absent)

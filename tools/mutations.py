@@ -255,7 +255,7 @@ MUTATIONS = (
         path="sklearn_sparse_act/_backends/numpy_kernels.py",
         original="""\
     if connections is not None:
-        zero_absent(grad, connections.mask)
+        zero_absent(grad, connections.mask, connections.absent)
 """,
         replacement="",
         backends=NUMPY_ONLY,

@@ -88,7 +88,8 @@ class Connections:
     """Which weights of a sparse layer exist, in the forms kernels read.
 
     ``mask`` is the ``(fan_in, width)`` boolean array of present weights;
-    the other forms are derived from it on first use and kept: by unit (for
+    the other forms are derived from it on first use and kept: ``absent``
+    (its complement), by unit (for
     each unit, its inputs in ascending order: ``unit_ptr``, ``unit_inputs``),
     by input (for each input, the units it reaches in ascending order:
     ``input_ptr``, ``input_units``) and ``positions``, the flat C-order
@@ -98,6 +99,11 @@ class Connections:
     def __init__(self, mask):
         self.mask = mask
         self.density = np.count_nonzero(mask) / mask.size
+
+    @functools.cached_property
+    def absent(self):
+        """The complement of ``mask``: where the weights are absent."""
+        return ~self.mask
 
     @functools.cached_property
     def by_unit(self):

@@ -322,7 +322,7 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum, connections=None)
             )
             return grad
     grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum)
-    zero_absent(grad, connections.mask)
+    zero_absent(grad, connections.mask, connections.absent)
     return grad
 
 

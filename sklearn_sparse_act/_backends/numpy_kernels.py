@@ -117,7 +117,7 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum, connections=None)
     grad += alpha * weights
     grad /= weight_sum
     if connections is not None:
-        zero_absent(grad, connections.mask)
+        zero_absent(grad, connections.mask, connections.absent)
     return grad
 
 
