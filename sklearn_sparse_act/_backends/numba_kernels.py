@@ -285,42 +285,49 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum, connections=None)
     """``(inputs.T @ delta + alpha * weights) / weight_sum``, dense and
     C-ordered: accumulated unit by unit over the winners when ``inputs`` are
     winners, through one BLAS product otherwise; +0.0 at absent weights,
-    which a delta at winners skips on the connections' path."""
+    which winners x winners always skip, dense inputs x winners on the
+    connections' path."""
     weights = _contiguous(weights)
     alpha = weights.dtype.type(alpha)
     weight_sum = weights.dtype.type(weight_sum)
     if connections is None:
         return _weight_gradient(inputs, delta, weights, alpha, weight_sum)
-    if isinstance(delta, SparseRows) and numba_connection_path(connections.density):
-        dtype = np.result_type(inputs.dtype, delta.dtype, weights.dtype)
-        if isinstance(inputs, np.ndarray):
-            grad = np.zeros(weights.shape, dtype)
-            gradient_dense_sparse_at(
-                _contiguous(inputs),
-                *_units_of(delta),
-                delta.values,
-                *connections.by_unit,
-                weights,
-                alpha,
-                weight_sum,
-                grad,
-            )
-            return grad
-        if isinstance(inputs, SparseRows):
-            grad = np.empty(weights.shape, dtype)
-            gradient_sparse_sparse_at(
-                *_units_of(inputs),
-                inputs.values,
-                delta.indptr,
-                delta.indices,
-                delta.values,
-                connections.mask,
-                weights,
-                alpha,
-                weight_sum,
-                grad,
-            )
-            return grad
+    if not isinstance(delta, SparseRows):
+        grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum)
+        zero_absent(grad, connections.mask, connections.absent)
+        return grad
+    dtype = np.result_type(inputs.dtype, delta.dtype, weights.dtype)
+    if isinstance(inputs, SparseRows):
+        # Winners x winners: skipping the absent weights costs one look at
+        # the mask per product, less than zeroing them afterwards, at any
+        # density.
+        grad = np.empty(weights.shape, dtype)
+        gradient_sparse_sparse_at(
+            *_units_of(inputs),
+            inputs.values,
+            delta.indptr,
+            delta.indices,
+            delta.values,
+            connections.mask,
+            weights,
+            alpha,
+            weight_sum,
+            grad,
+        )
+        return grad
+    if isinstance(inputs, np.ndarray) and numba_connection_path(connections.density):
+        grad = np.zeros(weights.shape, dtype)
+        gradient_dense_sparse_at(
+            _contiguous(inputs),
+            *_units_of(delta),
+            delta.values,
+            *connections.by_unit,
+            weights,
+            alpha,
+            weight_sum,
+            grad,
+        )
+        return grad
     grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum)
     zero_absent(grad, connections.mask, connections.absent)
     return grad
