@@ -20,7 +20,6 @@ only define how targets are encoded and how outputs are decoded.
 """
 
 from abc import ABC, abstractmethod
-from itertools import pairwise
 from numbers import Integral, Real
 
 import numpy as np
@@ -35,11 +34,17 @@ from sklearn.utils.validation import (
 from ._backends import get_backend
 from ._callbacks import CALLBACK_ATTRIBUTES, FitCallbacksMixin
 from ._codes import SparseCodesMixin, hidden_layer_index
+from ._connection_storage import CompactConnectionsMixin
+from ._connections import (
+    check_same_connections,
+    initial_parameters,
+    layer_weight_densities,
+)
 from ._fitted_state import FittedState
 from ._hidden_sparsity import HiddenSparsity, layer_activation_ratios
 from ._lbfgs import fit_lbfgs
 from ._losses import LOSS_FUNCTIONS
-from ._memory import allocation_error, check_fit_memory
+from ._memory import check_fit_memory
 from ._network import ForwardPass, Gradients, Network, as_row_sliceable
 from ._persistence import VersionStampMixin
 from ._prediction import output_of, training_winners, validated_rows
@@ -50,7 +55,12 @@ _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
 
 class BaseSparseMLP(
-    SparseCodesMixin, VersionStampMixin, FitCallbacksMixin, BaseEstimator, ABC
+    SparseCodesMixin,
+    CompactConnectionsMixin,
+    VersionStampMixin,
+    FitCallbacksMixin,
+    BaseEstimator,
+    ABC,
 ):
     """Base class for sparse-activation MLP classification and regression.
 
@@ -73,6 +83,7 @@ class BaseSparseMLP(
             "array-like",
             StrOptions({"auto"}),
         ],
+        "weight_density": [Interval(Real, 0, 1, closed="right"), "array-like"],
         "sparsity_strategy": [StrOptions(set(SPARSITY_STRATEGIES))],
         "boost_strength": [Interval(Real, 0, None, closed="left")],
         "boost_decay": [Interval(Real, 0, 1, closed="both")],
@@ -117,6 +128,7 @@ class BaseSparseMLP(
         hidden_layer_sizes,
         activation,
         activation_ratio,
+        weight_density,
         sparsity_strategy,
         boost_strength,
         boost_decay,
@@ -149,6 +161,7 @@ class BaseSparseMLP(
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.activation_ratio = activation_ratio
+        self.weight_density = weight_density
         self.sparsity_strategy = sparsity_strategy
         self.boost_strength = boost_strength
         self.boost_decay = boost_decay
@@ -256,8 +269,12 @@ class BaseSparseMLP(
             X, y, sample_weight, incremental, first_pass
         )
         layer_units = [X.shape[1], *hidden_sizes, y.shape[1]]
+        densities = layer_weight_densities(self.weight_density, len(hidden_sizes))
         if not first_pass:
             self._check_architecture(layer_units)
+            # A model fitted without the record is fully connected.
+            fitted = getattr(self, "_weight_densities", [1.0] * len(hidden_sizes))
+            check_same_connections(fitted, densities)
 
         # Initialise: the parameters (first pass), this fit's sparsity, one
         # network, and the per-layer records that every step refills.
@@ -266,7 +283,7 @@ class BaseSparseMLP(
             check_fit_memory(
                 layer_units, self._step_rows(X.shape[0]), X.dtype.itemsize, self.solver
             )
-            self._initialize(y, layer_units, X.dtype)
+            self._initialize(y, layer_units, densities, X.dtype)
         sparsity = self._start_sparsity(hidden_sizes, first_pass)
         network = self._network(get_backend())
         forward, gradients = ForwardPass(self.n_layers_), Gradients(self.n_layers_)
@@ -280,7 +297,7 @@ class BaseSparseMLP(
                 solver.fit(X, y, sample_weight, incremental, tasks)
             else:
                 fit_lbfgs(*parts, X, y, sample_weight, tasks)
-        self._check_solution(network)
+        network.check_solution(self.loss_, full_batch=self.solver == "lbfgs")
 
         # Settle the thresholds on the final weights and find the units
         # compact() keeps (a prediction pass, which assigns its own threads),
@@ -328,23 +345,19 @@ class BaseSparseMLP(
                 "warm_start=False to change it."
             )
 
-    def _initialize(self, y, layer_units, dtype):
-        """Set every fitted attribute for a first fit and draw the weights."""
+    def _initialize(self, y, layer_units, densities, dtype):
+        """Set every fitted attribute for a first fit and draw the weights
+        (and the hidden layers' connections)."""
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = y.shape[1]
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._output_activation()
 
-        self.coefs_ = []
-        self.intercepts_ = []
-        for fan_in, fan_out in pairwise(layer_units):
-            try:
-                coef, intercept = self._init_coef(fan_in, fan_out, dtype)
-            except MemoryError as error:
-                raise allocation_error(error, layer_units, len(self.coefs_)) from error
-            self.coefs_.append(coef)
-            self.intercepts_.append(intercept)
+        self.coefs_, self.intercepts_, self.connection_masks_ = initial_parameters(
+            layer_units, densities, self.activation, self._random_state, dtype
+        )
+        self._weight_densities = densities
         self._best_coefs = [coef.copy() for coef in self.coefs_]
         self._best_intercepts = [intercept.copy() for intercept in self.intercepts_]
 
@@ -361,14 +374,6 @@ class BaseSparseMLP(
                 self.validation_scores_ = None
                 self.validation_loss_curve_ = None
                 self.best_validation_score_ = None
-
-    def _init_coef(self, fan_in, fan_out, dtype):
-        """Glorot-uniform weights and biases, as scikit-learn's MLP draws them."""
-        factor = 2.0 if self.activation == "logistic" else 6.0
-        bound = np.sqrt(factor / (fan_in + fan_out))
-        coef = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
-        intercept = self._random_state.uniform(-bound, bound, fan_out)
-        return coef.astype(dtype, copy=False), intercept.astype(dtype, copy=False)
 
     def _start_sparsity(self, hidden_sizes, first_pass):
         """The hidden layers' sparsity for this fit: fresh on a first pass,
@@ -399,6 +404,7 @@ class BaseSparseMLP(
             self.activation,
             self.out_activation_,
             backend,
+            getattr(self, "connection_masks_", None),
         )
 
     def _step_rows(self, n_samples):
@@ -412,22 +418,6 @@ class BaseSparseMLP(
         return network.backend.threads(
             rows, lambda: network.work(sparsity.active_units, rows, training=True)
         )
-
-    def _check_solution(self, network):
-        """Raise if the solver left non-finite weights (or, for L-BFGS, a
-        non-finite loss)."""
-        if not network.parameters_finite():
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
-            )
-        if not np.isfinite(self.loss_) and self.solver == "lbfgs":
-            # Finite weights can still give a non-finite loss (the Poisson
-            # model's exp link, or L-BFGS stopping at its starting point).
-            raise ValueError(
-                "Solver produced a non-finite training loss. The input data may"
-                " contain large values and need to be preprocessed."
-            )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -185,6 +185,7 @@ class SparseCodesMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             compacted.intercepts_[layer] = compacted.intercepts_[layer][units]
             compacted.coefs_[layer + 1] = compacted.coefs_[layer + 1][units, :]
             compacted.duty_cycles_[layer] = compacted.duty_cycles_[layer][units]
+            _slice_connections(compacted.connection_masks_, layer, units)
         widths = [units.size for units in kept]
         compacted.removed_units_ = [
             won.size - width for won, width in zip(winners, widths, strict=True)
@@ -204,3 +205,12 @@ class SparseCodesMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         """Per hidden layer, which units win at prediction on some row of X;
         and whether every prediction on X is finite."""
         return winners_on(self._network(get_backend()), self._inference_rules(), X)
+
+
+def _slice_connections(masks, layer, units):
+    """Keep only ``units`` of hidden ``layer`` in the connection masks: its
+    own mask's columns, and the rows of the next hidden layer's, in place."""
+    if masks[layer] is not None:
+        masks[layer] = np.ascontiguousarray(masks[layer][:, units])
+    if layer + 1 < len(masks) and masks[layer + 1] is not None:
+        masks[layer + 1] = masks[layer + 1][units, :]

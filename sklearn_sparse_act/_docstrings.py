@@ -25,6 +25,20 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         size follows the last layer's ratio: a grid over ``activation_ratio``
         changes the step too (see ``learning_rate_init``).
 
+    weight_density : float or array-like of floats, default=1.0
+        Fraction of each hidden layer's possible incoming weights that exist,
+        in (0, 1]; a sequence gives one density per hidden layer. Every unit
+        of a layer with ``fan_in`` inputs keeps the same number of them,
+        ``max(1, floor(density * fan_in + 0.5))``, chosen at random (from
+        ``random_state``) when the weights are first drawn, and fixed from
+        then on (``connection_masks_``): the other weights are exactly zero
+        after every update of every solver, and their optimizer state stays
+        zero. The weights are drawn Glorot-uniform with the kept inputs as
+        the fan-in. The output layer is always fully connected. ``1.0``
+        connects every input, as scikit-learn's MLP does. Sparse activity
+        with sparse connections is what Ahmad and Scheinkman (2019) found
+        robust to noise (see the user guide, "Sparse connections").
+
     sparsity_strategy : {'fixed', 'dynamic'}, default='fixed'
         How the winners of a hidden layer are chosen from its pre-activations
         ``z = a @ W + b``:
@@ -224,6 +238,12 @@ loss_ : float
 
     intercepts_ : list of ndarray of shape (n_fan_out,)
         Bias vector of each layer.
+
+    connection_masks_ : list of (ndarray of bool or None)
+        Per hidden layer, which weights exist (True), as an array of the shape
+        of its ``coefs_`` entry, ``(n_fan_in, n_fan_out)``, with
+        ``weight_density`` below 1; None for a fully connected layer.
+        ``coefs_[i]`` is zero wherever ``connection_masks_[i]`` is False.
 
     n_features_in_ : int
         Number of features seen during fit.

@@ -15,6 +15,8 @@ import scipy
 import scipy.optimize
 from sklearn.utils.optimize import _check_optimize_result
 
+from ._connections import zero_absent
+
 _SCIPY_VERSION = tuple(int(part) for part in scipy.__version__.split(".")[:2])
 
 
@@ -29,9 +31,11 @@ def _lbfgs_print_option(iprint):
 
 
 class _PackedLayout:
-    """Where each layer's weights and biases lie in the packed vector."""
+    """Where each layer's weights and biases lie in the packed vector, and
+    which weights are absent (``network.connection_mask``)."""
 
-    def __init__(self, coefs):
+    def __init__(self, coefs, connection_mask):
+        self.connection_mask = connection_mask
         layer_units = [coefs[0].shape[0]] + [coef.shape[1] for coef in coefs]
         self.coef_slices = []
         self.intercept_slices = []
@@ -47,10 +51,12 @@ class _PackedLayout:
 
     def unpack(self, packed, coefs, intercepts):
         """Set the parameters in ``coefs`` and ``intercepts`` from L-BFGS's
-        float64 vector, in their dtype."""
+        float64 vector, in their dtype; absent weights are exactly zero
+        (their gradient is, so L-BFGS leaves them at zero up to the sign)."""
         dtype = coefs[0].dtype
         for layer, (start, end, shape) in enumerate(self.coef_slices):
             coefs[layer] = packed[start:end].reshape(shape).astype(dtype)
+            zero_absent(coefs[layer], self.connection_mask(layer))
         for layer, (start, end) in enumerate(self.intercept_slices):
             intercepts[layer] = packed[start:end].astype(dtype)
 
@@ -72,7 +78,7 @@ def fit_lbfgs(model, network, sparsity, forward, gradients, X, y, sample_weight,
     # L-BFGS needs one fixed objective: no warm-up and no boosting.
     sparsity.hold_targets()
     coefs, intercepts = network.coefs, network.intercepts
-    layout = _PackedLayout(coefs)
+    layout = _PackedLayout(coefs, network.connection_mask)
     loss_function = model._loss_function()
     iprint = 1 if model.verbose is True or model.verbose >= 1 else -1
 

@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._activations import ACTIVATIONS, DERIVATIVES, ZERO_OUTPUT_ZERO_DERIVATIVE
-from ._backends.interface import SparseRows, Work
+from ._backends.interface import Connections, SparseRows, Work
 
 
 @dataclass
@@ -127,6 +127,10 @@ class Network:
         The output layer's activation.
     backend : module
         A kernel backend (see :mod:`._backends.interface`).
+    connection_masks : list of (ndarray of bool or None), default=None
+        Per hidden layer, the mask of its present weights (None: fully
+        connected); None: every layer is. The weights are zero where absent,
+        so the products need no mask; the weight gradients are masked.
     """
 
     coefs: list
@@ -134,6 +138,8 @@ class Network:
     activation: str
     out_activation: str
     backend: object
+    connection_masks: list | None = None
+    _connections: dict = field(default_factory=dict, init=False, repr=False)
 
     @property
     def n_hidden(self):
@@ -160,20 +166,33 @@ class Network:
         ]
         blas = kernel = selected = 0
         inputs_winners = None
+        densities = [
+            self._kernel_density(layer) if training else None
+            for layer in range(len(self.coefs))
+        ]
         for layer, coef in enumerate(self.coefs):
             fan_in, fan_out = coef.shape
             outputs_winners = winners[layer] if layer < self.n_hidden else None
             if outputs_winners is not None:
                 selected += fan_out
             # Training adds the weight gradient and (above the first layer)
-            # the delta of the layer below to the forward product.
+            # the delta of the layer below to the forward product. The
+            # kernels over present weights do a density's share of the
+            # forward product and of the gradient at the winners.
             backward = 0 if not training else (2 if layer > 0 else 1)
+            density = densities[layer]
             if inputs_winners is not None:
                 # Each winner's weight row in the forward product; its
                 # entries at the outputs' winners (all outputs of a dense
                 # layer) in the backward products.
-                kernel += inputs_winners * fan_out
+                kernel += inputs_winners * fan_out * (density or 1)
                 kernel += backward * inputs_winners * (outputs_winners or fan_out)
+            elif density is not None:
+                kernel += density * fan_in * fan_out
+                if outputs_winners is not None:
+                    kernel += backward * density * fan_in * outputs_winners
+                else:
+                    blas += backward * fan_in * fan_out
             elif outputs_winners is not None:
                 blas += fan_in * fan_out
                 kernel += backward * fan_in * outputs_winners
@@ -182,13 +201,56 @@ class Network:
             inputs_winners = outputs_winners
         parameters = 0
         if training:
-            parameters = sum(coef.size for coef in self.coefs)
+            parameters = sum(
+                coef.size * (density or 1)
+                for coef, density in zip(self.coefs, densities, strict=True)
+            )
             parameters += sum(bias.size for bias in self.intercepts)
-        return Work(blas * n_rows, kernel * n_rows, selected * n_rows, parameters)
+        return Work(
+            blas * n_rows, int(kernel * n_rows), selected * n_rows, int(parameters)
+        )
 
-    def pre_activations(self, layer, inputs):
-        """``inputs @ W + b`` of one layer, as a dense array."""
-        return self.backend.forward(inputs, self.coefs[layer], self.intercepts[layer])
+    def _kernel_density(self, layer):
+        """Layer ``layer``'s weight density when training runs the backend's
+        kernels over its present weights, else None."""
+        connections = self.connections(layer)
+        if connections is None:
+            return None
+        if not self.backend.use_connection_path(connections.density):
+            return None
+        return connections.density
+
+    def pre_activations(self, layer, inputs, training=False):
+        """``inputs @ W + b`` of one layer, as a dense array; in ``training``
+        the backend may skip the absent weights."""
+        connections = self.connections(layer) if training else None
+        return self.backend.forward(
+            inputs, self.coefs[layer], self.intercepts[layer], connections
+        )
+
+    def connection_mask(self, layer):
+        """Layer ``layer``'s mask of present weights, or None (every weight
+        present: a fully connected hidden layer, or the output layer)."""
+        if self.connection_masks is None or layer >= len(self.connection_masks):
+            return None
+        return self.connection_masks[layer]
+
+    def connections(self, layer):
+        """Layer ``layer``'s :class:`~._backends.interface.Connections`, made
+        once per network, or None for a fully connected layer."""
+        mask = self.connection_mask(layer)
+        if mask is None:
+            return None
+        if layer not in self._connections:
+            self._connections[layer] = Connections(mask)
+        return self._connections[layer]
+
+    def parameter_connections(self):
+        """Per parameter array (the weights, then the biases), its
+        connections or None: what the optimizer steps may skip."""
+        return [self.connections(layer) for layer in range(len(self.coefs))] + [
+            None
+        ] * len(self.intercepts)
 
     def hidden_output(self, layer, values, rule, n_active, scores=None):
         """Hidden ``layer``'s outputs and winners from its pre-activations.
@@ -231,6 +293,22 @@ class Network:
         """Whether every weight and bias is finite."""
         return all(np.isfinite(p).all() for p in chain(self.coefs, self.intercepts))
 
+    def check_solution(self, loss, full_batch):
+        """Raise if a solver left non-finite weights, or a full-batch solver
+        (L-BFGS) a non-finite loss."""
+        if not self.parameters_finite():
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed."
+            )
+        if full_batch and not np.isfinite(loss):
+            # Finite weights can still give a non-finite loss (the Poisson
+            # model's exp link, or L-BFGS stopping at its starting point).
+            raise ValueError(
+                "Solver produced a non-finite training loss. The input data may"
+                " contain large values and need to be preprocessed."
+            )
+
     # ------------------------------------------------------------------
     # Training
     # ------------------------------------------------------------------
@@ -245,7 +323,7 @@ class Network:
         activations = forward.activations
         activations[0] = X
         for layer in range(self.n_hidden):
-            values = self.pre_activations(layer, activations[layer])
+            values = self.pre_activations(layer, activations[layer], training=True)
             rule, scores, n_active, observed = training_rule(
                 layer, values, sample_weight
             )
@@ -263,7 +341,7 @@ class Network:
         activations = forward.activations
         activations[0] = X
         for layer in range(self.n_hidden):
-            values = self.pre_activations(layer, activations[layer])
+            values = self.pre_activations(layer, activations[layer], training=True)
             activations[layer + 1] = self.held_output(values, forward.winners[layer])
         activations[-1] = self.output(activations[-2])
         return forward
@@ -316,7 +394,12 @@ class Network:
     def _gradients(self, layer, activations, alpha, weight_sum, gradients):
         delta = gradients.deltas[layer]
         gradients.coef_grads[layer] = self.backend.weight_gradient(
-            activations[layer], delta, self.coefs[layer], alpha, weight_sum
+            activations[layer],
+            delta,
+            self.coefs[layer],
+            alpha,
+            weight_sum,
+            self.connections(layer),
         )
         gradients.intercept_grads[layer] = self.backend.bias_gradient(delta, weight_sum)
 

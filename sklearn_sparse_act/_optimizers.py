@@ -32,6 +32,9 @@ class SGDOptimizer:
         Exponent of the 'invscaling' schedule.
     backend : module
         The kernel backend that applies the steps.
+    connections : list, default=None
+        Per parameter array, its :class:`~._backends.interface.Connections`
+        or None: the entries a step may skip (zero, and staying zero).
     """
 
     def __init__(
@@ -43,9 +46,11 @@ class SGDOptimizer:
         nesterovs_momentum,
         power_t,
         backend,
+        connections=None,
     ):
         self.state = state
         self.backend = backend
+        self.connections = connections
         self.learning_rate_init = learning_rate_init
         self.schedule = learning_rate
         self.momentum = momentum
@@ -69,6 +74,7 @@ class SGDOptimizer:
             self.state["learning_rate"],
             self.momentum,
             self.nesterovs_momentum,
+            self.connections,
         )
 
     def iteration_ends(self, time_step):
@@ -112,10 +118,23 @@ class AdamOptimizer:
         Added to the denominator for numerical stability.
     backend : module
         The kernel backend that applies the steps.
+    connections : list, default=None
+        Per parameter array, its :class:`~._backends.interface.Connections`
+        or None: the entries a step may skip (zero, and staying zero).
     """
 
-    def __init__(self, state, learning_rate_init, beta_1, beta_2, epsilon, backend):
+    def __init__(
+        self,
+        state,
+        learning_rate_init,
+        beta_1,
+        beta_2,
+        epsilon,
+        backend,
+        connections=None,
+    ):
         self.state = state
+        self.connections = connections
         self.learning_rate_init = learning_rate_init
         self.beta_1 = beta_1
         self.beta_2 = beta_2
@@ -152,6 +171,7 @@ class AdamOptimizer:
             (self.beta_1, self.beta_2),
             self.epsilon,
             self._workspace,
+            self.connections,
         )
 
     def iteration_ends(self, time_step):

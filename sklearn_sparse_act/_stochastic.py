@@ -108,6 +108,7 @@ class StochasticSolver:
                 model.nesterovs_momentum,
                 model.power_t,
                 self.network.backend,
+                self.network.parameter_connections(),
             )
         return optimizer_class(
             model._optimizer_state,
@@ -116,6 +117,7 @@ class StochasticSolver:
             model.beta_2,
             model.epsilon,
             self.network.backend,
+            self.network.parameter_connections(),
         )
 
     def split_validation(self, X, y, sample_weight):

@@ -139,6 +139,7 @@ def training_pass(model, X, Y, sample_weight=None, held=None):
 # configured backend: they are sensitive.
 BACKEND_SENSITIVE_MODULES = {
     "test_codes.py": "hidden codes and compaction compared exactly across inputs",
+    "test_connections.py": "absent weights through the configured kernels' updates",
     "test_controls.py": "winners under boosting, warm-up and inference factors",
     "test_determinism.py": "bitwise reproducibility of the configured kernels",
     "test_estimators.py": "what fits on the configured kernels learn",
@@ -157,6 +158,7 @@ BACKEND_AGNOSTIC_MODULES = {
     "test_benchmarks.py": "the benchmark scripts' options, tables and verdicts",
     "test_callbacks.py": "the callback task tree and stopping, above the kernels",
     "test_common.py": "scikit-learn's API contract of the estimators",
+    "test_connection_kernels.py": "every test names its backend, and compares",
     "test_demo.py": "the demo's progress report",
     "test_distributed.py": "scheduling of fits on a dask cluster",
     "test_docs_figures.py": "figures the documentation quotes, from its snippets",

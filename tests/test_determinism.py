@@ -166,6 +166,14 @@ PARALLEL_FITS = [
             solver="lbfgs",
         ),
     ),
+    # The kernels over present weights: from dense inputs and from winners,
+    # and the steps of both stochastic solvers.
+    ("dense", True, dict(hidden_layer_sizes=(1024, 256), weight_density=0.05)),
+    (
+        "dense",
+        True,
+        dict(hidden_layer_sizes=(1024, 256), weight_density=0.05, solver="sgd"),
+    ),
 ]
 
 
@@ -194,7 +202,7 @@ def test_numba_fits_have_the_same_bits_on_one_thread_and_two(monkeypatch):
     import numba
     from numba.core.registry import CPUDispatcher
 
-    from sklearn_sparse_act._backends import numba_kernels
+    from sklearn_sparse_act._backends import _numba_steps, numba_kernels
 
     _skip_without_two_kernel_threads()
     threads_seen = {}
@@ -206,15 +214,18 @@ def test_numba_fits_have_the_same_bits_on_one_thread_and_two(monkeypatch):
 
         return run
 
+    # The backend's modules that call the kernels.
+    callers = (numba_kernels, _numba_steps)
     parallel_kernels = [
         name
-        for name, kernel in vars(numba_kernels).items()
+        for module in callers
+        for name, kernel in vars(module).items()
         if isinstance(kernel, CPUDispatcher) and kernel.targetoptions.get("parallel")
     ]
-    for name in parallel_kernels:
-        monkeypatch.setattr(
-            numba_kernels, name, recorded(name, getattr(numba_kernels, name))
-        )
+    for module in callers:
+        for name in parallel_kernels:
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, recorded(name, getattr(module, name)))
 
     X, y = _parallel_data()
     threads_before = numba.get_num_threads()

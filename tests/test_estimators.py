@@ -69,6 +69,7 @@ def test_parameters_match_scikit_learn(ours, theirs):
         assert our_params[name] == value, name
     new_params = {
         "activation_ratio",
+        "weight_density",
         "sparsity_strategy",
         "boost_strength",
         "boost_decay",

@@ -3,8 +3,7 @@
 import pytest
 from sklearn.datasets import load_iris
 
-from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor, _memory
-from sklearn_sparse_act._base import BaseSparseMLP
+from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor, _base, _memory
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 
@@ -15,7 +14,7 @@ def refuse_to_draw_weights(monkeypatch):
     def draw(*args, **kwargs):
         raise AssertionError("weights were allocated before the memory check")
 
-    monkeypatch.setattr(BaseSparseMLP, "_init_coef", draw)
+    monkeypatch.setattr(_base, "initial_parameters", draw)
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])

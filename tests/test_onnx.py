@@ -37,6 +37,7 @@ from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
 
 skl2onnx = pytest.importorskip("skl2onnx")
 onnxruntime = pytest.importorskip("onnxruntime")
+onnx_numpy_helper = pytest.importorskip("onnx.numpy_helper")
 pytest.importorskip("sklearn_sparse_act.onnx")  # registers the converters
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -273,6 +274,21 @@ def test_compacted_model(strategy):
     compacted = model[-1].compact()
     assert sum(compacted.removed_units_) > 0
     check_classifier(make_pipeline(model[0], compacted), X)
+
+
+@pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
+def test_sparse_connections(strategy):
+    """The graph's weights are the model's, zero at the absent connections."""
+    X, y = classification_data()
+    model = sparse_classifier(weight_density=[0.3, 0.5], sparsity_strategy=strategy)
+    model.fit(X, y)
+    check_classifier(model, X)
+    onx = skl2onnx.to_onnx(model, X[:1].astype(np.float32), target_opset=OPSET)
+    initializers = [onnx_numpy_helper.to_array(init) for init in onx.graph.initializer]
+    for coef, mask in zip(model[-1].coefs_, model[-1].connection_masks_, strict=False):
+        [weights] = [array for array in initializers if array.shape == coef.shape]
+        assert_array_equal(weights, coef.astype(np.float32))
+        assert np.all(weights[~mask] == 0)
 
 
 def test_regressor_with_normalized_targets():

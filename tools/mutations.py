@@ -24,6 +24,8 @@ ESTIMATORS = "tests/test_estimators.py"
 CODES = "tests/test_codes.py"
 ONNX = "tests/test_onnx.py"
 OUT_OF_CORE = "tests/test_out_of_core.py"
+CONNECTIONS = "tests/test_connections.py"
+CONNECTION_KERNELS = "tests/test_connection_kernels.py"
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,33 @@ MUTATIONS = (
         replacement="    return grad / weight_sum\n",
         backends=NUMBA_ONLY,
         selection=(GRADIENTS, KERNELS),
+    ),
+    Mutation(
+        name="absent-weights-get-gradient-numpy",
+        description="absent weights receive their gradient (NumPy kernels)",
+        path="sklearn_sparse_act/_backends/numpy_kernels.py",
+        original="""\
+    if connections is not None:
+        zero_absent(grad, connections.mask, connections.absent)
+""",
+        replacement="",
+        backends=NUMPY_ONLY,
+        selection=(GRADIENTS, CONNECTIONS),
+    ),
+    Mutation(
+        name="absent-weights-get-gradient-numba",
+        description="absent weights receive their gradient at the winners "
+        "(numba kernels over present weights)",
+        path="sklearn_sparse_act/_backends/_numba_connections.py",
+        original="""\
+                    if present[column]:
+                        grad_row[column] += value * delta_data[position]
+""",
+        replacement="""\
+                    grad_row[column] += value * delta_data[position]
+""",
+        backends=NUMBA_ONLY,
+        selection=(CONNECTION_KERNELS,),
     ),
     Mutation(
         name="sparse-delta-no-derivative-numpy",

@@ -22,6 +22,7 @@ soon as anything else runs on the machine (a training step became many
 times slower beside one other busy process).
 """
 
+import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -212,3 +213,16 @@ def _run_lane(function, chunks):
         return [function(rows) for rows in chunks]
     finally:
         _this_thread.lane = False
+
+
+def starts_the_threads(function):
+    """``function`` (a function of the backend interface that always runs
+    parallel kernels) starting numba's threads first, if nothing has yet:
+    importing the backend starts no threads."""
+
+    @functools.wraps(function)
+    def started_first(*args, **kwargs):
+        start_thread_pool()
+        return function(*args, **kwargs)
+
+    return started_first

@@ -121,6 +121,43 @@ def numba_sparse_path(n_active, width, fan_out, n_rows):
     return n_active < width and n_active <= NUMBA_SPARSE_CROSSOVER * width
 
 
+def numpy_connection_path(density):
+    """The NumPy backend, the reference, multiplies the whole weight matrix of
+    a sparse layer (zero where absent) at every density.
+
+    Examples
+    --------
+    >>> from sklearn_sparse_act._backends.cost_model import numpy_connection_path
+    >>> numpy_connection_path(0.01)
+    False
+    """
+    return False
+
+
+# Largest weight density (present weights over all of a layer's weights) at
+# which the numba kernels over the present weights train faster than the
+# dense products over the whole, zero-filled weight matrix. Measured (2
+# epochs, ratio 0.05, (4096,) and (1024, 1024), loaded machine): fit-time
+# ratios 1.02 and 1.40 at density 0.1, 0.69 and 0.83 at 0.05.
+# python benchmarks/bench_weight_density.py --crossover \
+#     --densities 0.2 0.1 0.05 0.02
+NUMBA_CONNECTION_CROSSOVER = 0.05
+
+
+def numba_connection_path(density):
+    """Whether a sparse layer of weight density ``density`` trains on the
+    numba kernels over its present weights (forward products, weight
+    gradients, optimizer steps) rather than on the dense ones.
+
+    Examples
+    --------
+    >>> from sklearn_sparse_act._backends.cost_model import numba_connection_path
+    >>> numba_connection_path(0.05), numba_connection_path(0.1)
+    (True, False)
+    """
+    return density <= NUMBA_CONNECTION_CROSSOVER
+
+
 # ----------------------------------------------------------------------
 # Who gets the cores (numba backend)
 # ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ delta at the winners. A layer on the *dense path* hands on an ordinary
 ``(n, width)`` array with zeros at the losers.
 """
 
+import functools
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -83,6 +84,51 @@ class SparseRows:
         return np.bincount(indices, minlength=self.width)
 
 
+class Connections:
+    """Which weights of a sparse layer exist, in the forms kernels read.
+
+    ``mask`` is the ``(fan_in, width)`` boolean array of present weights;
+    the other forms are derived from it on first use and kept: ``absent``
+    (its complement), by unit (for
+    each unit, its inputs in ascending order: ``unit_ptr``, ``unit_inputs``),
+    by input (for each input, the units it reaches in ascending order:
+    ``input_ptr``, ``input_units``) and ``positions``, the flat C-order
+    positions of the present weights.
+    """
+
+    def __init__(self, mask):
+        self.mask = mask
+        self.density = np.count_nonzero(mask) / mask.size
+
+    @functools.cached_property
+    def absent(self):
+        """The complement of ``mask``: where the weights are absent."""
+        return ~self.mask
+
+    @functools.cached_property
+    def by_unit(self):
+        """``(unit_ptr, unit_inputs)``."""
+        units, inputs = np.nonzero(self.mask.T)
+        return _pointers(units, self.mask.shape[1]), inputs
+
+    @functools.cached_property
+    def by_input(self):
+        """``(input_ptr, input_units)``."""
+        inputs, units = np.nonzero(self.mask)
+        return _pointers(inputs, self.mask.shape[0]), units
+
+    @functools.cached_property
+    def positions(self):
+        return np.flatnonzero(self.mask)
+
+
+def _pointers(rows, n_rows):
+    """CSR row pointers of entries whose (sorted) rows are ``rows``."""
+    pointers = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=pointers[1:])
+    return pointers
+
+
 def row_chunks(n_rows, chunk_rows):
     """Consecutive slices of equal length (give or take one row) covering
     ``range(n_rows)``, none longer than ``chunk_rows``.
@@ -117,6 +163,11 @@ class KernelBackend(Protocol):
         feeding ``fan_out`` units, should hand on :class:`SparseRows` for
         batches of ``n_rows`` rows."""
 
+    def use_connection_path(self, density):
+        """Whether a sparse layer of weight density ``density`` (a
+        :class:`Connections`'s) trains on kernels that skip its absent
+        weights."""
+
     def select(self, values, rule, activation, scores=None):
         """The winners of ``rule`` applied to ``scores`` (default: ``values``)
         with ``activation(values)`` at each, as :class:`SparseRows`."""
@@ -124,8 +175,10 @@ class KernelBackend(Protocol):
     def gather(self, values, winners, activation):
         """``activation(values)`` at the winners of a :class:`SparseRows`."""
 
-    def forward(self, inputs, weights, bias):
-        """``inputs @ weights + bias`` as a dense array."""
+    def forward(self, inputs, weights, bias, connections=None):
+        """``inputs @ weights + bias`` as a dense array; ``connections`` (a
+        :class:`Connections`, or None) says which weights exist (the others
+        are zero), so the product may skip them."""
 
     def backward_product(self, delta, weights):
         """``delta @ weights.T`` as a dense array."""
@@ -134,8 +187,11 @@ class KernelBackend(Protocol):
         """``(upstream @ weights.T) * activation'`` at the winners only;
         ``winners`` carries the layer's activated outputs."""
 
-    def weight_gradient(self, inputs, delta, weights, alpha, weight_sum):
-        """``(inputs.T @ delta + alpha * weights) / weight_sum``, dense."""
+    def weight_gradient(
+        self, inputs, delta, weights, alpha, weight_sum, connections=None
+    ):
+        """``(inputs.T @ delta + alpha * weights) / weight_sum``, dense; +0.0
+        at the weights that ``connections`` (if not None) says are absent."""
 
     def bias_gradient(self, delta, weight_sum):
         """Column sums of ``delta`` divided by ``weight_sum``."""
@@ -145,12 +201,34 @@ class KernelBackend(Protocol):
         penalty's norm)."""
 
     def adam_update(
-        self, params, grads, firsts, seconds, learning_rate, betas, epsilon, workspace
+        self,
+        params,
+        grads,
+        firsts,
+        seconds,
+        learning_rate,
+        betas,
+        epsilon,
+        workspace,
+        connections=None,
     ):
-        """One Adam step on every array of ``params``, in place."""
+        """One Adam step on every array of ``params``, in place.
+        ``connections`` (None, or per array a :class:`Connections` or None)
+        says which entries exist: the others, zero in every array, may be
+        skipped."""
 
-    def sgd_update(self, params, grads, velocities, learning_rate, momentum, nesterov):
-        """One (Nesterov) momentum SGD step on every array, in place."""
+    def sgd_update(
+        self,
+        params,
+        grads,
+        velocities,
+        learning_rate,
+        momentum,
+        nesterov,
+        connections=None,
+    ):
+        """One (Nesterov) momentum SGD step on every array, in place
+        (``connections`` as for :meth:`adam_update`)."""
 
     def threads(self, n_rows, work):
         """A context manager that assigns the cores for passes over batches

@@ -2,31 +2,40 @@
 kernels over the winners, computing what :mod:`.numpy_kernels` computes.
 
 The functions here implement the backend interface: they allocate the
-outputs, pick a kernel and run it. The kernels are free compiled functions
-over arrays, by concept: the selection of winners
+outputs, pick a kernel and run it (the optimizer steps and the L2 norm over
+whole parameter arrays are :mod:`._numba_steps`'s). The kernels are free
+compiled functions over arrays, by concept: the selection of winners
 (:mod:`._numba_selection`), the products over winners
-(:mod:`._numba_products`), the weight gradients (:mod:`._numba_gradients`)
-and the steps over the parameters (:mod:`._numba_parameters`); how they are
-compiled is :mod:`._numba_twins`'s. Dense products stay on BLAS.
+(:mod:`._numba_products`), the weight gradients (:mod:`._numba_gradients`),
+the steps over the parameters (:mod:`._numba_parameters`) and everything
+over a sparse layer's present weights only (:mod:`._numba_connections`);
+how they are compiled is :mod:`._numba_twins`'s. Dense products stay on
+BLAS.
 :mod:`.cost_model` decides the paths and who gets the cores,
 :mod:`._numba_threads` assigns them.
 """
 
-import functools
-
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
+from .._connections import zero_absent
 from .._sparsity import Threshold, TopK
 from . import numpy_kernels
 from ._numba_activations import activation_code
+from ._numba_connections import (
+    forward_by_unit,
+    forward_by_unit_serial,
+    gradient_dense_sparse_at,
+    gradient_sparse_sparse_at,
+    sparse_forward_by_input,
+    sparse_forward_by_input_serial,
+)
 from ._numba_gradients import (
     finish_gradient,
     gradient_dense_sparse,
     gradient_sparse_dense,
     gradient_sparse_sparse,
 )
-from ._numba_parameters import adam_step, sgd_step, sum_of_squares
 from ._numba_products import (
     by_unit,
     delta_from_dense,
@@ -45,39 +54,39 @@ from ._numba_selection import (
     top_k_rows,
     top_k_rows_serial,
 )
+from ._numba_steps import (  # noqa: F401 (the backend interface)
+    adam_update,
+    sgd_update,
+    squared_norm,
+)
 from ._numba_threads import (
     in_lane,
     kernel_threads,
     map_row_chunks,  # noqa: F401 (the backend interface)
     run_at_once,
     start_thread_pool,
+    starts_the_threads,
     threads,  # noqa: F401 (the backend interface)
 )
-from .cost_model import numba_sparse_path, partition_blocks, runs_in_parallel
+from .cost_model import (
+    numba_connection_path,
+    numba_sparse_path,
+    partition_blocks,
+    runs_in_parallel,
+)
 from .interface import SparseRows
 
 name = "numba"
 
-# Which hidden layers run on the sparse path: the cost model's decision.
+# Which hidden layers run on the sparse path, and which sparse layers on
+# kernels over their present weights: the cost model's decisions.
 use_sparse_path = numba_sparse_path
+use_connection_path = numba_connection_path
 
 # Chunks of unit blocks per thread in the dense x winners gradient: several
 # per thread, so that the threads finish together although units win
 # unequally often.
 _GRADIENT_CHUNKS_PER_THREAD = 4
-
-
-def _starts_the_threads(function):
-    """``function`` (a function of the backend interface that always runs
-    parallel kernels) starting numba's threads first, if nothing has yet:
-    importing the backend starts no threads."""
-
-    @functools.wraps(function)
-    def started_first(*args, **kwargs):
-        start_thread_pool()
-        return function(*args, **kwargs)
-
-    return started_first
 
 
 def _parallel(n_rows):
@@ -158,7 +167,7 @@ def select(values, rule, activation, scores=None):
     return SparseRows(indptr, indices, data, width)
 
 
-@_starts_the_threads
+@starts_the_threads
 def gather(values, winners, activation):
     """``activation(values)`` at held winners."""
     data = np.empty(winners.indices.size, dtype=values.dtype)
@@ -172,8 +181,12 @@ def gather(values, winners, activation):
     return winners.with_values(data)
 
 
-def forward(inputs, weights, bias):
-    """``inputs @ weights + bias``: compiled over winners, BLAS otherwise."""
+def forward(inputs, weights, bias, connections=None):
+    """``inputs @ weights + bias``: compiled over the winners or the present
+    weights, BLAS otherwise."""
+    if connections is not None and numba_connection_path(connections.density):
+        if isinstance(inputs, SparseRows | np.ndarray):
+            return _forward_at(inputs, weights, bias, connections)
     if isinstance(inputs, SparseRows):
         dtype = np.result_type(inputs.dtype, weights.dtype)
         out = np.empty((inputs.shape[0], weights.shape[1]), dtype=dtype)
@@ -196,7 +209,32 @@ def forward(inputs, weights, bias):
     return values
 
 
-@_starts_the_threads
+def _forward_at(inputs, weights, bias, connections):
+    """``inputs @ weights + bias`` over the present weights only."""
+    dtype = np.result_type(inputs.dtype, weights.dtype)
+    out = np.empty((inputs.shape[0], weights.shape[1]), dtype=dtype)
+    parallel = _parallel(out.shape[0])
+    if isinstance(inputs, SparseRows):
+        product = (
+            sparse_forward_by_input if parallel else sparse_forward_by_input_serial
+        )
+        product(
+            inputs.indptr,
+            inputs.indices,
+            inputs.values,
+            *connections.by_input,
+            _contiguous(weights),
+            bias,
+            out,
+        )
+    else:
+        product = forward_by_unit if parallel else forward_by_unit_serial
+        inputs_t = np.ascontiguousarray(inputs.T, dtype=dtype)
+        product(inputs_t, *connections.by_unit, weights, bias, out)
+    return out
+
+
+@starts_the_threads
 def backward_product(delta, weights):
     """``delta @ weights.T``, dense."""
     if isinstance(delta, SparseRows):
@@ -209,7 +247,7 @@ def backward_product(delta, weights):
     return safe_sparse_dot(delta, weights.T)
 
 
-@_starts_the_threads
+@starts_the_threads
 def delta_at_winners(upstream, weights, winners, activation):
     """``(upstream @ weights.T) * activation'`` at the winners only."""
     code = activation_code(activation)
@@ -242,14 +280,61 @@ def delta_at_winners(upstream, weights, winners, activation):
     return winners.with_values(delta)
 
 
-@_starts_the_threads
-def weight_gradient(inputs, delta, weights, alpha, weight_sum):
+@starts_the_threads
+def weight_gradient(inputs, delta, weights, alpha, weight_sum, connections=None):
     """``(inputs.T @ delta + alpha * weights) / weight_sum``, dense and
     C-ordered: accumulated unit by unit over the winners when ``inputs`` are
-    winners, through one BLAS product otherwise."""
+    winners, through one BLAS product otherwise; +0.0 at absent weights,
+    which winners x winners always skip, dense inputs x winners on the
+    connections' path."""
     weights = _contiguous(weights)
     alpha = weights.dtype.type(alpha)
     weight_sum = weights.dtype.type(weight_sum)
+    if connections is None:
+        return _weight_gradient(inputs, delta, weights, alpha, weight_sum)
+    if not isinstance(delta, SparseRows):
+        grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum)
+        zero_absent(grad, connections.mask, connections.absent)
+        return grad
+    dtype = np.result_type(inputs.dtype, delta.dtype, weights.dtype)
+    if isinstance(inputs, SparseRows):
+        # Winners x winners: skipping the absent weights costs one look at
+        # the mask per product, less than zeroing them afterwards, at any
+        # density.
+        grad = np.empty(weights.shape, dtype)
+        gradient_sparse_sparse_at(
+            *_units_of(inputs),
+            inputs.values,
+            delta.indptr,
+            delta.indices,
+            delta.values,
+            connections.mask,
+            weights,
+            alpha,
+            weight_sum,
+            grad,
+        )
+        return grad
+    if isinstance(inputs, np.ndarray) and numba_connection_path(connections.density):
+        grad = np.zeros(weights.shape, dtype)
+        gradient_dense_sparse_at(
+            _contiguous(inputs),
+            *_units_of(delta),
+            delta.values,
+            *connections.by_unit,
+            weights,
+            alpha,
+            weight_sum,
+            grad,
+        )
+        return grad
+    grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum)
+    zero_absent(grad, connections.mask, connections.absent)
+    return grad
+
+
+def _weight_gradient(inputs, delta, weights, alpha, weight_sum):
+    """The gradient of every weight, present or not."""
     if isinstance(inputs, SparseRows):
         grad = np.empty(
             weights.shape, np.result_type(inputs.dtype, delta.dtype, weights.dtype)
@@ -307,20 +392,6 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum):
 bias_gradient = numpy_kernels.bias_gradient
 
 
-@_starts_the_threads
-def squared_norm(arrays):
-    """The sum of the squares of every entry of every array, in parallel
-    (the same bits on any number of threads)."""
-    total = 0.0
-    for array in arrays:
-        views = _flat_views(array)
-        if views is None:
-            total += numpy_kernels.squared_norm([array])
-        else:
-            total += sum_of_squares(views[0])
-    return total
-
-
 def _units_of(winners):
     """The winners by unit (:func:`._numba_products.by_unit`), computed once
     for a winners structure and the copies carrying other values (a layer's
@@ -331,49 +402,3 @@ def _units_of(winners):
             winners.indptr, winners.indices, winners.width
         )
     return units
-
-
-def _flat_views(*arrays):
-    """1d views of the arrays, or None if one is not C-contiguous (its
-    reshape would be a copy, and an update of it would be lost)."""
-    if not all(array.flags.c_contiguous for array in arrays):
-        return None
-    return [array.reshape(-1) for array in arrays]
-
-
-@_starts_the_threads
-def adam_update(
-    params, grads, firsts, seconds, learning_rate, betas, epsilon, workspace
-):
-    """One fused Adam step per parameter array, in place (arrays that are not
-    C-contiguous take the NumPy step)."""
-    for param, grad, first, second in zip(params, grads, firsts, seconds, strict=True):
-        views = _flat_views(param, _contiguous(grad), first, second)
-        if views is None:
-            numpy_kernels.adam_update(
-                [param], [grad], [first], [second], learning_rate, betas, epsilon, {}
-            )
-            continue
-        scalar = param.dtype.type
-        adam_step(
-            *views,
-            scalar(learning_rate),
-            scalar(betas[0]),
-            scalar(betas[1]),
-            scalar(epsilon),
-        )
-
-
-@_starts_the_threads
-def sgd_update(params, grads, velocities, learning_rate, momentum, nesterov):
-    """One fused momentum SGD step per parameter array, in place (arrays
-    that are not C-contiguous take the NumPy step)."""
-    for param, grad, velocity in zip(params, grads, velocities, strict=True):
-        views = _flat_views(param, _contiguous(grad), velocity)
-        if views is None:
-            numpy_kernels.sgd_update(
-                [param], [grad], [velocity], learning_rate, momentum, nesterov
-            )
-            continue
-        scalar = param.dtype.type
-        sgd_step(*views, scalar(learning_rate), scalar(momentum), bool(nesterov))

@@ -14,7 +14,8 @@ import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 
 from .._activations import ACTIVATIONS, DERIVATIVES
-from .cost_model import numpy_gathers_rows, numpy_sparse_path
+from .._connections import zero_absent
+from .cost_model import numpy_connection_path, numpy_gathers_rows, numpy_sparse_path
 from .interface import SparseRows, row_chunks
 
 name = "numpy"
@@ -22,8 +23,10 @@ name = "numpy"
 # Row chunks of the backward gather are about this many bytes.
 _GATHER_CHUNK_BYTES = 4 * 2**20
 
-# Which hidden layers run on the sparse path: the cost model's decision.
+# Which hidden layers run on the sparse path, and which sparse layers on
+# kernels over their present weights (none): the cost model's decisions.
 use_sparse_path = numpy_sparse_path
+use_connection_path = numpy_connection_path
 
 
 def _from_mask(values, mask, activation):
@@ -53,8 +56,9 @@ def _as_scipy(operand):
     return operand.to_csr() if isinstance(operand, SparseRows) else operand
 
 
-def forward(inputs, weights, bias):
-    """``inputs @ weights + bias``, dense.
+def forward(inputs, weights, bias, connections=None):
+    """``inputs @ weights + bias``, dense (absent weights are zero: the
+    reference multiplies them like the others).
 
     Over the winners of a few rows, each row's product reads only its
     winners' weight rows, gathered for one BLAS product (SciPy's CSR product
@@ -104,14 +108,16 @@ def delta_at_winners(upstream, weights, winners, activation):
     return winners.with_values(delta)
 
 
-def weight_gradient(inputs, delta, weights, alpha, weight_sum):
+def weight_gradient(inputs, delta, weights, alpha, weight_sum, connections=None):
     """``(inputs.T @ delta + alpha * weights) / weight_sum`` as a C-ordered
     dense array (a gradient in Fortran order would slow every optimizer step
-    that combines it with the C-ordered weights)."""
+    that combines it with the C-ordered weights), +0.0 at absent weights."""
     grad = _as_scipy(inputs).T @ _as_scipy(delta)
     grad = grad.toarray(order="C") if sp.issparse(grad) else np.ascontiguousarray(grad)
     grad += alpha * weights
     grad /= weight_sum
+    if connections is not None:
+        zero_absent(grad, connections.mask, connections.absent)
     return grad
 
 
@@ -136,11 +142,20 @@ def squared_norm(arrays):
 
 
 def adam_update(
-    params, grads, firsts, seconds, learning_rate, betas, epsilon, workspace
+    params,
+    grads,
+    firsts,
+    seconds,
+    learning_rate,
+    betas,
+    epsilon,
+    workspace,
+    connections=None,
 ):
     """One Adam step in place. The arithmetic runs in one preallocated
     scratch array per parameter (kept in ``workspace``), so a step allocates
-    nothing (large temporaries cost page faults)."""
+    nothing (large temporaries cost page faults). Absent weights, with zero
+    gradients and moments, are stepped like the others and stay zero."""
     beta_1, beta_2 = betas
     scratches = workspace.get("scratch")
     if scratches is None or len(scratches) != len(params):
@@ -162,8 +177,10 @@ def adam_update(
         param -= scratch
 
 
-def sgd_update(params, grads, velocities, learning_rate, momentum, nesterov):
-    """One momentum SGD step in place."""
+def sgd_update(
+    params, grads, velocities, learning_rate, momentum, nesterov, connections=None
+):
+    """One momentum SGD step in place (absent weights stay zero)."""
     for param, grad, velocity in zip(params, grads, velocities, strict=True):
         velocity *= momentum
         velocity -= learning_rate * grad

@@ -1,0 +1,253 @@
+"""Fit time and model size against ``weight_density``.
+
+For each hidden-layer architecture, fits ``SparseMLPClassifier`` at every
+weight density (fully connected first, the reference) with the same
+activation ratio, data, epochs and seed, the densities interleaved within
+each repeat, and reports per density the median fit seconds, the median of
+the fit-time ratios to density 1.0 taken within each repeat, and the pickled
+model's bytes and their ratio to density 1.0's. The data has the speed
+benchmark's shape (100 features, 10 classes; 5,000 training rows for
+``(4096,)``, 8,000 for ``(1024, 1024)``).
+
+    python benchmarks/bench_weight_density.py
+    python benchmarks/bench_weight_density.py --hidden 1024,1024 \\
+        --densities 1.0 0.3 0.2 0.1 --kernels numpy
+
+With ``--crossover`` it measures instead, per density, the fit time with
+the numba kernels over the present weights against the same fit with the
+dense products (the constant ``NUMBA_CONNECTION_CROSSOVER`` of
+``sklearn_sparse_act/_backends/cost_model.py`` set to 1 and to 0), the
+paths interleaved within each repeat: the crossover is the largest density
+at which the ratio is below 1.
+
+    python benchmarks/bench_weight_density.py --crossover \
+        --densities 0.5 0.3 0.2 0.1 0.05
+
+The run's environment (versions, BLAS, load average at the start and the
+end) is printed before the table: the fit-time ratios are only as good as
+the quiet of the machine.
+"""
+
+import argparse
+import json
+import pickle
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+
+from sklearn.datasets import make_classification
+
+from sklearn_sparse_act import SparseMLPClassifier, config_context
+from sklearn_sparse_act._backends import cost_model
+
+if not __package__:  # run as a script: make the benchmarks package importable
+    sys.path.append(str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness.command_line import parse_hidden
+from benchmarks.harness.environment import describe_environment, load_average
+from benchmarks.harness.fitting import fit_quietly
+from benchmarks.harness.reporting import markdown_table
+from benchmarks.harness.timing import (
+    interleaved_seconds,
+    median_and_range,
+    paired_ratios,
+)
+
+N_FEATURES = 100
+N_CLASSES = 10
+TRAIN_ROWS = {(4096,): 5_000, (1024, 1024): 8_000}
+DEFAULT_ROWS = 5_000
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--hidden",
+        nargs="+",
+        type=parse_hidden,
+        default=[(4096,), (1024, 1024)],
+        help="hidden layer sizes, layers separated by commas (default: 4096 1024,1024)",
+    )
+    parser.add_argument(
+        "--densities",
+        nargs="+",
+        type=float,
+        default=[1.0, 0.1],
+        help="weight densities; 1.0 is added first as the reference",
+    )
+    parser.add_argument("--ratio", type=float, default=0.05)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--kernels", choices=["numpy", "numba"], default=None)
+    parser.add_argument("--json", type=Path, default=None, help="also write JSON")
+    parser.add_argument(
+        "--crossover",
+        action="store_true",
+        help="time the kernels over present weights against the dense products",
+    )
+    return parser.parse_args(argv)
+
+
+def _data(hidden):
+    return make_classification(
+        n_samples=TRAIN_ROWS.get(hidden, DEFAULT_ROWS),
+        n_features=N_FEATURES,
+        n_informative=50,
+        n_classes=N_CLASSES,
+        random_state=0,
+    )
+
+
+def measure_crossover(hidden, densities, ratio, epochs, repeats):
+    """Per density below 1: the fit-time ratios, repeat by repeat, of the
+    kernels over present weights to the dense products."""
+    X, y = _data(hidden)
+
+    def fit(density, crossover):
+        def call(repeat):
+            cost_model.NUMBA_CONNECTION_CROSSOVER = crossover
+            model = SparseMLPClassifier(
+                hidden,
+                activation_ratio=ratio,
+                weight_density=density,
+                max_iter=epochs,
+                random_state=0,
+            )
+            fit_quietly(model, X, y)
+
+        return call
+
+    constant = cost_model.NUMBA_CONNECTION_CROSSOVER
+    ratios = {}
+    try:
+        for density in densities:
+            seconds = interleaved_seconds(
+                {"present": fit(density, 1.0), "dense": fit(density, 0.0)},
+                repeats,
+                warm_up=1,
+                collect_garbage=True,
+            )
+            ratios[density] = paired_ratios(seconds["present"], seconds["dense"])
+    finally:
+        cost_model.NUMBA_CONNECTION_CROSSOVER = constant
+    return ratios
+
+
+def measure(hidden, densities, ratio, epochs, repeats):
+    """Per density: fit seconds of every repeat, ratios to density 1.0 and
+    pickled bytes."""
+    X, y = _data(hidden)
+    models = {}
+
+    def fit(density):
+        def call(repeat):
+            model = SparseMLPClassifier(
+                hidden,
+                activation_ratio=ratio,
+                weight_density=density,
+                max_iter=epochs,
+                random_state=0,
+            )
+            models[density] = fit_quietly(model, X, y)
+
+        return call
+
+    seconds = interleaved_seconds(
+        {density: fit(density) for density in densities},
+        repeats,
+        warm_up=1,
+        collect_garbage=True,
+    )
+    sizes = {density: len(pickle.dumps(models[density])) for density in densities}
+    return {
+        density: {
+            "seconds": seconds[density],
+            "time_ratios": paired_ratios(seconds[density], seconds[1.0]),
+            "pickle_bytes": sizes[density],
+            "size_ratio": sizes[density] / sizes[1.0],
+        }
+        for density in densities
+    }
+
+
+def main_crossover(args):
+    rows = []
+    with config_context(kernels="numba"):
+        for hidden in args.hidden:
+            densities = [density for density in args.densities if density < 1]
+            ratios = measure_crossover(
+                hidden, densities, args.ratio, args.epochs, args.repeats
+            )
+            for density, values in ratios.items():
+                ratio, (low, high) = median_and_range(values)
+                rows.append(
+                    [
+                        str(hidden),
+                        f"{density:g}",
+                        f"{ratio:.2f} [{low:.2f}, {high:.2f}]",
+                    ]
+                )
+    print(
+        f"load average at end {load_average()}; {args.epochs} epochs, ratio "
+        f"{args.ratio}, {args.repeats} repeats"
+    )
+    header = ["hidden", "density", "fit over present weights / dense fit"]
+    print("\n".join(markdown_table(header, rows)))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.crossover:
+        print(f"load average at start {load_average()}")
+        main_crossover(args)
+        return
+    densities = [1.0, *(density for density in args.densities if density != 1.0)]
+    environment = describe_environment(argv)
+    rows, results = [], {}
+    with config_context(kernels=args.kernels) if args.kernels else nullcontext():
+        for hidden in args.hidden:
+            measured = measure(hidden, densities, args.ratio, args.epochs, args.repeats)
+            results[str(hidden)] = {str(d): m for d, m in measured.items()}
+            for density, figures in measured.items():
+                seconds, _ = median_and_range(figures["seconds"])
+                ratio, (low, high) = median_and_range(figures["time_ratios"])
+                rows.append(
+                    [
+                        str(hidden),
+                        f"{density:g}",
+                        f"{seconds:.2f}",
+                        f"{ratio:.2f} [{low:.2f}, {high:.2f}]",
+                        f"{figures['pickle_bytes']:,}",
+                        f"{figures['size_ratio']:.3f}",
+                    ]
+                )
+    environment["load_end"] = load_average()
+    print(json.dumps({k: environment[k] for k in ("command", "git_commit")}))
+    print(
+        f"load average at start {environment['load_start']}, end "
+        f"{environment['load_end']}; {args.epochs} epochs, ratio {args.ratio}, "
+        f"{args.repeats} repeats, kernels {args.kernels or 'default'}"
+    )
+    print(
+        "\n".join(
+            markdown_table(
+                [
+                    "hidden",
+                    "density",
+                    "fit s",
+                    "fit / density 1.0",
+                    "pickle bytes",
+                    "size / density 1.0",
+                ],
+                rows,
+            )
+        )
+    )
+    if args.json is not None:
+        args.json.write_text(
+            json.dumps({"environment": environment, "results": results}, default=str)
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""numba kernels over a sparse layer's present weights only: the forward
+products from dense inputs (by unit) and from inputs at winners (by input),
+the weight gradients from a delta at winners, and the Adam and SGD steps at
+the present weights.
+
+Each reads the layer's :class:`~.interface.Connections` (the weights
+themselves stay a dense array, zero where absent) and computes what the
+dense kernel computes, up to the order of the sums; a gradient is +0.0 at
+every absent weight.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from ._numba_twins import parallel_and_serial
+
+# Units per block of the forward product from dense inputs: a block's
+# outputs in a row share cache lines, so one thread writes them together.
+UNIT_BLOCK = 8
+
+
+def _forward_by_unit(inputs_t, unit_ptr, unit_inputs, weights, bias, out):
+    """``inputs @ weights + bias`` from the transposed dense inputs
+    ``inputs_t`` (features x rows), in blocks of units: each input of a unit
+    adds its weight times the input's row of ``inputs_t`` (contiguous) to the
+    unit's column, and a block's columns are written row by row."""
+    n_rows = inputs_t.shape[1]
+    width = out.shape[1]
+    for block in prange((width + UNIT_BLOCK - 1) // UNIT_BLOCK):
+        first = block * UNIT_BLOCK
+        units = min(width, first + UNIT_BLOCK) - first
+        columns = np.empty((UNIT_BLOCK, n_rows), dtype=out.dtype)
+        for offset in range(units):
+            unit = first + offset
+            column = columns[offset]
+            column[:] = bias[unit]
+            entry = unit_ptr[unit]
+            stop = unit_ptr[unit + 1]
+            # Four inputs per pass over the column (read and written a
+            # quarter as often as with one).
+            while entry + 4 <= stop:
+                feature_0, feature_1 = unit_inputs[entry], unit_inputs[entry + 1]
+                feature_2, feature_3 = unit_inputs[entry + 2], unit_inputs[entry + 3]
+                weight_0, weight_1 = weights[feature_0, unit], weights[feature_1, unit]
+                weight_2, weight_3 = weights[feature_2, unit], weights[feature_3, unit]
+                values_0, values_1 = inputs_t[feature_0], inputs_t[feature_1]
+                values_2, values_3 = inputs_t[feature_2], inputs_t[feature_3]
+                for row in range(n_rows):
+                    column[row] += (
+                        weight_0 * values_0[row] + weight_1 * values_1[row]
+                    ) + (weight_2 * values_2[row] + weight_3 * values_3[row])
+                entry += 4
+            for remaining in range(entry, stop):
+                feature = unit_inputs[remaining]
+                weight = weights[feature, unit]
+                values = inputs_t[feature]
+                for row in range(n_rows):
+                    column[row] += weight * values[row]
+        for row in range(n_rows):
+            for offset in range(units):
+                out[row, first + offset] = columns[offset, row]
+
+
+forward_by_unit, forward_by_unit_serial = parallel_and_serial(_forward_by_unit)
+
+
+def _sparse_forward_by_input(
+    indptr, indices, data, input_ptr, input_units, weights, bias, out
+):
+    """``inputs @ weights + bias`` for inputs stored at winners: each winner
+    adds its value times its present weights to the units they reach."""
+    for row in prange(out.shape[0]):
+        output = out[row]
+        for unit in range(output.size):
+            output[unit] = bias[unit]
+        for position in range(indptr[row], indptr[row + 1]):
+            value = data[position]
+            source = indices[position]
+            weight_row = weights[source]
+            for entry in range(input_ptr[source], input_ptr[source + 1]):
+                unit = input_units[entry]
+                output[unit] += value * weight_row[unit]
+
+
+sparse_forward_by_input, sparse_forward_by_input_serial = parallel_and_serial(
+    _sparse_forward_by_input
+)
+
+
+@njit(parallel=True, cache=True)
+def gradient_dense_sparse_at(
+    inputs,
+    delta_ptr,
+    delta_rows,
+    delta_positions,
+    delta,
+    unit_ptr,
+    unit_inputs,
+    weights,
+    alpha,
+    weight_sum,
+    grad,
+):
+    """Weight gradient from dense inputs and a delta at winners (by unit),
+    at the present weights only: each unit sums, over the rows it won, its
+    delta times its inputs there. Writes only the present entries of
+    ``grad`` (which holds zeros)."""
+    for unit in prange(grad.shape[1]):
+        first, last = unit_ptr[unit], unit_ptr[unit + 1]
+        sums = np.zeros(last - first, dtype=grad.dtype)
+        for won in range(delta_ptr[unit], delta_ptr[unit + 1]):
+            scale = delta[delta_positions[won]]
+            row = inputs[delta_rows[won]]
+            for entry in range(first, last):
+                sums[entry - first] += scale * row[unit_inputs[entry]]
+        for entry in range(first, last):
+            feature = unit_inputs[entry]
+            grad[feature, unit] = (
+                sums[entry - first] + alpha * weights[feature, unit]
+            ) / weight_sum
+
+
+@njit(parallel=True, cache=True)
+def gradient_sparse_sparse_at(
+    unit_ptr,
+    unit_rows,
+    unit_positions,
+    data,
+    delta_indptr,
+    delta_indices,
+    delta_data,
+    mask,
+    weights,
+    alpha,
+    weight_sum,
+    grad,
+):
+    """Weight gradient as a sum of winners x winners outer products, at the
+    present weights only (+0.0 where absent)."""
+    for unit in prange(grad.shape[0]):
+        grad_row = grad[unit]
+        present = mask[unit]
+        grad_row[:] = 0
+        for entry in range(unit_ptr[unit], unit_ptr[unit + 1]):
+            value = data[unit_positions[entry]]
+            if value != 0:
+                row = unit_rows[entry]
+                for position in range(delta_indptr[row], delta_indptr[row + 1]):
+                    column = delta_indices[position]
+                    if present[column]:
+                        grad_row[column] += value * delta_data[position]
+        weight_row = weights[unit]
+        for column in range(grad_row.size):
+            if present[column]:
+                grad_row[column] = (
+                    grad_row[column] + alpha * weight_row[column]
+                ) / weight_sum
+
+
+@njit(parallel=True, cache=True)
+def adam_step_at(
+    param, grad, first, second, positions, learning_rate, beta_1, beta_2, epsilon
+):
+    """One Adam step at the flat ``positions`` of the present weights, in
+    place (the arithmetic of :func:`._numba_parameters.adam_step`)."""
+    one = param.dtype.type(1)
+    for entry in prange(positions.size):
+        index = positions[entry]
+        gradient = grad[index]
+        moment = first[index] * beta_1 + gradient * (one - beta_1)
+        square = second[index] * beta_2 + gradient * gradient * (one - beta_2)
+        first[index] = moment
+        second[index] = square
+        param[index] -= moment / (np.sqrt(square) + epsilon) * learning_rate
+
+
+@njit(parallel=True, cache=True)
+def sgd_step_at(param, grad, velocity, positions, learning_rate, momentum, nesterov):
+    """One (Nesterov) momentum SGD step at the present weights, in place."""
+    for entry in prange(positions.size):
+        index = positions[entry]
+        gradient = grad[index]
+        moved = velocity[index] * momentum - learning_rate * gradient
+        velocity[index] = moved
+        if nesterov:
+            param[index] += momentum * moved - learning_rate * gradient
+        else:
+            param[index] += moved

@@ -1,0 +1,121 @@
+"""The numba backend's steps over whole parameter arrays: the Adam and
+momentum SGD steps (fused, one compiled pass per array, or over the present
+weights only on the connections' path) and the sum of squares of the L2
+penalty. Arrays that are not C-contiguous take NumPy's step."""
+
+import numpy as np
+
+from . import numpy_kernels
+from ._numba_connections import adam_step_at, sgd_step_at
+from ._numba_parameters import adam_step, sgd_step, sum_of_squares
+from ._numba_threads import starts_the_threads
+from .cost_model import numba_connection_path
+
+
+@starts_the_threads
+def squared_norm(arrays):
+    """The sum of the squares of every entry of every array, in parallel
+    (the same bits on any number of threads)."""
+    total = 0.0
+    for array in arrays:
+        views = _flat_views(array)
+        if views is None:
+            total += numpy_kernels.squared_norm([array])
+        else:
+            total += sum_of_squares(views[0])
+    return total
+
+
+def _flat_views(*arrays):
+    """1d views of the arrays, or None if one is not C-contiguous (its
+    reshape would be a copy, and an update of it would be lost)."""
+    if not all(array.flags.c_contiguous for array in arrays):
+        return None
+    return [array.reshape(-1) for array in arrays]
+
+
+def _positions(connections, index):
+    """The flat positions of array ``index``'s present entries when its step
+    runs over them only, else None."""
+    if connections is None or connections[index] is None:
+        return None
+    if not numba_connection_path(connections[index].density):
+        return None
+    return connections[index].positions
+
+
+@starts_the_threads
+def adam_update(
+    params,
+    grads,
+    firsts,
+    seconds,
+    learning_rate,
+    betas,
+    epsilon,
+    workspace,
+    connections=None,
+):
+    """One fused Adam step per parameter array, in place, over the present
+    weights only on the connections' path (arrays that are not C-contiguous
+    take the NumPy step)."""
+    for index, (param, grad, first, second) in enumerate(
+        zip(params, grads, firsts, seconds, strict=True)
+    ):
+        views = _flat_views(param, np.ascontiguousarray(grad), first, second)
+        positions = _positions(connections, index)
+        if views is not None and positions is not None:
+            scalar = param.dtype.type
+            adam_step_at(
+                *views,
+                positions,
+                scalar(learning_rate),
+                scalar(betas[0]),
+                scalar(betas[1]),
+                scalar(epsilon),
+            )
+            continue
+        if views is None:
+            numpy_kernels.adam_update(
+                [param], [grad], [first], [second], learning_rate, betas, epsilon, {}
+            )
+            continue
+        scalar = param.dtype.type
+        adam_step(
+            *views,
+            scalar(learning_rate),
+            scalar(betas[0]),
+            scalar(betas[1]),
+            scalar(epsilon),
+        )
+
+
+@starts_the_threads
+def sgd_update(
+    params, grads, velocities, learning_rate, momentum, nesterov, connections=None
+):
+    """One fused momentum SGD step per parameter array, in place, over the
+    present weights only on the connections' path (arrays that are not
+    C-contiguous take the NumPy step)."""
+    for index, (param, grad, velocity) in enumerate(
+        zip(params, grads, velocities, strict=True)
+    ):
+        views = _flat_views(param, np.ascontiguousarray(grad), velocity)
+        positions = _positions(connections, index)
+        if views is not None and positions is not None:
+            scalar = param.dtype.type
+            sgd_step_at(
+                *views,
+                positions,
+                scalar(learning_rate),
+                scalar(momentum),
+                bool(nesterov),
+            )
+            continue
+        if views is None:
+            numpy_kernels.sgd_update(
+                [param], [grad], [velocity], learning_rate, momentum, nesterov
+            )
+            continue
+        scalar = param.dtype.type
+        sgd_step(*views, scalar(learning_rate), scalar(momentum), bool(nesterov))

@@ -1,0 +1,191 @@
+"""The numba kernels over present weights against the NumPy reference (masked
+dense products), and whole fits with sparse connections on both backends."""
+
+import numpy as np
+import pytest
+from conftest import training_pass
+from sklearn.datasets import make_classification
+
+from sklearn_sparse_act import SparseMLPClassifier, config_context
+from sklearn_sparse_act._backends import (
+    cost_model,
+    get_backend,
+    numba_available,
+    numpy_kernels,
+)
+from sklearn_sparse_act._backends.interface import Connections, Work
+from sklearn_sparse_act._connections import _draw_mask
+from sklearn_sparse_act._network import Network
+from sklearn_sparse_act._sparsity import TopK
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    pytest.mark.skipif(not numba_available(), reason="numba not installed"),
+]
+
+# Two backends computing the same numbers in a different order: a few hundred
+# units of round-off of each dtype (as in test_backends.py).
+TOLERANCES = {
+    np.float64: dict(rtol=1e-10, atol=1e-12),
+    np.float32: dict(rtol=1e-5, atol=1e-6),
+}
+
+
+@pytest.fixture
+def on_the_connections_path(monkeypatch):
+    """Every sparse layer takes the numba kernels over its present weights."""
+    monkeypatch.setattr(cost_model, "NUMBA_CONNECTION_CROSSOVER", 1.0)
+
+
+def _layer(rng, fan_in, width, inputs, dtype):
+    mask = _draw_mask(fan_in, width, inputs, rng)
+    weights = (rng.normal(size=(fan_in, width)) * mask).astype(dtype)
+    weights[~mask] = 0
+    return weights, Connections(mask)
+
+
+def _winners(rng, n_rows, width, n_active, dtype):
+    values = rng.normal(size=(n_rows, width)).astype(dtype)
+    return numpy_kernels.select(values, TopK(n_active), "relu").with_values(
+        rng.uniform(0.1, 1, size=n_rows * n_active).astype(dtype)
+    )
+
+
+@pytest.mark.parametrize("n_rows", [70, 5])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernels_over_present_weights_match_numpy(
+    dtype, n_rows, on_the_connections_path
+):
+    """70 rows run the parallel kernels, 5 the serial twins; 45 units leave
+    the forward product's last block of 8 units partial, 7 inputs per unit
+    the last group of four inputs."""
+    numba_kernels = get_backend("numba")
+    rng = np.random.RandomState(0)
+    weights, connections = _layer(rng, 64, 45, 7, dtype)
+    bias = rng.normal(size=45).astype(dtype)
+    dense_in = rng.normal(size=(n_rows, 64)).astype(dtype)
+    winners_in = _winners(rng, n_rows, 64, 6, dtype)
+    delta = _winners(rng, n_rows, 45, 9, dtype)
+    tolerance = TOLERANCES[dtype]
+
+    def agree(function, *args):
+        ours = getattr(numba_kernels, function)(*args, connections)
+        reference = getattr(numpy_kernels, function)(*args, connections)
+        np.testing.assert_allclose(ours, reference, **tolerance)
+        assert ours.dtype == dtype and ours.flags.c_contiguous
+        return ours
+
+    for inputs in (dense_in, winners_in):
+        agree("forward", inputs, weights, bias)
+        grad = agree("weight_gradient", inputs, delta, weights, 1e-3, 37.5)
+        # Exactly +0.0 at the absent weights.
+        assert not np.any(grad[~connections.mask])
+        assert not np.signbit(grad[~connections.mask]).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_optimizer_steps_over_present_weights_match_numpy(
+    dtype, on_the_connections_path
+):
+    """The steps at the present weights are the dense steps' arithmetic: the
+    same bits, and zeros stay +0.0."""
+    numba_kernels = get_backend("numba")
+    rng = np.random.RandomState(1)
+    weights, connections = _layer(rng, 30, 20, 9, dtype)
+    bias = rng.normal(size=20).astype(dtype)
+
+    def masked(array):
+        array = array.astype(dtype)
+        array[~connections.mask] = 0
+        return array
+
+    grads = [masked(rng.normal(size=(30, 20))), rng.normal(size=20).astype(dtype)]
+    firsts = [masked(rng.normal(size=(30, 20))), np.zeros(20, dtype)]
+    seconds = [masked(np.abs(rng.normal(size=(30, 20)))), np.ones(20, dtype)]
+    results = {}
+    for backend in (numpy_kernels, numba_kernels):
+        params = [weights.copy(), bias.copy()]
+        state = [a.copy() for a in firsts + seconds]
+        backend.adam_update(
+            params,
+            grads,
+            state[:2],
+            state[2:],
+            1e-3,
+            (0.9, 0.999),
+            1e-8,
+            {},
+            [connections, None],
+        )
+        velocities = [a.copy() for a in firsts]
+        for nesterov in (False, True):
+            backend.sgd_update(
+                params, grads, velocities, 0.1, 0.9, nesterov, [connections, None]
+            )
+        results[backend.name] = params + state + velocities
+    for ours, reference in zip(results["numba"], results["numpy"], strict=True):
+        np.testing.assert_allclose(ours, reference, **TOLERANCES[dtype])
+    assert not np.any(results["numba"][0][~connections.mask])
+    assert not np.signbit(results["numba"][0][~connections.mask]).any()
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_backends_agree_on_fits_with_sparse_connections(
+    solver, on_the_connections_path
+):
+    """(32, 24) with density 0.3 and ratio 0.25: the first layer takes the
+    kernels from dense inputs, the second from winners."""
+    X, y = make_classification(n_samples=150, n_features=20, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(32, 24),
+        activation_ratio=0.25,
+        weight_density=0.3,
+        solver=solver,
+        max_iter=5,
+        random_state=0,
+    )
+    fitted = {}
+    for backend in ("numpy", "numba"):
+        with config_context(kernels=backend):
+            fitted[backend] = SparseMLPClassifier(**params).fit(X, y)
+    numba_model, numpy_model = fitted["numba"], fitted["numpy"]
+    # The tolerance of test_backends.py's whole fits.
+    for ours, reference in zip(numba_model.coefs_, numpy_model.coefs_, strict=True):
+        np.testing.assert_allclose(ours, reference, **TOLERANCES[np.float64])
+    for mask, coef in zip(
+        numba_model.connection_masks_, numba_model.coefs_, strict=False
+    ):
+        assert not np.any(coef[~mask])
+    Y = numpy_model._label_binarizer.transform(y).astype(float)
+    grads = {}
+    for backend in ("numpy", "numba"):
+        with config_context(kernels=backend):
+            loss, _, gradients = training_pass(numpy_model, X, Y)
+        grads[backend] = [loss, *gradients.coef_grads]
+    for ours, reference in zip(grads["numba"], grads["numpy"], strict=True):
+        np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-13)
+
+
+def test_work_counts_the_present_weights_on_the_connections_path(
+    on_the_connections_path,
+):
+    """10 inputs -> 64 units (6 winners, 2 inputs each) -> 3 outputs: the
+    first layer's forward product and its gradient at the winners move from
+    BLAS to the kernels, at the layer's density (0.2); so does its share of
+    the optimizer step."""
+    rng = np.random.RandomState(0)
+    mask = _draw_mask(10, 64, 2, rng)
+    coefs = [rng.normal(size=(10, 64)) * mask, rng.normal(size=(64, 3))]
+    intercepts = [np.zeros(64), np.zeros(3)]
+    network = Network(
+        coefs, intercepts, "relu", "softmax", get_backend("numba"), [mask]
+    )
+    step = network.work([6], n_rows=5, training=True)
+    assert step == Work(
+        blas_madds=0,
+        kernel_madds=int(5 * (0.2 * 10 * 64 + 0.2 * 10 * 6 + 3 * 6 * 3)),
+        selected_scores=5 * 64,
+        parameters=int(0.2 * 10 * 64) + 64 * 3 + 64 + 3,
+    )
+    # Prediction multiplies the whole matrix, on BLAS.
+    assert network.work([6], n_rows=5, training=False).blas_madds == 5 * 10 * 64
