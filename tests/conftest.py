@@ -157,6 +157,7 @@ BACKEND_AGNOSTIC_MODULES = {
     "test_common.py": "scikit-learn's API contract of the estimators",
     "test_demo.py": "the demo's progress report",
     "test_distributed.py": "scheduling of fits on a dask cluster",
+    "test_evidence.py": "the evidence study's arithmetic and report, no result",
     "test_examples.py": "the gallery examples run and draw",
     "test_lint.py": "runs ruff on the sources, no kernel",
     "test_onnx.py": "the exported graph against the model's predictions",

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from benchmarks import bench_evidence
-from benchmarks.evidence import models, protocols, report, settings
+from benchmarks.evidence import models, protocols, report, runner, settings
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
-@pytest.mark.parametrize("module", [models, protocols])
+@pytest.mark.parametrize("module", [models, protocols, runner])
 def test_examples_in_docstrings_hold(module):
     # benchmarks/ is outside pytest's doctest paths: its examples run here.
     failed, attempted = doctest.testmod(module)

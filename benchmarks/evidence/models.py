@@ -28,6 +28,23 @@ LABELS = {
     "ours_fixed": "ours 'fixed'",
     "ours_dynamic": "ours 'dynamic'",
 }
+# What decides it: variants away from the rule, each traced like the models
+# above on a few data sets. name: (label, hidden width or None for the
+# recipe's, activation ratio or None for dense scikit-learn, extra params).
+BOOSTING = {"boost_strength": 1.5, "boost_decay": 0.85, "inference_ratio_factor": 1.5}
+VARIANTS = {
+    "sklearn_256": ("scikit-learn, 256 units", 256, None, {}),
+    "ours_256_ratio_0.1": ("ours 'fixed', 256 units, ratio 0.1", 256, 0.1, {}),
+    "ours_256_boosted": (
+        "ours 'fixed', 256 units, ratio 0.1, boosted",
+        256,
+        0.1,
+        BOOSTING,
+    ),
+    "ours_1024_ratio_0.1": ("ours 'fixed', 1024 units, ratio 0.1", 1024, 0.1, {}),
+    "ours_recipe_boosted": ("ours 'fixed', the recipe, boosted", None, None, BOOSTING),
+}
+LABELS.update({name: variant[0] for name, variant in VARIANTS.items()})
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,8 @@ def build(model, recipe, seed, max_iter=None):
     params = {"random_state": seed}
     if max_iter is not None:
         params["max_iter"] = max_iter
+    if model in VARIANTS:
+        return _build_variant(model, recipe, params)
     if model == "sklearn_same_width":
         return MLPClassifier((recipe.width,), **params)
     if model == "sklearn_same_active":
@@ -79,3 +98,12 @@ def build(model, recipe, seed, max_iter=None):
         sparsity_strategy=strategy,
         **params,
     )
+
+
+def _build_variant(model, recipe, params):
+    _, width, ratio, extra = VARIANTS[model]
+    if width is None:
+        width, ratio = recipe.width, recipe.activation_ratio
+    if ratio is None:
+        return MLPClassifier((width,), **params)
+    return SparseMLPClassifier((width,), activation_ratio=ratio, **extra, **params)

@@ -10,11 +10,12 @@ import numpy as np
 
 from benchmarks.evidence import protocols
 from benchmarks.evidence.datasets import DATASETS
-from benchmarks.evidence.models import LABELS, MODELS, OURS, SKLEARN
+from benchmarks.evidence.models import LABELS, MODELS, OURS, SKLEARN, VARIANTS
 from benchmarks.harness.reporting import markdown_table
 from benchmarks.harness.targets import Target, describe_verdict
 
 HIGH_DIMENSIONAL = 256
+VARIANT_NAMES = tuple(VARIANTS)
 TARGETS = {
     "noise_gain": Target(
         metric="noise score of ours 'fixed' / scikit-learn's same width - 1",
@@ -132,6 +133,11 @@ def summarise(results, settings):
                     m: _continual_summary(results, kind, dataset, m, seeds)
                     for m in MODELS
                 }
+        if ("trace", dataset, VARIANT_NAMES[0], seeds[0]) in results:
+            summary["ablation"] = {
+                v: _noise_summary(_traces(results, dataset, v, seeds))
+                for v in VARIANT_NAMES
+            }
         kernels = {
             m: results["kernels", dataset, m, seeds[0]]
             for m in OURS
@@ -246,6 +252,38 @@ def _time_table(summary):
     return markdown_table(header, rows, "lrrrrr")
 
 
+def _ablation_table(summary, recipe):
+    """Every traced model's noise figures, each against the dense network of
+    its width where the run has one."""
+    noise = {**summary["noise"], **summary["ablation"]}
+    dense = {256: "sklearn_256", recipe.width: "sklearn_same_width"}
+    rows = []
+    for model, cells in noise.items():
+        width = VARIANTS[model][1] if model in VARIANTS else None
+        width = (
+            recipe.width if width is None and model != "sklearn_same_active" else width
+        )
+        reference = noise[dense[width]] if width in dense else None
+        gain = ""
+        if reference is not None and not model.startswith("sklearn"):
+            gain = protocols.relative_gain(
+                cells["salt_score"][0], reference["salt_score"][0]
+            )
+            gain = f"{100 * gain:+.1f}%"
+        rows.append(
+            [
+                LABELS[model],
+                _cell(cells["clean"]),
+                _cell(cells["salt_score"], 0),
+                gain,
+                _cell(cells["gaussian_score"], 0),
+            ]
+        )
+    header = ["model", "clean accuracy %", "noise score", "vs dense, same width"]
+    header.append("Gaussian score")
+    return markdown_table(header, rows, "lrrrr")
+
+
 def _continual_table(summary):
     continual = summary["continual"]
     rows = []
@@ -281,7 +319,8 @@ def render_markdown(summaries, verdicts, settings, recipes, header_lines):
             f"{recipe.active} units.",
             "",
             f"Noise (out of {summary['noise']['ours_fixed']['out_of']} per model "
-            f"and corruption, {settings.epochs} epochs):",
+            f"and corruption, {len(summary['time_curves']['ours_fixed'][0])} "
+            "epochs):",
             "",
             *_noise_table(summary),
             "",
@@ -289,13 +328,20 @@ def render_markdown(summaries, verdicts, settings, recipes, header_lines):
             "",
             *_curve_table(summary),
             "",
-            f"Accuracy for the fit time (means over seeds of {settings.epochs} "
-            "epochs; scikit-learn's best "
+            "Accuracy for the fit time (means over seeds, after each epoch; "
+            "scikit-learn's best "
             f"{summary['time']['sklearn_best']:.2f}%):",
             "",
             *_time_table(summary),
             "",
         ]
+        if "ablation" in summary:
+            lines += [
+                "What decides it: width, ratio and boosting (noise protocols):",
+                "",
+                *_ablation_table(summary, recipe),
+                "",
+            ]
         if summary["continual"]:
             lines += ["Continual learning (points):", "", *_continual_table(summary)]
             lines.append("")

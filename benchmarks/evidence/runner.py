@@ -15,6 +15,7 @@ times do not depend on what runs beside them. The jobs:
 """
 
 import time
+from dataclasses import replace
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -22,7 +23,13 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from benchmarks.evidence import datasets, protocols
-from benchmarks.evidence.models import MODELS, OURS, build, recommended_recipe
+from benchmarks.evidence.models import (
+    MODELS,
+    OURS,
+    VARIANTS,
+    build,
+    recommended_recipe,
+)
 from benchmarks.harness.fitting import convergence_warnings_ignored
 from sklearn_sparse_act import config_context
 
@@ -56,12 +63,25 @@ def corrupted_test_sets(split, seed):
     return salt, gaussian
 
 
+def trace_epochs(n_train, settings):
+    """Epochs of a traced fit on ``n_train`` rows: ``settings.epochs``, or
+    more on small data, enough to pass ``settings.trace_row_passes`` rows.
+
+    Examples
+    --------
+    >>> from benchmarks.evidence.settings import FULL
+    >>> [trace_epochs(rows, FULL) for rows in (3500, 1257, 398)]
+    [15, 40, 126]
+    """
+    return max(settings.epochs, -(-settings.trace_row_passes // n_train))
+
+
 def trace_job(dataset, model, seed, settings):
     split = datasets.split(dataset, seed, settings.max_rows)
     estimator = build(model, recipe_for(split), seed)
     classes = np.unique(split.y_train)
     times, accuracies, elapsed = [], [], 0.0
-    for _ in range(settings.epochs):
+    for _ in range(trace_epochs(len(split.y_train), settings)):
         start = time.perf_counter()
         estimator.partial_fit(split.X_train, split.y_train, classes=classes)
         elapsed += time.perf_counter() - start
@@ -80,6 +100,20 @@ def trace_job(dataset, model, seed, settings):
     }
 
 
+def curve_max_iter(rows, settings):
+    """``max_iter`` of a learning-curve fit on ``rows`` rows: scikit-learn's
+    default 200, or fewer epochs when they would pass more than
+    ``settings.curve_row_passes`` rows in all (at least 20).
+
+    Examples
+    --------
+    >>> from benchmarks.evidence.settings import FULL
+    >>> [curve_max_iter(rows, FULL) for rows in (100, 200, 500, 1000)]
+    [200, 200, 80, 40]
+    """
+    return min(200, max(20, -(-settings.curve_row_passes // rows)))
+
+
 def curve_job(dataset, model, seed, rows, settings):
     split = datasets.split(dataset, seed, settings.max_rows)
     X, _, y, _ = train_test_split(
@@ -89,7 +123,9 @@ def curve_job(dataset, model, seed, rows, settings):
         stratify=split.y_train,
         random_state=seed,
     )
-    estimator = build(model, recipe_for(split), seed, max_iter=settings.curve_max_iter)
+    estimator = build(
+        model, recipe_for(split), seed, max_iter=curve_max_iter(rows, settings)
+    )
     estimator.fit(X, y)
     return _points(split.y_test, estimator.predict(split.X_test))
 
@@ -101,8 +137,24 @@ def _restricted_accuracy(estimator, X, y, task_classes):
     return _points(y, np.asarray(task_classes)[np.argmax(proba, axis=1)])
 
 
-def split_tasks_job(dataset, model, seed, settings):
+def continual_split(dataset, seed, settings):
+    """The split of ``seed`` with at most ``settings.continual_rows`` training
+    rows (stratified)."""
     split = datasets.split(dataset, seed, settings.max_rows)
+    if len(split.y_train) <= settings.continual_rows:
+        return split
+    X_train, _, y_train, _ = train_test_split(
+        split.X_train,
+        split.y_train,
+        train_size=settings.continual_rows,
+        stratify=split.y_train,
+        random_state=seed,
+    )
+    return replace(split, X_train=X_train, y_train=y_train)
+
+
+def split_tasks_job(dataset, model, seed, settings):
+    split = continual_split(dataset, seed, settings)
     estimator = build(model, recipe_for(split), seed)
     classes = np.unique(split.y_train)
     tasks = [np.array(FIRST_TASK), np.setdiff1d(classes, FIRST_TASK)]
@@ -128,7 +180,7 @@ def split_tasks_job(dataset, model, seed, settings):
 
 
 def permuted_job(dataset, model, seed, settings):
-    split = datasets.split(dataset, seed, settings.max_rows)
+    split = continual_split(dataset, seed, settings)
     estimator = build(model, recipe_for(split), seed)
     classes = np.unique(split.y_train)
     rng = np.random.default_rng(seed)
@@ -208,7 +260,8 @@ def _n_classes(dataset, settings):
 
 
 def plan_jobs(settings):
-    """The keys ``(kind, dataset, model, seed, *extra)`` of every job."""
+    """The keys ``(kind, dataset, model, seed, *extra)`` of every job, the
+    traces first (the longest jobs start early)."""
     keys = []
     for dataset in settings.datasets:
         n_train = int(len(datasets.load(dataset, settings.max_rows)[1]) * 0.7)
@@ -224,9 +277,15 @@ def plan_jobs(settings):
             if image_set and _n_classes(dataset, settings) == 10:
                 keys += [("split_tasks", dataset, m, seed) for m in MODELS]
                 keys += [("permuted", dataset, m, seed) for m in MODELS]
+        if dataset in settings.ablation_datasets:
+            keys += [
+                ("trace", dataset, variant, seed)
+                for seed in settings.seeds
+                for variant in VARIANTS
+            ]
         if dataset in settings.kernel_datasets:
             keys += [("kernels", dataset, model, settings.seeds[0]) for model in OURS]
-    return keys
+    return sorted(keys, key=lambda key: key[0] != "trace")
 
 
 def run_all(keys, settings):

@@ -26,16 +26,26 @@ class EvidenceSettings:
     seeds : tuple of int
         One split and one initialisation per seed.
     epochs : int
-        Epochs of every traced fit (noise protocols, accuracy for time).
+        Epochs of every traced fit (noise protocols, accuracy for time), at
+        least.
+    trace_row_passes : int
+        Rows a traced fit passes through at least: small data sets get more
+        epochs.
     curve_rows : tuple of int
         Training rows of the learning curves (sizes at or above a data set's
         training rows are left out).
-    curve_max_iter : int
-        ``max_iter`` of the learning-curve fits.
+    curve_row_passes : int
+        Rows a learning-curve fit may pass through in all: its ``max_iter``
+        is 200 or this over its rows (at least 20), whichever is smaller.
     continual_epochs : int
         Epochs per task of the continual-learning sequences.
+    continual_rows : int
+        Training rows of the continual-learning sequences (stratified).
     permuted_tasks : int
         Tasks of the permuted-pixels sequence (the first is unpermuted).
+    ablation_datasets : tuple of str
+        Data sets on which the variants of
+        :data:`~benchmarks.evidence.models.VARIANTS` are traced too.
     kernel_datasets : tuple of str
         Data sets on which numba's kernels are checked against NumPy's.
     max_rows : int or None
@@ -51,10 +61,13 @@ class EvidenceSettings:
     datasets: tuple
     seeds: tuple
     epochs: int
+    trace_row_passes: int
     curve_rows: tuple
-    curve_max_iter: int
+    curve_row_passes: int
     continual_epochs: int
+    continual_rows: int
     permuted_tasks: int
+    ablation_datasets: tuple
     kernel_datasets: tuple
     max_rows: int | None
     n_jobs: int
@@ -65,11 +78,14 @@ class EvidenceSettings:
 FULL = EvidenceSettings(
     datasets=tuple(DATASETS),
     seeds=(0, 1, 2, 3, 4),
-    epochs=20,
+    epochs=15,
+    trace_row_passes=50000,
     curve_rows=(100, 200, 500, 1000),
-    curve_max_iter=100,
+    curve_row_passes=40000,
     continual_epochs=3,
+    continual_rows=1500,
     permuted_tasks=5,
+    ablation_datasets=("digits_16x16", "digits"),
     kernel_datasets=("digits",),
     max_rows=None,
     n_jobs=2,
@@ -79,10 +95,13 @@ QUICK = EvidenceSettings(
     datasets=("digits", "breast_cancer"),
     seeds=(0,),
     epochs=3,
+    trace_row_passes=0,
     curve_rows=(100,),
-    curve_max_iter=5,
+    curve_row_passes=500,
     continual_epochs=1,
+    continual_rows=300,
     permuted_tasks=2,
+    ablation_datasets=(),
     kernel_datasets=("digits",),
     max_rows=600,
     n_jobs=1,
