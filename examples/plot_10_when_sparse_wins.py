@@ -4,23 +4,26 @@ When a sparse network wins
 =============================
 
 A sparse hidden layer does not beat a dense one everywhere. The evidence
-study (``python benchmarks/bench_evidence.py``, results in
-``benchmarks/RESULTS_EVIDENCE.md``) finds its gains on images of a few
-hundred pixels or more, with a wide layer of which a fixed, small number of
-units fire. This example runs two of the study's protocols on such images,
-built from scikit-learn's digits: each 8x8 digit enlarged to 16x16 pixels
-and moved by a random shift of up to two pixels.
-
-The sparse network follows the study's recipe: 1024 hidden units, 51 of which
-fire per row (``activation_ratio=0.05``). It is compared with scikit-learn's
-dense :class:`~sklearn.neural_network.MLPClassifier` of the same width.
+study (``python benchmarks/bench_evidence.py``, every figure in
+``benchmarks/RESULTS_EVIDENCE.md``) compares scikit-learn's
+:class:`~sklearn.neural_network.MLPClassifier` with a wide sparse layer
+(1024 units, 51 of which fire per row, ``activation_ratio=0.05``) on five
+data sets. This example first plots two of its stored results, then reruns
+two of its protocols on a small data set where the sparse layer does *not*
+win.
 """
 
 # %%
-# The data and the models
-# -----------------------
-# ``SKLEARN_SPARSE_ACT_EXAMPLE_SCALE=small`` (used by the tests and the CI
-# documentation build) shrinks the experiment: its numbers say nothing.
+# Stored results: noise robustness on MNIST and on the 8x8 digits
+# -----------------------------------------------------------------
+# Ahmad and Scheinkman's protocol ("How Can We Be So Dense?", 2019): train on
+# clean images, then set a fraction ``0, 0.05, ..., 0.5`` of every test
+# image's pixels to the training pixels' mean + 2 standard deviations. Mean
+# held-out accuracy (%) over 5 seeds at each level, from the study: on
+# 784-pixel MNIST digits the sparse network (1024 units, 51 active) is ahead
+# of the dense one of the same width at every level (noise score +7.5%); on
+# the 64-pixel digits (256 units, 51 active) it is behind at every level
+# (noise score -9.3%).
 import os
 import warnings
 
@@ -36,6 +39,35 @@ from sklearn_sparse_act import SparseMLPClassifier
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
+NOISE_LEVELS = np.linspace(0, 0.5, 11)
+STORED = {
+    "MNIST, 784 pixels": {
+        "scikit-learn MLP": "93.7 91.4 83.4 71.3 60.2 51.8 44.8 38.1 32.8 29.3 25.7",
+        "sparse, 51 active": "95.1 93.5 89.1 79.1 67.7 57.3 49.5 42.4 35.9 31.7 27.5",
+    },
+    "digits, 64 pixels": {
+        "scikit-learn MLP": "97.1 92.0 86.0 75.7 69.8 61.0 54.3 45.4 40.7 33.4 29.4",
+        "sparse, 51 active": "96.0 88.6 80.2 68.8 59.6 51.9 45.5 38.4 34.7 29.9 27.9",
+    },
+}
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
+for axis, (title, curves) in zip(axes, STORED.items(), strict=True):
+    for name, accuracy in curves.items():
+        values = np.array(accuracy.split(), dtype=float)
+        axis.plot(NOISE_LEVELS, values, marker="o", markersize=3, label=name)
+    axis.set_title(title)
+    axis.set_xlabel("fraction of test pixels corrupted")
+axes[0].set_ylabel("held-out accuracy %")
+axes[0].legend()
+fig.tight_layout()
+
+# %%
+# A live run: the digits enlarged to 16x16 pixels
+# -----------------------------------------------
+# Each 8x8 digit is enlarged to 16x16 = 256 pixels and moved by a random
+# shift of up to two pixels: four times the pixels of the digits, but no more
+# information. ``SKLEARN_SPARSE_ACT_EXAMPLE_SCALE=small`` (used by the tests and the CI
+# documentation build) shrinks the experiment: its numbers say nothing.
 SMALL = os.environ.get("SKLEARN_SPARSE_ACT_EXAMPLE_SCALE") == "small"
 if SMALL:
     print(
@@ -45,7 +77,6 @@ if SMALL:
 SEEDS = [0] if SMALL else [0, 1, 2]
 MAX_ITER = 5 if SMALL else 30
 TRAIN_SIZES = [100, 400] if SMALL else [100, 200, 500, 1000]
-NOISE_LEVELS = np.linspace(0, 0.5, 11)
 
 digits, y = load_digits(return_X_y=True)
 rng = np.random.default_rng(0)
@@ -66,12 +97,8 @@ models = {
 
 
 # %%
-# Robustness to noise
-# -------------------
-# Ahmad and Scheinkman's protocol ("How Can We Be So Dense?", 2019): train on
-# clean images, then set a fraction ``0, 0.05, ..., 0.5`` of every test
-# image's pixels to the training pixels' mean + 2 standard deviations. The
-# *noise score* is the number of correct predictions summed over the levels.
+# Robustness to noise, the same protocol. The *noise score* is the number of
+# correct predictions summed over the levels.
 def corrupt(images, fraction, value, rng):
     noisy = images.copy()
     n_corrupted = int(round(fraction * images.shape[1]))
@@ -108,10 +135,8 @@ axis.legend()
 fig.tight_layout()
 
 # %%
-# Learning from few rows
-# ----------------------
-# Held-out accuracy after training on a stratified subsample of the training
-# rows, mean over the seeds.
+# Learning from few rows: held-out accuracy after training on a stratified
+# subsample of the training rows, mean over the seeds.
 curves = {name: np.zeros(len(TRAIN_SIZES)) for name in models}
 for seed in SEEDS:
     X_train, X_test, y_train, y_test = train_test_split(
@@ -139,9 +164,12 @@ plt.show()
 # %%
 # What decides it
 # ---------------
-# The study's rule, from five data sets: a wide sparse layer pays off on
-# inputs of 256 features or more (images), where many pixels carry little
-# information each and a fixed small set of winners ignores most corrupted
-# ones. On 8x8 digits and on tables of a few dozen features, sparse and dense
-# networks are within a point of each other, and the dense one is often the
-# more robust. See ``benchmarks/RESULTS_EVIDENCE.md`` for every figure.
+# In the study the sparse network wins where the inputs carry many
+# informative features (MNIST: 146 principal components hold 95% of the
+# variance) and there are about 50 training rows per class or more: there it
+# is more accurate, more robust to pixel noise and reaches the dense
+# network's accuracy in about a fifth of the time. On the 8x8 digits and on
+# their enlargement (28 and 32 components) the dense network of the same
+# width is more accurate and more robust: more pixels alone do not make a
+# sparse layer pay. Neither network keeps earlier tasks in continual
+# learning, and the sparse one forgets more.
