@@ -64,9 +64,11 @@ def recommended_recipe(n_features, n_samples):
     """Our configuration for data of ``n_features`` columns and ``n_samples``
     training rows.
 
-    High-dimensional inputs (at least 256 features, such as images) get
-    1024 hidden units of which 51 win (ratio 0.05); narrower inputs get 256
-    units at ratio 0.2 (51 winners), the library's ``'auto'`` rule.
+    Inputs of at least 256 features (such as images) get 1024 hidden units
+    of which 51 win (ratio 0.05); narrower inputs get 256 units at ratio 0.2
+    (51 winners, about the library's ``'auto'`` rule). The study finds the
+    feature count a poor proxy: the rule pays on MNIST's 784 pixels, not on
+    digits enlarged to 256 (``benchmarks/RESULTS_EVIDENCE.md``).
 
     Examples
     --------
@@ -75,7 +77,7 @@ def recommended_recipe(n_features, n_samples):
     >>> recommended_recipe(64, 1257).active
     51
     """
-    del n_samples  # the rule needs no row count: see the study's results
+    del n_samples  # the study found no row count that the choice should follow
     width = WIDE_WIDTH if n_features >= WIDE_INPUT_FEATURES else NARROW_WIDTH
     return Recipe(width=width, activation_ratio=WINNERS / width)
 
