@@ -136,3 +136,14 @@ def test_the_targets_are_judged_on_the_image_sets_of_256_pixels_or_more():
         "digits: noise gain": "met",  # +10% >= 0
         "digits: clean accuracy": "met",  # -0.2 >= -0.3
     }
+
+
+def test_protocols_choose_the_jobs_besides_the_traces():
+    argv = ["--quick", "--datasets", "digits", "--protocols", "ablation"]
+    _, chosen = settings.parse_args([*argv, "--ablation-datasets", "digits"])
+    keys = runner.plan_jobs(chosen)
+    assert {key[0] for key in keys} == {"trace"}
+    assert {key[2] for key in keys} == set(models.MODELS) | set(models.VARIANTS)
+    _, everything = settings.parse_args(["--quick", "--datasets", "digits"])
+    kinds = {key[0] for key in runner.plan_jobs(everything)}
+    assert kinds == {"trace", "curve", "split_tasks", "permuted", "kernels"}

@@ -261,29 +261,37 @@ def _n_classes(dataset, settings):
 
 def plan_jobs(settings):
     """The keys ``(kind, dataset, model, seed, *extra)`` of every job, the
-    traces first (the longest jobs start early)."""
+    traces first (the longest jobs start early).
+
+    The traces of :data:`~benchmarks.evidence.models.MODELS` always run (the
+    noise and fit-time protocols read them); ``settings.protocols`` chooses
+    the rest.
+    """
     keys = []
+    chosen = set(settings.protocols)
     for dataset in settings.datasets:
         n_train = int(len(datasets.load(dataset, settings.max_rows)[1]) * 0.7)
         image_set = datasets.DATASETS[dataset][0] == "image"
+        continual = image_set and _n_classes(dataset, settings) == 10
         for seed in settings.seeds:
             keys += [("trace", dataset, model, seed) for model in MODELS]
-            keys += [
-                ("curve", dataset, model, seed, rows)
-                for rows in settings.curve_rows
-                if rows < n_train
-                for model in CURVE_MODELS
-            ]
-            if image_set and _n_classes(dataset, settings) == 10:
+            if "curves" in chosen:
+                keys += [
+                    ("curve", dataset, model, seed, rows)
+                    for rows in settings.curve_rows
+                    if rows < n_train
+                    for model in CURVE_MODELS
+                ]
+            if "continual" in chosen and continual:
                 keys += [("split_tasks", dataset, m, seed) for m in MODELS]
                 keys += [("permuted", dataset, m, seed) for m in MODELS]
-        if dataset in settings.ablation_datasets:
+        if "ablation" in chosen and dataset in settings.ablation_datasets:
             keys += [
                 ("trace", dataset, variant, seed)
                 for seed in settings.seeds
                 for variant in VARIANTS
             ]
-        if dataset in settings.kernel_datasets:
+        if "kernels" in chosen and dataset in settings.kernel_datasets:
             keys += [("kernels", dataset, model, settings.seeds[0]) for model in OURS]
     return sorted(keys, key=lambda key: key[0] != "trace")
 

@@ -12,6 +12,7 @@ DESCRIPTION = (
     "curves, accuracy for the fit time and continual learning, against "
     "scikit-learn's MLPClassifier."
 )
+PROTOCOLS = ("curves", "continual", "ablation", "kernels")
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
 
 
@@ -48,6 +49,9 @@ class EvidenceSettings:
         :data:`~benchmarks.evidence.models.VARIANTS` are traced too.
     kernel_datasets : tuple of str
         Data sets on which numba's kernels are checked against NumPy's.
+    protocols : tuple of str
+        What runs besides the traces of the noise and fit-time protocols:
+        any of :data:`PROTOCOLS`.
     max_rows : int or None
         Rows kept of each data set (stratified), before the 70/30 split.
     n_jobs : int
@@ -69,6 +73,7 @@ class EvidenceSettings:
     permuted_tasks: int
     ablation_datasets: tuple
     kernel_datasets: tuple
+    protocols: tuple
     max_rows: int | None
     n_jobs: int
     quick: bool
@@ -87,6 +92,7 @@ FULL = EvidenceSettings(
     permuted_tasks=5,
     ablation_datasets=("digits_16x16", "digits"),
     kernel_datasets=("digits",),
+    protocols=PROTOCOLS,
     max_rows=None,
     n_jobs=2,
     quick=False,
@@ -103,6 +109,7 @@ QUICK = EvidenceSettings(
     permuted_tasks=2,
     ablation_datasets=(),
     kernel_datasets=("digits",),
+    protocols=PROTOCOLS,
     max_rows=600,
     n_jobs=1,
     quick=True,
@@ -121,6 +128,19 @@ def parse_args(argv):
     parser.add_argument("--seeds", nargs="+", type=int)
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--n-jobs", type=int)
+    parser.add_argument(
+        "--protocols",
+        nargs="+",
+        choices=list(PROTOCOLS),
+        help="what runs besides the traces of the noise and fit-time protocols "
+        "(default: all)",
+    )
+    parser.add_argument(
+        "--ablation-datasets",
+        nargs="+",
+        choices=list(DATASETS),
+        help="data sets on which the width, ratio and boosting variants run",
+    )
     parser.add_argument("--verbose", type=int, default=0)
     parser.add_argument(
         "--output-dir",
@@ -135,6 +155,10 @@ def parse_args(argv):
         "seeds": tuple(args.seeds) if args.seeds else None,
         "epochs": args.epochs,
         "n_jobs": args.n_jobs,
+        "protocols": tuple(args.protocols) if args.protocols else None,
+        "ablation_datasets": (
+            tuple(args.ablation_datasets) if args.ablation_datasets else None
+        ),
     }
     overrides = {key: value for key, value in overrides.items() if value is not None}
     if overrides.get("epochs", 1) < 1:
