@@ -32,6 +32,7 @@ from benchmarks.evidence.models import (
 )
 from benchmarks.harness.fitting import convergence_warnings_ignored
 from sklearn_sparse_act import config_context
+from sklearn_sparse_act._backends import numba_available
 
 CURVE_MODELS = ("sklearn_same_width", "sklearn_same_active", "ours_fixed")
 FIRST_TASK = (0, 1, 2, 3, 4)
@@ -265,7 +266,7 @@ def plan_jobs(settings):
 
     The traces of :data:`~benchmarks.evidence.models.MODELS` always run (the
     noise and fit-time protocols read them); ``settings.protocols`` chooses
-    the rest.
+    the rest; the kernel check needs numba.
     """
     keys = []
     chosen = set(settings.protocols)
@@ -291,7 +292,8 @@ def plan_jobs(settings):
                 for seed in settings.seeds
                 for variant in VARIANTS
             ]
-        if "kernels" in chosen and dataset in settings.kernel_datasets:
+        kernels = "kernels" in chosen and numba_available()
+        if kernels and dataset in settings.kernel_datasets:
             keys += [("kernels", dataset, model, settings.seeds[0]) for model in OURS]
     return sorted(keys, key=lambda key: key[0] != "trace")
 
