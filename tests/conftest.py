@@ -162,6 +162,7 @@ BACKEND_AGNOSTIC_MODULES = {
     "test_demo.py": "the demo's progress report",
     "test_distributed.py": "scheduling of fits on a dask cluster",
     "test_docs_figures.py": "figures the documentation quotes, from its snippets",
+    "test_evidence.py": "the evidence study's arithmetic and report, no result",
     "test_examples.py": "the gallery examples run and draw",
     "test_features.py": "the transformer API and pipelines, above the kernels",
     "test_fit_memory.py": "the memory check before a fit allocates, no kernel",

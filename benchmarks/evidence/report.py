@@ -1,0 +1,357 @@
+"""The evidence study's summaries, targets and Markdown report.
+
+:func:`summarise` turns the jobs' results into one JSON-ready dict per data
+set (means and deviations over seeds); :func:`judge` turns the summaries into
+verdicts on the targets of :data:`TARGETS`; :func:`render_markdown` writes
+both as tables. Accuracies are in points (percent of the held-out rows).
+"""
+
+import numpy as np
+
+from benchmarks.evidence import protocols
+from benchmarks.evidence.datasets import DATASETS
+from benchmarks.evidence.models import LABELS, MODELS, OURS, SKLEARN, VARIANTS
+from benchmarks.harness.reporting import markdown_table
+from benchmarks.harness.targets import Target, describe_verdict
+
+HIGH_DIMENSIONAL = 256
+VARIANT_NAMES = tuple(VARIANTS)
+TARGETS = {
+    "noise_gain": Target(
+        metric="noise score of ours 'fixed' / scikit-learn's same width - 1",
+        bound=0.15,
+        higher_is_better=True,
+        description="noise score >= 1.15 x scikit-learn's (same width)",
+        reason="Sparse codes are claimed to resist corrupted inputs; on images "
+        "of 256+ pixels the gain must be large enough to matter to a user.",
+    ),
+    "clean_drop": Target(
+        metric="clean accuracy of ours 'fixed' - scikit-learn's same width",
+        bound=-0.3,
+        higher_is_better=True,
+        description="clean accuracy >= scikit-learn's - 0.3 points",
+        reason="Robustness must not be bought with clean accuracy.",
+    ),
+    "digits_noise": Target(
+        metric="noise score of ours 'fixed' / scikit-learn's same width - 1",
+        bound=0.0,
+        higher_is_better=True,
+        description="digits: noise score >= scikit-learn's (same width)",
+        reason="On small 8x8 images the recipe must at least not lose.",
+    ),
+    "curve": Target(
+        metric="accuracy of ours 'fixed' - scikit-learn's same width, per size",
+        bound=0.0,
+        higher_is_better=True,
+        description="learning curve ahead of scikit-learn's at every size",
+        reason="Sparse codes are claimed to generalise from fewer rows.",
+    ),
+    "time_to_accuracy": Target(
+        metric="our fastest time to scikit-learn's best - 0.2 / theirs",
+        bound=0.8,
+        description="time-to-accuracy <= 0.8",
+        reason="Reaching scikit-learn's accuracy must cost a user clearly "
+        "less time, beyond the machine's timing noise.",
+    ),
+}
+
+
+def _mean_std(values):
+    values = np.asarray(values, dtype=float)
+    return [float(values.mean()), float(values.std())]
+
+
+def _traces(results, dataset, model, seeds):
+    return [results["trace", dataset, model, seed] for seed in seeds]
+
+
+def _noise_summary(traces):
+    n_test = traces[0]["n_test"]
+    salt = np.array([trace["salt"] for trace in traces])
+    gaussian = np.array([trace["gaussian"] for trace in traces])
+    return {
+        "clean": _mean_std(100.0 * salt[:, 0] / n_test),
+        "salt_score": _mean_std(protocols.noise_score(salt)),
+        "gaussian_score": _mean_std(protocols.noise_score(gaussian)),
+        "salt_curve": (100.0 * salt.mean(axis=0) / n_test).tolist(),
+        "gaussian_curve": (100.0 * gaussian.mean(axis=0) / n_test).tolist(),
+        "out_of": n_test * len(protocols.NOISE_LEVELS),
+    }
+
+
+def _mean_curve(traces):
+    """Times and accuracies after each epoch, averaged over seeds."""
+    times = np.mean([trace["times"] for trace in traces], axis=0)
+    accuracies = np.mean([trace["accuracies"] for trace in traces], axis=0)
+    return times.tolist(), accuracies.tolist()
+
+
+def _time_summary(curves, floor):
+    theirs_times = np.concatenate([curves[model][0] for model in SKLEARN])
+    theirs_acc = np.concatenate([curves[model][1] for model in SKLEARN])
+    theirs = (theirs_times, theirs_acc)
+    summary = {"sklearn_best": float(theirs_acc.max())}
+    for model in OURS:
+        summary[model] = {
+            "time_to_accuracy": protocols.time_to_accuracy(curves[model], theirs),
+            "iso_time_gain": protocols.iso_time_gain(curves[model], theirs, floor),
+        }
+    return summary
+
+
+def _continual_summary(results, kind, dataset, model, seeds):
+    pairs = [protocols.forgetting(results[kind, dataset, model, s]) for s in seeds]
+    lost, final = zip(*pairs, strict=True)
+    return {"forgetting": _mean_std(lost), "final": _mean_std(final)}
+
+
+def summarise(results, settings):
+    """One dict per data set: noise, curves, time and continual summaries."""
+    summaries = {}
+    seeds = settings.seeds
+    for dataset in settings.datasets:
+        traces = {m: _traces(results, dataset, m, seeds) for m in MODELS}
+        curves = {m: _mean_curve(traces[m]) for m in MODELS}
+        floor = float(np.mean([t["majority"] for t in traces[MODELS[0]]]))
+        summary = {
+            "n_features": None,
+            "noise": {m: _noise_summary(traces[m]) for m in MODELS},
+            "time_curves": curves,
+            "time": _time_summary(curves, floor),
+            "learning_curve": {},
+            "continual": {},
+        }
+        for key in results:
+            if key[0] == "curve" and key[1] == dataset and key[3] == seeds[0]:
+                rows = key[4]
+                summary["learning_curve"].setdefault(str(rows), {})[key[2]] = _mean_std(
+                    [results[key[:3] + (s, rows)] for s in seeds]
+                )
+        for kind in ("split_tasks", "permuted"):
+            if (kind, dataset, MODELS[0], seeds[0]) in results:
+                summary["continual"][kind] = {
+                    m: _continual_summary(results, kind, dataset, m, seeds)
+                    for m in MODELS
+                }
+        if ("trace", dataset, VARIANT_NAMES[0], seeds[0]) in results:
+            summary["ablation"] = {
+                v: _noise_summary(_traces(results, dataset, v, seeds))
+                for v in VARIANT_NAMES
+            }
+        kernels = {
+            m: results["kernels", dataset, m, seeds[0]]
+            for m in OURS
+            if ("kernels", dataset, m, seeds[0]) in results
+        }
+        if kernels:
+            summary["kernels"] = kernels
+        summaries[dataset] = summary
+    return summaries
+
+
+def _verdict(key, measured, name):
+    """The verdict of target ``key`` on ``measured``, with its relation."""
+    target = TARGETS[key]
+    verdict = target.verdict(measured, name=name)
+    verdict["relation"] = ">=" if target.higher_is_better else "<="
+    return verdict
+
+
+def judge(summaries, n_features):
+    """Verdicts of :data:`TARGETS` on every data set where they apply."""
+    verdicts = []
+    for dataset, summary in summaries.items():
+        noise = summary["noise"]
+        reference, ours = noise["sklearn_same_width"], noise["ours_fixed"]
+        gain = protocols.relative_gain(
+            ours["salt_score"][0], reference["salt_score"][0]
+        )
+        drop = ours["clean"][0] - reference["clean"][0]
+        image = DATASETS[dataset][0] == "image"
+        if image and n_features[dataset] >= HIGH_DIMENSIONAL:
+            verdicts.append(_verdict("noise_gain", gain, name=f"{dataset}: noise gain"))
+            verdicts.append(
+                _verdict("clean_drop", drop, name=f"{dataset}: clean accuracy")
+            )
+            for rows, cells in summary["learning_curve"].items():
+                delta = cells["ours_fixed"][0] - cells["sklearn_same_width"][0]
+                verdicts.append(
+                    _verdict(
+                        "curve", delta, name=f"{dataset}: learning curve at {rows} rows"
+                    )
+                )
+            ratio = summary["time"]["ours_fixed"]["time_to_accuracy"]
+            verdicts.append(
+                _verdict("time_to_accuracy", ratio, name=f"{dataset}: time-to-accuracy")
+            )
+        if dataset == "digits":
+            verdicts.append(_verdict("digits_noise", gain, name="digits: noise gain"))
+            verdicts.append(_verdict("clean_drop", drop, name="digits: clean accuracy"))
+    return verdicts
+
+
+def _cell(pair, digits=2):
+    return f"{pair[0]:.{digits}f} ± {pair[1]:.{digits}f}"
+
+
+def _noise_table(summary):
+    noise = summary["noise"]
+    reference = noise["sklearn_same_width"]
+    rows = []
+    for model in MODELS:
+        cells = noise[model]
+        salt_gain = protocols.relative_gain(
+            cells["salt_score"][0], reference["salt_score"][0]
+        )
+        gauss_gain = protocols.relative_gain(
+            cells["gaussian_score"][0], reference["gaussian_score"][0]
+        )
+        rows.append(
+            [
+                LABELS[model],
+                _cell(cells["clean"]),
+                _cell(cells["salt_score"], 0),
+                f"{100 * salt_gain:+.1f}%",
+                _cell(cells["gaussian_score"], 0),
+                f"{100 * gauss_gain:+.1f}%",
+            ]
+        )
+    header = ["model", "clean accuracy %", "noise score", "vs same width"]
+    header += ["Gaussian score", "vs same width"]
+    return markdown_table(header, rows, "lrrrrr")
+
+
+def _curve_table(summary):
+    sizes = sorted(summary["learning_curve"], key=int)
+    if not sizes:
+        return ["(no size below the training rows)"]
+    models = list(summary["learning_curve"][sizes[0]])
+    rows = [
+        [LABELS[m], *(_cell(summary["learning_curve"][s][m]) for s in sizes)]
+        for m in models
+    ]
+    header = ["model", *(f"{s} rows" for s in sizes)]
+    return markdown_table(header, rows, "l" + "r" * len(sizes))
+
+
+def _time_table(summary):
+    time, curves = summary["time"], summary["time_curves"]
+    rows = []
+    for model in MODELS:
+        times, accuracies = curves[model]
+        row = [LABELS[model], f"{accuracies[-1]:.2f}", f"{max(accuracies):.2f}"]
+        row.append(f"{times[-1]:.2f}")
+        if model in OURS:
+            ratio = time[model]["time_to_accuracy"]
+            row += [f"{ratio:.2f}", f"{time[model]['iso_time_gain']:+.2f}"]
+        else:
+            row += ["", ""]
+        rows.append(row)
+    header = ["model", "last epoch %", "best epoch %", "fit s"]
+    header += ["time-to-accuracy", "iso-time gain"]
+    return markdown_table(header, rows, "lrrrrr")
+
+
+def _ablation_table(summary, recipe):
+    """Every traced model's noise figures, each against the dense network of
+    its width where the run has one."""
+    noise = {**summary["noise"], **summary["ablation"]}
+    dense = {256: "sklearn_256", recipe.width: "sklearn_same_width"}
+    rows = []
+    for model, cells in noise.items():
+        width = VARIANTS[model][1] if model in VARIANTS else None
+        width = (
+            recipe.width if width is None and model != "sklearn_same_active" else width
+        )
+        reference = noise[dense[width]] if width in dense else None
+        gain = ""
+        if reference is not None and not model.startswith("sklearn"):
+            gain = protocols.relative_gain(
+                cells["salt_score"][0], reference["salt_score"][0]
+            )
+            gain = f"{100 * gain:+.1f}%"
+        rows.append(
+            [
+                LABELS[model],
+                _cell(cells["clean"]),
+                _cell(cells["salt_score"], 0),
+                gain,
+                _cell(cells["gaussian_score"], 0),
+            ]
+        )
+    header = ["model", "clean accuracy %", "noise score", "vs dense, same width"]
+    header.append("Gaussian score")
+    return markdown_table(header, rows, "lrrrr")
+
+
+def _continual_table(summary):
+    continual = summary["continual"]
+    rows = []
+    for model in MODELS:
+        row = [LABELS[model]]
+        for kind in ("split_tasks", "permuted"):
+            cells = continual[kind][model]
+            row += [_cell(cells["forgetting"], 1), _cell(cells["final"], 1)]
+        rows.append(row)
+    header = ["model", "split: forgetting", "split: final average"]
+    header += ["permuted: forgetting", "permuted: final average"]
+    return markdown_table(header, rows, "lrrrr")
+
+
+def _detail(verdict):
+    """The measured value of a verdict against its bound."""
+    return (
+        f"measured {verdict['measured']:+.3f}, "
+        f"target {verdict['relation']} {verdict['bound']:g}"
+    )
+
+
+def render_markdown(summaries, verdicts, settings, recipes, header_lines):
+    """The report: settings, then per data set its tables, then the verdicts."""
+    lines = [*header_lines, ""]
+    for dataset, summary in summaries.items():
+        recipe = recipes[dataset]
+        lines += [
+            f"## {dataset}",
+            "",
+            f"Ours: {recipe.width} units at ratio {recipe.activation_ratio:.4f} "
+            f"({recipe.active} active); scikit-learn at {recipe.width} and "
+            f"{recipe.active} units.",
+            "",
+            f"Noise (out of {summary['noise']['ours_fixed']['out_of']} per model "
+            f"and corruption, {len(summary['time_curves']['ours_fixed'][0])} "
+            "epochs):",
+            "",
+            *_noise_table(summary),
+            "",
+            "Learning curve (held-out accuracy %):",
+            "",
+            *_curve_table(summary),
+            "",
+            "Accuracy for the fit time (means over seeds, after each epoch; "
+            "scikit-learn's best "
+            f"{summary['time']['sklearn_best']:.2f}%):",
+            "",
+            *_time_table(summary),
+            "",
+        ]
+        if "ablation" in summary:
+            lines += [
+                "What decides it: width, ratio and boosting (noise protocols):",
+                "",
+                *_ablation_table(summary, recipe),
+                "",
+            ]
+        if summary["continual"]:
+            lines += ["Continual learning (points):", "", *_continual_table(summary)]
+            lines.append("")
+        for model, check in summary.get("kernels", {}).items():
+            lines.append(
+                f"Kernels, {LABELS[model]}: NumPy and numba predictions "
+                f"{'identical' if check['same_predictions'] else 'DIFFERENT'}, "
+                f"largest probability difference {check['max_abs_difference']:.1e}."
+            )
+        lines.append("")
+    lines += ["## Targets", ""]
+    lines += [describe_verdict(verdict, _detail(verdict)) for verdict in verdicts]
+    return "\n".join(lines) + "\n"

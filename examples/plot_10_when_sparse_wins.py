@@ -1,0 +1,175 @@
+"""
+=============================
+When a sparse network wins
+=============================
+
+A sparse hidden layer does not beat a dense one everywhere. The evidence
+study (``python benchmarks/bench_evidence.py``, every figure in
+``benchmarks/RESULTS_EVIDENCE.md``) compares scikit-learn's
+:class:`~sklearn.neural_network.MLPClassifier` with a wide sparse layer
+(1024 units, 51 of which fire per row, ``activation_ratio=0.05``) on five
+data sets. This example first plots two of its stored results, then reruns
+two of its protocols on a small data set where the sparse layer does *not*
+win.
+"""
+
+# %%
+# Stored results: noise robustness on MNIST and on the 8x8 digits
+# -----------------------------------------------------------------
+# Ahmad and Scheinkman's protocol ("How Can We Be So Dense?", 2019): train on
+# clean images, then set a fraction ``0, 0.05, ..., 0.5`` of every test
+# image's pixels to the training pixels' mean + 2 standard deviations. Mean
+# held-out accuracy (%) over 5 seeds at each level, from the study: on
+# 784-pixel MNIST digits the sparse network (1024 units, 51 active) is ahead
+# of the dense one of the same width at every level (noise score +7.5%); on
+# the 64-pixel digits (256 units, 51 active) it is behind at every level
+# (noise score -9.3%).
+import os
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy import ndimage
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+
+from sklearn_sparse_act import SparseMLPClassifier
+
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
+
+NOISE_LEVELS = np.linspace(0, 0.5, 11)
+STORED = {
+    "MNIST, 784 pixels": {
+        "scikit-learn MLP": "93.7 91.4 83.4 71.3 60.2 51.8 44.8 38.1 32.8 29.3 25.7",
+        "sparse, 51 active": "95.1 93.5 89.1 79.1 67.7 57.3 49.5 42.4 35.9 31.7 27.5",
+    },
+    "digits, 64 pixels": {
+        "scikit-learn MLP": "97.1 92.0 86.0 75.7 69.8 61.0 54.3 45.4 40.7 33.4 29.4",
+        "sparse, 51 active": "96.0 88.6 80.2 68.8 59.6 51.9 45.5 38.4 34.7 29.9 27.9",
+    },
+}
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
+for axis, (title, curves) in zip(axes, STORED.items(), strict=True):
+    for name, accuracy in curves.items():
+        values = np.array(accuracy.split(), dtype=float)
+        axis.plot(NOISE_LEVELS, values, marker="o", markersize=3, label=name)
+    axis.set_title(title)
+    axis.set_xlabel("fraction of test pixels corrupted")
+axes[0].set_ylabel("held-out accuracy %")
+axes[0].legend()
+fig.tight_layout()
+
+# %%
+# A live run: the digits enlarged to 16x16 pixels
+# -----------------------------------------------
+# Each 8x8 digit is enlarged to 16x16 = 256 pixels and moved by a random
+# shift of up to two pixels: four times the pixels of the digits, but no more
+# information. ``SKLEARN_SPARSE_ACT_EXAMPLE_SCALE=small`` (used by the tests and the CI
+# documentation build) shrinks the experiment: its numbers say nothing.
+SMALL = os.environ.get("SKLEARN_SPARSE_ACT_EXAMPLE_SCALE") == "small"
+if SMALL:
+    print(
+        "Reduced run (SKLEARN_SPARSE_ACT_EXAMPLE_SCALE=small): fewer epochs, "
+        "seeds and sizes than the full example."
+    )
+SEEDS = [0] if SMALL else [0, 1, 2]
+MAX_ITER = 5 if SMALL else 30
+TRAIN_SIZES = [100, 400] if SMALL else [100, 200, 500, 1000]
+
+digits, y = load_digits(return_X_y=True)
+rng = np.random.default_rng(0)
+X = np.empty((len(digits), 256))
+for index, image in enumerate(digits.reshape(-1, 8, 8) / 16.0):
+    large = ndimage.zoom(image, 2, order=1)
+    X[index] = ndimage.shift(large, rng.integers(-2, 3, size=2), order=0).ravel()
+X = np.clip(X, 0.0, 1.0)
+
+models = {
+    "scikit-learn MLP, 1024 units": lambda seed: MLPClassifier(
+        (1024,), max_iter=MAX_ITER, random_state=seed
+    ),
+    "sparse, 1024 units, 51 active": lambda seed: SparseMLPClassifier(
+        (1024,), activation_ratio=0.05, max_iter=MAX_ITER, random_state=seed
+    ),
+}
+
+
+# %%
+# Robustness to noise, the same protocol. The *noise score* is the number of
+# correct predictions summed over the levels.
+def corrupt(images, fraction, value, rng):
+    noisy = images.copy()
+    n_corrupted = int(round(fraction * images.shape[1]))
+    for row in noisy:
+        row[rng.choice(images.shape[1], size=n_corrupted, replace=False)] = value
+    return noisy
+
+
+correct = {name: [] for name in models}
+for seed in SEEDS:
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=seed
+    )
+    value = X_train.mean() + 2 * X_train.std()
+    noisy_rng = np.random.default_rng(seed)
+    noisy = [corrupt(X_test, level, value, noisy_rng) for level in NOISE_LEVELS]
+    for name, make_model in models.items():
+        model = make_model(seed).fit(X_train, y_train)
+        correct[name].append([np.sum(model.predict(Z) == y_test) for Z in noisy])
+
+fig, axis = plt.subplots(figsize=(6, 4))
+for name, counts in correct.items():
+    counts = np.array(counts)
+    axis.plot(NOISE_LEVELS, counts.mean(axis=0) / len(y_test), marker="o", label=name)
+    print(
+        f"{name}: noise score {counts.sum(axis=1).mean():.0f} of "
+        f"{len(NOISE_LEVELS) * len(y_test)}, clean accuracy "
+        f"{counts[:, 0].mean() / len(y_test):.3f}"
+    )
+axis.set_xlabel("fraction of test pixels corrupted")
+axis.set_ylabel("test accuracy")
+axis.set_title("16x16 digits: accuracy under noise")
+axis.legend()
+fig.tight_layout()
+
+# %%
+# Learning from few rows: held-out accuracy after training on a stratified
+# subsample of the training rows, mean over the seeds.
+curves = {name: np.zeros(len(TRAIN_SIZES)) for name in models}
+for seed in SEEDS:
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=seed
+    )
+    for position, rows in enumerate(TRAIN_SIZES):
+        X_few, _, y_few, _ = train_test_split(
+            X_train, y_train, train_size=rows, stratify=y_train, random_state=seed
+        )
+        for name, make_model in models.items():
+            model = make_model(seed).fit(X_few, y_few)
+            curves[name][position] += model.score(X_test, y_test) / len(SEEDS)
+
+fig, axis = plt.subplots(figsize=(6, 4))
+for name, accuracy in curves.items():
+    axis.plot(TRAIN_SIZES, accuracy, marker="o", label=name)
+axis.set_xscale("log")
+axis.set_xlabel("training rows")
+axis.set_ylabel("test accuracy")
+axis.set_title("16x16 digits: learning curve")
+axis.legend()
+fig.tight_layout()
+plt.show()
+
+# %%
+# What decides it
+# ---------------
+# In the study the sparse network wins where the inputs carry many
+# informative features (MNIST: 146 principal components hold 95% of the
+# variance) and there are about 50 training rows per class or more: there it
+# is more accurate, more robust to pixel noise and reaches the dense
+# network's accuracy in about a fifth of the time. On the 8x8 digits and on
+# their enlargement (28 and 32 components) the dense network of the same
+# width is more accurate and more robust: more pixels alone do not make a
+# sparse layer pay. Neither network keeps earlier tasks in continual
+# learning, and the sparse one forgets more.

@@ -1,0 +1,152 @@
+"""The evidence study (benchmarks/evidence): its protocol arithmetic on
+hand-made inputs, and a quick run that produces its report.
+
+No accuracy is asserted: which model wins depends on round-off and the
+machine; only the bookkeeping is exact.
+"""
+
+import doctest
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import bench_evidence
+from benchmarks.evidence import models, protocols, report, runner, settings
+from sklearn_sparse_act._backends import numba_available
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.mark.parametrize("module", [models, protocols, runner])
+def test_examples_in_docstrings_hold(module):
+    # benchmarks/ is outside pytest's doctest paths: its examples run here.
+    failed, attempted = doctest.testmod(module)
+    assert attempted > 0 and failed == 0
+
+
+def test_salt_corruption_sets_the_fraction_of_each_row_and_nothing_else():
+    X = np.arange(40, dtype=float).reshape(2, 20)
+    noisy = protocols.salt_corruption(X, 0.25, -1.0, np.random.default_rng(3))
+    changed = noisy != X
+    assert changed.sum(axis=1).tolist() == [5, 5]
+    assert np.all(noisy[changed] == -1.0)
+    assert np.array_equal(X, np.arange(40, dtype=float).reshape(2, 20))
+    unchanged = protocols.salt_corruption(X, 0.0, -1.0, np.random.default_rng(3))
+    assert np.array_equal(unchanged, X)
+
+
+def test_salt_value_is_the_mean_plus_two_standard_deviations():
+    X = np.array([[0.0, 0.0], [0.0, 4.0]])  # mean 1, std sqrt(3)
+    assert protocols.salt_value(X) == pytest.approx(1.0 + 2.0 * np.sqrt(3.0))
+
+
+def test_noise_score_sums_the_correct_predictions_over_the_levels():
+    counts = np.array([[100, 90, 80], [50, 50, 50]])
+    assert protocols.noise_score(counts).tolist() == [270, 150]
+    assert protocols.relative_gain(270, 150) == pytest.approx(0.8)
+
+
+def test_pareto_front_keeps_points_that_no_faster_point_beats():
+    times = [3.0, 1.0, 2.0, 2.0, 5.0]
+    accuracies = [80.0, 70.0, 60.0, 75.0, 79.0]
+    # (2, 60) loses to (1, 70); (5, 79) loses to (3, 80).
+    assert protocols.pareto_front(times, accuracies).tolist() == [1, 3, 0]
+
+
+def test_time_to_accuracy_divides_the_fastest_times_to_their_best_minus_slack():
+    theirs = ([1.0, 2.0, 4.0], [90.0, 94.0, 95.0])  # target 95 - 0.2 = 94.8
+    ours = ([0.5, 1.0, 3.0], [94.0, 94.9, 96.0])
+    assert protocols.time_to_accuracy(ours, theirs) == pytest.approx(1.0 / 4.0)
+    never = ([1.0], [94.7])
+    assert protocols.time_to_accuracy(never, theirs) == np.inf
+
+
+def test_iso_time_gain_averages_over_their_times_with_a_floor():
+    theirs = ([1.0, 2.0, 3.0], [50.0, 60.0, 55.0])
+    ours = ([1.5, 2.5], [70.0, 80.0])
+    # T=1: ours has nothing yet (floor 10) vs 50 -> -40; T=2: 70 - 60 = 10;
+    # T=3: 80 - 60 (their best within 3 is still 60) = 20. Mean -10/3.
+    gain = protocols.iso_time_gain(ours, theirs, floor=10.0)
+    assert gain == pytest.approx(-10.0 / 3.0)
+
+
+def test_forgetting_is_the_drop_from_the_best_earlier_accuracy():
+    matrix = [
+        [90.0, 5.0, 5.0],
+        [80.0, 85.0, 5.0],
+        [60.0, 70.0, 95.0],
+    ]
+    lost, final = protocols.forgetting(matrix)
+    assert lost == pytest.approx(((90 - 60) + (85 - 70)) / 2)
+    assert final == pytest.approx((60 + 70 + 95) / 3)
+
+
+def test_the_rule_fixes_the_number_of_winners_from_the_input_width():
+    wide = models.recommended_recipe(784, 100)
+    narrow = models.recommended_recipe(64, 100)
+    assert (wide.width, wide.active) == (1024, models.WINNERS)
+    assert (narrow.width, narrow.active) == (256, models.WINNERS)
+    built = models.build("ours_fixed", wide, 0)
+    assert built.hidden_layer_sizes == (1024,)
+    assert models.build("sklearn_same_active", wide, 0).hidden_layer_sizes == (51,)
+
+
+def test_a_quick_run_writes_its_tables_and_verdicts(tmp_path):
+    argv = ["--quick", "--datasets", "digits", "--epochs", "2"]
+    data = bench_evidence.main([*argv, "--output-dir", str(tmp_path)])
+    markdown = (tmp_path / "evidence.md").read_text()
+    assert "Command: `python benchmarks/bench_evidence.py --quick" in markdown
+    for title in ("Noise", "Learning curve", "Accuracy for the fit time"):
+        assert title in markdown
+    assert "Continual learning" in markdown and "## Targets" in markdown
+    stored = json.loads((tmp_path / "evidence.json").read_text())
+    digits = stored["summaries"]["digits"]
+    n_test = 180  # 30% of the quick run's 600 rows
+    assert digits["noise"]["ours_fixed"]["out_of"] == 11 * n_test
+    assert len(digits["time_curves"]["ours_fixed"][0]) == 2
+    names = [verdict["target"] for verdict in data["verdicts"]]
+    assert names == ["digits: noise gain", "digits: clean accuracy"]
+    if numba_available():
+        assert digits["kernels"]["ours_fixed"]["same_predictions"] in (True, False)
+
+
+def test_settings_reject_a_run_without_epochs():
+    with pytest.raises(SystemExit):
+        settings.parse_args(["--quick", "--epochs", "0"])
+
+
+def test_the_targets_are_judged_on_the_image_sets_of_256_pixels_or_more():
+    summary = {
+        "noise": {
+            "sklearn_same_width": {"salt_score": [100.0, 0.0], "clean": [90.0, 0.0]},
+            "ours_fixed": {"salt_score": [110.0, 0.0], "clean": [89.8, 0.0]},
+        },
+        "learning_curve": {
+            "100": {"ours_fixed": [70, 0], "sklearn_same_width": [71, 0]}
+        },
+        "time": {"ours_fixed": {"time_to_accuracy": 0.5}},
+    }
+    n_features = {"mnist_5k": 784, "digits": 64}
+    verdicts = report.judge({"mnist_5k": summary, "digits": summary}, n_features)
+    status = {verdict["target"]: verdict["status"] for verdict in verdicts}
+    assert status == {
+        "mnist_5k: noise gain": "missed",  # +10% < +15%
+        "mnist_5k: clean accuracy": "met",
+        "mnist_5k: learning curve at 100 rows": "missed",
+        "mnist_5k: time-to-accuracy": "met",
+        "digits: noise gain": "met",  # +10% >= 0
+        "digits: clean accuracy": "met",  # -0.2 >= -0.3
+    }
+
+
+def test_protocols_choose_the_jobs_besides_the_traces():
+    argv = ["--quick", "--datasets", "digits", "--protocols", "ablation"]
+    _, chosen = settings.parse_args([*argv, "--ablation-datasets", "digits"])
+    keys = runner.plan_jobs(chosen)
+    assert {key[0] for key in keys} == {"trace"}
+    assert {key[2] for key in keys} == set(models.MODELS) | set(models.VARIANTS)
+    _, everything = settings.parse_args(["--quick", "--datasets", "digits"])
+    kinds = {key[0] for key in runner.plan_jobs(everything)}
+    expected = {"trace", "curve", "split_tasks", "permuted"}
+    assert kinds == expected | ({"kernels"} if numba_available() else set())
