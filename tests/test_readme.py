@@ -18,12 +18,20 @@ def test_readme_example_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     namespace = runpy.run_path(str(script))
     model = namespace["model"]
-    # The text under the example: 26 of the 256 units fire for each digit.
+    # What the example's comment says: 26 of the 256 units fire.
     assert model.active_units_ == [26]
-    assert "26 of the 256 hidden units fire" in text
+    assert "# 26 of 256 units fire" in snippet
     score, printed_units = capsys.readouterr().out.split(" ", 1)
     assert float(score) > 0.9
     assert printed_units.strip() == "[26]"
+
+
+def test_readme_says_what_and_when_within_40_lines():
+    """What it is, how to install it, a runnable example and when to prefer
+    it over scikit-learn's MLP, before a reader has to scroll far."""
+    first_lines = "\n".join(README.read_text().splitlines()[:40])
+    for part in ("k-winners-take-all", "pip install", "```python", "Pick the"):
+        assert part in first_lines, part
 
 
 def _bash_blocks(text):
