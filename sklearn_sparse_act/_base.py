@@ -27,10 +27,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._backends import get_backend
 from ._codes import SparseCodesMixin
@@ -275,16 +272,31 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
 
         # Settle the thresholds on the final weights; keep the sparsity's state.
         with self._training_threads(network, sparsity, X.shape[0]):
-            sparsity.settle(network, X, sample_weight, incremental, self._random_state)
+            sparsity.settle(
+                network,
+                X,
+                sample_weight,
+                incremental,
+                self._random_state,
+                self._pass_rows(X.shape[0]),
+            )
         for name, value in sparsity.fitted_attributes().items():
             setattr(self, name, value)
         # The units compact() keeps. A prediction pass assigns its own
         # threads, so this runs outside the training's.
         self._training_winners = None
         if not incremental:
-            rules = self._inference_rules()
-            self._training_winners = training_winners(network, rules, X)
+            self._training_winners = training_winners(
+                network, self._inference_rules(), X, self._pass_rows(X.shape[0])
+            )
         return self
+
+    def _pass_rows(self, n_samples):
+        """Rows per chunk of the end of fit's passes over the training data:
+        a stochastic batch (a step's memory); None: prediction's chunks."""
+        if self.solver in _STOCHASTIC_SOLVERS:
+            return batch_rows(self.batch_size, n_samples)
+        return None
 
     def _validate_training_data(self, X, y, sample_weight, incremental, first_pass):
         """X, y (2d, scaled as the network learns it) and the sample weights
@@ -366,6 +378,7 @@ class BaseSparseMLP(SparseCodesMixin, VersionStampMixin, BaseEstimator, ABC):
             boost_decay=self.boost_decay,
             sparsity_warmup=self.sparsity_warmup,
             fitted=None if first_pass else vars(self),
+            backend=get_backend(),
         )
         # The best epoch's thresholds start as the starting ones (early
         # stopping restores them with the best epoch's weights).

@@ -26,16 +26,17 @@ from numbers import Real
 
 import numpy as np
 
+from ._backends.interface import row_chunks
+from ._batch_quota import QuotaSearch, streamed_quota
 from ._network import firing_counts, win_fraction
+from ._prediction import chunk_rows
 from ._sparsity import (
     SPARSITY_STRATEGIES,
     InferenceRules,
-    Threshold,
     TrainingRule,
     auto_activation_ratio,
     batch_threshold,
     n_active_units,
-    quantile_threshold,
 )
 
 # Weight of the previous value in the running average of a 'dynamic' layer's
@@ -115,6 +116,9 @@ class HiddenSparsity:
         The attributes of a model fitted before, to continue from (duty
         cycles, boosting and warm-up progress, 'dynamic' thresholds), named
         as :meth:`fitted_attributes` names them; None starts afresh.
+    backend : module, default=None
+        The kernel backend whose ``batch_threshold`` selects a 'dynamic'
+        training batch's quota (default: NumPy's).
     """
 
     def __init__(
@@ -127,8 +131,12 @@ class HiddenSparsity:
         boost_decay,
         sparsity_warmup,
         fitted=None,
+        backend=None,
     ):
         fitted = {} if fitted is None else fitted
+        self._batch_threshold = (
+            batch_threshold if backend is None else backend.batch_threshold
+        )
         self.strategy_name = strategy_name
         self.widths = widths
         self.ratios = ratios
@@ -248,11 +256,14 @@ class HiddenSparsity:
         strategy = SPARSITY_STRATEGIES[self.strategy_name]
         boost = self._boost_factors(layer, n_active, width)
         scores = None if boost is None else values * boost
+        select = self._batch_threshold
         rule, threshold = strategy.training_selection(
-            values if scores is None else scores, n_active, sample_weight
+            values if scores is None else scores, n_active, sample_weight, select
         )
         if scores is not None and threshold is not None:
-            _, threshold = strategy.training_selection(values, n_active, sample_weight)
+            _, threshold = strategy.training_selection(
+                values, n_active, sample_weight, select
+            )
         return TrainingRule(rule, scores, n_active, threshold)
 
     def _boost_factors(self, layer, n_active, width):
@@ -333,17 +344,26 @@ class HiddenSparsity:
         """Go back to earlier 'dynamic' thresholds (a copy of them)."""
         self.thresholds = thresholds.copy()
 
-    def settle(self, network, X, sample_weight, incremental, random_state):
+    def settle(
+        self, network, X, sample_weight, incremental, random_state, max_rows=None
+    ):
         """After training on ``X``: settle the 'dynamic' thresholds from the
-        final weights of ``network``, then the inference thresholds."""
-        self._settle_thresholds(network, X, sample_weight, incremental, random_state)
+        final weights of ``network``, then the inference thresholds. The
+        passes over ``X`` go in chunks of at most ``max_rows`` rows (default:
+        prediction's chunks), so that they take no more memory than a
+        training step, whatever the number of rows."""
+        self._settle_thresholds(
+            network, X, sample_weight, incremental, random_state, max_rows
+        )
         self.inference_thresholds = (
             None if self.thresholds is None else self.thresholds.copy()
         )
         if self.thresholds is not None and self._inference_ratio_factor != 1:
-            self._calibrate_inference_thresholds(network, X)
+            self._calibrate_inference_thresholds(network, X, max_rows)
 
-    def _settle_thresholds(self, network, X, sample_weight, incremental, random_state):
+    def _settle_thresholds(
+        self, network, X, sample_weight, incremental, random_state, max_rows
+    ):
         """Set the 'dynamic' thresholds from the final weights.
 
         During training the thresholds are running averages of batch
@@ -351,10 +371,13 @@ class HiddenSparsity:
         ``fit`` each layer's threshold is recomputed on the training data
         (layer by layer, each layer fed by the settled rule of the one before)
         so that exactly the target fraction of its pre-activations exceeds
-        it, counted with the sample weights. Each ``partial_fit`` call does
-        the same on its data and folds the result into the thresholds the
-        call started with, as a running average over about the last 1000
-        samples, so the estimate converges to the ratio as the weights settle.
+        it, counted with the sample weights: the threshold a batch of all
+        those rows would observe (:func:`~._sparsity.batch_threshold`), found
+        in passes over chunks of rows (:mod:`._batch_quota`). Each
+        ``partial_fit`` call does the same on its data and folds the result
+        into the thresholds the call started with, as a running average over
+        about the last 1000 samples, so the estimate converges to the ratio
+        as the weights settle.
         """
         if self.thresholds is None:
             return
@@ -368,49 +391,80 @@ class HiddenSparsity:
             previous = None
             self._threshold_samples = min(X.shape[0], _THRESHOLD_PERIOD)
             step = 1.0
-        inputs, weights = X, sample_weight
+        rows = np.arange(X.shape[0])
         if X.shape[0] > _SETTLE_ROWS:
             rows = np.sort(random_state.choice(X.shape[0], _SETTLE_ROWS, replace=False))
-            inputs = X[rows]
-            weights = None if sample_weight is None else sample_weight[rows]
+        weights = None if sample_weight is None else sample_weight[rows]
+        quota_rows = rows.size if weights is None else weights.sum()
         settled = self.thresholds.copy()
+        chunks = row_chunks(rows.size, chunk_rows(network, rows.size, max_rows))
+        rules = InferenceRules("dynamic", self.active_units, settled)
         for layer, n_active in enumerate(self.active_units):
-            values = network.pre_activations(layer, inputs)
-            if n_active < values.shape[1]:
-                smallest_kept, largest_dropped = batch_threshold(
+            if n_active == self.widths[layer]:
+                continue
+
+            def layer_chunks(layer=layer):
+                for chunk in chunks:
+                    inputs = X[rows[chunk]]
+                    if layer:
+                        inputs, _ = network.hidden_layers(inputs, rules, layer)
+                    yield (
+                        network.pre_activations(layer, inputs),
+                        None if weights is None else weights[chunk],
+                    )
+
+            if len(chunks) == 1:
+                (values, _), *_ = layer_chunks()
+                smallest_kept, largest_dropped = network.backend.batch_threshold(
                     values, n_active, weights
                 )
-                threshold = (float(smallest_kept) + float(largest_dropped)) / 2
-                if previous is not None and np.isfinite(previous[layer]):
-                    threshold = previous[layer] + step * (threshold - previous[layer])
-                settled[layer] = threshold
-            if layer + 1 < len(self.active_units):
-                inputs, _ = network.hidden_output(
-                    layer, values, Threshold(settled[layer]), n_active
+            else:
+                smallest_kept, largest_dropped = streamed_quota(
+                    network.backend,
+                    layer_chunks,
+                    n_active * quota_rows,
+                    network.coefs[0].dtype,
+                    weights is not None,
                 )
+            threshold = (float(smallest_kept) + float(largest_dropped)) / 2
+            if previous is not None and np.isfinite(previous[layer]):
+                threshold = previous[layer] + step * (threshold - previous[layer])
+            settled[layer] = threshold
         self.thresholds = settled
 
-    def _calibrate_inference_thresholds(self, network, X):
+    def _calibrate_inference_thresholds(self, network, X, max_rows):
         """Lower each 'dynamic' threshold, layer by layer, so that
         ``inference_ratio_factor`` times as many pre-activations of X exceed it
-        as exceed the trained threshold."""
+        as exceed the trained threshold (halfway between the last of them and
+        the next value below), in two passes over chunks of X's rows."""
         rules = self.inference_rules()
-        inputs = X
+        chunks = row_chunks(X.shape[0], chunk_rows(network, X.shape[0], max_rows))
         for layer in range(len(self.widths)):
-            values = network.pre_activations(layer, inputs)
             threshold = self.thresholds[layer]
-            if np.isfinite(threshold):
-                n_firing = np.count_nonzero(values > threshold)
-                self.inference_thresholds[layer] = quantile_threshold(
-                    values, n_firing * self._inference_ratio_factor
-                )
-            if layer + 1 < len(self.widths):
-                inputs, _ = network.hidden_output(
-                    layer,
-                    values,
-                    rules.rule(layer, values),
-                    self.inference_active_units[layer],
-                )
+            if not np.isfinite(threshold):
+                continue
+
+            def layer_chunks(layer=layer):
+                for chunk in chunks:
+                    inputs = X[chunk]
+                    if layer:
+                        inputs, _ = network.hidden_layers(inputs, rules, layer)
+                    yield network.pre_activations(layer, inputs), None
+
+            search = QuotaSearch(
+                network.backend, 0, network.coefs[0].dtype, False, ties=False
+            )
+            n_firing = 0
+            for values, _ in layer_chunks():
+                n_firing += np.count_nonzero(values > threshold)
+                search.count(values)
+            n_values = X.shape[0] * self.widths[layer]
+            search.quota = int(np.floor(n_firing * self._inference_ratio_factor + 0.5))
+            if search.quota >= n_values:
+                self.inference_thresholds[layer] = -np.inf
+            elif search.quota > 0:
+                smallest_kept, largest_dropped = search.gather_window(layer_chunks)
+                self.inference_thresholds[layer] = (smallest_kept + largest_dropped) / 2
 
     def inference_rules(self):
         """The rules prediction uses (:class:`~._sparsity.InferenceRules`)."""

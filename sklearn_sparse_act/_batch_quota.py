@@ -1,0 +1,233 @@
+"""The batch quota of 'dynamic' selection, found in passes over chunks.
+
+:func:`~._sparsity.batch_threshold` takes a batch's pre-activations whole and
+partitions them. :class:`QuotaSearch` finds the same two values (the quota's
+smallest kept value and the largest value below it) from passes over the
+values in chunks, none of which needs to be kept: what a pass keeps is a
+histogram and the entries inside a narrow window of values around the
+quota's edge. So the end of a fit settles a threshold on many rows in the
+memory of a few, and a compiled backend selects a training batch's quota
+without a partition of the whole batch.
+
+Two ways to find the window:
+
+- *exact*: a first pass counts the entries per bucket of their order-preserving
+  bit pattern (65,536 buckets: a sixteenth of a power of two per bucket);
+  the window is the buckets around the one where the quota ends;
+- *guessed*: the caller passes a window (a quantile range of a sample of the
+  rows, say); a pass over the rows checks that the quota ends inside it
+  and, if not, the exact search runs.
+
+Either way a second pass gathers the window's entries and the result follows
+from them. The passes run on the kernel backend's ``quota_histogram`` and
+``quota_window`` (:mod:`._backends`). With sample weights the sums of
+weights are taken in another order than the partition's cumulative sum: the
+quota's edge is the same unless a cumulative weight equals the quota to the
+last bit (as it can only with integer weights, which are summed exactly).
+"""
+
+import numpy as np
+
+from ._sparsity import tolerance_at
+
+# Buckets of the histogram: the top 16 bits of the order-preserving bit
+# pattern of a value (sign, exponent and the leading bits of the mantissa).
+HISTOGRAM_BITS = 16
+N_BUCKETS = 2**HISTOGRAM_BITS
+
+# The integer type whose bit pattern a float dtype shares.
+_BITS_OF = {np.dtype(np.float64): np.int64, np.dtype(np.float32): np.int32}
+
+
+def bucket_shift(dtype):
+    """Right shift of a value's order-preserving key that leaves its bucket."""
+    return np.dtype(dtype).itemsize * 8 - HISTOGRAM_BITS
+
+
+def _value_of(key, dtype):
+    """The scalar of ``dtype`` whose order-preserving key is ``key``."""
+    integer = _BITS_OF[np.dtype(dtype)]
+    bits = key if key >= 0 else key ^ int(np.iinfo(integer).max)
+    return np.array([bits], dtype=integer).view(dtype)[0]
+
+
+def _bucket_floor(bucket, dtype):
+    """The smallest value of ``dtype`` in ``bucket`` (-inf below bucket 0)."""
+    if bucket <= 0:
+        return np.dtype(dtype).type(-np.inf)
+    if bucket >= N_BUCKETS:
+        return np.dtype(dtype).type(np.inf)
+    return _value_of((bucket - N_BUCKETS // 2) << bucket_shift(dtype), dtype)
+
+
+class QuotaSearch:
+    """The ``n_active * n_rows`` largest values of a stream of chunks
+    (weighted: until their rows' weights reach ``n_active * weights.sum()``):
+    what :func:`~._sparsity.batch_threshold` returns, found chunk by chunk.
+
+    Parameters
+    ----------
+    backend : module
+        A kernel backend (its ``quota_histogram`` and ``quota_window``).
+    quota : float
+        ``n_active`` times the number of rows, or times the sum of their
+        weights.
+    dtype : dtype
+        The values' dtype (float32 or float64).
+    weighted : bool
+        Whether the chunks come with row weights.
+    ties : bool, default=True
+        Whether values within :func:`~._sparsity.tie_tolerance` below the
+        quota's edge are kept with it (as :func:`~._sparsity.batch_threshold`
+        keeps them); without, the edge is the quota's last value exactly.
+    """
+
+    def __init__(self, backend, quota, dtype, weighted, ties=True):
+        self.backend = backend
+        self.ties = ties
+        self.quota = quota
+        self.dtype = np.dtype(dtype)
+        self.weighted = weighted
+        self._counts = self._weights = None
+        self._max_abs = 0.0
+        self._reset_window(None, None)
+
+    def _reset_window(self, low, high):
+        self.low, self.high = low, high
+        self._entries, self._entry_weights = [], []
+        self._above = 0.0
+        self._max_below = self.dtype.type(-np.inf)
+
+    # Exact search: a histogram pass, then a window pass.
+    def count(self, values, row_weights=None):
+        """First pass of the exact search: histogram a chunk's values."""
+        if self._counts is None:
+            self._counts = np.zeros(N_BUCKETS, dtype=np.int64)
+            self._weights = np.zeros(N_BUCKETS if self.weighted else 0)
+        self._max_abs = max(
+            self._max_abs,
+            self.backend.quota_histogram(
+                values, _rows(row_weights), self._counts, self._weights
+            ),
+        )
+
+    def window_from_histogram(self):
+        """Set the window from the histogram: the bucket where the quota
+        ends, widened downwards by the tie tolerance."""
+        per_bucket = self._weights if self.weighted else self._counts
+        from_top = np.cumsum(per_bucket[::-1])
+        edge_bucket = N_BUCKETS - 1 - int(np.searchsorted(from_top, self.quota))
+        edge_bucket = max(edge_bucket, 0)
+        self._reset_window(
+            _bucket_floor(edge_bucket, self.dtype) - self._tolerance(),
+            _bucket_floor(edge_bucket + 1, self.dtype),
+        )
+
+    # Both searches: the window pass.
+    def set_window(self, low, high):
+        """Gather the entries in ``[low, high)`` in the next pass (a guess
+        that :meth:`found` checks)."""
+        self._reset_window(self.dtype.type(low), self.dtype.type(high))
+
+    def gather(self, values, row_weights=None):
+        """Window pass: keep a chunk's entries inside the window."""
+        entries = np.empty(values.size, dtype=self.dtype)
+        entry_weights = np.empty(values.size if self.weighted else 0)
+        n_entries, above, max_below, max_abs = self.backend.quota_window(
+            values,
+            _rows(row_weights),
+            self.low,
+            self.high,
+            entries,
+            entry_weights,
+        )
+        self._entries.append(entries[:n_entries].copy())
+        if self.weighted:
+            self._entry_weights.append(entry_weights[:n_entries].copy())
+        self._above += above
+        self._max_below = max(self._max_below, max_below)
+        self._max_abs = max(self._max_abs, max_abs)
+
+    def _tolerance(self):
+        if not self.ties:
+            return 0.0
+        return tolerance_at(self.dtype.type(self._max_abs))
+
+    def _window(self):
+        entries = np.concatenate(self._entries) if self._entries else np.empty(0)
+        weights = np.concatenate(self._entry_weights) if self.weighted else None
+        return entries.astype(self.dtype, copy=False), weights
+
+    def run(self, chunks):
+        """The exact search over the values that ``chunks()`` yields (see
+        :func:`streamed_quota`): a histogram pass, then a window pass."""
+        for values, row_weights in chunks():
+            self.count(values, row_weights)
+        return self.gather_window(chunks)
+
+    def gather_window(self, chunks):
+        """After the histogram pass: the window pass, and the result."""
+        self.window_from_histogram()
+        for values, row_weights in chunks():
+            self.gather(values, row_weights)
+        found = self.found()
+        if found is None:  # a sum of weights rounded across the window's edge
+            self.set_window(-np.inf, np.inf)
+            for values, row_weights in chunks():
+                self.gather(values, row_weights)
+            found = self.found()
+        return found
+
+    def found(self):
+        """The quota's smallest kept value and the largest value below it,
+        or None if they are not both inside the window gathered."""
+        entries, weights = self._window()
+        if self._above >= self.quota:
+            return None
+        if self.weighted:
+            descending = np.argsort(entries, kind="stable")[::-1]
+            cumulative = self._above + np.cumsum(weights[descending])
+            position = int(np.searchsorted(cumulative, self.quota))
+            if position >= entries.size:
+                return None
+            edge = entries[descending[position]]
+        else:
+            # The quota ends on the window's (quota - above)-th largest entry.
+            position = entries.size - int(np.ceil(self.quota - self._above))
+            if position < 0:
+                return None
+            edge = np.partition(entries, position)[position]
+        kept_from = edge - self._tolerance()
+        if kept_from < self.low:
+            return None
+        candidates = entries[weights > 0] if self.weighted else entries
+        smallest_kept = candidates[candidates >= kept_from].min()
+        below = candidates[candidates < kept_from]
+        largest_dropped = max(
+            below.max() if below.size else self._max_below, self._max_below
+        )
+        if not np.isfinite(largest_dropped):
+            largest_dropped = smallest_kept
+        return smallest_kept, largest_dropped
+
+
+def _rows(row_weights):
+    """Row weights as the kernels take them (an empty array: unweighted)."""
+    return np.empty(0) if row_weights is None else row_weights
+
+
+def select_quota(backend, values, n_active, sample_weight=None):
+    """:func:`~._sparsity.batch_threshold` of an in-memory batch by the
+    exact search (a histogram pass and a window pass, no partition)."""
+    weighted = sample_weight is not None
+    quota = n_active * (values.shape[0] if not weighted else sample_weight.sum())
+    search = QuotaSearch(backend, quota, values.dtype, weighted)
+    return search.run(lambda: [(values, sample_weight)])
+
+
+def streamed_quota(backend, chunks, quota, dtype, weighted, ties=True):
+    """:func:`~._sparsity.batch_threshold` of the values that ``chunks()``
+    yields, as ``(values, row_weights)`` pairs, in two passes (``chunks`` is
+    called twice and must yield the same values): none of the chunks is
+    kept. See :class:`QuotaSearch` for the other parameters."""
+    return QuotaSearch(backend, quota, dtype, weighted, ties).run(chunks)
