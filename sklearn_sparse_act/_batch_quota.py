@@ -94,6 +94,7 @@ class QuotaSearch:
 
     def _reset_window(self, low, high):
         self.low, self.high = low, high
+        self._capacity = None
         self._entries, self._entry_weights = [], []
         self._above = 0.0
         self._max_below = self.dtype.type(-np.inf)
@@ -102,7 +103,7 @@ class QuotaSearch:
     def count(self, values, row_weights=None):
         """First pass of the exact search: histogram a chunk's values."""
         if self._counts is None:
-            self._counts = np.zeros(N_BUCKETS, dtype=np.int64)
+            self._counts = np.zeros(N_BUCKETS, dtype=np.int32)
             self._weights = np.zeros(N_BUCKETS if self.weighted else 0)
         self._max_abs = max(
             self._max_abs,
@@ -122,6 +123,11 @@ class QuotaSearch:
             _bucket_floor(edge_bucket, self.dtype) - self._tolerance(),
             _bucket_floor(edge_bucket + 1, self.dtype),
         )
+        # The window is about the edge's bucket (and the one below it, where
+        # the tolerance may reach): buffers of that size, grown if needed.
+        self._capacity = int(
+            self._counts[max(edge_bucket - 1, 0) : edge_bucket + 1].sum()
+        )
 
     # Both searches: the window pass.
     def set_window(self, low, high):
@@ -131,16 +137,21 @@ class QuotaSearch:
 
     def gather(self, values, row_weights=None):
         """Window pass: keep a chunk's entries inside the window."""
-        entries = np.empty(values.size, dtype=self.dtype)
-        entry_weights = np.empty(values.size if self.weighted else 0)
-        n_entries, above, max_below, max_abs = self.backend.quota_window(
-            values,
-            _rows(row_weights),
-            self.low,
-            self.high,
-            entries,
-            entry_weights,
-        )
+        capacity = values.size if self._capacity is None else self._capacity
+        while True:
+            entries = np.empty(capacity, dtype=self.dtype)
+            entry_weights = np.empty(capacity if self.weighted else 0)
+            n_entries, above, max_below, max_abs = self.backend.quota_window(
+                values,
+                _rows(row_weights),
+                self.low,
+                self.high,
+                entries,
+                entry_weights,
+            )
+            if n_entries <= capacity:
+                break
+            capacity = n_entries
         self._entries.append(entries[:n_entries].copy())
         if self.weighted:
             self._entry_weights.append(entry_weights[:n_entries].copy())

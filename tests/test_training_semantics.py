@@ -312,3 +312,44 @@ def test_warm_started_dynamic_lbfgs_keeps_training(iris_split):
     model.fit(X_train, y_train)
     assert model.n_iter_ > 0
     assert model.loss_ < first_loss
+
+
+# ----------------------------------------------------------------------------
+# 7. Training memory is bounded by the batch, not by the data
+# ----------------------------------------------------------------------------
+def _fit_peak_bytes(model, X, y):
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        model.fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak - start
+
+
+@pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
+def test_fit_memory_does_not_grow_with_the_rows(strategy):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=8000, n_features=8, random_state=0)
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(128,),
+        activation_ratio=0.1,
+        sparsity_strategy=strategy,
+        batch_size=100,
+        max_iter=1,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        peaks = [_fit_peak_bytes(model, X[:n], y[:n]) for n in (2000, 8000)]
+    # Four times the rows may add per row what the solver keeps of its own
+    # (shuffled and settling row indices, the encoded targets: at most 64
+    # bytes a row), never a layer's values (128 units of 8 bytes a row, which
+    # the end-of-fit passes held for every row before they went in chunks).
+    assert peaks[1] - peaks[0] <= 64 * 6000 + 2**16

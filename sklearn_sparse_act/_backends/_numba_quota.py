@@ -71,9 +71,10 @@ def _window(values, row_weights, low, high, entries, entry_weights):
             if value >= high:
                 above += weight
             elif value >= low:
-                entries[n_entries] = value
-                if weighted:
-                    entry_weights[n_entries] = weight
+                if n_entries < entries.size:
+                    entries[n_entries] = value
+                    if weighted:
+                        entry_weights[n_entries] = weight
                 n_entries += 1
             elif value > max_below and weight > 0:
                 max_below = value
@@ -82,9 +83,10 @@ def _window(values, row_weights, low, high, entries, entry_weights):
 
 def quota_window(values, row_weights, low, high, entries, entry_weights):
     """Copy the entries of ``values`` in ``[low, high)`` (and their rows'
-    weights) to the start of ``entries`` (``entry_weights``); return how
-    many, the weight of the entries at or above ``high``, the largest entry
-    below ``low`` of a row of positive weight, and the largest magnitude."""
+    weights) to the start of ``entries`` (``entry_weights``), as many as fit;
+    return how many there are, the weight of the entries at or above
+    ``high``, the largest entry below ``low`` of a row of positive weight,
+    and the largest magnitude."""
     values = np.ascontiguousarray(values)
     n_entries, above, max_below, max_abs = _window(
         values,

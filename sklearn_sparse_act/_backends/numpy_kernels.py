@@ -210,7 +210,8 @@ def quota_histogram(values, row_weights, counts, weights):
 
 def quota_window(values, row_weights, low, high, entries, entry_weights):
     """The entries in ``[low, high)`` copied to the start of ``entries`` (and
-    their rows' weights to ``entry_weights``); returns how many, the weight
+    their rows' weights to ``entry_weights``), as many as fit; returns how
+    many there are, the weight
     at or above ``high``, the largest entry below ``low`` of a row of
     positive weight, and the largest magnitude."""
     low, high = values.dtype.type(low), values.dtype.type(high)
@@ -220,9 +221,10 @@ def quota_window(values, row_weights, low, high, entries, entry_weights):
     )
     inside = (values >= low) & (values < high)
     n_entries = np.count_nonzero(inside)
-    entries[:n_entries] = values[inside]
+    n_kept = min(n_entries, entries.size)
+    entries[:n_kept] = values[inside][:n_kept]
     if weighted:
-        entry_weights[:n_entries] = rows_weight[inside]
+        entry_weights[:n_kept] = rows_weight[inside][:n_kept]
     above = float(rows_weight[values >= high].sum())
     below = values[(values < low) & (rows_weight > 0)]
     max_below = below.max() if below.size else values.dtype.type(-np.inf)
