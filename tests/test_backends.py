@@ -197,7 +197,7 @@ def test_quota_search_equals_the_batch_threshold(backend):
         assert kernels.batch_threshold(values, n_active, weights) == expected
         chunks = row_chunks(values.shape[0], 7)
 
-        def value_chunks():
+        def value_chunks(values=values, weights=weights, chunks=chunks):
             for rows in chunks:
                 yield values[rows], None if weights is None else weights[rows]
 
