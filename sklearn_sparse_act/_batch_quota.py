@@ -135,8 +135,11 @@ class QuotaSearch:
         that :meth:`found` checks)."""
         self._reset_window(self.dtype.type(low), self.dtype.type(high))
 
-    def gather(self, values, row_weights=None):
-        """Window pass: keep a chunk's entries inside the window."""
+    def gather(self, values, row_weights=None, grow=True):
+        """Window pass: keep a chunk's entries inside the window. Buffers
+        sized from the histogram grow as needed; with ``grow=False`` (a
+        guessed window) a chunk whose entries overflow what is left of the
+        window's budget is not kept, and False is returned."""
         capacity = values.size if self._capacity is None else self._capacity
         while True:
             entries = np.empty(capacity, dtype=self.dtype)
@@ -149,15 +152,32 @@ class QuotaSearch:
                 entries,
                 entry_weights,
             )
-            if n_entries <= capacity:
+            if n_entries <= capacity or not grow:
                 break
             capacity = n_entries
+        if n_entries > capacity:
+            return False
+        if not grow:
+            self._capacity -= n_entries
         self._entries.append(entries[:n_entries].copy())
         if self.weighted:
             self._entry_weights.append(entry_weights[:n_entries].copy())
         self._above += above
         self._max_below = max(self._max_below, max_below)
         self._max_abs = max(self._max_abs, max_abs)
+        return True
+
+    def guess_window(self, values, kept_fraction):
+        """Set a window from one chunk of the values: from the value above
+        which 1.25 times ``kept_fraction`` of its entries lie to the one
+        above which 0.8 times do, with a budget of twice its entries."""
+        flat = values.ravel()
+        last = flat.size - 1
+        low_rank = min(last, int(np.ceil(1.25 * kept_fraction * flat.size)))
+        high_rank = int(0.8 * kept_fraction * flat.size)
+        ordered = np.partition(flat, [last - low_rank, last - high_rank])
+        self.set_window(ordered[last - low_rank], ordered[last - high_rank])
+        self._capacity = 2 * flat.size
 
     def _tolerance(self):
         if not self.ties:
@@ -169,11 +189,24 @@ class QuotaSearch:
         weights = np.concatenate(self._entry_weights) if self.weighted else None
         return entries.astype(self.dtype, copy=False), weights
 
-    def run(self, chunks):
-        """The exact search over the values that ``chunks()`` yields (see
-        :func:`streamed_quota`): a histogram pass, then a window pass."""
+    def run(self, chunks, kept_fraction=None):
+        """The search over the values that ``chunks()`` yields (see
+        :func:`streamed_quota`): a histogram pass, then a window pass. With
+        ``kept_fraction`` (about the fraction of the entries the quota
+        keeps), the first pass also gathers a window guessed from the first
+        chunk (:meth:`guess_window`); when the quota ends inside it, there
+        is no second pass."""
+        guessing = kept_fraction is not None
         for values, row_weights in chunks():
+            if guessing and self.low is None:
+                self.guess_window(values, kept_fraction)
             self.count(values, row_weights)
+            if guessing:
+                guessing = self.gather(values, row_weights, grow=False)
+        if guessing:
+            found = self.found()
+            if found is not None:
+                return found
         return self.gather_window(chunks)
 
     def gather_window(self, chunks):
@@ -236,9 +269,14 @@ def select_quota(backend, values, n_active, sample_weight=None):
     return search.run(lambda: [(values, sample_weight)])
 
 
-def streamed_quota(backend, chunks, quota, dtype, weighted, ties=True):
+def streamed_quota(
+    backend, chunks, quota, dtype, weighted, ties=True, kept_fraction=None
+):
     """:func:`~._sparsity.batch_threshold` of the values that ``chunks()``
-    yields, as ``(values, row_weights)`` pairs, in two passes (``chunks`` is
-    called twice and must yield the same values): none of the chunks is
-    kept. See :class:`QuotaSearch` for the other parameters."""
-    return QuotaSearch(backend, quota, dtype, weighted, ties).run(chunks)
+    yields, as ``(values, row_weights)`` pairs, in one pass when a window
+    guessed from the first chunk holds the quota's edge (``kept_fraction``
+    given), else in two (``chunks`` is called again and must yield the same
+    values): none of the chunks is kept. See :class:`QuotaSearch` for the
+    other parameters."""
+    search = QuotaSearch(backend, quota, dtype, weighted, ties)
+    return search.run(chunks, kept_fraction)

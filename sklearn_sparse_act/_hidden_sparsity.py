@@ -425,6 +425,7 @@ class HiddenSparsity:
                     n_active * quota_rows,
                     network.coefs[0].dtype,
                     weights is not None,
+                    kept_fraction=n_active / self.widths[layer],
                 )
             threshold = (float(smallest_kept) + float(largest_dropped)) / 2
             if previous is not None and np.isfinite(previous[layer]):

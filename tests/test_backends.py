@@ -202,10 +202,18 @@ def test_quota_search_equals_the_batch_threshold(backend):
                 yield values[rows], None if weights is None else weights[rows]
 
         quota = n_active * (values.shape[0] if weights is None else weights.sum())
-        found = streamed_quota(
-            kernels, value_chunks, quota, values.dtype, weights is not None
-        )
-        assert found == expected
+        # Exact search; a window guessed from the first chunk at the right
+        # fraction; one guessed at a wrong fraction (the second pass runs).
+        for kept_fraction in (None, n_active / values.shape[1], 0.9):
+            found = streamed_quota(
+                kernels,
+                value_chunks,
+                quota,
+                values.dtype,
+                weights is not None,
+                kept_fraction=kept_fraction,
+            )
+            assert found == expected
 
 
 @needs_numba
