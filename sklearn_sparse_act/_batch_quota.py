@@ -26,14 +26,23 @@ quota's edge is the same unless a cumulative weight equals the quota to the
 last bit (as it can only with integer weights, which are summed exactly).
 """
 
+from math import gcd
+
 import numpy as np
 
+from ._backends.interface import row_chunks
 from ._sparsity import tolerance_at
 
 # Buckets of the histogram: the top 16 bits of the order-preserving bit
 # pattern of a value (sign, exponent and the leading bits of the mantissa).
 HISTOGRAM_BITS = 16
 N_BUCKETS = 2**HISTOGRAM_BITS
+
+# A training batch's window is guessed from about this many of its entries,
+# spread over its rows and columns: the fraction of them above a value is
+# within about 2% (relative, at a ratio of 0.1) of the batch's, well inside
+# the window's 0.9 to 1.1 times the target fraction.
+_GUESS_SAMPLE = 2**14
 
 # The integer type whose bit pattern a float dtype shares.
 _BITS_OF = {np.dtype(np.float64): np.int64, np.dtype(np.float32): np.int32}
@@ -167,17 +176,17 @@ class QuotaSearch:
         self._max_abs = max(self._max_abs, max_abs)
         return True
 
-    def guess_window(self, values, kept_fraction):
-        """Set a window from one chunk of the values: from the value above
-        which 1.25 times ``kept_fraction`` of its entries lie to the one
-        above which 0.8 times do, with a budget of twice its entries."""
-        flat = values.ravel()
+    def guess_window(self, sample, kept_fraction, budget):
+        """Set a window from a sample of the values: from the value above
+        which 1.1 times ``kept_fraction`` of its entries lie to the one
+        above which 0.9 times do, with a budget of ``budget`` entries."""
+        flat = sample.ravel()
         last = flat.size - 1
-        low_rank = min(last, int(np.ceil(1.25 * kept_fraction * flat.size)))
-        high_rank = int(0.8 * kept_fraction * flat.size)
+        low_rank = min(last, int(np.ceil(1.1 * kept_fraction * flat.size)))
+        high_rank = int(0.9 * kept_fraction * flat.size)
         ordered = np.partition(flat, [last - low_rank, last - high_rank])
         self.set_window(ordered[last - low_rank], ordered[last - high_rank])
-        self._capacity = 2 * flat.size
+        self._capacity = budget
 
     def _tolerance(self):
         if not self.ties:
@@ -189,17 +198,16 @@ class QuotaSearch:
         weights = np.concatenate(self._entry_weights) if self.weighted else None
         return entries.astype(self.dtype, copy=False), weights
 
-    def run(self, chunks, kept_fraction=None):
+    def run(self, chunks, guess=None):
         """The search over the values that ``chunks()`` yields (see
         :func:`streamed_quota`): a histogram pass, then a window pass. With
-        ``kept_fraction`` (about the fraction of the entries the quota
-        keeps), the first pass also gathers a window guessed from the first
-        chunk (:meth:`guess_window`); when the quota ends inside it, there
-        is no second pass."""
-        guessing = kept_fraction is not None
+        ``guess``, ``(sample, kept_fraction, budget)`` for
+        :meth:`guess_window`, the first pass also gathers the guessed
+        window; when the quota ends inside it, there is no second pass."""
+        guessing = guess is not None
+        if guessing:
+            self.guess_window(*guess)
         for values, row_weights in chunks():
-            if guessing and self.low is None:
-                self.guess_window(values, kept_fraction)
             self.count(values, row_weights)
             if guessing:
                 guessing = self.gather(values, row_weights, grow=False)
@@ -260,23 +268,79 @@ def _rows(row_weights):
     return np.empty(0) if row_weights is None else row_weights
 
 
+def _sample_stride(values):
+    """A stride through the flattened values that samples about
+    ``_GUESS_SAMPLE`` entries from every row and column (it shares no factor
+    with the width)."""
+    stride = max(1, values.size // _GUESS_SAMPLE) | 1
+    while gcd(stride, values.shape[1]) != 1:
+        stride += 2
+    return stride
+
+
 def select_quota(backend, values, n_active, sample_weight=None):
-    """:func:`~._sparsity.batch_threshold` of an in-memory batch by the
-    exact search (a histogram pass and a window pass, no partition)."""
+    """:func:`~._sparsity.batch_threshold` of an in-memory batch without a
+    partition of the whole batch: one pass gathers the entries in a window
+    guessed from a sample of entries (:meth:`QuotaSearch.guess_window`); when
+    the quota's edge is not inside it, the exact search runs (a histogram
+    pass and a window pass)."""
     weighted = sample_weight is not None
     quota = n_active * (values.shape[0] if not weighted else sample_weight.sum())
     search = QuotaSearch(backend, quota, values.dtype, weighted)
+    sample = np.ascontiguousarray(values).ravel()[:: _sample_stride(values)]
+    search.guess_window(sample, n_active / values.shape[1], values.size // 4)
+    if search.gather(values, sample_weight, grow=False):
+        found = search.found()
+        if found is not None:
+            return found
     return search.run(lambda: [(values, sample_weight)])
 
 
-def streamed_quota(
-    backend, chunks, quota, dtype, weighted, ties=True, kept_fraction=None
-):
+def streamed_quota(backend, chunks, quota, dtype, weighted, ties=True, guess=None):
     """:func:`~._sparsity.batch_threshold` of the values that ``chunks()``
-    yields, as ``(values, row_weights)`` pairs, in one pass when a window
-    guessed from the first chunk holds the quota's edge (``kept_fraction``
-    given), else in two (``chunks`` is called again and must yield the same
-    values): none of the chunks is kept. See :class:`QuotaSearch` for the
-    other parameters."""
-    search = QuotaSearch(backend, quota, dtype, weighted, ties)
-    return search.run(chunks, kept_fraction)
+    yields, as ``(values, row_weights)`` pairs, in one pass when the window
+    ``guess`` (see :meth:`QuotaSearch.run`) holds the quota's edge, else in
+    two (``chunks`` is called again and must yield the same values): none
+    of the chunks is kept. See :class:`QuotaSearch` for the other
+    parameters."""
+    return QuotaSearch(backend, quota, dtype, weighted, ties).run(chunks, guess)
+
+
+def settling_quota(network, rules, layer, X, rows, weights, n_rows):
+    """:func:`~._sparsity.batch_threshold` of hidden ``layer``'s
+    pre-activations on the rows ``rows`` of X (with their ``weights``), the
+    layers below it applying ``rules``, computed in chunks of ``n_rows`` rows
+    (:func:`._batch_quota.streamed_quota`; a window guessed from rows spread
+    over all of them usually saves its second pass)."""
+    n_active = rules.active_units[layer]
+
+    def layer_values(row_indices):
+        inputs = X[row_indices]
+        if layer:
+            inputs, _ = network.hidden_layers(inputs, rules, layer)
+        return network.pre_activations(layer, inputs)
+
+    chunks = row_chunks(rows.size, n_rows)
+    if len(chunks) == 1:
+        return network.backend.batch_threshold(layer_values(rows), n_active, weights)
+
+    def layer_chunks():
+        for chunk in chunks:
+            yield layer_values(rows[chunk]), None if weights is None else weights[chunk]
+
+    spread = rows[:: rows.size // n_rows][:n_rows]
+    sample = layer_values(spread)
+    width = sample.shape[1]
+    quota = n_active * (rows.size if weights is None else weights.sum())
+    # The guessed window holds about a fifth of the kept fraction of all
+    # entries: its budget is half as much again, or two chunks' entries.
+    budget = max(2 * sample.size, int(0.3 * n_active * rows.size))
+    guess = (sample, n_active / width, budget)
+    return streamed_quota(
+        network.backend,
+        layer_chunks,
+        quota,
+        sample.dtype,
+        weights is not None,
+        guess=guess,
+    )

@@ -27,7 +27,7 @@ from numbers import Real
 import numpy as np
 
 from ._backends.interface import row_chunks
-from ._batch_quota import QuotaSearch, streamed_quota
+from ._batch_quota import QuotaSearch, settling_quota
 from ._network import firing_counts, win_fraction
 from ._prediction import chunk_rows
 from ._sparsity import (
@@ -395,38 +395,15 @@ class HiddenSparsity:
         if X.shape[0] > _SETTLE_ROWS:
             rows = np.sort(random_state.choice(X.shape[0], _SETTLE_ROWS, replace=False))
         weights = None if sample_weight is None else sample_weight[rows]
-        quota_rows = rows.size if weights is None else weights.sum()
         settled = self.thresholds.copy()
-        chunks = row_chunks(rows.size, chunk_rows(network, rows.size, max_rows))
         rules = InferenceRules("dynamic", self.active_units, settled)
+        n_rows = chunk_rows(network, rows.size, max_rows)
         for layer, n_active in enumerate(self.active_units):
             if n_active == self.widths[layer]:
                 continue
-
-            def layer_chunks(layer=layer):
-                for chunk in chunks:
-                    inputs = X[rows[chunk]]
-                    if layer:
-                        inputs, _ = network.hidden_layers(inputs, rules, layer)
-                    yield (
-                        network.pre_activations(layer, inputs),
-                        None if weights is None else weights[chunk],
-                    )
-
-            if len(chunks) == 1:
-                (values, _), *_ = layer_chunks()
-                smallest_kept, largest_dropped = network.backend.batch_threshold(
-                    values, n_active, weights
-                )
-            else:
-                smallest_kept, largest_dropped = streamed_quota(
-                    network.backend,
-                    layer_chunks,
-                    n_active * quota_rows,
-                    network.coefs[0].dtype,
-                    weights is not None,
-                    kept_fraction=n_active / self.widths[layer],
-                )
+            smallest_kept, largest_dropped = settling_quota(
+                network, rules, layer, X, rows, weights, n_rows
+            )
             threshold = (float(smallest_kept) + float(largest_dropped)) / 2
             if previous is not None and np.isfinite(previous[layer]):
                 threshold = previous[layer] + step * (threshold - previous[layer])

@@ -202,16 +202,20 @@ def test_quota_search_equals_the_batch_threshold(backend):
                 yield values[rows], None if weights is None else weights[rows]
 
         quota = n_active * (values.shape[0] if weights is None else weights.sum())
-        # Exact search; a window guessed from the first chunk at the right
-        # fraction; one guessed at a wrong fraction (the second pass runs).
-        for kept_fraction in (None, n_active / values.shape[1], 0.9):
+        # Exact search; a window guessed from every other row at the right
+        # fraction; one guessed at a wrong fraction (the second pass runs);
+        # one whose budget is too small (likewise).
+        right, size = n_active / values.shape[1], values.size
+        for guess in (None, (right, size), (0.9, size), (right, 1)):
+            if guess is not None:
+                guess = (values[::2], *guess)
             found = streamed_quota(
                 kernels,
                 value_chunks,
                 quota,
                 values.dtype,
                 weights is not None,
-                kept_fraction=kept_fraction,
+                guess=guess,
             )
             assert found == expected
 
