@@ -150,6 +150,8 @@ class QuotaSearch:
         guessed window) a chunk whose entries overflow what is left of the
         window's budget is not kept, and False is returned."""
         capacity = values.size if self._capacity is None else self._capacity
+        if not grow:
+            capacity = min(capacity, values.size)
         while True:
             entries = np.empty(capacity, dtype=self.dtype)
             entry_weights = np.empty(capacity if self.weighted else 0)
@@ -202,19 +204,16 @@ class QuotaSearch:
         """The search over the values that ``chunks()`` yields (see
         :func:`streamed_quota`): a histogram pass, then a window pass. With
         ``guess``, ``(sample, kept_fraction, budget)`` for
-        :meth:`guess_window`, the first pass also gathers the guessed
-        window; when the quota ends inside it, there is no second pass."""
-        guessing = guess is not None
-        if guessing:
+        :meth:`guess_window`, a first pass gathers the guessed window; when
+        the quota ends inside it, that pass is the only one."""
+        if guess is not None:
             self.guess_window(*guess)
+            if all(self.gather(*chunk, grow=False) for chunk in chunks()):
+                found = self.found()
+                if found is not None:
+                    return found
         for values, row_weights in chunks():
             self.count(values, row_weights)
-            if guessing:
-                guessing = self.gather(values, row_weights, grow=False)
-        if guessing:
-            found = self.found()
-            if found is not None:
-                return found
         return self.gather_window(chunks)
 
     def gather_window(self, chunks):

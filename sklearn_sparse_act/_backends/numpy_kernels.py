@@ -211,22 +211,23 @@ def quota_histogram(values, row_weights, counts, weights):
 def quota_window(values, row_weights, low, high, entries, entry_weights):
     """The entries in ``[low, high)`` copied to the start of ``entries`` (and
     their rows' weights to ``entry_weights``), as many as fit; returns how
-    many there are, the weight
-    at or above ``high``, the largest entry below ``low`` of a row of
-    positive weight, and the largest magnitude."""
+    many there are, the weight at or above ``high``, the largest entry below
+    ``low`` of a row of positive weight, and the largest magnitude."""
     low, high = values.dtype.type(low), values.dtype.type(high)
-    weighted = row_weights.size > 0
-    rows_weight = np.broadcast_to(
-        row_weights[:, None] if weighted else np.ones((1, 1)), values.shape
-    )
     inside = (values >= low) & (values < high)
     n_entries = np.count_nonzero(inside)
     n_kept = min(n_entries, entries.size)
     entries[:n_kept] = values[inside][:n_kept]
-    if weighted:
-        entry_weights[:n_kept] = rows_weight[inside][:n_kept]
-    above = float(rows_weight[values >= high].sum())
-    below = values[(values < low) & (rows_weight > 0)]
-    max_below = below.max() if below.size else values.dtype.type(-np.inf)
-    max_abs = float(np.abs(values).max()) if values.size else 0.0
-    return n_entries, above, max_below, max_abs
+    at_or_above = values >= high
+    below = values < low
+    if row_weights.size:
+        if n_kept:
+            rows = np.nonzero(inside)[0][:n_kept]
+            entry_weights[:n_kept] = row_weights[rows]
+        above = float(np.count_nonzero(at_or_above, axis=1) @ row_weights)
+        below &= (row_weights > 0)[:, None]
+    else:
+        above = float(np.count_nonzero(at_or_above))
+    max_below = np.max(values, where=below, initial=-np.inf)
+    max_abs = float(max(values.max(), -values.min())) if values.size else 0.0
+    return n_entries, above, values.dtype.type(max_below), max_abs
