@@ -43,6 +43,9 @@ N_BUCKETS = 2**HISTOGRAM_BITS
 # within about 2% (relative, at a ratio of 0.1) of the batch's, well inside
 # the window's 0.9 to 1.1 times the target fraction.
 _GUESS_SAMPLE = 2**14
+# ... but never more than every eighth entry: on a small batch the partition
+# of the sample would cost as much as the pass it saves.
+_MIN_GUESS_STRIDE = 8
 
 # The integer type whose bit pattern a float dtype shares.
 _BITS_OF = {np.dtype(np.float64): np.int64, np.dtype(np.float32): np.int32}
@@ -269,9 +272,9 @@ def _rows(row_weights):
 
 def _sample_stride(values):
     """A stride through the flattened values that samples about
-    ``_GUESS_SAMPLE`` entries from every row and column (it shares no factor
-    with the width)."""
-    stride = max(1, values.size // _GUESS_SAMPLE) | 1
+    ``_GUESS_SAMPLE`` entries (at most an eighth of them) from every row and
+    column (it shares no factor with the width)."""
+    stride = max(_MIN_GUESS_STRIDE, values.size // _GUESS_SAMPLE) | 1
     while gcd(stride, values.shape[1]) != 1:
         stride += 2
     return stride
