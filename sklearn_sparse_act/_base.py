@@ -26,10 +26,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._backends import get_backend
 from ._callbacks import CALLBACK_ATTRIBUTES, FitCallbacksMixin
@@ -302,19 +299,26 @@ class BaseSparseMLP(
         # Settle the thresholds on the final weights and find the units
         # compact() keeps (a prediction pass, which assigns its own threads),
         # then publish the sparsity's state at once.
+        pass_rows = self._pass_rows(X.shape[0])
         with self._training_threads(network, sparsity, X.shape[0]):
             settled = sparsity.settle(
-                network, X, sample_weight, incremental, self._random_state
+                network, X, sample_weight, incremental, self._random_state, pass_rows
             )
         attributes = sparsity.fitted_attributes(settled)
+        rules = self._inference_rules(attributes)
         attributes["_training_winners"] = (
-            None
-            if incremental
-            else training_winners(network, self._inference_rules(attributes), X)
+            None if incremental else training_winners(network, rules, X, pass_rows)
         )
         vars(self).update(attributes)
         tasks.finish()
         return self
+
+    def _pass_rows(self, n_samples):
+        """Rows per chunk of the end of fit's passes over the training data:
+        a stochastic batch (a step's memory); None: prediction's chunks."""
+        if self.solver in _STOCHASTIC_SOLVERS:
+            return batch_rows(self.batch_size, n_samples)
+        return None
 
     def _validate_training_data(self, X, y, sample_weight, incremental, first_pass):
         """X, y (2d, scaled as the network learns it) and the sample weights
@@ -387,6 +391,7 @@ class BaseSparseMLP(
             boost_decay=self.boost_decay,
             sparsity_warmup=self.sparsity_warmup,
             fitted=None if first_pass else vars(self),
+            backend=get_backend(),
         )
         # The best epoch's thresholds start as the starting ones (early
         # stopping restores them with the best epoch's weights).

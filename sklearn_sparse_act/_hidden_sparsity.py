@@ -26,16 +26,16 @@ from numbers import Real
 
 import numpy as np
 
+from ._batch_quota import calibrated_thresholds, settling_quota
 from ._network import firing_counts, win_fraction
+from ._prediction import chunk_rows
 from ._sparsity import (
     SPARSITY_STRATEGIES,
     InferenceRules,
-    Threshold,
     TrainingRule,
     auto_activation_ratio,
     batch_threshold,
     n_active_units,
-    quantile_threshold,
 )
 
 # Weight of the previous value in the running average of a 'dynamic' layer's
@@ -115,6 +115,9 @@ class HiddenSparsity:
         The attributes of a model fitted before, to continue from (duty
         cycles, boosting and warm-up progress, 'dynamic' thresholds), named
         as :meth:`fitted_attributes` names them; None starts afresh.
+    backend : module, default=None
+        The kernel backend whose ``batch_threshold`` selects a 'dynamic'
+        training batch's quota (default: NumPy's).
     """
 
     def __init__(
@@ -127,8 +130,12 @@ class HiddenSparsity:
         boost_decay,
         sparsity_warmup,
         fitted=None,
+        backend=None,
     ):
         fitted = {} if fitted is None else fitted
+        self._batch_threshold = (
+            batch_threshold if backend is None else backend.batch_threshold
+        )
         self.strategy_name = strategy_name
         self.widths = widths
         self.ratios = ratios
@@ -248,11 +255,14 @@ class HiddenSparsity:
         strategy = SPARSITY_STRATEGIES[self.strategy_name]
         boost = self._boost_factors(layer, n_active, width)
         scores = None if boost is None else values * boost
+        select = self._batch_threshold
         rule, threshold = strategy.training_selection(
-            values if scores is None else scores, n_active, sample_weight
+            values if scores is None else scores, n_active, sample_weight, select
         )
         if scores is not None and threshold is not None:
-            _, threshold = strategy.training_selection(values, n_active, sample_weight)
+            _, threshold = strategy.training_selection(
+                values, n_active, sample_weight, select
+            )
         return TrainingRule(rule, scores, n_active, threshold)
 
     def _boost_factors(self, layer, n_active, width):
@@ -347,23 +357,34 @@ class HiddenSparsity:
         """Go back to earlier 'dynamic' thresholds (a copy of them)."""
         self.thresholds = thresholds.copy()
 
-    def settle(self, network, X, sample_weight, incremental, random_state):
+    def settle(
+        self, network, X, sample_weight, incremental, random_state, max_rows=None
+    ):
         """After training on ``X``: the 'dynamic' thresholds settled from the
         final weights of ``network``, then the inference thresholds.
 
-        Returns the fitted attributes they give, by name (none with
-        'fixed'), for :meth:`fitted_attributes`. Nothing is changed, so an
-        interrupted settling leaves nothing half done.
+        The passes over ``X`` go in chunks of at most ``max_rows`` rows
+        (default: prediction's chunks), so that they take no more memory than
+        a training step, whatever the number of rows. Returns the fitted
+        attributes they give, by name (none with 'fixed'), for
+        :meth:`fitted_attributes`. Nothing is changed, so an interrupted
+        settling leaves nothing half done.
         """
         if self.thresholds is None:
             return {}
         thresholds, threshold_samples = self._settle_thresholds(
-            network, X, sample_weight, incremental, random_state
+            network, X, sample_weight, incremental, random_state, max_rows
         )
         inference_thresholds = thresholds.copy()
         if self._inference_ratio_factor != 1:
-            inference_thresholds = self._calibrate_inference_thresholds(
-                network, X, thresholds
+            rows = chunk_rows(network, X.shape[0], max_rows)
+            inference_thresholds = calibrated_thresholds(
+                network,
+                X,
+                self.inference_active_units,
+                thresholds,
+                self._inference_ratio_factor,
+                rows,
             )
         return {
             "activation_thresholds_": thresholds,
@@ -371,7 +392,9 @@ class HiddenSparsity:
             "_threshold_samples": threshold_samples,
         }
 
-    def _settle_thresholds(self, network, X, sample_weight, incremental, random_state):
+    def _settle_thresholds(
+        self, network, X, sample_weight, incremental, random_state, max_rows
+    ):
         """The 'dynamic' thresholds settled from the final weights, and the
         number of samples their running average now spans.
 
@@ -380,10 +403,13 @@ class HiddenSparsity:
         ``fit`` each layer's threshold is recomputed on the training data
         (layer by layer, each layer fed by the settled rule of the one before)
         so that exactly the target fraction of its pre-activations exceeds
-        it, counted with the sample weights. Each ``partial_fit`` call does
-        the same on its data and folds the result into the thresholds the
-        call started with, as a running average over about the last 1000
-        samples, so the estimate converges to the ratio as the weights settle.
+        it, counted with the sample weights: the threshold a batch of all
+        those rows would observe (:func:`~._sparsity.batch_threshold`), found
+        in passes over chunks of rows (:mod:`._batch_quota`). Each
+        ``partial_fit`` call does the same on its data and folds the result
+        into the thresholds the call started with, as a running average over
+        about the last 1000 samples, so the estimate converges to the ratio
+        as the weights settle.
         """
         if incremental and self._threshold_samples is not None:
             previous = self._thresholds_at_start
@@ -395,53 +421,24 @@ class HiddenSparsity:
             previous = None
             threshold_samples = min(X.shape[0], _THRESHOLD_PERIOD)
             step = 1.0
-        inputs, weights = X, sample_weight
+        rows = np.arange(X.shape[0])
         if X.shape[0] > _SETTLE_ROWS:
             rows = np.sort(random_state.choice(X.shape[0], _SETTLE_ROWS, replace=False))
-            inputs = X[rows]
-            weights = None if sample_weight is None else sample_weight[rows]
+        weights = None if sample_weight is None else sample_weight[rows]
         settled = self.thresholds.copy()
+        rules = InferenceRules("dynamic", self.active_units, settled)
+        n_rows = chunk_rows(network, rows.size, max_rows)
         for layer, n_active in enumerate(self.active_units):
-            values = network.pre_activations(layer, inputs)
-            if n_active < values.shape[1]:
-                smallest_kept, largest_dropped = batch_threshold(
-                    values, n_active, weights
-                )
-                threshold = (float(smallest_kept) + float(largest_dropped)) / 2
-                if previous is not None and np.isfinite(previous[layer]):
-                    threshold = previous[layer] + step * (threshold - previous[layer])
-                settled[layer] = threshold
-            if layer + 1 < len(self.active_units):
-                inputs, _ = network.hidden_output(
-                    layer, values, Threshold(settled[layer]), n_active
-                )
+            if n_active == self.widths[layer]:
+                continue
+            smallest_kept, largest_dropped = settling_quota(
+                network, rules, layer, X, rows, weights, n_rows
+            )
+            threshold = (float(smallest_kept) + float(largest_dropped)) / 2
+            if previous is not None and np.isfinite(previous[layer]):
+                threshold = previous[layer] + step * (threshold - previous[layer])
+            settled[layer] = threshold
         return settled, threshold_samples
-
-    def _calibrate_inference_thresholds(self, network, X, thresholds):
-        """The trained 'dynamic' ``thresholds`` lowered, layer by layer, so
-        that ``inference_ratio_factor`` times as many pre-activations of X
-        exceed them as exceed the trained ones (a new array)."""
-        inference_thresholds = thresholds.copy()
-        rules = InferenceRules(
-            self.strategy_name, self.inference_active_units, inference_thresholds
-        )
-        inputs = X
-        for layer in range(len(self.widths)):
-            values = network.pre_activations(layer, inputs)
-            threshold = thresholds[layer]
-            if np.isfinite(threshold):
-                n_firing = np.count_nonzero(values > threshold)
-                inference_thresholds[layer] = quantile_threshold(
-                    values, n_firing * self._inference_ratio_factor
-                )
-            if layer + 1 < len(self.widths):
-                inputs, _ = network.hidden_output(
-                    layer,
-                    values,
-                    rules.rule(layer, values),
-                    self.inference_active_units[layer],
-                )
-        return inference_thresholds
 
     def inference_rules(self):
         """The rules prediction uses (:class:`~._sparsity.InferenceRules`)."""

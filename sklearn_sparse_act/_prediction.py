@@ -41,21 +41,23 @@ def validated_rows(model, X):
     return validate_data(model, X, accept_sparse=["csr", "csc"], reset=False)
 
 
-def chunk_rows(network, n_samples):
+def chunk_rows(network, n_samples, max_rows=None):
     """Rows per prediction chunk: memory stays bounded for any number of
-    rows."""
+    rows (and the chunks hold at most ``max_rows`` rows, if given)."""
     widest = max(coef.shape[1] for coef in network.coefs)
     row_bytes = widest * network.coefs[0].dtype.itemsize
-    return int(min(max(n_samples, 1), max(1, _PREDICT_CHUNK_BYTES // row_bytes)))
+    rows = min(max(n_samples, 1), max(1, _PREDICT_CHUNK_BYTES // row_bytes))
+    return int(rows if max_rows is None else min(rows, max_rows))
 
 
-def map_prediction_chunks(network, rules, n_samples, function):
+def map_prediction_chunks(network, rules, n_samples, function, max_rows=None):
     """``function(rows)`` for chunks of rows covering ``n_samples`` rows, in
-    order; the backend may run several chunks at once."""
+    order (at most ``max_rows`` rows each, if given); the backend may run
+    several chunks at once."""
     return network.backend.map_row_chunks(
         function,
         n_samples,
-        chunk_rows(network, n_samples),
+        chunk_rows(network, n_samples, max_rows),
         lambda rows: network.work(rules.active_units, rows, False),
     )
 
@@ -91,9 +93,9 @@ def hidden_codes(network, rules, X, layer):
     return codes
 
 
-def winners_on(network, rules, X):
+def winners_on(network, rules, X, max_rows=None):
     """Per hidden layer, which units win on some row of X; and whether every
-    output on X is finite."""
+    output on X is finite. Chunks hold at most ``max_rows`` rows, if given."""
 
     def chunk_winners(rows):
         hidden, layer_winners = network.hidden_layers(X[rows], rules)
@@ -104,7 +106,7 @@ def winners_on(network, rules, X):
     winners = [np.zeros(coef.shape[1], dtype=bool) for coef in network.coefs[:-1]]
     finite = True
     for won, chunk_finite in map_prediction_chunks(
-        network, rules, X.shape[0], chunk_winners
+        network, rules, X.shape[0], chunk_winners, max_rows
     ):
         for layer_winners, layer_won in zip(winners, won, strict=True):
             layer_winners |= layer_won
@@ -112,15 +114,17 @@ def winners_on(network, rules, X):
     return winners, finite
 
 
-def training_winners(network, rules, X):
+def training_winners(network, rules, X, max_rows):
     """Which units win on the training data X (what ``compact()`` keeps);
-    raises if an output on X is not finite."""
+    raises if an output on X is not finite. The pass goes over chunks of at
+    most ``max_rows`` rows, so that it takes no more memory than a training
+    step."""
     widths = [coef.shape[1] for coef in network.coefs[:-1]]
     if network.out_activation != "exp" and rules.active_units == widths:
         # Every unit wins on every row, and only the exponential output can
         # overflow from finite weights: no pass over X is needed.
         return [np.ones(width, dtype=bool) for width in widths]
-    winners, finite = winners_on(network, rules, X)
+    winners, finite = winners_on(network, rules, X, max_rows)
     if not finite:
         raise ValueError(
             "Solver produced non-finite predictions on the training data. "

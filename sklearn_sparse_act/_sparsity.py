@@ -130,8 +130,14 @@ def tie_tolerance(pre_activations):
     """
     if pre_activations.size == 0:
         return 0.0
-    eps = np.finfo(pre_activations.dtype).eps
-    return float(_TIE_ROUNDOFF_UNITS * eps * np.abs(pre_activations).max())
+    return tolerance_at(np.abs(pre_activations).max())
+
+
+def tolerance_at(max_abs):
+    """:func:`tie_tolerance` of values whose largest magnitude is ``max_abs``
+    (a NumPy scalar of their dtype, in whose precision it is computed)."""
+    eps = np.finfo(max_abs.dtype).eps
+    return float(_TIE_ROUNDOFF_UNITS * eps * max_abs)
 
 
 def batch_threshold(pre_activations, n_active, sample_weight=None):
@@ -234,7 +240,9 @@ class FixedTopK:
     The same rule holds in training and at prediction.
     """
 
-    def training_selection(self, pre_activations, n_active, sample_weight=None):
+    def training_selection(
+        self, pre_activations, n_active, sample_weight=None, select=None
+    ):
         return TopK(n_active), None
 
     def inference_selection(self, n_active, threshold):
@@ -252,10 +260,13 @@ class DynamicThreshold:
     dropped one is reported so the estimator can track a running threshold.
     At prediction a unit fires iff its pre-activation is strictly greater than
     that threshold, so a row's output never depends on the other rows.
+    ``select`` computes :func:`batch_threshold` (a kernel backend's, say).
     """
 
-    def training_selection(self, pre_activations, n_active, sample_weight=None):
-        smallest_kept, largest_dropped = batch_threshold(
+    def training_selection(
+        self, pre_activations, n_active, sample_weight=None, select=batch_threshold
+    ):
+        smallest_kept, largest_dropped = select(
             pre_activations, n_active, sample_weight
         )
         # The reported threshold lies halfway to the largest dropped value, so

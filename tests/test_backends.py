@@ -124,6 +124,102 @@ def test_top_k_selection_in_blocks_of_rows_matches_numpy():
         )
 
 
+def _quota_batches():
+    """Batches with ties (values rounded to one decimal), repeated rows,
+    float32, and integer and fractional row weights (some zero)."""
+    rng = np.random.RandomState(2)
+    for trial in range(24):
+        dtype = (np.float64, np.float32)[trial % 2]
+        values = rng.normal(size=(rng.randint(1, 40), rng.randint(2, 50)))
+        if trial % 3 == 0:
+            values = np.round(values, 1)
+        values[: values.shape[0] // 2] = values[-(values.shape[0] // 2) :]
+        weights = (None, rng.randint(0, 4, values.shape[0]).astype(float))[
+            trial % 4 == 1
+        ]
+        if trial % 4 == 3:
+            weights = rng.uniform(0, 2, values.shape[0])
+        n_active = rng.randint(1, values.shape[1])
+        yield values.astype(dtype), n_active, weights
+
+
+@needs_numba
+def test_quota_kernels_match_numpy():
+    numba_kernels = get_backend("numba")
+    for values, _, weights in _quota_batches():
+        rows = np.empty(0) if weights is None else weights
+        histograms = []
+        for backend in (numba_kernels, numpy_kernels):
+            counts = np.zeros(2**16, dtype=np.int32)
+            sums = np.zeros(2**16 if weights is not None else 0)
+            max_abs = backend.quota_histogram(values, rows, counts, sums)
+            entries, entry_weights = (
+                np.empty(values.size),
+                np.empty(rows.size and values.size),
+            )
+            found = backend.quota_window(
+                values, rows, -0.3, 0.4, entries, entry_weights
+            )
+            n_entries = found[0]
+            histograms.append(
+                (
+                    counts,
+                    sums,
+                    max_abs,
+                    found,
+                    entries[:n_entries],
+                    entry_weights[:n_entries],
+                )
+            )
+        (counts, sums, max_abs, found, entries, entry_weights) = histograms[0]
+        np.testing.assert_array_equal(counts, histograms[1][0])
+        # Sums of the same weights in another order: round-off only.
+        np.testing.assert_allclose(sums, histograms[1][1], rtol=1e-12)
+        assert max_abs == histograms[1][2]
+        assert found[0] == histograms[1][3][0] and found[2] == histograms[1][3][2]
+        assert found[1] == pytest.approx(histograms[1][3][1], rel=1e-12)
+        np.testing.assert_array_equal(entries, histograms[1][4])
+        np.testing.assert_array_equal(entry_weights, histograms[1][5])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_quota_search_equals_the_batch_threshold(backend):
+    # The histogram and window passes find exactly the partition's values,
+    # in one chunk (a training batch) and in chunks of rows (settling).
+    from sklearn_sparse_act._batch_quota import streamed_quota
+    from sklearn_sparse_act._sparsity import batch_threshold
+
+    if backend == "numba" and not numba_available():
+        pytest.skip("numba (the fast extra) not installed")
+    kernels = get_backend(backend)
+    for values, n_active, weights in _quota_batches():
+        expected = batch_threshold(values, n_active, weights)
+        assert kernels.batch_threshold(values, n_active, weights) == expected
+        chunks = row_chunks(values.shape[0], 7)
+
+        def value_chunks(values=values, weights=weights, chunks=chunks):
+            for rows in chunks:
+                yield values[rows], None if weights is None else weights[rows]
+
+        quota = n_active * (values.shape[0] if weights is None else weights.sum())
+        # Exact search; a window guessed from every other row at the right
+        # fraction; one guessed at a wrong fraction (the second pass runs);
+        # one whose budget is too small (likewise).
+        right, size = n_active / values.shape[1], values.size
+        for guess in (None, (right, size), (0.9, size), (right, 1)):
+            if guess is not None:
+                guess = (values[::2], *guess)
+            found = streamed_quota(
+                kernels,
+                value_chunks,
+                quota,
+                values.dtype,
+                weights is not None,
+                guess=guess,
+            )
+            assert found == expected
+
+
 @needs_numba
 @pytest.mark.parametrize("inclusive", [True, False])
 def test_threshold_selection_matches_numpy(inclusive):

@@ -97,11 +97,16 @@ def continue_fitting(model, how):
             model.partial_fit(X_IRIS, Y_IRIS)
 
 
-# The end-of-fit passes: the second layer's inference calibration (the first
-# layer is calibrated when it fires), and the pass recording the training
-# winners for compact() (fit only).
+# The end-of-fit passes: the inference calibration, which starts once the
+# thresholds are settled, and the pass recording the training winners for
+# compact() (fit only).
 END_OF_FIT_FAULTS = [
-    (_hidden_sparsity, "quantile_threshold", 2, ("refit", "warm_start", "partial_fit")),
+    (
+        _hidden_sparsity,
+        "calibrated_thresholds",
+        1,
+        ("refit", "warm_start", "partial_fit"),
+    ),
     (_base, "training_winners", 1, ("refit", "warm_start")),
 ]
 
@@ -140,8 +145,8 @@ def test_interrupt_while_settling_a_first_fit_leaves_it_unfitted(monkeypatch):
     unfitted = snapshot(model)
     monkeypatch.setattr(
         _hidden_sparsity,
-        "quantile_threshold",
-        raise_on_call(_hidden_sparsity.quantile_threshold, 2, KeyboardInterrupt),
+        "calibrated_thresholds",
+        raise_on_call(_hidden_sparsity.calibrated_thresholds, 1, KeyboardInterrupt),
     )
     with pytest.raises(KeyboardInterrupt), warnings.catch_warnings():
         warnings.simplefilter("ignore")

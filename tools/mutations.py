@@ -129,16 +129,8 @@ MUTATIONS = (
         name="settling-ignores-sample-weight",
         description="settling the 'dynamic' thresholds ignores sample_weight",
         path="sklearn_sparse_act/_hidden_sparsity.py",
-        original="""\
-                smallest_kept, largest_dropped = batch_threshold(
-                    values, n_active, weights
-                )
-""",
-        replacement="""\
-                smallest_kept, largest_dropped = batch_threshold(
-                    values, n_active, None
-                )
-""",
+        original="weights = None if sample_weight is None else sample_weight[rows]",
+        replacement="weights = None",
         backends=BACKENDS,
         selection=(TRAINING, SPARSITY),
     ),

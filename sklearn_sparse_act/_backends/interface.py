@@ -172,6 +172,20 @@ class KernelBackend(Protocol):
         """The winners of ``rule`` applied to ``scores`` (default: ``values``)
         with ``activation(values)`` at each, as :class:`SparseRows`."""
 
+    def batch_threshold(self, values, n_active, sample_weight=None):
+        """:func:`~sklearn_sparse_act._sparsity.batch_threshold`: the smallest
+        value of a 'dynamic' batch's quota and the largest one below it."""
+
+    def quota_histogram(self, values, row_weights, counts, weights):
+        """Add the entries' buckets to ``counts`` (their rows' weights to
+        ``weights``) and return their largest magnitude (see
+        :mod:`sklearn_sparse_act._batch_quota`)."""
+
+    def quota_window(self, values, row_weights, low, high, entries, entry_weights):
+        """Copy the entries in ``[low, high)`` to ``entries`` (as many as
+        fit); return how many there are, the weight above ``high``, the
+        largest entry below ``low`` and the largest magnitude."""
+
     def gather(self, values, winners, activation):
         """``activation(values)`` at the winners of a :class:`SparseRows`."""
 

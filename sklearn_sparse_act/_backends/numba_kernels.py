@@ -15,9 +15,12 @@ BLAS.
 :mod:`._numba_threads` assigns them.
 """
 
+import sys
+
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
+from .._batch_quota import select_quota
 from .._connections import zero_absent
 from .._sparsity import Threshold, TopK
 from . import numpy_kernels
@@ -44,6 +47,10 @@ from ._numba_products import (
     sparse_backward_product,
     sparse_forward,
     sparse_forward_serial,
+)
+from ._numba_quota import (  # noqa: F401 (the backend interface)
+    quota_histogram,
+    quota_window,
 )
 from ._numba_selection import (
     count_above,
@@ -134,6 +141,13 @@ def _kth_largest(scores, n_active):
         [lambda block=block: partition_block(block) for block in range(n_blocks)]
     )
     return kth_largest
+
+
+def batch_threshold(values, n_active, sample_weight=None):
+    """:func:`~.._sparsity.batch_threshold` by a histogram pass and a pass
+    over the entries near the quota's edge (:func:`.._batch_quota.select_quota`),
+    compiled: no partition of the whole batch."""
+    return select_quota(sys.modules[__name__], values, n_active, sample_weight)
 
 
 def select(values, rule, activation, scores=None):

@@ -15,6 +15,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from .._activations import ACTIVATIONS, DERIVATIVES
 from .._connections import zero_absent
+from .._sparsity import batch_threshold  # noqa: F401 (the backend interface)
 from .cost_model import numpy_connection_path, numpy_gathers_rows, numpy_sparse_path
 from .interface import SparseRows, row_chunks
 
@@ -22,6 +23,10 @@ name = "numpy"
 
 # Row chunks of the backward gather are about this many bytes.
 _GATHER_CHUNK_BYTES = 4 * 2**20
+
+# Bits of a value's order-preserving key that make its histogram bucket in
+# the 'dynamic' batch quota (:mod:`.._batch_quota`).
+_HISTOGRAM_BITS = 16
 
 # Which hidden layers run on the sparse path, and which sparse layers on
 # kernels over their present weights (none): the cost model's decisions.
@@ -198,3 +203,48 @@ def threads(n_rows, work):
 def map_row_chunks(function, n_rows, chunk_rows, work):
     """The chunks one after the other, each with the cores to BLAS."""
     return [function(rows) for rows in row_chunks(n_rows, chunk_rows)]
+
+
+def _bucket_keys(values):
+    """The histogram bucket of every entry (see :mod:`.._batch_quota`)."""
+    integer = np.int64 if values.dtype == np.float64 else np.int32
+    keys = np.ascontiguousarray(values).view(integer)
+    keys = np.where(keys >= 0, keys, keys ^ np.iinfo(integer).max)
+    shift = values.dtype.itemsize * 8 - _HISTOGRAM_BITS
+    return (keys >> shift) + 2 ** (_HISTOGRAM_BITS - 1)
+
+
+def quota_histogram(values, row_weights, counts, weights):
+    """Add the entries to the per-bucket ``counts`` (and their rows' weights
+    to ``weights``); return their largest magnitude."""
+    buckets = _bucket_keys(values).ravel()
+    counts += np.bincount(buckets, minlength=counts.size)
+    if row_weights.size:
+        entry_weights = np.repeat(row_weights, values.shape[1])
+        weights += np.bincount(buckets, entry_weights, minlength=weights.size)
+    return float(np.abs(values).max()) if values.size else 0.0
+
+
+def quota_window(values, row_weights, low, high, entries, entry_weights):
+    """The entries in ``[low, high)`` copied to the start of ``entries`` (and
+    their rows' weights to ``entry_weights``), as many as fit; returns how
+    many there are, the weight at or above ``high``, the largest entry below
+    ``low`` of a row of positive weight, and the largest magnitude."""
+    low, high = values.dtype.type(low), values.dtype.type(high)
+    inside = (values >= low) & (values < high)
+    n_entries = np.count_nonzero(inside)
+    n_kept = min(n_entries, entries.size)
+    entries[:n_kept] = values[inside][:n_kept]
+    at_or_above = values >= high
+    below = values < low
+    if row_weights.size:
+        if n_kept:
+            rows = np.nonzero(inside)[0][:n_kept]
+            entry_weights[:n_kept] = row_weights[rows]
+        above = float(np.count_nonzero(at_or_above, axis=1) @ row_weights)
+        below &= (row_weights > 0)[:, None]
+    else:
+        above = float(np.count_nonzero(at_or_above))
+    max_below = np.max(values, where=below, initial=-np.inf)
+    max_abs = float(max(values.max(), -values.min())) if values.size else 0.0
+    return n_entries, above, values.dtype.type(max_below), max_abs

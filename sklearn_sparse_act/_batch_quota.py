@@ -1,0 +1,389 @@
+"""The batch quota of 'dynamic' selection, found in passes over chunks.
+
+:func:`~._sparsity.batch_threshold` takes a batch's pre-activations whole and
+partitions them. :class:`QuotaSearch` finds the same two values (the quota's
+smallest kept value and the largest value below it) from passes over the
+values in chunks, none of which needs to be kept: what a pass keeps is a
+histogram and the entries inside a narrow window of values around the
+quota's edge. So the end of a fit settles a threshold on many rows in the
+memory of a few, and a compiled backend selects a training batch's quota
+without a partition of the whole batch.
+
+Two ways to find the window:
+
+- *exact*: a first pass counts the entries per bucket of their order-preserving
+  bit pattern (65,536 buckets: a sixteenth of a power of two per bucket);
+  the window is the buckets around the one where the quota ends;
+- *guessed*: the caller passes a window (a quantile range of a sample of the
+  rows, say); a pass over the rows checks that the quota ends inside it
+  and, if not, the exact search runs.
+
+Either way a second pass gathers the window's entries and the result follows
+from them. The passes run on the kernel backend's ``quota_histogram`` and
+``quota_window`` (:mod:`._backends`). With sample weights the sums of
+weights are taken in another order than the partition's cumulative sum: the
+quota's edge is the same unless a cumulative weight equals the quota to the
+last bit (as it can only with integer weights, which are summed exactly).
+"""
+
+from math import gcd
+
+import numpy as np
+
+from ._backends.interface import row_chunks
+from ._sparsity import InferenceRules, tolerance_at
+
+# Buckets of the histogram: the top 16 bits of the order-preserving bit
+# pattern of a value (sign, exponent and the leading bits of the mantissa).
+HISTOGRAM_BITS = 16
+N_BUCKETS = 2**HISTOGRAM_BITS
+
+# A training batch's window is guessed from about this many of its entries,
+# spread over its rows and columns: the fraction of them above a value is
+# within about 2% (relative, at a ratio of 0.1) of the batch's, well inside
+# the window's 0.9 to 1.1 times the target fraction.
+_GUESS_SAMPLE = 2**14
+# ... but never more than every eighth entry: on a small batch the partition
+# of the sample would cost as much as the pass it saves.
+_MIN_GUESS_STRIDE = 8
+
+# The integer type whose bit pattern a float dtype shares.
+_BITS_OF = {np.dtype(np.float64): np.int64, np.dtype(np.float32): np.int32}
+
+
+def bucket_shift(dtype):
+    """Right shift of a value's order-preserving key that leaves its bucket."""
+    return np.dtype(dtype).itemsize * 8 - HISTOGRAM_BITS
+
+
+def _value_of(key, dtype):
+    """The scalar of ``dtype`` whose order-preserving key is ``key``."""
+    integer = _BITS_OF[np.dtype(dtype)]
+    bits = key if key >= 0 else key ^ int(np.iinfo(integer).max)
+    return np.array([bits], dtype=integer).view(dtype)[0]
+
+
+def _bucket_floor(bucket, dtype):
+    """The smallest value of ``dtype`` in ``bucket`` (-inf below bucket 0)."""
+    if bucket <= 0:
+        return np.dtype(dtype).type(-np.inf)
+    if bucket >= N_BUCKETS:
+        return np.dtype(dtype).type(np.inf)
+    return _value_of((bucket - N_BUCKETS // 2) << bucket_shift(dtype), dtype)
+
+
+class QuotaSearch:
+    """The ``n_active * n_rows`` largest values of a stream of chunks
+    (weighted: until their rows' weights reach ``n_active * weights.sum()``):
+    what :func:`~._sparsity.batch_threshold` returns, found chunk by chunk.
+
+    Parameters
+    ----------
+    backend : module
+        A kernel backend (its ``quota_histogram`` and ``quota_window``).
+    quota : float
+        ``n_active`` times the number of rows, or times the sum of their
+        weights.
+    dtype : dtype
+        The values' dtype (float32 or float64).
+    weighted : bool
+        Whether the chunks come with row weights.
+    ties : bool, default=True
+        Whether values within :func:`~._sparsity.tie_tolerance` below the
+        quota's edge are kept with it (as :func:`~._sparsity.batch_threshold`
+        keeps them); without, the edge is the quota's last value exactly.
+    """
+
+    def __init__(self, backend, quota, dtype, weighted, ties=True):
+        self.backend = backend
+        self.ties = ties
+        self.quota = quota
+        self.dtype = np.dtype(dtype)
+        self.weighted = weighted
+        self._counts = self._weights = None
+        self._max_abs = 0.0
+        self._reset_window(None, None)
+
+    def _reset_window(self, low, high):
+        self.low, self.high = low, high
+        self._capacity = None
+        self._entries, self._entry_weights = [], []
+        self._above = 0.0
+        self._max_below = self.dtype.type(-np.inf)
+
+    # Exact search: a histogram pass, then a window pass.
+    def count(self, values, row_weights=None):
+        """First pass of the exact search: histogram a chunk's values."""
+        if self._counts is None:
+            self._counts = np.zeros(N_BUCKETS, dtype=np.int32)
+            self._weights = np.zeros(N_BUCKETS if self.weighted else 0)
+        self._max_abs = max(
+            self._max_abs,
+            self.backend.quota_histogram(
+                values, _rows(row_weights), self._counts, self._weights
+            ),
+        )
+
+    def window_from_histogram(self):
+        """Set the window from the histogram: the bucket where the quota
+        ends, widened downwards by the tie tolerance."""
+        per_bucket = self._weights if self.weighted else self._counts
+        from_top = np.cumsum(per_bucket[::-1])
+        edge_bucket = N_BUCKETS - 1 - int(np.searchsorted(from_top, self.quota))
+        edge_bucket = max(edge_bucket, 0)
+        self._reset_window(
+            _bucket_floor(edge_bucket, self.dtype) - self._tolerance(),
+            _bucket_floor(edge_bucket + 1, self.dtype),
+        )
+        # The window is about the edge's bucket (and the one below it, where
+        # the tolerance may reach): buffers of that size, grown if needed.
+        self._capacity = int(
+            self._counts[max(edge_bucket - 1, 0) : edge_bucket + 1].sum()
+        )
+
+    # Both searches: the window pass.
+    def set_window(self, low, high):
+        """Gather the entries in ``[low, high)`` in the next pass (a guess
+        that :meth:`found` checks)."""
+        self._reset_window(self.dtype.type(low), self.dtype.type(high))
+
+    def gather(self, values, row_weights=None, grow=True):
+        """Window pass: keep a chunk's entries inside the window. Buffers
+        sized from the histogram grow as needed; with ``grow=False`` (a
+        guessed window) a chunk whose entries overflow what is left of the
+        window's budget is not kept, and False is returned."""
+        capacity = values.size if self._capacity is None else self._capacity
+        if not grow:
+            capacity = min(capacity, values.size)
+        while True:
+            entries = np.empty(capacity, dtype=self.dtype)
+            entry_weights = np.empty(capacity if self.weighted else 0)
+            n_entries, above, max_below, max_abs = self.backend.quota_window(
+                values,
+                _rows(row_weights),
+                self.low,
+                self.high,
+                entries,
+                entry_weights,
+            )
+            if n_entries <= capacity or not grow:
+                break
+            capacity = n_entries
+        if n_entries > capacity:
+            return False
+        if not grow:
+            self._capacity -= n_entries
+        self._entries.append(entries[:n_entries].copy())
+        if self.weighted:
+            self._entry_weights.append(entry_weights[:n_entries].copy())
+        self._above += above
+        self._max_below = max(self._max_below, max_below)
+        self._max_abs = max(self._max_abs, max_abs)
+        return True
+
+    def guess_window(self, sample, kept_fraction, budget):
+        """Set a window from a sample of the values: from the value above
+        which 1.1 times ``kept_fraction`` of its entries lie to the one
+        above which 0.9 times do, with a budget of ``budget`` entries."""
+        flat = sample.ravel()
+        last = flat.size - 1
+        low_rank = min(last, int(np.ceil(1.1 * kept_fraction * flat.size)))
+        high_rank = int(0.9 * kept_fraction * flat.size)
+        ordered = np.partition(flat, [last - low_rank, last - high_rank])
+        self.set_window(ordered[last - low_rank], ordered[last - high_rank])
+        self._capacity = budget
+
+    def _tolerance(self):
+        if not self.ties:
+            return 0.0
+        return tolerance_at(self.dtype.type(self._max_abs))
+
+    def _window(self):
+        entries = np.concatenate(self._entries) if self._entries else np.empty(0)
+        weights = np.concatenate(self._entry_weights) if self.weighted else None
+        return entries.astype(self.dtype, copy=False), weights
+
+    def run(self, chunks, guess=None):
+        """The search over the values that ``chunks()`` yields (see
+        :func:`streamed_quota`): a histogram pass, then a window pass. With
+        ``guess``, ``(sample, kept_fraction, budget)`` for
+        :meth:`guess_window`, a first pass gathers the guessed window; when
+        the quota ends inside it, that pass is the only one."""
+        if guess is not None:
+            self.guess_window(*guess)
+            if all(self.gather(*chunk, grow=False) for chunk in chunks()):
+                found = self.found()
+                if found is not None:
+                    return found
+        for values, row_weights in chunks():
+            self.count(values, row_weights)
+        return self.gather_window(chunks)
+
+    def gather_window(self, chunks):
+        """After the histogram pass: the window pass, and the result."""
+        self.window_from_histogram()
+        for values, row_weights in chunks():
+            self.gather(values, row_weights)
+        found = self.found()
+        if found is None:  # a sum of weights rounded across the window's edge
+            self.set_window(-np.inf, np.inf)
+            for values, row_weights in chunks():
+                self.gather(values, row_weights)
+            found = self.found()
+        return found
+
+    def found(self):
+        """The quota's smallest kept value and the largest value below it,
+        or None if they are not both inside the window gathered."""
+        entries, weights = self._window()
+        if self._above >= self.quota:
+            return None
+        if self.weighted:
+            descending = np.argsort(entries, kind="stable")[::-1]
+            cumulative = self._above + np.cumsum(weights[descending])
+            position = int(np.searchsorted(cumulative, self.quota))
+            if position >= entries.size:
+                return None
+            edge = entries[descending[position]]
+        else:
+            # The quota ends on the window's (quota - above)-th largest entry.
+            position = entries.size - int(np.ceil(self.quota - self._above))
+            if position < 0:
+                return None
+            edge = np.partition(entries, position)[position]
+        kept_from = edge - self._tolerance()
+        if kept_from < self.low:
+            return None
+        candidates = entries[weights > 0] if self.weighted else entries
+        smallest_kept = candidates[candidates >= kept_from].min()
+        below = candidates[candidates < kept_from]
+        largest_dropped = max(
+            below.max() if below.size else self._max_below, self._max_below
+        )
+        if not np.isfinite(largest_dropped):
+            largest_dropped = smallest_kept
+        return smallest_kept, largest_dropped
+
+
+def _rows(row_weights):
+    """Row weights as the kernels take them (an empty array: unweighted)."""
+    return np.empty(0) if row_weights is None else row_weights
+
+
+def _sample_stride(values):
+    """A stride through the flattened values that samples about
+    ``_GUESS_SAMPLE`` entries (at most an eighth of them) from every row and
+    column (it shares no factor with the width)."""
+    stride = max(_MIN_GUESS_STRIDE, values.size // _GUESS_SAMPLE) | 1
+    while gcd(stride, values.shape[1]) != 1:
+        stride += 2
+    return stride
+
+
+def select_quota(backend, values, n_active, sample_weight=None):
+    """:func:`~._sparsity.batch_threshold` of an in-memory batch without a
+    partition of the whole batch: one pass gathers the entries in a window
+    guessed from a sample of entries (:meth:`QuotaSearch.guess_window`); when
+    the quota's edge is not inside it, the exact search runs (a histogram
+    pass and a window pass)."""
+    weighted = sample_weight is not None
+    quota = n_active * (values.shape[0] if not weighted else sample_weight.sum())
+    search = QuotaSearch(backend, quota, values.dtype, weighted)
+    sample = np.ascontiguousarray(values).ravel()[:: _sample_stride(values)]
+    search.guess_window(sample, n_active / values.shape[1], values.size // 4)
+    if search.gather(values, sample_weight, grow=False):
+        found = search.found()
+        if found is not None:
+            return found
+    return search.run(lambda: [(values, sample_weight)])
+
+
+def streamed_quota(backend, chunks, quota, dtype, weighted, ties=True, guess=None):
+    """:func:`~._sparsity.batch_threshold` of the values that ``chunks()``
+    yields, as ``(values, row_weights)`` pairs, in one pass when the window
+    ``guess`` (see :meth:`QuotaSearch.run`) holds the quota's edge, else in
+    two (``chunks`` is called again and must yield the same values): none
+    of the chunks is kept. See :class:`QuotaSearch` for the other
+    parameters."""
+    return QuotaSearch(backend, quota, dtype, weighted, ties).run(chunks, guess)
+
+
+def settling_quota(network, rules, layer, X, rows, weights, n_rows):
+    """:func:`~._sparsity.batch_threshold` of hidden ``layer``'s
+    pre-activations on the rows ``rows`` of X (with their ``weights``), the
+    layers below it applying ``rules``, computed in chunks of ``n_rows`` rows
+    (:func:`._batch_quota.streamed_quota`; a window guessed from rows spread
+    over all of them usually saves its second pass)."""
+    n_active = rules.active_units[layer]
+
+    def layer_values(row_indices):
+        inputs = X[row_indices]
+        if layer:
+            inputs, _ = network.hidden_layers(inputs, rules, layer)
+        return network.pre_activations(layer, inputs)
+
+    chunks = row_chunks(rows.size, n_rows)
+    if len(chunks) == 1:
+        return network.backend.batch_threshold(layer_values(rows), n_active, weights)
+
+    def layer_chunks():
+        for chunk in chunks:
+            yield layer_values(rows[chunk]), None if weights is None else weights[chunk]
+
+    spread = rows[:: rows.size // n_rows][:n_rows]
+    sample = layer_values(spread)
+    width = sample.shape[1]
+    quota = n_active * (rows.size if weights is None else weights.sum())
+    # The guessed window holds about a fifth of the kept fraction of all
+    # entries: its budget is half as much again, or two chunks' entries.
+    budget = max(2 * sample.size, int(0.3 * n_active * rows.size))
+    guess = (sample, n_active / width, budget)
+    return streamed_quota(
+        network.backend,
+        layer_chunks,
+        quota,
+        sample.dtype,
+        weights is not None,
+        guess=guess,
+    )
+
+
+def calibrated_thresholds(network, X, n_active, thresholds, factor, n_rows):
+    """The trained 'dynamic' ``thresholds`` lowered, layer by layer, so that
+    ``factor`` times as many pre-activations of X exceed them as exceed the
+    trained ones (halfway between the last of them and the next value below),
+    in two passes over chunks of ``n_rows`` rows of X (a new array).
+
+    Each layer is fed by the lowered rules of the layers before it, as
+    prediction feeds it; ``n_active`` gives the layers' prediction-time
+    winner counts (for the rule's tie tolerance).
+    """
+    inference_thresholds = thresholds.copy()
+    rules = InferenceRules("dynamic", n_active, inference_thresholds)
+    chunks = row_chunks(X.shape[0], n_rows)
+    for layer, threshold in enumerate(thresholds):
+        if not np.isfinite(threshold):
+            continue
+
+        def layer_chunks(layer=layer):
+            for chunk in chunks:
+                inputs = X[chunk]
+                if layer:
+                    inputs, _ = network.hidden_layers(inputs, rules, layer)
+                yield network.pre_activations(layer, inputs), None
+
+        search = QuotaSearch(
+            network.backend, 0, network.coefs[0].dtype, False, ties=False
+        )
+        n_firing = 0
+        for values, _ in layer_chunks():
+            n_firing += np.count_nonzero(values > threshold)
+            search.count(values)
+        n_values = X.shape[0] * network.coefs[layer].shape[1]
+        search.quota = int(np.floor(n_firing * factor + 0.5))
+        if search.quota >= n_values:
+            inference_thresholds[layer] = -np.inf
+        elif search.quota > 0:
+            smallest_kept, largest_dropped = search.gather_window(layer_chunks)
+            inference_thresholds[layer] = (smallest_kept + largest_dropped) / 2
+    return inference_thresholds
