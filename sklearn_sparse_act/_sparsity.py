@@ -22,6 +22,7 @@ hidden layer's rule for a training batch, and what the strategy observed) and
 """
 
 from dataclasses import dataclass
+from numbers import Real
 from typing import NamedTuple
 
 import numpy as np
@@ -76,6 +77,27 @@ def auto_activation_ratio(width):
     [32, 50, 50, 100]
     """
     return max(AUTO_ACTIVATION_RATIO, min(1.0, AUTO_MIN_ACTIVE_UNITS / width))
+
+
+def layer_activation_ratios(activation_ratio, hidden_sizes):
+    """One activation ratio per hidden layer, checked ('auto' resolved)."""
+    n_hidden = len(hidden_sizes)
+    if isinstance(activation_ratio, str):  # 'auto'
+        return [auto_activation_ratio(width) for width in hidden_sizes]
+    if isinstance(activation_ratio, Real):
+        return [float(activation_ratio)] * n_hidden
+    ratios = np.asarray(activation_ratio, dtype=float)
+    if ratios.ndim != 1 or ratios.size != n_hidden:
+        raise ValueError(
+            "activation_ratio must be a float or a sequence with one ratio "
+            f"per hidden layer ({n_hidden}); got {activation_ratio!r}."
+        )
+    if not np.all((ratios > 0) & (ratios <= 1)):
+        raise ValueError(
+            "Every entry of activation_ratio must be in the range (0, 1]; "
+            f"got {activation_ratio!r}."
+        )
+    return ratios.tolist()
 
 
 def row_top_k_mask(pre_activations, n_active):
@@ -292,12 +314,24 @@ class InferenceRules(NamedTuple):
 
     ``strategy_name`` is a key of ``SPARSITY_STRATEGIES``, ``active_units``
     the winners per row of each layer, ``thresholds`` the 'dynamic'
-    thresholds per layer (None with 'fixed').
+    thresholds per layer (None with 'fixed'), ``boost_factors`` per layer the
+    multipliers of the pre-activations that the rule compares (the boost
+    factors frozen at the end of training; None for a layer, or for all of
+    them, without boosting).
     """
 
     strategy_name: str
     active_units: list
     thresholds: object
+    boost_factors: object = None
+
+    def scores(self, layer, values):
+        """What hidden ``layer``'s rule compares: its pre-activations
+        ``values`` times its boost factors (a new array), or None when it
+        has none (the rule compares ``values`` themselves)."""
+        if self.boost_factors is None or self.boost_factors[layer] is None:
+            return None
+        return values * self.boost_factors[layer]
 
     def rule(self, layer, values):
         """The rule of hidden ``layer`` for its pre-activations ``values``
