@@ -121,3 +121,26 @@ def test_each_fit_freezes_the_factors_it_ends_with(digits_split):
         expected = np.exp(-model._boost_strength_now * (model.duty_cycles_[0] - 8 / 32))
         # Exactly the arithmetic training does, on the same numbers.
         np.testing.assert_array_equal(model.boost_factors_[0], expected)
+
+
+@pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
+def test_compact_keeps_the_factors_of_the_units_it_keeps(digits_split, strategy):
+    X_train, _, y_train, _ = digits_split
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(100,),
+        activation_ratio=0.05,
+        sparsity_strategy=strategy,
+        boost_strength=2.0,
+        max_iter=10,
+        random_state=0,
+    ).fit(X_train, y_train)
+    compact = model.compact()
+    kept = np.flatnonzero(model._training_winners[0])
+    assert kept.size < 100
+    np.testing.assert_array_equal(
+        compact.boost_factors_[0], model.boost_factors_[0][kept]
+    )
+    # The same sums over fewer columns: equal up to BLAS round-off.
+    np.testing.assert_allclose(
+        compact.predict_proba(X_train), model.predict_proba(X_train), rtol=1e-9
+    )
