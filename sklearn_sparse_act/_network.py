@@ -23,6 +23,9 @@ cost model from its shape, its number of winners and the number of rows:
   touch it (forward, backward delta, weight gradient) run over the winners.
 
 Both paths, and both backends, compute the same numbers up to round-off.
+The small helpers below the records read a layer's winners (which units won,
+their win fractions) and count the units' firing over an epoch
+(:class:`FiringCounter`).
 """
 
 from dataclasses import dataclass, field

@@ -18,7 +18,10 @@ entry in ``SPARSITY_STRATEGIES``.
 
 Two small records carry rules to the network: a :class:`TrainingRule` (one
 hidden layer's rule for a training batch, and what the strategy observed) and
-:class:`InferenceRules` (every hidden layer's rule at prediction).
+:class:`InferenceRules` (every hidden layer's rule at prediction, with the
+boost factors frozen at the end of training). The number of winners of a
+layer follows from its activation ratio (:func:`n_active_units`, with
+``activation_ratio`` resolved per layer by :func:`layer_activation_ratios`).
 """
 
 from dataclasses import dataclass
