@@ -38,14 +38,14 @@ from ._connections import (
     layer_weight_densities,
 )
 from ._fitted_state import FittedState
-from ._hidden_sparsity import HiddenSparsity, layer_activation_ratios
+from ._hidden_sparsity import HiddenSparsity
 from ._lbfgs import fit_lbfgs
 from ._losses import LOSS_FUNCTIONS
 from ._memory import check_fit_memory
 from ._network import ForwardPass, Gradients, Network, as_row_sliceable
 from ._persistence import VersionStampMixin
 from ._prediction import output_of, training_winners, validated_rows
-from ._sparsity import SPARSITY_STRATEGIES, InferenceRules
+from ._sparsity import SPARSITY_STRATEGIES, InferenceRules, layer_activation_ratios
 from ._stochastic import StochasticSolver, batch_rows
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -464,7 +464,9 @@ class BaseSparseMLP(
         those of the ``fitted`` attributes about to be published."""
         fitted = vars(self) if fitted is None else fitted
         names = ("_strategy_name", "inference_active_units_", "inference_thresholds_")
-        return InferenceRules(*(fitted[name] for name in names))
+        # A model saved before boost factors were kept predicts without them.
+        boost_factors = fitted.get("boost_factors_")
+        return InferenceRules(*(fitted[name] for name in names), boost_factors)
 
     def _forward_pass_fast(self, X, check_input=True):
         """Output-layer activations for X, computed in row chunks.

@@ -31,7 +31,7 @@ from math import gcd
 import numpy as np
 
 from ._backends.interface import row_chunks
-from ._sparsity import InferenceRules, tolerance_at
+from ._sparsity import tolerance_at
 
 # Buckets of the histogram: the top 16 bits of the order-preserving bit
 # pattern of a value (sign, exponent and the leading bits of the mantissa).
@@ -309,18 +309,16 @@ def streamed_quota(backend, chunks, quota, dtype, weighted, ties=True, guess=Non
 
 
 def settling_quota(network, rules, layer, X, rows, weights, n_rows):
-    """:func:`~._sparsity.batch_threshold` of hidden ``layer``'s
-    pre-activations on the rows ``rows`` of X (with their ``weights``), the
-    layers below it applying ``rules``, computed in chunks of ``n_rows`` rows
+    """:func:`~._sparsity.batch_threshold` of what hidden ``layer``'s rule
+    compares (its pre-activations, times its boost factors in ``rules``) on
+    the rows ``rows`` of X (with their ``weights``), the layers below it
+    applying ``rules``, computed in chunks of ``n_rows`` rows
     (:func:`._batch_quota.streamed_quota`; a window guessed from rows spread
     over all of them usually saves its second pass)."""
     n_active = rules.active_units[layer]
 
     def layer_values(row_indices):
-        inputs = X[row_indices]
-        if layer:
-            inputs, _ = network.hidden_layers(inputs, rules, layer)
-        return network.pre_activations(layer, inputs)
+        return _compared_values(network, rules, layer, X[row_indices])
 
     chunks = row_chunks(rows.size, n_rows)
     if len(chunks) == 1:
@@ -348,18 +346,29 @@ def settling_quota(network, rules, layer, X, rows, weights, n_rows):
     )
 
 
-def calibrated_thresholds(network, X, n_active, thresholds, factor, n_rows):
-    """The trained 'dynamic' ``thresholds`` lowered, layer by layer, so that
-    ``factor`` times as many pre-activations of X exceed them as exceed the
-    trained ones (halfway between the last of them and the next value below),
-    in two passes over chunks of ``n_rows`` rows of X (a new array).
+def _compared_values(network, rules, layer, inputs):
+    """What hidden ``layer``'s rule compares for the network inputs
+    ``inputs``, the layers below it applying ``rules``."""
+    if layer:
+        inputs, _ = network.hidden_layers(inputs, rules, layer)
+    values = network.pre_activations(layer, inputs)
+    scores = rules.scores(layer, values)
+    return values if scores is None else scores
+
+
+def calibrated_thresholds(network, X, rules, factor, n_rows):
+    """The trained 'dynamic' thresholds of ``rules`` lowered, layer by
+    layer, so that ``factor`` times as many of the values each rule compares
+    on X (pre-activations, times the boost factors of ``rules``) exceed them
+    as exceed the trained ones (halfway between the last of them and the
+    next value below), in two passes over chunks of ``n_rows`` rows of X.
 
     Each layer is fed by the lowered rules of the layers before it, as
-    prediction feeds it; ``n_active`` gives the layers' prediction-time
-    winner counts (for the rule's tie tolerance).
+    prediction feeds it. Returns a new array of thresholds.
     """
+    thresholds = rules.thresholds
     inference_thresholds = thresholds.copy()
-    rules = InferenceRules("dynamic", n_active, inference_thresholds)
+    rules = rules._replace(thresholds=inference_thresholds)
     chunks = row_chunks(X.shape[0], n_rows)
     for layer, threshold in enumerate(thresholds):
         if not np.isfinite(threshold):
@@ -367,10 +376,7 @@ def calibrated_thresholds(network, X, n_active, thresholds, factor, n_rows):
 
         def layer_chunks(layer=layer):
             for chunk in chunks:
-                inputs = X[chunk]
-                if layer:
-                    inputs, _ = network.hidden_layers(inputs, rules, layer)
-                yield network.pre_activations(layer, inputs), None
+                yield _compared_values(network, rules, layer, X[chunk]), None
 
         search = QuotaSearch(
             network.backend, 0, network.coefs[0].dtype, False, ties=False

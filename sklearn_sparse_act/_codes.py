@@ -185,6 +185,9 @@ class SparseCodesMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             compacted.intercepts_[layer] = compacted.intercepts_[layer][units]
             compacted.coefs_[layer + 1] = compacted.coefs_[layer + 1][units, :]
             compacted.duty_cycles_[layer] = compacted.duty_cycles_[layer][units]
+            _slice_boost_factors(
+                getattr(compacted, "boost_factors_", None), layer, units
+            )
             _slice_connections(compacted.connection_masks_, layer, units)
         widths = [units.size for units in kept]
         compacted.removed_units_ = [
@@ -205,6 +208,12 @@ class SparseCodesMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         """Per hidden layer, which units win at prediction on some row of X;
         and whether every prediction on X is finite."""
         return winners_on(self._network(get_backend()), self._inference_rules(), X)
+
+
+def _slice_boost_factors(boost_factors, layer, units):
+    """Keep only ``units`` of hidden ``layer``'s boost factors, in place."""
+    if boost_factors is not None and boost_factors[layer] is not None:
+        boost_factors[layer] = boost_factors[layer][units]
 
 
 def _slice_connections(masks, layer, units):

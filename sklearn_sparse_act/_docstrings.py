@@ -63,7 +63,9 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
           ``activation_thresholds_[layer]``, so a row's output never depends
           on the other rows.
 
-        Gradients flow through the winners only.
+        With boosting, both strategies compare the boosted ``z`` (see
+        ``boost_strength``) instead of ``z``. Gradients flow through the
+        winners only.
 
     boost_strength : float, default=0.0
         Homeostatic boosting (stochastic solvers only; 0 turns it off). Each
@@ -72,12 +74,15 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         winners are chosen by ``z * exp(-strength * (duty_cycle - k / width))``
         with the strength in force (see ``boost_decay``), so units that win
         too rarely are favoured and dead units come back; the values passed
-        on stay unboosted. Prediction, the settling of 'dynamic' thresholds
-        and ``compact()`` never boost: they choose winners by ``z`` alone. So
-        the strength should have decayed by the end of training; a strength
-        still in force then means the network learned on winners that
-        prediction does not choose (held at 1.5 on the digits, it cost 13
-        points of accuracy).
+        on stay unboosted. Prediction chooses its winners as the last
+        training step did: on ``z`` times the boost factors frozen at the
+        end of the fit, from the final duty cycles and strength
+        (``boost_factors_``); the 'dynamic' thresholds are settled on the
+        same boosted ``z``, and ``compact()`` keeps the units that win so. A
+        strength still in force at the end of training therefore costs no
+        accuracy with 'fixed' (held at 1.5 on the digits scaled to [0, 1],
+        0.973 against 0.961 without boosting; 'dynamic' 0.946 against
+        0.959). A strength decayed to 0 keeps no factors.
 
     boost_decay : float, default=1.0
         Factor in [0, 1] by which the boost strength is multiplied at the end
@@ -295,6 +300,15 @@ loss_ : float
     duty_cycles_ : list of ndarray of shape (width,)
         Per hidden layer, each unit's running fraction of training samples
         won (over about the last 1000 samples).
+
+    boost_factors_ : list of (ndarray of shape (width,) or None) or None
+        The boost factors frozen at the end of the last fit, by which
+        prediction multiplies each hidden layer's pre-activations before it
+        chooses the winners: ``exp(-strength * (duty_cycles_[layer] - k /
+        width))`` with the strength left at the end of the fit. None for a
+        layer in which every unit wins, and None altogether when no boost
+        is in force (``boost_strength=0``, a strength decayed to 0, or
+        'lbfgs'), so that prediction compares ``z`` itself.
 
     sparsity_curve_ : ndarray of shape (n_epochs, n_layers - 2)
         The activation ratio of every hidden layer in each training epoch

@@ -6,10 +6,12 @@ while a model trains, and what prediction uses afterwards:
 - the number of winners per layer: the target, the one in force in each
   epoch of the sparsity warm-up, and the one at prediction
   (``inference_ratio_factor``);
-- boosting: each unit's duty cycle (its running win fraction) and the boost
-  strength with its decay;
+- boosting: each unit's duty cycle (its running win fraction), the boost
+  strength with its decay, and the boost factors frozen at the end of the
+  fit, with which prediction chooses winners as training does;
 - the 'dynamic' thresholds: running averages of the batches' thresholds
-  during training, settled on the training data at the end of the fit;
+  during training, settled on the training data at the end of the fit (on
+  the boosted pre-activations, which prediction compares with them);
 - the firing statistics of the last epoch.
 
 The estimator creates one per fit (fresh, or continuing the fitted attributes
@@ -22,18 +24,16 @@ it for each layer's ``training_rule``. It needs the strategies and rules of
 """
 
 import warnings
-from numbers import Real
 
 import numpy as np
 
 from ._batch_quota import calibrated_thresholds, settling_quota
-from ._network import firing_counts, win_fraction
+from ._network import FiringCounter, win_fraction
 from ._prediction import chunk_rows
 from ._sparsity import (
     SPARSITY_STRATEGIES,
     InferenceRules,
     TrainingRule,
-    auto_activation_ratio,
     batch_threshold,
     n_active_units,
 )
@@ -54,48 +54,6 @@ _SETTLE_ROWS = 10_000
 # Across partial_fit calls the settled thresholds are running averages over
 # about this many training samples.
 _THRESHOLD_PERIOD = 1000
-
-
-def layer_activation_ratios(activation_ratio, hidden_sizes):
-    """One activation ratio per hidden layer, checked ('auto' resolved)."""
-    n_hidden = len(hidden_sizes)
-    if isinstance(activation_ratio, str):  # 'auto'
-        return [auto_activation_ratio(width) for width in hidden_sizes]
-    if isinstance(activation_ratio, Real):
-        return [float(activation_ratio)] * n_hidden
-    ratios = np.asarray(activation_ratio, dtype=float)
-    if ratios.ndim != 1 or ratios.size != n_hidden:
-        raise ValueError(
-            "activation_ratio must be a float or a sequence with one ratio "
-            f"per hidden layer ({n_hidden}); got {activation_ratio!r}."
-        )
-    if not np.all((ratios > 0) & (ratios <= 1)):
-        raise ValueError(
-            "Every entry of activation_ratio must be in the range (0, 1]; "
-            f"got {activation_ratio!r}."
-        )
-    return ratios.tolist()
-
-
-class FiringCounter:
-    """Counts, per hidden unit, the samples on which its output was non-zero."""
-
-    def __init__(self, hidden_layer_sizes):
-        self.counts = [np.zeros(width, dtype=np.int64) for width in hidden_layer_sizes]
-        self.n_samples = 0
-
-    def record(self, hidden_outputs):
-        self.n_samples += hidden_outputs[0].shape[0]
-        for count, output in zip(self.counts, hidden_outputs, strict=True):
-            count += firing_counts(output)
-
-    def active_fraction(self):
-        return np.array(
-            [count.sum() / (self.n_samples * count.size) for count in self.counts]
-        )
-
-    def dead_units(self):
-        return np.array([np.count_nonzero(count == 0) for count in self.counts])
 
 
 class HiddenSparsity:
@@ -244,9 +202,10 @@ class HiddenSparsity:
         training batch with pre-activations ``values``.
 
         With boosting, winners are chosen on the boosted pre-activations
-        while the values passed on (and the observed threshold) stay
-        unboosted. Nothing is changed: what the strategy observed is returned
-        and folded in by :meth:`after_step`.
+        (the scores) while the values passed on stay unboosted; a 'dynamic'
+        threshold is observed on the scores, which prediction compares with
+        it. Nothing is changed: what the strategy observed is returned and
+        folded in by :meth:`after_step`.
         """
         n_active = self.epoch_active_units[layer]
         width = values.shape[1]
@@ -259,10 +218,6 @@ class HiddenSparsity:
         rule, threshold = strategy.training_selection(
             values if scores is None else scores, n_active, sample_weight, select
         )
-        if scores is not None and threshold is not None:
-            _, threshold = strategy.training_selection(
-                values, n_active, sample_weight, select
-            )
         return TrainingRule(rule, scores, n_active, threshold)
 
     def _boost_factors(self, layer, n_active, width):
@@ -276,6 +231,18 @@ class HiddenSparsity:
         return np.exp(
             -self.boost_strength * (self.duty_cycles[layer] - n_active / width)
         )
+
+    def frozen_boost_factors(self):
+        """The boost factors prediction uses: per hidden layer, those a
+        training step at the target winner counts would use now (None for a
+        layer every unit wins), or None when no boost is in force."""
+        factors = [
+            self._boost_factors(layer, n_active, width)
+            for layer, (n_active, width) in enumerate(
+                zip(self.active_units, self.widths, strict=True)
+            )
+        ]
+        return None if all(factor is None for factor in factors) else factors
 
     def after_step(self, hidden_outputs, winners, observed_thresholds, n_rows):
         """Fold a training step over ``n_rows`` rows into the running state:
@@ -372,8 +339,15 @@ class HiddenSparsity:
         """
         if self.thresholds is None:
             return {}
+        boost_factors = self.frozen_boost_factors()
         thresholds, threshold_samples = self._settle_thresholds(
-            network, X, sample_weight, incremental, random_state, max_rows
+            network,
+            X,
+            sample_weight,
+            incremental,
+            random_state,
+            boost_factors,
+            max_rows,
         )
         inference_thresholds = thresholds.copy()
         if self._inference_ratio_factor != 1:
@@ -381,8 +355,12 @@ class HiddenSparsity:
             inference_thresholds = calibrated_thresholds(
                 network,
                 X,
-                self.inference_active_units,
-                thresholds,
+                InferenceRules(
+                    self.strategy_name,
+                    self.inference_active_units,
+                    thresholds,
+                    boost_factors,
+                ),
                 self._inference_ratio_factor,
                 rows,
             )
@@ -393,7 +371,14 @@ class HiddenSparsity:
         }
 
     def _settle_thresholds(
-        self, network, X, sample_weight, incremental, random_state, max_rows
+        self,
+        network,
+        X,
+        sample_weight,
+        incremental,
+        random_state,
+        boost_factors,
+        max_rows,
     ):
         """The 'dynamic' thresholds settled from the final weights, and the
         number of samples their running average now spans.
@@ -402,10 +387,11 @@ class HiddenSparsity:
         thresholds, which lag behind the moving weights. At the end of
         ``fit`` each layer's threshold is recomputed on the training data
         (layer by layer, each layer fed by the settled rule of the one before)
-        so that exactly the target fraction of its pre-activations exceeds
-        it, counted with the sample weights: the threshold a batch of all
-        those rows would observe (:func:`~._sparsity.batch_threshold`), found
-        in passes over chunks of rows (:mod:`._batch_quota`). Each
+        so that exactly the target fraction of its scores (pre-activations
+        times ``boost_factors``, as prediction compares them) exceeds it,
+        counted with the sample weights: the threshold a batch of all those
+        rows would observe (:func:`~._sparsity.batch_threshold`), found in
+        passes over chunks of rows (:mod:`._batch_quota`). Each
         ``partial_fit`` call does the same on its data and folds the result
         into the thresholds the call started with, as a running average over
         about the last 1000 samples, so the estimate converges to the ratio
@@ -426,7 +412,9 @@ class HiddenSparsity:
             rows = np.sort(random_state.choice(X.shape[0], _SETTLE_ROWS, replace=False))
         weights = None if sample_weight is None else sample_weight[rows]
         settled = self.thresholds.copy()
-        rules = InferenceRules("dynamic", self.active_units, settled)
+        rules = InferenceRules(
+            self.strategy_name, self.active_units, settled, boost_factors
+        )
         n_rows = chunk_rows(network, rows.size, max_rows)
         for layer, n_active in enumerate(self.active_units):
             if n_active == self.widths[layer]:
@@ -443,25 +431,32 @@ class HiddenSparsity:
     def inference_rules(self):
         """The rules prediction uses (:class:`~._sparsity.InferenceRules`)."""
         return InferenceRules(
-            self.strategy_name, self.inference_active_units, self.inference_thresholds
+            self.strategy_name,
+            self.inference_active_units,
+            self.inference_thresholds,
+            self.frozen_boost_factors(),
         )
 
     def prediction_attributes(self):
         """The attributes with which a copy of the estimator predicts as the
         model stands during training (what the callbacks score): the
         running 'dynamic' thresholds, or top-k winners while a layer has no
-        threshold yet (L-BFGS learns none before it settles)."""
+        threshold yet (L-BFGS learns none before it settles); the boost
+        factors in force."""
         thresholds = self.inference_thresholds
+        boost_factors = {"boost_factors_": self.frozen_boost_factors()}
         if thresholds is not None and np.isnan(thresholds).any():
             return {
                 "_strategy_name": "fixed",
                 "inference_active_units_": list(self.active_units),
                 "inference_thresholds_": None,
+                **boost_factors,
             }
         return {
             "_strategy_name": self.strategy_name,
             "inference_active_units_": list(self.inference_active_units),
             "inference_thresholds_": None if thresholds is None else thresholds.copy(),
+            **boost_factors,
         }
 
     def fitted_attributes(self, settled):
@@ -476,6 +471,7 @@ class HiddenSparsity:
             "duty_cycles_": self.duty_cycles,
             "_duty_cycle_samples": self._duty_cycle_samples,
             "_boost_strength_now": self.boost_strength,
+            "boost_factors_": self.frozen_boost_factors(),
             "sparsity_curve_": self.sparsity_curve,
             "activation_thresholds_": self.thresholds,
             "inference_thresholds_": self.inference_thresholds,

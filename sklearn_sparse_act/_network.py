@@ -23,6 +23,9 @@ cost model from its shape, its number of winners and the number of rows:
   touch it (forward, backward delta, weight gradient) run over the winners.
 
 Both paths, and both backends, compute the same numbers up to round-off.
+The small helpers below the records read a layer's winners (which units won,
+their win fractions) and count the units' firing over an epoch
+(:class:`FiringCounter`).
 """
 
 from dataclasses import dataclass, field
@@ -93,6 +96,27 @@ def won_any(winners):
     if isinstance(winners, SparseRows):
         return winners.counts() > 0
     return winners.any(axis=0)
+
+
+class FiringCounter:
+    """Counts, per hidden unit, the samples on which its output was non-zero."""
+
+    def __init__(self, hidden_layer_sizes):
+        self.counts = [np.zeros(width, dtype=np.int64) for width in hidden_layer_sizes]
+        self.n_samples = 0
+
+    def record(self, hidden_outputs):
+        self.n_samples += hidden_outputs[0].shape[0]
+        for count, output in zip(self.counts, hidden_outputs, strict=True):
+            count += firing_counts(output)
+
+    def active_fraction(self):
+        return np.array(
+            [count.sum() / (self.n_samples * count.size) for count in self.counts]
+        )
+
+    def dead_units(self):
+        return np.array([np.count_nonzero(count == 0) for count in self.counts])
 
 
 def win_fraction(winners, n_rows):
@@ -411,16 +435,19 @@ class Network:
         (default: all) of some rows.
 
         ``rules`` are :class:`~._sparsity.InferenceRules`: every row is
-        decided on its own. Returns the last layer's outputs and the list of
-        every layer's winners.
+        decided on its own, its winners chosen on the boosted pre-activations
+        when the rules have boost factors. Returns the last layer's outputs
+        and the list of every layer's winners.
         """
         n_layers = self.n_hidden if n_layers is None else n_layers
         outputs = X
         winners = []
         for layer in range(n_layers):
             values = self.pre_activations(layer, outputs)
+            rule = rules.rule(layer, values)
+            scores = None if rule is None else rules.scores(layer, values)
             outputs, layer_winners = self.hidden_output(
-                layer, values, rules.rule(layer, values), rules.active_units[layer]
+                layer, values, rule, rules.active_units[layer], scores
             )
             winners.append(layer_winners)
         return outputs, winners

@@ -18,10 +18,14 @@ entry in ``SPARSITY_STRATEGIES``.
 
 Two small records carry rules to the network: a :class:`TrainingRule` (one
 hidden layer's rule for a training batch, and what the strategy observed) and
-:class:`InferenceRules` (every hidden layer's rule at prediction).
+:class:`InferenceRules` (every hidden layer's rule at prediction, with the
+boost factors frozen at the end of training). The number of winners of a
+layer follows from its activation ratio (:func:`n_active_units`, with
+``activation_ratio`` resolved per layer by :func:`layer_activation_ratios`).
 """
 
 from dataclasses import dataclass
+from numbers import Real
 from typing import NamedTuple
 
 import numpy as np
@@ -76,6 +80,27 @@ def auto_activation_ratio(width):
     [32, 50, 50, 100]
     """
     return max(AUTO_ACTIVATION_RATIO, min(1.0, AUTO_MIN_ACTIVE_UNITS / width))
+
+
+def layer_activation_ratios(activation_ratio, hidden_sizes):
+    """One activation ratio per hidden layer, checked ('auto' resolved)."""
+    n_hidden = len(hidden_sizes)
+    if isinstance(activation_ratio, str):  # 'auto'
+        return [auto_activation_ratio(width) for width in hidden_sizes]
+    if isinstance(activation_ratio, Real):
+        return [float(activation_ratio)] * n_hidden
+    ratios = np.asarray(activation_ratio, dtype=float)
+    if ratios.ndim != 1 or ratios.size != n_hidden:
+        raise ValueError(
+            "activation_ratio must be a float or a sequence with one ratio "
+            f"per hidden layer ({n_hidden}); got {activation_ratio!r}."
+        )
+    if not np.all((ratios > 0) & (ratios <= 1)):
+        raise ValueError(
+            "Every entry of activation_ratio must be in the range (0, 1]; "
+            f"got {activation_ratio!r}."
+        )
+    return ratios.tolist()
 
 
 def row_top_k_mask(pre_activations, n_active):
@@ -182,33 +207,6 @@ def batch_threshold(pre_activations, n_active, sample_weight=None):
     return smallest_kept, (below.max() if below.size else smallest_kept)
 
 
-def quantile_threshold(values, n_above):
-    """Threshold such that about ``n_above`` entries of ``values`` exceed it.
-
-    The threshold lies halfway between the last entry that passes and the
-    first that does not, so no entry sits on it: exactly ``round(n_above)``
-    entries are strictly greater when there are no ties; ``-inf`` when every
-    entry should pass.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_sparse_act._sparsity import quantile_threshold
-    >>> values = np.array([[0.3, 0.1], [0.9, 0.5]])
-    >>> float(quantile_threshold(values, 2)), float(quantile_threshold(values, 4))
-    (0.4, -inf)
-    """
-    flat = values.ravel()
-    n_above = int(np.floor(n_above + 0.5))
-    if n_above >= flat.size:
-        return -np.inf
-    position = flat.size - n_above - 1
-    if n_above == 0:
-        return flat.max()
-    ordered = np.partition(flat, [position, position + 1])
-    return (ordered[position] + ordered[position + 1]) / 2
-
-
 @dataclass(frozen=True)
 class TopK:
     """Rule: in every row, the ``n_active`` largest entries win (ties at the
@@ -303,12 +301,24 @@ class InferenceRules(NamedTuple):
 
     ``strategy_name`` is a key of ``SPARSITY_STRATEGIES``, ``active_units``
     the winners per row of each layer, ``thresholds`` the 'dynamic'
-    thresholds per layer (None with 'fixed').
+    thresholds per layer (None with 'fixed'), ``boost_factors`` per layer the
+    multipliers of the pre-activations that the rule compares (the boost
+    factors frozen at the end of training; None for a layer, or for all of
+    them, without boosting).
     """
 
     strategy_name: str
     active_units: list
     thresholds: object
+    boost_factors: object = None
+
+    def scores(self, layer, values):
+        """What hidden ``layer``'s rule compares: its pre-activations
+        ``values`` times its boost factors (a new array), or None when it
+        has none (the rule compares ``values`` themselves)."""
+        if self.boost_factors is None or self.boost_factors[layer] is None:
+            return None
+        return values * self.boost_factors[layer]
 
     def rule(self, layer, values):
         """The rule of hidden ``layer`` for its pre-activations ``values``

@@ -10,15 +10,19 @@ The graph computes what ``predict_proba`` and ``predict`` compute. In each
 hidden layer, ``z = a @ W + b``; 'fixed' keeps every row's ``k`` largest
 entries of ``z`` (ONNX ``TopK``, ties going to the lower column index as in
 the NumPy code) and scatters their activations into a row of zeros; 'dynamic'
-keeps the entries strictly greater than the layer's fitted threshold. The
-number of winners and the thresholds are the prediction-time ones,
-``inference_active_units_`` and ``inference_thresholds_``.
+keeps the entries strictly greater than the layer's fitted threshold. A
+model trained with a boost still in force at the end of its fit compares
+``z * boost_factors_[layer]`` instead (a ``Mul`` before the ``TopK`` or the
+comparison), and its winners pass on their unboosted ``z``, as in
+prediction. The number of winners and the thresholds are the prediction-time
+ones, ``inference_active_units_`` and ``inference_thresholds_``.
 
 Opset: the graphs use operators of the default ONNX domain as defined in
-opset 13 (``Gemm``, ``TopK``, ``ScatterElements``, ``Clip`` with tensor bounds,
-``Softmax`` over one axis), so any ``target_opset`` from 13 up works; the tests
-and the documentation use ``target_opset=17``. A float32 input gives a float32
-graph, a float64 input a float64 graph.
+opset 13 (``Gemm``, ``TopK``, ``ScatterElements``, ``GatherElements``,
+``Clip`` with tensor bounds, ``Softmax`` over one axis), so any
+``target_opset`` from 13 up works; the tests and the documentation use
+``target_opset=17``. A float32 input gives a float32 graph, a float64 input a
+float64 graph.
 
 Classifiers follow skl2onnx's conventions: outputs ``label`` and
 ``probabilities``, and the options ``zipmap`` (True, False or 'columns') and
@@ -184,6 +188,18 @@ def _graph_dtype(operator):
     return np.float32
 
 
+def _boosted_scores(graph, model, layer, pre_activations):
+    """What hidden ``layer``'s winners are chosen on: the pre-activations
+    times the layer's boost factors, or the pre-activations themselves when
+    it has none (a model fitted without a boost in force, or saved before
+    boost factors were kept)."""
+    boost_factors = getattr(model, "boost_factors_", None)
+    if boost_factors is None or boost_factors[layer] is None:
+        return pre_activations
+    factors = graph.constant("boost_factors", boost_factors[layer].reshape(1, -1))
+    return graph.node("Mul", [pre_activations, factors])
+
+
 def _hidden_layer(graph, model, layer, pre_activations):
     """A hidden layer's outputs: the activation at the winners, 0 elsewhere."""
     activation = _HIDDEN_OPERATORS[model.activation]
@@ -191,8 +207,14 @@ def _hidden_layer(graph, model, layer, pre_activations):
     width = model.coefs_[layer].shape[1]
     if n_active >= width:
         return graph.apply(activation, pre_activations)
+    scores = _boosted_scores(graph, model, layer, pre_activations)
     if model._strategy_name == "fixed":
-        winning_values, winning_columns = graph.top_k(pre_activations, n_active)
+        winning_values, winning_columns = graph.top_k(scores, n_active)
+        if scores is not pre_activations:
+            # The winners pass on their own pre-activations, not the scores.
+            winning_values = graph.node(
+                "GatherElements", [pre_activations, winning_columns], axis=1
+            )
         return graph.node(
             "ScatterElements",
             [
@@ -206,9 +228,7 @@ def _hidden_layer(graph, model, layer, pre_activations):
     if threshold == -np.inf:
         # Every finite pre-activation exceeds it: the layer is dense.
         return graph.apply(activation, pre_activations)
-    fires = graph.node(
-        "Greater", [pre_activations, graph.constant("threshold", threshold)]
-    )
+    fires = graph.node("Greater", [scores, graph.constant("threshold", threshold)])
     return graph.node(
         "Where",
         [

@@ -27,18 +27,23 @@ OUTPUT_FUNCTIONS = {
 
 def reference_hidden_outputs(estimator, X):
     """Hidden-layer outputs recomputed from the documented contract alone:
-    coefs_, intercepts_, inference_active_units_, inference_thresholds_."""
+    coefs_, intercepts_, inference_active_units_, inference_thresholds_ and
+    boost_factors_ (winners chosen on z times the layer's boost factors)."""
     hidden = HIDDEN_FUNCTIONS[estimator.activation]
     outputs = []
     values = np.asarray(X, dtype=estimator.coefs_[0].dtype)
+    boost_factors = estimator.boost_factors_
     for layer, n_active in enumerate(estimator.inference_active_units_):
         z = values @ estimator.coefs_[layer] + estimator.intercepts_[layer]
+        scores = z
+        if boost_factors is not None and boost_factors[layer] is not None:
+            scores = z * boost_factors[layer]
         if estimator.inference_thresholds_ is None:
-            order = np.argsort(-z, axis=1, kind="stable")
+            order = np.argsort(-scores, axis=1, kind="stable")
             winners = np.zeros(z.shape, dtype=bool)
             np.put_along_axis(winners, order[:, :n_active], True, axis=1)
         else:
-            winners = z > estimator.inference_thresholds_[layer]
+            winners = scores > estimator.inference_thresholds_[layer]
         values = np.where(winners, hidden(z), 0.0).astype(z.dtype)
         outputs.append(values)
     return outputs
@@ -138,6 +143,7 @@ def training_pass(model, X, Y, sample_weight=None, held=None):
 # BACKEND_AGNOSTIC_FIXTURES. The doctests of the package fit models on the
 # configured backend: they are sensitive.
 BACKEND_SENSITIVE_MODULES = {
+    "test_boost_prediction.py": "winners prediction chooses with boost factors",
     "test_codes.py": "hidden codes and compaction compared exactly across inputs",
     "test_connections.py": "absent weights through the configured kernels' updates",
     "test_controls.py": "winners under boosting, warm-up and inference factors",

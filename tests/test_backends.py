@@ -446,6 +446,12 @@ FIT_CONFIGURATIONS = [
     dict(sparsity_strategy="fixed", activation="relu"),
     dict(sparsity_strategy="dynamic", activation="tanh"),
     dict(sparsity_strategy="fixed", activation="logistic", boost_strength=2.0),
+    dict(
+        sparsity_strategy="dynamic",
+        activation="tanh",
+        boost_strength=2.0,
+        inference_ratio_factor=1.5,
+    ),
     dict(sparsity_strategy="dynamic", activation="relu", solver="sgd"),
     dict(sparsity_strategy="fixed", activation="identity", solver="lbfgs"),
     dict(sparsity_strategy="dynamic", activation="relu", sparsity_warmup=3),

@@ -106,10 +106,16 @@ def test_duty_cycles_average_over_every_training_row_so_far(digits_split, strate
         np.testing.assert_allclose(duty_cycle, rows_won / 900, rtol=1e-12, atol=1e-15)
 
 
-def test_boosting_changes_selection_only_in_training(digits_split):
+def test_prediction_chooses_winners_on_the_frozen_boost_factors(digits_split):
+    # The reference multiplies the pre-activations by boost_factors_ before it
+    # chooses the winners; the boost is in force (no decay), so it matters.
     X_train, X_test, y_train, _ = digits_split
     model = SparseMLPClassifier(
-        hidden_layer_sizes=(64,), boost_strength=5.0, max_iter=5, random_state=0
+        hidden_layer_sizes=(64,),
+        activation_ratio=0.1,
+        boost_strength=5.0,
+        max_iter=5,
+        random_state=0,
     ).fit(X_train, y_train)
     np.testing.assert_allclose(
         model.predict_proba(X_test), reference_output(model, X_test), rtol=1e-10

@@ -20,6 +20,7 @@ what that costs:
   ``CLOSE_CALL`` of each other, when labels are compared.
 """
 
+import copy
 import subprocess
 import sys
 import textwrap
@@ -110,7 +111,8 @@ def near_tie_rows(model, X):
     In some hidden layer that selects winners, the k-th and (k+1)-th largest
     pre-activation ('fixed'), or a pre-activation and the layer's threshold
     ('dynamic'), lie within ``NEAR_TIE`` times the row's largest absolute
-    pre-activation (the scale of the float32 error of the row's sums).
+    pre-activation (the scale of the float32 error of the row's sums); with
+    boost factors, the scores compared are the pre-activations times them.
     """
     mlp, transform = split_pipeline(model)
     X = transform(X)
@@ -118,6 +120,8 @@ def near_tie_rows(model, X):
     inputs = X
     for layer, n_active in enumerate(mlp.inference_active_units_):
         z = inputs @ mlp.coefs_[layer] + mlp.intercepts_[layer]
+        if mlp.boost_factors_ is not None and mlp.boost_factors_[layer] is not None:
+            z = z * mlp.boost_factors_[layer]
         tolerance = NEAR_TIE * np.abs(z).max(axis=1)
         if n_active < z.shape[1]:
             if mlp.sparsity_strategy == "fixed":
@@ -215,6 +219,29 @@ def test_per_layer_ratios_and_more_winners_at_inference(strategy):
     ).fit(X, y)
     mlp = model[-1]
     assert mlp.inference_active_units_ != mlp.active_units_
+    check_classifier(model, X)
+
+
+@pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
+def test_boost_factors_choose_the_winners(strategy):
+    """A boost in force at the end of the fit: the graph multiplies the
+    pre-activations by the frozen factors before it chooses the winners, and
+    the winners pass on their own pre-activations."""
+    X, y = classification_data()
+    model = sparse_classifier(
+        sparsity_strategy=strategy,
+        activation="tanh",
+        boost_strength=3.0,
+        inference_ratio_factor=1.5,
+    ).fit(X, y)
+    # The factors change the winners (so a graph without them would differ).
+    without_factors = copy.deepcopy(model[-1])
+    without_factors.boost_factors_ = None
+    inputs = model[0].transform(X)
+    assert not np.array_equal(
+        model[-1].hidden_activations(inputs, 0).toarray() != 0,
+        without_factors.hidden_activations(inputs, 0).toarray() != 0,
+    )
     check_classifier(model, X)
 
 

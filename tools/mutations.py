@@ -26,6 +26,7 @@ ONNX = "tests/test_onnx.py"
 OUT_OF_CORE = "tests/test_out_of_core.py"
 CONNECTIONS = "tests/test_connections.py"
 CONNECTION_KERNELS = "tests/test_connection_kernels.py"
+BOOST_PREDICTION = "tests/test_boost_prediction.py"
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,26 @@ MUTATIONS = (
         "values, boost, out=values)",
         backends=BACKENDS,
         selection=(CONTROLS, GRADIENTS),
+    ),
+    Mutation(
+        name="prediction-ignores-boost-factors",
+        description="prediction chooses winners on the pre-activations, not on "
+        "the boost factors frozen at the end of the fit",
+        path="sklearn_sparse_act/_network.py",
+        original="scores = None if rule is None else rules.scores(layer, values)",
+        replacement="scores = None",
+        backends=BACKENDS,
+        selection=(BOOST_PREDICTION,),
+    ),
+    Mutation(
+        name="dynamic-settled-unboosted",
+        description="'dynamic' thresholds are settled on the unboosted "
+        "pre-activations, while prediction compares boosted scores with them",
+        path="sklearn_sparse_act/_batch_quota.py",
+        original="return values if scores is None else scores",
+        replacement="return values",
+        backends=BACKENDS,
+        selection=(BOOST_PREDICTION,),
     ),
     Mutation(
         name="duty-cycle-step-ignored",
