@@ -116,12 +116,12 @@ MUTATIONS = (
         original="""\
         if self.thresholds is None:
             return {}
-        thresholds, threshold_samples = self._settle_thresholds(
+        boost_factors = self.frozen_boost_factors()
 """,
         replacement="""\
         if True:
             return {}
-        thresholds, threshold_samples = self._settle_thresholds(
+        boost_factors = self.frozen_boost_factors()
 """,
         backends=BACKENDS,
         selection=(SPARSITY, TRAINING),
@@ -201,7 +201,7 @@ MUTATIONS = (
     Mutation(
         name="dead-units-miss-single-firers",
         description="a unit that fired on one row only counts as dead",
-        path="sklearn_sparse_act/_hidden_sparsity.py",
+        path="sklearn_sparse_act/_network.py",
         original="np.count_nonzero(count == 0) for count in self.counts",
         replacement="np.count_nonzero(count <= 1) for count in self.counts",
         backends=BACKENDS,
