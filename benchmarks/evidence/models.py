@@ -43,6 +43,24 @@ VARIANTS = {
     ),
     "ours_1024_ratio_0.1": ("ours 'fixed', 1024 units, ratio 0.1", 1024, 0.1, {}),
     "ours_recipe_boosted": ("ours 'fixed', the recipe, boosted", None, None, BOOSTING),
+    "ours_recipe_boost_only": (
+        "ours 'fixed', the recipe, boost 1.5 decayed 0.85 (no inference factor)",
+        None,
+        None,
+        {"boost_strength": 1.5, "boost_decay": 0.85},
+    ),
+    "ours_recipe_density_0.3": (
+        "ours 'fixed', the recipe, weight density 0.3",
+        None,
+        None,
+        {"weight_density": 0.3},
+    ),
+    "ours_recipe_density_0.3_boosted": (
+        "ours 'fixed', the recipe, weight density 0.3, boosted",
+        None,
+        None,
+        {"weight_density": 0.3, **BOOSTING},
+    ),
 }
 LABELS.update({name: variant[0] for name, variant in VARIANTS.items()})
 
