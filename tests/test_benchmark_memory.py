@@ -5,6 +5,7 @@ The quick run of ``bench_vs_sklearn.py`` in tests/test_benchmarks.py checks
 the traced columns at both training sizes; these tests need no benchmark run.
 """
 
+import doctest
 import math
 import sys
 from dataclasses import replace
@@ -12,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from benchmarks.speed import measure
 from benchmarks.speed import settings as speed_settings
 from benchmarks.speed.measure import MEMORY_METRICS, memory_ratio
 from benchmarks.speed.models import Method
@@ -125,6 +127,9 @@ def test_memory_table_shows_what_was_measured_and_dashes_the_rest():
     ]
     assert cells[6:] == ["-"] * 2 * (len(MEMORY_METRICS) - 1)
     assert math.isnan(memory_ratio(0, 0)) and memory_ratio(5, 4) == 1.25
+    # benchmarks/ is outside pytest's doctest paths: the examples run here.
+    failed, attempted = doctest.testmod(measure)
+    assert attempted > 0 and failed == 0
 
 
 def test_memory_settings_and_options():
