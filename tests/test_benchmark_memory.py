@@ -153,8 +153,8 @@ def test_fresh_process_measures_the_growth_of_peak_rss(tmp_path):
     y = (X[:, 0] > 0).astype(int)
     path = write_data(tmp_path / "data.npz", X, y, X)
     settings = replace(speed_settings.QUICK_SETTINGS, batch_size=500)
-    # Each mini-batch's (500, 256) float64 activations take 1 MB, above the
-    # child's 128 KiB mmap threshold: the fit must map fresh pages.
+    # Each mini-batch's (500, 256) float64 activations take 1 MB: a child that
+    # measured nothing, or the peak before the fit, would report less.
     measured = measure_resident(
         Method("fixed", 0.5, "numpy"), (256,), settings, path, predict=True
     )
