@@ -18,7 +18,14 @@ model:
   single-row calls);
 - peak traced memory (``tracemalloc``, which sees NumPy's buffers) during a
   one-epoch fit and during the 10,000-row predict, measured once per model in
-  an untimed run because tracing slows Python down;
+  an untimed run because tracing slows Python down; the fit also on
+  ``--memory-scale`` (default 10) times the training rows, to show whether
+  training memory grows with the data beyond the data itself;
+- with ``--rss`` (on by default in a full run), the growth of the peak
+  resident set size during the same fits and predict, each model and training
+  size in a fresh Python process that has loaded the data and made a small
+  untimed fit first (see :mod:`benchmarks.speed.resident`): unlike traced
+  bytes, it also counts what numba's kernels and BLAS allocate;
 - held-out accuracy, and whether single-row ``predict`` calls agree with the
   batched ones (the two prediction paths must give the same labels).
 
@@ -95,7 +102,7 @@ def main(argv=None):
         hidden: settings.train_rows or training_rows(hidden)
         for hidden in settings.hidden
     }
-    pool_rows = max(rows_per_hidden.values())
+    pool_rows = max(rows_per_hidden.values()) * (settings.memory_scale or 1)
     if settings.grid_search:
         pool_rows = max(pool_rows, settings.grid.rows)
     data_pool = make_data(pool_rows, settings.test_rows, settings.seed)

@@ -161,6 +161,7 @@ BACKEND_SENSITIVE_MODULES = {
 BACKEND_AGNOSTIC_MODULES = {
     "test_backends.py": "every test names its backend, most run both and compare",
     "test_benchmark_harness.py": "the benchmark harness on scripted clocks, no kernel",
+    "test_benchmark_memory.py": "memory targets and table; its child picks kernels",
     "test_benchmarks.py": "the benchmark scripts' options, tables and verdicts",
     "test_callbacks.py": "the callback task tree and stopping, above the kernels",
     "test_common.py": "scikit-learn's API contract of the estimators",

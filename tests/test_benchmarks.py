@@ -48,7 +48,9 @@ EPOCHS = 2
 HIDDEN = [(16,), (8, 8)]
 DTYPES = ["float64", "float32"]
 TIME_METRICS = ["fit_seconds_per_epoch", "predict_seconds", "one_row_proba_seconds"]
-MEMORY_METRICS = ["fit_peak_bytes", "predict_peak_bytes"]
+# The memory the quick run measures (it leaves out the peak RSS, whose fresh
+# processes take seconds each: tests/test_benchmark_memory.py runs one).
+MEMORY_METRICS = ["fit_peak_bytes", "scaled_fit_peak_bytes", "predict_peak_bytes"]
 
 
 # Both backends when numba is installed, as the benchmark's default.
@@ -116,6 +118,8 @@ def test_quick_run_numbers_are_finite_and_positive(quick_run):
         for metric in TIME_METRICS + MEMORY_METRICS:
             for name in (metric, f"{metric}_ratio"):
                 assert math.isfinite(row[name]) and row[name] > 0, (row, name)
+        assert row["scaled_train_rows"] == 10 * row["train_rows"]
+        assert "fit_peak_rss_bytes" not in row
         assert 0.0 <= row["accuracy"] <= 1.0
         assert row["row_path_agreement"] == 1.0
         assert row["raw"]["n_iter"] == [EPOCHS] * REPEATS
@@ -203,11 +207,15 @@ def test_quick_run_writes_table_csv_and_plot(quick_run):
     output_dir, results, stdout = quick_run
     table = (output_dir / "results.md").read_text()
     assert table in stdout
-    main_table = table.split("## Targets")[0]
-    table_lines = [line for line in main_table.splitlines() if line.startswith("| (")]
-    assert len(table_lines) == len(results["rows"])
-    for line, row in zip(table_lines, results["rows"], strict=True):
-        assert f"| {tuple(row['hidden'])} | {row['dtype']} | {row['method']} |" in line
+    main_table, memory = table.split("## Targets")[0].split("## Memory")
+    memory_header = memory.splitlines()[4]
+    assert "| fit traced MiB | × | fit traced MiB, 10× rows | × |" in memory_header
+    for part in (main_table, memory):
+        table_lines = [line for line in part.splitlines() if line.startswith("| (")]
+        assert len(table_lines) == len(results["rows"])
+        for line, row in zip(table_lines, results["rows"], strict=True):
+            start = f"| {tuple(row['hidden'])} | {row['dtype']} | {row['method']} |"
+            assert line.startswith(start)
     assert "## Targets" in table
     assert "one-row predictions equal batched ones, every model" in table
     for target in TARGETS:
@@ -240,6 +248,7 @@ def test_quick_run_writes_table_csv_and_plot(quick_run):
         row["kernels"] for row in results["rows"]
     ]
     assert all(float(row["fit_seconds_per_epoch"]) > 0 for row in csv_rows)
+    assert all(float(row["scaled_fit_peak_bytes_ratio"]) > 0 for row in csv_rows)
 
     plot = output_dir / "speedup_vs_ratio.png"
     if importlib.util.find_spec("matplotlib") is None:

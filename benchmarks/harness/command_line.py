@@ -33,3 +33,14 @@ def parse_ratio(text):
 def parse_optional_ratio(text):
     """An activation ratio, or None for ``"none"``."""
     return None if text.lower() == "none" else parse_ratio(text)
+
+
+def parse_optional_count(text):
+    """A whole number, or None for ``"none"``.
+
+    Examples
+    --------
+    >>> parse_optional_count("10"), parse_optional_count("none")
+    (10, None)
+    """
+    return None if text.lower() == "none" else int(text)

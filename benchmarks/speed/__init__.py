@@ -6,6 +6,9 @@
 - :mod:`~benchmarks.speed.models`: the compared models and the data;
 - :mod:`~benchmarks.speed.measure`: one architecture's memory and timed,
   interleaved repeats, summarised per model;
+- :mod:`~benchmarks.speed.resident` (with its child process,
+  :mod:`~benchmarks.speed.memory_child`): peak resident memory of each model
+  and training size in a fresh process;
 - :mod:`~benchmarks.speed.verdicts`: the run judged against the targets;
 - :mod:`~benchmarks.speed.grid_search` and :mod:`~benchmarks.speed.first_fit`
   (with its child process, :mod:`~benchmarks.speed.first_fit_child`): the

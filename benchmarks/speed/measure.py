@@ -1,14 +1,19 @@
 """Measuring the models of one architecture: memory, timed repeats, summaries.
 
 :func:`run_configuration` is one architecture of a run: an untimed warm-up of
-the numba models, the memory of every model, then repeats in which every
+the numba models, the memory of every model (traced bytes here, at the
+training size and at ``memory_scale`` times it; peak resident memory in fresh
+processes, :mod:`benchmarks.speed.resident`), then repeats in which every
 model of every dtype and backend is fitted and timed once, in an order rotated
 from repeat to repeat; then float32 and float64 predictions called in pairs.
 Each model's row holds the medians of its repeats and its ratios to
 scikit-learn's MLP from the same repeats.
 """
 
+import math
+import tempfile
 from functools import partial
+from pathlib import Path
 from statistics import median
 
 import numpy as np
@@ -23,20 +28,71 @@ from benchmarks.harness.timing import (
     timed,
 )
 from benchmarks.speed.models import methods_for, warm_up
+from benchmarks.speed.resident import measure_resident, write_data
 
-# Metrics timed in every repeat (seconds) and the memory metrics (bytes).
+# Metrics timed in every repeat (seconds) and the memory metrics (bytes): the
+# traced peaks, then the growths of the peak RSS; 'scaled_' is the fit on
+# memory_scale times the training rows. A run has those it measured.
 TIME_METRICS = ("fit_seconds_per_epoch", "predict_seconds", "one_row_proba_seconds")
-MEMORY_METRICS = ("fit_peak_bytes", "predict_peak_bytes")
+MEMORY_METRICS = (
+    "fit_peak_bytes",
+    "scaled_fit_peak_bytes",
+    "predict_peak_bytes",
+    "fit_peak_rss_bytes",
+    "scaled_fit_peak_rss_bytes",
+    "predict_peak_rss_bytes",
+)
 
 
-def measure_memory(method, data, settings, hidden):
-    """Peak traced bytes of a one-epoch fit and of predicting the held-out rows."""
-    X_train, y_train, X_test, _ = data
+def measure_memory(method, sizes, settings, hidden, data_files=None):
+    """Peak memory of one model: of a one-epoch fit at each training size and
+    of predicting the held-out rows.
+
+    ``sizes`` maps a metric prefix (``""`` for the training size,
+    ``"scaled_"`` for the larger one) to that size's data. Traced bytes are
+    measured in this process (``tracemalloc``); with ``data_files`` (the same
+    prefixes to the data's ``.npz`` files), the growth of the peak RSS too, in
+    a fresh process per size (the predict in the first size's).
+    """
+    memory = {}
     with method.context():
-        model = method.build(hidden, 1, settings.batch_size, settings.seed)
-        fit_peak = traced_peak_bytes(lambda: fit_quietly(model, X_train, y_train))
-        predict_peak = traced_peak_bytes(lambda: model.predict(X_test))
-    return {"fit_peak_bytes": fit_peak, "predict_peak_bytes": predict_peak}
+        for prefix, (X_train, y_train, X_test, _) in sizes.items():
+            model = method.build(hidden, 1, settings.batch_size, settings.seed)
+            memory[f"{prefix}fit_peak_bytes"] = traced_peak_bytes(
+                partial(fit_quietly, model, X_train, y_train)
+            )
+            if not prefix:
+                memory["predict_peak_bytes"] = traced_peak_bytes(
+                    partial(model.predict, X_test)
+                )
+    if data_files is None:
+        return memory
+    exact = True
+    for prefix, path in data_files.items():
+        resident = measure_resident(method, hidden, settings, path, not prefix)
+        memory[f"{prefix}fit_peak_rss_bytes"] = resident["fit_peak_rss_bytes"]
+        if not prefix:
+            memory["predict_peak_rss_bytes"] = resident["predict_peak_rss_bytes"]
+        exact = exact and resident["exact"]
+    memory["peak_rss_exact"] = exact
+    return memory
+
+
+def memory_sizes(X_pool, y_pool, X_test, y_test, n_rows, dtype, settings):
+    """The data of each training size of the memory measurements, by metric
+    prefix (see :func:`measure_memory`)."""
+    row_counts = {"": n_rows}
+    if settings.memory_scale is not None:
+        row_counts["scaled_"] = n_rows * settings.memory_scale
+    return {
+        prefix: (
+            X_pool[:rows].astype(dtype),
+            y_pool[:rows],
+            X_test.astype(dtype),
+            y_test,
+        )
+        for prefix, rows in row_counts.items()
+    }
 
 
 def measure_once(method, data, settings, hidden):
@@ -95,8 +151,23 @@ def summarise(raw, baseline_raw, memory, baseline_memory):
         summary[f"{metric}_ratio"] = median(ratios)
         summary[f"{metric}_ratio_range"] = [min(ratios), max(ratios)]
     for metric in MEMORY_METRICS:
-        summary[f"{metric}_ratio"] = memory[metric] / baseline_memory[metric]
+        if metric in memory:
+            summary[f"{metric}_ratio"] = memory_ratio(
+                memory[metric], baseline_memory[metric]
+            )
     return summary
+
+
+def memory_ratio(ours, baseline):
+    """Ours / scikit-learn's memory; NaN when scikit-learn's is 0 (a peak RSS
+    that did not grow), where no ratio means anything.
+
+    Examples
+    --------
+    >>> memory_ratio(3, 2), memory_ratio(0, 0)
+    (1.5, nan)
+    """
+    return ours / baseline if baseline > 0 else math.nan
 
 
 def run_configuration(hidden, n_rows, data_pool, settings, log):
@@ -117,10 +188,7 @@ def run_configuration(hidden, n_rows, data_pool, settings, log):
     for dtype, method in slots:
         if method.kernels == "numba":
             warm_up(method, data[dtype], settings, hidden)
-    memory = {
-        (dtype, method): measure_memory(method, data[dtype], settings, hidden)
-        for dtype, method in slots
-    }
+    memory = measure_all_memory(slots, data_pool, n_rows, settings, hidden)
     log("  warm-up and memory done")
     raw = {slot: {} for slot in slots}
     fitted = {}
@@ -157,6 +225,11 @@ def run_configuration(hidden, n_rows, data_pool, settings, log):
                 "strategy": method.strategy,
                 "ratio": method.ratio,
                 "train_rows": n_rows,
+                "scaled_train_rows": (
+                    None
+                    if settings.memory_scale is None
+                    else n_rows * settings.memory_scale
+                ),
                 "test_rows": int(X_test.shape[0]),
                 **summarise(
                     raw[dtype, method],
@@ -170,6 +243,31 @@ def run_configuration(hidden, n_rows, data_pool, settings, log):
         if dtype == "float32" and method in dtype_ratios:
             rows[-1]["dtype_ratios"] = dtype_ratios[method]
     return rows
+
+
+def measure_all_memory(slots, data_pool, n_rows, settings, hidden):
+    """:func:`measure_memory` of every (dtype, model) slot; with
+    ``settings.rss`` the data of each dtype and size goes to a temporary
+    ``.npz`` file for the fresh processes."""
+    memory = {}
+    with tempfile.TemporaryDirectory(prefix="memory-data-") as directory:
+        for dtype in dict.fromkeys(dtype for dtype, _ in slots):
+            sizes = memory_sizes(*data_pool, n_rows, dtype, settings)
+            data_files = None
+            if settings.rss:
+                data_files = {
+                    prefix: write_data(
+                        Path(directory) / f"{dtype}-{prefix or 'base'}.npz", *size[:3]
+                    )
+                    for prefix, size in sizes.items()
+                }
+            for slot_dtype, method in slots:
+                if slot_dtype == dtype:
+                    memory[dtype, method] = measure_memory(
+                        method, sizes, settings, hidden, data_files
+                    )
+            del sizes
+    return memory
 
 
 def interleaved_dtype_ratios(method, single, double, X_single, X_double, settings):

@@ -8,6 +8,7 @@ against the activation ratio.
 
 from benchmarks.harness.environment import blas_description, openblas_description
 from benchmarks.harness.reporting import load_pyplot, markdown_table, write_csv
+from benchmarks.speed.measure import MEMORY_METRICS
 from benchmarks.speed.settings import N_CLASSES, N_FEATURES
 from benchmarks.speed.verdicts import describe_verdict, float32_table
 
@@ -15,7 +16,7 @@ MIB = 1024.0**2
 
 
 def results_table(rows, test_rows):
-    """The Markdown table of every model: times, memory, accuracy, ratios."""
+    """The Markdown table of every model: times, accuracy, ratios."""
     header = [
         "hidden",
         "dtype",
@@ -27,10 +28,6 @@ def results_table(rows, test_rows):
         "predict ×",
         "1-row proba ms",
         "1-row ×",
-        "fit peak MiB",
-        "fit mem ×",
-        "predict peak MiB",
-        "predict mem ×",
         "accuracy",
         "Δ acc",
     ]
@@ -46,16 +43,74 @@ def results_table(rows, test_rows):
             f"{row['predict_seconds_ratio']:.2f}",
             f"{row['one_row_proba_seconds'] * 1e3:.3f}",
             f"{row['one_row_proba_seconds_ratio']:.2f}",
-            f"{row['fit_peak_bytes'] / MIB:.1f}",
-            f"{row['fit_peak_bytes_ratio']:.2f}",
-            f"{row['predict_peak_bytes'] / MIB:.1f}",
-            f"{row['predict_peak_bytes_ratio']:.2f}",
             f"{row['accuracy']:.4f}",
             f"{row['accuracy_delta']:+.4f}",
         ]
         for row in rows
     ]
     return "\n".join(markdown_table(header, cells, "lll" + "r" * (len(header) - 3)))
+
+
+def memory_table(rows, memory_scale):
+    """The Markdown table of every model's memory: MiB and ratio to
+    scikit-learn's for each metric of :data:`MEMORY_METRICS` ("-" where the
+    run did not measure it)."""
+    scaled = f"{memory_scale}× rows" if memory_scale else "scaled rows"
+    names = {
+        "fit_peak_bytes": "fit traced MiB",
+        "scaled_fit_peak_bytes": f"fit traced MiB, {scaled}",
+        "predict_peak_bytes": "predict traced MiB",
+        "fit_peak_rss_bytes": "fit RSS MiB",
+        "scaled_fit_peak_rss_bytes": f"fit RSS MiB, {scaled}",
+        "predict_peak_rss_bytes": "predict RSS MiB",
+    }
+    header = ["hidden", "dtype", "model", "train rows"]
+    for metric in MEMORY_METRICS:
+        header.extend([names[metric], "×"])
+    cells = []
+    for row in rows:
+        line = [
+            str(tuple(row["hidden"])),
+            row["dtype"],
+            row["method"],
+            str(row["train_rows"]),
+        ]
+        for metric in MEMORY_METRICS:
+            if metric in row:
+                line.append(f"{row[metric] / MIB:.1f}")
+                line.append(f"{row[f'{metric}_ratio']:.2f}")
+            else:
+                line.extend(["-", "-"])
+        cells.append(line)
+    return "\n".join(markdown_table(header, cells, "lll" + "r" * (len(header) - 3)))
+
+
+def memory_description(settings):
+    """What the memory table measures, in a paragraph."""
+    scaled = (
+        f"and on {settings.memory_scale} times as many rows (the first rows of "
+        "the same data), "
+        if settings.memory_scale
+        else ""
+    )
+    rss = (
+        "RSS is the growth of the peak resident set size during the same fit "
+        "(and predict), each model and training size in a fresh Python "
+        "process, measured from just before the fit, once the data is loaded "
+        "and a two-batch fit has loaded the kernels: it counts every page the "
+        "fit touches beyond what the process already held (NumPy's buffers, "
+        "numba's and BLAS's allocations, the allocator's slack) and excludes "
+        "the data and the libraries' code."
+        if settings.rss
+        else "Peak resident memory was not measured (`--rss` to measure it)."
+    )
+    return (
+        "Traced is the `tracemalloc` peak (NumPy's buffers and Python objects) "
+        f"of a one-epoch fit on the training rows {scaled}and of the held-out "
+        f"predict, in this process. {rss} Columns × are ours / scikit-learn's "
+        "in the same dtype; memory that does not grow with the rows keeps the "
+        "ratio as the rows grow."
+    )
 
 
 def grid_search_report(result):
@@ -147,13 +202,20 @@ def markdown_report(results, settings, environment, elapsed_seconds):
         f"{settings.predict_calls} consecutive calls; one-row latency is the "
         "median of "
         f"{settings.one_row_calls} single-row `predict_proba` calls; memory is "
-        "the tracemalloc peak of a one-epoch fit and of the held-out predict.",
+        "in its own table below.",
         "",
         results_table(results["rows"], settings.test_rows),
         "",
+        "## Memory",
+        "",
+        memory_description(settings),
+        "",
+        memory_table(results["rows"], settings.memory_scale),
+        "",
         "## Targets",
         "",
-        "The speed targets, each on the float64 row of its backend:",
+        "The speed targets, each on the float64 row of its backend, then the "
+        "memory targets, each on the largest ratio among the rows it judges:",
         "",
         *[describe_verdict(verdict) for verdict in results["targets"]],
         "",

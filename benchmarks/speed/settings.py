@@ -13,6 +13,7 @@ from pathlib import Path
 
 from benchmarks.harness.command_line import (
     parse_hidden,
+    parse_optional_count,
     parse_optional_ratio,
     parse_ratio,
 )
@@ -61,6 +62,9 @@ class SpeedSettings:
 
     ``kernels`` None stands for the default backends (:func:`default_kernels`);
     ``train_rows`` None for each architecture's own (:func:`training_rows`).
+    ``memory_scale`` is the factor of the second training size whose one-epoch
+    fit memory is also measured (None: the first size only); ``rss`` whether
+    peak resident memory is measured too, one fresh process per model and size.
     The field order is the order of the settings in ``results.json``.
     """
 
@@ -79,6 +83,8 @@ class SpeedSettings:
     grid_search: bool
     jit: bool
     kernels: tuple | None
+    memory_scale: int | None
+    rss: bool
     grid: GridSearchSettings
     jit_fit: FirstFitSettings
     seed: int = 0
@@ -102,6 +108,8 @@ FULL_SETTINGS = SpeedSettings(
     grid_search=True,
     jit=True,
     kernels=None,
+    memory_scale=10,
+    rss=True,
     grid=GridSearchSettings(hidden=(256,), rows=20_000, epochs=5, repeats=3),
     jit_fit=FirstFitSettings(hidden=(256,), ratio=0.1, rows=2_000, epochs=2),
 )
@@ -121,6 +129,8 @@ QUICK_SETTINGS = SpeedSettings(
     grid_search=False,
     jit=False,
     kernels=None,
+    memory_scale=10,
+    rss=False,
     grid=GridSearchSettings(hidden=(32,), rows=300, epochs=2, repeats=2),
     jit_fit=FirstFitSettings(hidden=(32,), ratio=0.25, rows=300, epochs=2),
     quick=True,
@@ -144,6 +154,8 @@ OVERRIDABLE = (
     "grid_search",
     "jit",
     "kernels",
+    "memory_scale",
+    "rss",
 )
 POSITIVE_OPTIONS = (
     "repeats",
@@ -208,6 +220,8 @@ def resolve_settings(args):
     for name in POSITIVE_OPTIONS:
         if getattr(settings, name) < 1:
             raise SystemExit(f"--{name.replace('_', '-')} must be >= 1")
+    if settings.memory_scale is not None and settings.memory_scale < 2:
+        raise SystemExit("--memory-scale must be >= 2, or 'none'")
     kernels = settings.kernels if settings.kernels is not None else default_kernels()
     kernels = tuple(dict.fromkeys(kernels))
     if "numba" in kernels and not numba_available():
@@ -309,6 +323,20 @@ def build_parser():
         action=argparse.BooleanOptionalAction,
         help="time numba's first fit in a fresh process with a cold and a warm "
         "cache; only when numba is installed (default: on, off with --quick)",
+    )
+    parser.add_argument(
+        "--memory-scale",
+        type=parse_optional_count,
+        help="also measure the memory of a one-epoch fit on this many times the "
+        "training rows, so that growth with the data shows; 'none' to skip "
+        "(default: 10)",
+    )
+    parser.add_argument(
+        "--rss",
+        action=argparse.BooleanOptionalAction,
+        help="also measure the growth of the peak resident set size of each "
+        "model's fit and predict, in a fresh Python process per model and "
+        "training size (default: on, off with --quick)",
     )
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the data and of every model"

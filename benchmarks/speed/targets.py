@@ -1,7 +1,9 @@
 """The speed benchmark's targets, as data: each bound with the reason for it.
 
 :data:`TARGETS` are ratios of our time to scikit-learn's at one architecture,
-activation ratio and kernel backend ('fixed' strategy, float64). The other
+activation ratio and kernel backend ('fixed' strategy, float64).
+:data:`MEMORY_TARGETS` bound the ratios of our peak memory to scikit-learn's
+in every row they select (every dtype, backend and strategy). The other
 targets apply to every model of a run (float32 against float64, the two
 prediction paths, the dense path's accuracy) or to a section of it
 (GridSearchCV). How a run is judged against them is in
@@ -118,6 +120,79 @@ TARGETS = (
         reason="Predicting many rows at 5% firing skips most of the second "
         "layer's product; it must take at most half of scikit-learn's time.",
     ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemoryTarget(Target):
+    """Ours / scikit-learn's ``metric`` <= ``bound`` in every row of our
+    models it selects: those at an activation ratio of at most
+    ``max_ratio``, of the architectures ``hidden`` (None: all), that have the
+    ratio (not NaN)."""
+
+    hidden: tuple | None = None
+    max_ratio: float = 1.0
+
+    def selects(self, row):
+        """Whether ``row`` (one model of a run) is one this target judges."""
+        return (
+            row["strategy"] != "sklearn"
+            and not math.isnan(row.get(f"{self.metric}_ratio", math.nan))
+            and row["ratio"] <= self.max_ratio
+            and (self.hidden is None or tuple(row["hidden"]) in self.hidden)
+        )
+
+
+FIT_MEMORY_REASON = (
+    "Training must not need much more memory than the scikit-learn model it "
+    "replaces, at either training size: no state of the fit may grow with the "
+    "rows beyond the data itself."
+)
+SPARSE_FIT_MEMORY_REASON = (
+    "With 10% or less of a wide layer firing, most of a mini-batch's hidden "
+    "activations and their gradients are zeros: the sparse model must train "
+    "within the memory of the dense one it replaces."
+)
+PREDICT_MEMORY_REASON = (
+    "With 10% or less of a wide layer firing, most hidden activations of the "
+    "predicted rows are zeros: predicting must need at most half the memory "
+    "of scikit-learn's dense activations."
+)
+WIDE_NETWORKS = ((1024, 1024), (4096,))
+# The fit bounds apply to traced bytes and to the growth of the peak RSS, at
+# the training size and at memory_scale times it; the predict bound to both
+# kinds at the training size.
+MEMORY_TARGETS = tuple(
+    MemoryTarget(
+        metric=f"{size}fit_peak{kind}_bytes",
+        bound=bound,
+        hidden=hidden,
+        max_ratio=max_ratio,
+        description=f"fit {measure} at {rows}, {scope}",
+        reason=reason,
+    )
+    for bound, hidden, max_ratio, scope, reason in (
+        (1.25, None, 1.0, "every row", FIT_MEMORY_REASON),
+        (
+            1.0,
+            WIDE_NETWORKS,
+            0.1,
+            "ratio <= 0.1 on (1024, 1024) and (4096,)",
+            SPARSE_FIT_MEMORY_REASON,
+        ),
+    )
+    for kind, measure in (("", "traced memory"), ("_rss", "peak RSS growth"))
+    for size, rows in (("", "the training rows"), ("scaled_", "the scaled rows"))
+) + tuple(
+    MemoryTarget(
+        metric=f"predict_peak{kind}_bytes",
+        bound=0.5,
+        hidden=WIDE_NETWORKS,
+        max_ratio=0.1,
+        description=f"predict {measure}, ratio <= 0.1 on (1024, 1024) and (4096,)",
+        reason=PREDICT_MEMORY_REASON,
+    )
+    for kind, measure in (("", "traced memory"), ("_rss", "peak RSS growth"))
 )
 FLOAT32_TARGET = Target(
     metric="float32 time / float64 time of the same model",

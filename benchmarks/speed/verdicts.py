@@ -15,6 +15,7 @@ from benchmarks.speed.measure import TIME_METRICS
 from benchmarks.speed.targets import (
     DENSE_ACCURACY_TARGET,
     FLOAT32_TARGET,
+    MEMORY_TARGETS,
     ROW_PATH_TARGET,
     TARGETS,
 )
@@ -28,7 +29,8 @@ METRIC_NAMES = {
 
 def evaluate_targets(rows):
     """Each target's verdict on the run's rows (met, missed or not measured),
-    then the verdicts on the prediction paths (:func:`accuracy_verdicts`)."""
+    then the memory verdicts (:func:`memory_verdicts`) and the verdicts on the
+    prediction paths (:func:`accuracy_verdicts`)."""
     verdicts = []
     for target in TARGETS:
         matches = [row for row in rows if target.selects(row)]
@@ -42,7 +44,29 @@ def evaluate_targets(rows):
                 repeat_range=matches[0].get(f"{target.metric}_ratio_range"),
             )
         )
+    verdicts.extend(memory_verdicts(rows))
     verdicts.extend(accuracy_verdicts(rows))
+    return verdicts
+
+
+def memory_verdicts(rows):
+    """Each memory target's verdict on the largest ratio among the rows it
+    selects, named with that row's model, or not measured when it selects
+    none."""
+    verdicts = []
+    for target in MEMORY_TARGETS:
+        matches = [row for row in rows if target.selects(row)]
+        if not matches:
+            verdicts.append(target.not_measured())
+            continue
+        worst = max(matches, key=lambda row: row[f"{target.metric}_ratio"])
+        where = f"{worst['method']}, hidden {tuple(worst['hidden'])} [{worst['dtype']}]"
+        verdicts.append(
+            target.verdict(
+                worst[f"{target.metric}_ratio"],
+                name=f"{target.description} (largest: {where})",
+            )
+        )
     return verdicts
 
 
