@@ -9,16 +9,18 @@ This module owns the per-layer densities (checked), the number of inputs a
 unit keeps, the first draw of the parameters with their connection masks,
 and zeroing what belongs to absent weights. It needs from the rest of the
 package only :func:`._memory.allocation_error`, to name a layer whose weights
-cannot be drawn: the estimator stores the masks (``connection_masks_``), the
-network (:class:`~._network.Network`) and L-BFGS's unpacking apply them.
+cannot be drawn, and the check of per-layer fractions that
+``activation_ratio`` shares (:func:`._sparsity.per_hidden_layer`). The
+estimator stores the masks (``connection_masks_``), the network
+(:class:`~._network.Network`) and L-BFGS's unpacking apply them.
 """
 
 from itertools import pairwise
-from numbers import Real
 
 import numpy as np
 
 from ._memory import allocation_error
+from ._sparsity import per_hidden_layer
 
 
 def layer_weight_densities(weight_density, n_hidden):
@@ -32,20 +34,7 @@ def layer_weight_densities(weight_density, n_hidden):
     >>> layer_weight_densities([0.3, 1.0], 2)
     [0.3, 1.0]
     """
-    if isinstance(weight_density, Real):
-        return [float(weight_density)] * n_hidden
-    densities = np.asarray(weight_density, dtype=float)
-    if densities.ndim != 1 or densities.size != n_hidden:
-        raise ValueError(
-            "weight_density must be a float or a sequence with one density "
-            f"per hidden layer ({n_hidden}); got {weight_density!r}."
-        )
-    if not np.all((densities > 0) & (densities <= 1)):
-        raise ValueError(
-            "Every entry of weight_density must be in the range (0, 1]; "
-            f"got {weight_density!r}."
-        )
-    return densities.tolist()
+    return per_hidden_layer(weight_density, n_hidden, "weight_density", "density")
 
 
 def connected_inputs(density, fan_in):

@@ -84,23 +84,38 @@ def auto_activation_ratio(width):
 
 def layer_activation_ratios(activation_ratio, hidden_sizes):
     """One activation ratio per hidden layer, checked ('auto' resolved)."""
-    n_hidden = len(hidden_sizes)
     if isinstance(activation_ratio, str):  # 'auto'
         return [auto_activation_ratio(width) for width in hidden_sizes]
-    if isinstance(activation_ratio, Real):
-        return [float(activation_ratio)] * n_hidden
-    ratios = np.asarray(activation_ratio, dtype=float)
-    if ratios.ndim != 1 or ratios.size != n_hidden:
+    return per_hidden_layer(
+        activation_ratio, len(hidden_sizes), "activation_ratio", "ratio"
+    )
+
+
+def per_hidden_layer(fraction, n_hidden, name, noun):
+    """One fraction in (0, 1] per hidden layer from the parameter ``name``:
+    a number for every layer, or a sequence of one per layer, checked.
+
+    Examples
+    --------
+    >>> from sklearn_sparse_act._sparsity import per_hidden_layer
+    >>> per_hidden_layer(0.3, 2, "weight_density", "density")
+    [0.3, 0.3]
+    >>> per_hidden_layer([0.1, 1], 2, "activation_ratio", "ratio")
+    [0.1, 1.0]
+    """
+    if isinstance(fraction, Real):
+        return [float(fraction)] * n_hidden
+    fractions = np.asarray(fraction, dtype=float)
+    if fractions.ndim != 1 or fractions.size != n_hidden:
         raise ValueError(
-            "activation_ratio must be a float or a sequence with one ratio "
-            f"per hidden layer ({n_hidden}); got {activation_ratio!r}."
+            f"{name} must be a float or a sequence with one {noun} "
+            f"per hidden layer ({n_hidden}); got {fraction!r}."
         )
-    if not np.all((ratios > 0) & (ratios <= 1)):
+    if not np.all((fractions > 0) & (fractions <= 1)):
         raise ValueError(
-            "Every entry of activation_ratio must be in the range (0, 1]; "
-            f"got {activation_ratio!r}."
+            f"Every entry of {name} must be in the range (0, 1]; got {fraction!r}."
         )
-    return ratios.tolist()
+    return fractions.tolist()
 
 
 def row_top_k_mask(pre_activations, n_active):
