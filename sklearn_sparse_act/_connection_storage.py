@@ -65,17 +65,7 @@ def compact_state(state):
     masks = state.get("connection_masks_")
     if masks is None or all(mask is None for mask in masks):
         return state
-    state = dict(state)
-    for name in ("coefs_", "_best_coefs"):
-        if name in state:
-            state[name] = _present_values(state[name], masks)
-    optimizer_state = state.get("_optimizer_state")
-    if optimizer_state is not None:
-        optimizer_state = dict(optimizer_state)
-        for name in _OPTIMIZER_ARRAYS:
-            if name in optimizer_state:
-                optimizer_state[name] = _present_values(optimizer_state[name], masks)
-        state["_optimizer_state"] = optimizer_state
+    state = _with_layer_arrays(state, _present_values, masks)
     state[STORAGE_KEY] = [_packed(mask) for mask in masks]
     del state["connection_masks_"]
     return state
@@ -89,15 +79,22 @@ def expand_state(state):
     state = dict(state)
     masks = [_unpacked(packed) for packed in state.pop(STORAGE_KEY)]
     state["connection_masks_"] = masks
+    return _with_layer_arrays(state, _dense_arrays, masks)
+
+
+def _with_layer_arrays(state, convert, masks):
+    """A copy of ``state`` whose per-layer weight arrays (the weights, the
+    best epoch's and the optimizer's) are ``convert(arrays, masks)``."""
+    state = dict(state)
     for name in ("coefs_", "_best_coefs"):
         if name in state:
-            state[name] = _dense_arrays(state[name], masks)
+            state[name] = convert(state[name], masks)
     optimizer_state = state.get("_optimizer_state")
     if optimizer_state is not None:
         optimizer_state = dict(optimizer_state)
         for name in _OPTIMIZER_ARRAYS:
             if name in optimizer_state:
-                optimizer_state[name] = _dense_arrays(optimizer_state[name], masks)
+                optimizer_state[name] = convert(optimizer_state[name], masks)
         state["_optimizer_state"] = optimizer_state
     return state
 
