@@ -163,6 +163,8 @@ BACKEND_AGNOSTIC_MODULES = {
     "test_benchmark_harness.py": "the benchmark harness on scripted clocks, no kernel",
     "test_benchmark_memory.py": "memory targets and table; its child picks kernels",
     "test_benchmarks.py": "the benchmark scripts' options, tables and verdicts",
+    "test_benchmark_accuracy.py": "the accuracy benchmark; its runs pick the kernels",
+    "test_benchmark_sections.py": "the speed benchmark's extra sections, own kernels",
     "test_callbacks.py": "the callback task tree and stopping, above the kernels",
     "test_common.py": "scikit-learn's API contract of the estimators",
     "test_connection_kernels.py": "every test names its backend, and compares",
@@ -191,12 +193,14 @@ BACKEND_AGNOSTIC_FIXTURES = {
 # ``--dist loadgroup`` each runs as one unit in one xdist worker, which builds
 # its fixtures once (pytest_xdist_make_scheduler below; every other test is a
 # unit of its own, as in xdist's 'load' mode). Measured setup on two cores:
-# test_benchmarks.py's quick_run 28 s and accuracy_quick_run 12 s,
+# test_benchmarks.py's quick_run 28 s, test_benchmark_accuracy.py's
+# accuracy_quick_run 12 s,
 # test_distributed.py's dask_client 1.3 s plus 2.2 s of teardown; every other
 # module fixture of the suite takes under 0.01 s, less than moving its tests
 # to one worker would cost.
 SHARED_FIXTURE_MODULES = {
-    "test_benchmarks.py": "the quick runs of both benchmarks",
+    "test_benchmarks.py": "the quick run of the speed benchmark",
+    "test_benchmark_accuracy.py": "the quick run of the accuracy benchmark",
     "test_distributed.py": "a dask cluster of two worker processes",
 }
 

@@ -57,7 +57,7 @@ def test_named_fixtures_exist(fixture_name):
     [
         ("test_estimators.py", ("digits_split",), True),
         ("test_backends.py", ("classification_data",), False),
-        ("test_benchmarks.py", ("accuracy_quick_run",), False),
+        ("test_benchmark_accuracy.py", ("accuracy_quick_run",), False),
         # A sensitive module's test through a fixture that picks its kernels.
         ("test_sparsity.py", ("quick_run",), False),
         # A module in neither table, and the package's doctests.

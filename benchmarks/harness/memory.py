@@ -9,20 +9,22 @@ file: on Linux the kernel's high-water mark is reset first (exact), elsewhere
 the peak since the process started stands in for it (an upper bound).
 """
 
-import gc
 import resource
 import sys
 import tracemalloc
+
+from benchmarks.harness.timing import collect_and_freeze
 
 
 def traced(function):
     """``function()``'s result and the peak of memory ``tracemalloc`` traced
     while it ran, in bytes.
 
-    A ``gc.collect()`` runs first; the memory traced when tracing starts is
-    subtracted.
+    A collection runs first (``collect_and_freeze`` of
+    :mod:`benchmarks.harness.timing`); the memory traced when tracing starts
+    is subtracted.
     """
-    gc.collect()
+    collect_and_freeze()
     tracemalloc.start()
     try:
         start, _ = tracemalloc.get_traced_memory()
