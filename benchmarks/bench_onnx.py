@@ -42,7 +42,7 @@ TRAIN_ROWS = 2000
 WARM_UP_CALLS = 20
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--hidden",
@@ -61,7 +61,7 @@ def parse_args():
         help="threads of onnxruntime and of NumPy's BLAS",
     )
     parser.add_argument("--seed", type=int, default=0)
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def fitted_classifier(hidden, X, y, seed):
@@ -103,8 +103,8 @@ def latencies(model, session, rows, calls):
     return median(seconds["onnx"]), median(seconds["numpy"])
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     X, y = make_classification(
         n_samples=TRAIN_ROWS + 1000,
         n_features=N_FEATURES,
