@@ -56,9 +56,9 @@ def _winners(rng, n_rows, width, n_active, dtype):
 def test_kernels_over_present_weights_match_numpy(
     dtype, n_rows, on_the_connections_path
 ):
-    """70 rows run the parallel kernels, 5 the serial twins; 45 units leave
-    the forward product's last block of 8 units partial, 7 inputs per unit
-    the last group of four inputs."""
+    """70 rows run the parallel kernels, 5 the serial twins; 45 units make
+    one full block of the forward product's 32 units and a partial one, 7
+    inputs per unit leave the last group of four inputs partial."""
     numba_kernels = get_backend("numba")
     rng = np.random.RandomState(0)
     weights, connections = _layer(rng, 64, 45, 7, dtype)
@@ -81,6 +81,26 @@ def test_kernels_over_present_weights_match_numpy(
         # Exactly +0.0 at the absent weights.
         assert not np.any(grad[~connections.mask])
         assert not np.signbit(grad[~connections.mask]).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_present_weights_by_input_follow_the_connections_by_input(dtype):
+    """The packed weights the product from winners reads: entry ``e`` of
+    input ``i``'s run is the weight from ``i`` to unit ``input_units[e]``."""
+    numba_kernels = get_backend("numba")
+    rng = np.random.RandomState(2)
+    weights, connections = _layer(rng, 23, 17, 5, dtype)
+    present = numba_kernels.present_by_input(weights, connections)
+    input_ptr, input_units = connections.by_input
+    assert present.dtype == dtype and present.shape == (17 * 5,)
+    for source in range(23):
+        run = slice(input_ptr[source], input_ptr[source + 1])
+        np.testing.assert_array_equal(present[run], weights[source, input_units[run]])
+    # A weight array that is not C-contiguous packs the same values.
+    np.testing.assert_array_equal(
+        numba_kernels.present_by_input(np.asfortranarray(weights), connections),
+        present,
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -15,15 +15,20 @@ from numba import njit, prange
 from ._numba_twins import parallel_and_serial
 
 # Units per block of the forward product from dense inputs: a block's
-# outputs in a row share cache lines, so one thread writes them together.
-UNIT_BLOCK = 8
+# outputs are computed unit by unit into a scratch of (units, rows) that
+# stays in the first-level cache, then copied row by row into the output,
+# where a block's units fill four cache lines of a row (float64) and the
+# copy touches each of them once.
+UNIT_BLOCK = 32
 
 
 def _forward_by_unit(inputs_t, unit_ptr, unit_inputs, weights, bias, out):
     """``inputs @ weights + bias`` from the transposed dense inputs
     ``inputs_t`` (features x rows), in blocks of units: each input of a unit
     adds its weight times the input's row of ``inputs_t`` (contiguous) to the
-    unit's column, and a block's columns are written row by row."""
+    unit's column of the block's scratch, and the scratch is copied to the
+    output row by row. Every output is one block's, summed in the order of
+    the unit's inputs, whatever thread runs the block."""
     n_rows = inputs_t.shape[1]
     width = out.shape[1]
     for block in prange((width + UNIT_BLOCK - 1) // UNIT_BLOCK):
@@ -57,18 +62,22 @@ def _forward_by_unit(inputs_t, unit_ptr, unit_inputs, weights, bias, out):
                 for row in range(n_rows):
                     column[row] += weight * values[row]
         for row in range(n_rows):
+            output = out[row, first : first + units]
             for offset in range(units):
-                out[row, first + offset] = columns[offset, row]
+                output[offset] = columns[offset, row]
 
 
 forward_by_unit, forward_by_unit_serial = parallel_and_serial(_forward_by_unit)
 
 
 def _sparse_forward_by_input(
-    indptr, indices, data, input_ptr, input_units, weights, bias, out
+    indptr, indices, data, input_ptr, input_units, present_weights, bias, out
 ):
     """``inputs @ weights + bias`` for inputs stored at winners: each winner
-    adds its value times its present weights to the units they reach."""
+    adds its value times its present weights to the units they reach.
+    ``present_weights`` holds the present weights input by input (the
+    order of ``input_units``, :func:`present_by_input`): a winner's weights
+    are one contiguous run, not scattered over a row of the dense matrix."""
     for row in prange(out.shape[0]):
         output = out[row]
         for unit in range(output.size):
@@ -76,10 +85,8 @@ def _sparse_forward_by_input(
         for position in range(indptr[row], indptr[row + 1]):
             value = data[position]
             source = indices[position]
-            weight_row = weights[source]
             for entry in range(input_ptr[source], input_ptr[source + 1]):
-                unit = input_units[entry]
-                output[unit] += value * weight_row[unit]
+                output[input_units[entry]] += value * present_weights[entry]
 
 
 sparse_forward_by_input, sparse_forward_by_input_serial = parallel_and_serial(
@@ -102,22 +109,18 @@ def gradient_dense_sparse_at(
     grad,
 ):
     """Weight gradient from dense inputs and a delta at winners (by unit),
-    at the present weights only: each unit sums, over the rows it won, its
-    delta times its inputs there. Writes only the present entries of
-    ``grad`` (which holds zeros)."""
+    at the present weights only: each present weight sums, over the rows its
+    unit won, the unit's delta times the weight's input there. Writes only
+    the present entries of ``grad`` (which holds zeros)."""
+    zero = grad.dtype.type(0)
     for unit in prange(grad.shape[1]):
-        first, last = unit_ptr[unit], unit_ptr[unit + 1]
-        sums = np.zeros(last - first, dtype=grad.dtype)
-        for won in range(delta_ptr[unit], delta_ptr[unit + 1]):
-            scale = delta[delta_positions[won]]
-            row = inputs[delta_rows[won]]
-            for entry in range(first, last):
-                sums[entry - first] += scale * row[unit_inputs[entry]]
-        for entry in range(first, last):
+        won_first, won_last = delta_ptr[unit], delta_ptr[unit + 1]
+        for entry in range(unit_ptr[unit], unit_ptr[unit + 1]):
             feature = unit_inputs[entry]
-            grad[feature, unit] = (
-                sums[entry - first] + alpha * weights[feature, unit]
-            ) / weight_sum
+            total = zero
+            for won in range(won_first, won_last):
+                total += delta[delta_positions[won]] * inputs[delta_rows[won], feature]
+            grad[feature, unit] = (total + alpha * weights[feature, unit]) / weight_sum
 
 
 @njit(parallel=True, cache=True)
@@ -130,17 +133,21 @@ def gradient_sparse_sparse_at(
     delta_indices,
     delta_data,
     mask,
+    input_ptr,
+    input_units,
     weights,
     alpha,
     weight_sum,
     grad,
 ):
     """Weight gradient as a sum of winners x winners outer products, at the
-    present weights only (+0.0 where absent)."""
+    present weights only: the products land where ``mask`` says a weight
+    is, and the penalty is added at the present weights of each input
+    (``input_ptr``, ``input_units``). Writes only the present entries of
+    ``grad`` (which holds zeros)."""
     for unit in prange(grad.shape[0]):
         grad_row = grad[unit]
         present = mask[unit]
-        grad_row[:] = 0
         for entry in range(unit_ptr[unit], unit_ptr[unit + 1]):
             value = data[unit_positions[entry]]
             if value != 0:
@@ -150,11 +157,11 @@ def gradient_sparse_sparse_at(
                     if present[column]:
                         grad_row[column] += value * delta_data[position]
         weight_row = weights[unit]
-        for column in range(grad_row.size):
-            if present[column]:
-                grad_row[column] = (
-                    grad_row[column] + alpha * weight_row[column]
-                ) / weight_sum
+        for entry in range(input_ptr[unit], input_ptr[unit + 1]):
+            column = input_units[entry]
+            grad_row[column] = (
+                grad_row[column] + alpha * weight_row[column]
+            ) / weight_sum
 
 
 @njit(parallel=True, cache=True)

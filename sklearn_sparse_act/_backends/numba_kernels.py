@@ -223,6 +223,14 @@ def forward(inputs, weights, bias, connections=None):
     return values
 
 
+def present_by_input(weights, connections):
+    """The present weights of a sparse layer, input by input (the C order of
+    the dense matrix, which is the order of ``connections.by_input``): one
+    gather per product, after which each winner reads its weights as one
+    contiguous run."""
+    return np.take(_contiguous(weights).reshape(-1), connections.positions)
+
+
 def _forward_at(inputs, weights, bias, connections):
     """``inputs @ weights + bias`` over the present weights only."""
     dtype = np.result_type(inputs.dtype, weights.dtype)
@@ -237,7 +245,7 @@ def _forward_at(inputs, weights, bias, connections):
             inputs.indices,
             inputs.values,
             *connections.by_input,
-            _contiguous(weights),
+            present_by_input(weights, connections),
             bias,
             out,
         )
@@ -315,7 +323,7 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum, connections=None)
         # Winners x winners: skipping the absent weights costs one look at
         # the mask per product, less than zeroing them afterwards, at any
         # density.
-        grad = np.empty(weights.shape, dtype)
+        grad = np.zeros(weights.shape, dtype)
         gradient_sparse_sparse_at(
             *_units_of(inputs),
             inputs.values,
@@ -323,6 +331,7 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum, connections=None)
             delta.indices,
             delta.values,
             connections.mask,
+            *connections.by_input,
             weights,
             alpha,
             weight_sum,
