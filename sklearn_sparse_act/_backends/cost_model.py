@@ -136,15 +136,9 @@ def numpy_connection_path(density):
 
 # Largest weight density (present weights over all of a layer's weights) at
 # which the numba kernels over the present weights train faster than the
-# dense products over the whole, zero-filled weight matrix. Measured (2
-# epochs, ratio 0.05, (4096,) and (1024, 1024), load average 7 to 10 on 2
-# cores, two runs): fit-time ratios 0.96 and 1.20 for (4096,), 1.00 and
-# 0.86 for (1024, 1024) at density 0.1; 1.07 and 0.79, 0.85 and 0.66 at
-# 0.05; 1.15 and 1.05, 1.09 and 0.98 at 0.2. On one thread (CPU seconds,
-# which the load disturbs less) 0.89 and 0.98 at 0.1, 0.84 and 0.86 at
-# 0.05 (the one-thread figures are not the command's, below). 0.1 is close,
-# and stays on the dense products until a quiet machine shows it below 1
-# for both networks.
+# dense products over the whole, zero-filled weight matrix: the largest
+# density whose fit-time ratio against the dense products is below 1 for both
+# networks of the command (2 epochs, activation ratio 0.05):
 # python benchmarks/bench_weight_density.py --crossover \
 #     --densities 0.2 0.1 0.05
 NUMBA_CONNECTION_CROSSOVER = 0.05
