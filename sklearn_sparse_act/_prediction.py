@@ -62,15 +62,16 @@ def map_prediction_chunks(network, rules, n_samples, function, max_rows=None):
     )
 
 
-def output_of(network, rules, X):
+def output_of(network, rules, X, max_rows=None):
     """The output layer's activations for the rows of X (an ndarray or a CSR
-    matrix)."""
+    matrix, or anything that gives them by slices), in chunks of at most
+    ``max_rows`` rows if given."""
 
     def chunk_output(rows):
         hidden, _ = network.hidden_layers(X[rows], rules)
         return network.output(hidden)
 
-    outputs = map_prediction_chunks(network, rules, X.shape[0], chunk_output)
+    outputs = map_prediction_chunks(network, rules, X.shape[0], chunk_output, max_rows)
     # A single chunk (every call of up to 512 rows of width 1024) is
     # returned as it is, not copied into a preallocated array: 4 us of a
     # one-row prediction's 170 us, measured in random order with the copy.

@@ -34,6 +34,34 @@ _MAX_AUTO_LEARNING_RATE = 0.01
 _DENSE_RELU_FIRING_FRACTION = 0.5
 
 
+class RowsOf:
+    """The rows ``indices`` of ``X`` (an ndarray or a CSR matrix), gathered a
+    chunk at a time when indexed: early stopping's training and validation
+    rows without a copy of either.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = RowsOf(np.arange(12.0).reshape(6, 2), np.array([4, 1, 3]))
+    >>> rows.shape
+    (3, 2)
+    >>> rows[1:]
+    array([[2., 3.],
+           [6., 7.]])
+    """
+
+    def __init__(self, X, indices):
+        self.X = X
+        self.indices = indices
+
+    @property
+    def shape(self):
+        return (self.indices.shape[0], self.X.shape[1])
+
+    def __getitem__(self, rows):
+        return self.X[self.indices[rows]]
+
+
 def batch_rows(batch_size, n_samples):
     """Rows per mini-batch for ``n_samples`` training rows."""
     if batch_size == "auto":
@@ -121,17 +149,23 @@ class StochasticSolver:
         )
 
     def split_validation(self, X, y, sample_weight):
-        """Hold out ``validation_fraction`` of the data for early stopping."""
+        """Hold out ``validation_fraction`` of the data for early stopping.
+
+        The rows of X are not copied (:class:`RowsOf`): the split is drawn on
+        their indices, with the same random draws as a split of X itself.
+        """
         model = self.model
         stratify = y if is_classifier(model) and model.n_outputs_ == 1 else None
-        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
+        rows = np.arange(X.shape[0])
+        arrays = (rows, y) if sample_weight is None else (rows, y, sample_weight)
         split = train_test_split(
             *arrays,
             random_state=model._random_state,
             test_size=model.validation_fraction,
             stratify=stratify,
         )
-        X_train, X_val, y_train, y_val = split[:4]
+        X_train, X_val = RowsOf(X, split[0]), RowsOf(X, split[1])
+        y_train, y_val = split[2:4]
         sw_train, sw_val = split[4:] if sample_weight is not None else (None, None)
         if X_val.shape[0] < 2:
             raise ValueError(
@@ -211,9 +245,9 @@ class StochasticSolver:
         accumulated_loss = 0.0
         for batch_slice in gen_batches(X.shape[0], batch_size):
             batch_idx = sample_idx[batch_slice] if self.model.shuffle else batch_slice
-            # X is an ndarray or a CSR matrix here (validated): plain row
-            # indexing, without _safe_indexing's per-call type dispatch (half
-            # of a small network's step).
+            # X is an ndarray, a CSR matrix (validated) or RowsOf one: plain
+            # row indexing, without _safe_indexing's per-call type dispatch
+            # (half of a small network's step).
             X_batch = X[batch_idx]
             weights = None if sample_weight is None else sample_weight[batch_idx]
             batch_loss = self.train_step(X_batch, y[batch_idx], weights, optimizer)
@@ -278,7 +312,14 @@ class StochasticSolver:
         model = self.model
         if validation is not None:
             X_val, y_val, y_val_decoded, sw_val = validation
-            output = output_of(self.network, self.sparsity.inference_rules(), X_val)
+            # Chunks of a batch's rows: the validation rows are gathered
+            # from X a chunk at a time (RowsOf), never all at once.
+            output = output_of(
+                self.network,
+                self.sparsity.inference_rules(),
+                X_val,
+                batch_rows(model.batch_size, X_val.shape[0]),
+            )
             model.validation_loss_curve_.append(
                 self.loss_function(y_val, output, sw_val)
             )

@@ -358,3 +358,30 @@ def test_fit_memory_does_not_grow_with_the_rows(strategy):
     # never a layer's values for every row (1 KiB a row, 9 MiB here), which
     # the end-of-fit passes held before they went in chunks.
     assert peaks[1] - peaks[0] <= 64 * 9000 + 2**20
+
+
+def test_early_stopping_holds_out_rows_without_copying_them():
+    from sklearn.datasets import make_classification
+
+    # Wide rows and a small network: a copy of the data (its 9 MB) would
+    # dwarf everything the fit holds of its own.
+    X, y = make_classification(n_samples=6000, n_features=200, random_state=0)
+    peaks = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for early_stopping in (False, True):
+            model = SparseMLPClassifier(
+                hidden_layer_sizes=(16,),
+                batch_size=100,
+                max_iter=1,
+                early_stopping=early_stopping,
+                random_state=0,
+            )
+            model.fit(X[:300], y[:300])  # compiles the kernels (numba)
+            peaks[early_stopping] = _fit_peak_bytes(model, X, y)
+    # What early stopping adds: the split's row indices and targets (16 bytes
+    # a row), the best epoch's parameters, the validation rows' outputs (16
+    # bytes a row) and one batch of them gathered at a time (160 KB); a copy
+    # of the training rows would add 90% of X.nbytes, one of the validation
+    # rows 10%.
+    assert peaks[True] - peaks[False] <= 0.05 * X.nbytes
