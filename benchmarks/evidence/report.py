@@ -201,6 +201,10 @@ def judge(summaries, n_features):
             verdicts.append(
                 _verdict("clean_drop", drop, name=f"{dataset}: clean accuracy")
             )
+        if dataset == "digits":
+            verdicts.append(_verdict("digits_noise", gain, name="digits: noise gain"))
+            verdicts.append(_verdict("clean_drop", drop, name="digits: clean accuracy"))
+        if image:
             for rows, cells in summary["learning_curve"].items():
                 delta = cells["ours_fixed"][0] - cells["sklearn_same_width"][0]
                 verdicts.append(
@@ -220,9 +224,6 @@ def judge(summaries, n_features):
                     name=f"{dataset}: weight density below 1",
                 )
             )
-        if dataset == "digits":
-            verdicts.append(_verdict("digits_noise", gain, name="digits: noise gain"))
-            verdicts.append(_verdict("clean_drop", drop, name="digits: clean accuracy"))
     return verdicts
 
 
