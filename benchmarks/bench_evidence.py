@@ -17,7 +17,10 @@ library's defaults, 70/30 splits, one seed per split and initialisation:
 
 Usage: ``python benchmarks/bench_evidence.py [--quick]`` (``--help``).
 Writes ``evidence.md`` and ``evidence.json`` to ``--output-dir``
-(default ``benchmarks/results``).
+(default ``benchmarks/results``), and every fit's result to
+``evidence_jobs.jsonl`` there as soon as it finishes: a run interrupted and
+started again with the same output directory skips the fits recorded in it
+(delete the file to start afresh).
 """
 
 import shlex
@@ -35,6 +38,10 @@ from benchmarks.evidence.settings import parse_args
 from benchmarks.harness.environment import describe_environment, load_average
 from benchmarks.harness.reporting import write_json
 
+# One JSON line per finished fit, written as the run goes; a rerun with the
+# same output directory skips the fits recorded there.
+JOURNAL = "evidence_jobs.jsonl"
+
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
@@ -43,8 +50,10 @@ def main(argv=None):
     settings = type(settings)(**{**vars(settings), "datasets": available})
     command = shlex.join(["python", "benchmarks/bench_evidence.py", *argv])
     environment = describe_environment(["benchmarks/bench_evidence.py", *argv])
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    journal = args.output_dir / JOURNAL
     start = time.perf_counter()
-    results = run_all(plan_jobs(settings), settings)
+    results = run_all(plan_jobs(settings), settings, journal)
     elapsed = time.perf_counter() - start
     splits = {name: datasets.split(name, 0, settings.max_rows) for name in available}
     recipes = {name: recipe_for(split) for name, split in splits.items()}
@@ -64,7 +73,6 @@ def main(argv=None):
     ]
     markdown = render_markdown(summaries, verdicts, settings, recipes, header)
     print(markdown)
-    args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / "evidence.md").write_text(markdown)
     data = {
         "settings": {**vars(settings)},

@@ -92,6 +92,31 @@ def test_the_rule_fixes_the_number_of_winners_from_the_input_width():
     assert models.build("sklearn_same_active", wide, 0).hidden_layer_sizes == (51,)
 
 
+def test_every_model_of_ours_is_the_recipe_but_for_what_its_name_says():
+    recipe = models.recommended_recipe(784, 100)
+    recommended = {"boost_strength": 1.5, "boost_decay": 0.85}
+    assert {key: recipe.params()[key] for key in recommended} == recommended
+    expected = {
+        "ours_fixed": {},
+        "ours_dynamic": {"sparsity_strategy": "dynamic"},
+        "ours_fixed_unboosted": {"boost_strength": 0.0, "boost_decay": 1.0},
+        **{
+            f"ours_density_{density}": {"weight_density": density}
+            for density in models.WEIGHT_DENSITIES
+        },
+    }
+    assert set(expected) == set(models.OURS) | set(models.VARIANTS)
+    for model, differences in expected.items():
+        built = models.build(model, recipe, 0).get_params()
+        wanted = {
+            **recipe.params(),
+            "sparsity_strategy": "fixed",
+            "weight_density": 1.0,
+            **differences,
+        }
+        assert {key: built[key] for key in wanted} == wanted, model
+
+
 def test_a_quick_run_writes_its_tables_and_verdicts(tmp_path):
     argv = ["--quick", "--datasets", "digits", "--epochs", "2"]
     data = bench_evidence.main([*argv, "--output-dir", str(tmp_path)])
@@ -106,7 +131,12 @@ def test_a_quick_run_writes_its_tables_and_verdicts(tmp_path):
     assert digits["noise"]["ours_fixed"]["out_of"] == 11 * n_test
     assert len(digits["time_curves"]["ours_fixed"][0]) == 2
     names = [verdict["target"] for verdict in data["verdicts"]]
-    assert names == ["digits: noise gain", "digits: clean accuracy"]
+    assert names == [
+        "digits: noise gain",
+        "digits: clean accuracy",
+        "digits: learning curve at 100 rows",
+        "digits: time-to-accuracy",
+    ]
     if numba_available():
         assert digits["kernels"]["ours_fixed"]["same_predictions"] in (True, False)
 
@@ -116,7 +146,7 @@ def test_settings_reject_a_run_without_epochs():
         settings.parse_args(["--quick", "--epochs", "0"])
 
 
-def test_the_targets_are_judged_on_the_image_sets_of_256_pixels_or_more():
+def test_the_targets_are_judged_on_the_image_sets_by_their_pixel_count():
     summary = {
         "noise": {
             "sklearn_same_width": {"salt_score": [100.0, 0.0], "clean": [90.0, 0.0]},
@@ -137,6 +167,8 @@ def test_the_targets_are_judged_on_the_image_sets_of_256_pixels_or_more():
         "mnist_5k: time-to-accuracy": "met",
         "digits: noise gain": "met",  # +10% >= 0
         "digits: clean accuracy": "met",  # -0.2 >= -0.3
+        "digits: learning curve at 100 rows": "missed",
+        "digits: time-to-accuracy": "met",
     }
 
 
@@ -150,3 +182,53 @@ def test_protocols_choose_the_jobs_besides_the_traces():
     kinds = {key[0] for key in runner.plan_jobs(everything)}
     expected = {"trace", "curve", "split_tasks", "permuted"}
     assert kinds == expected | ({"kernels"} if numba_available() else set())
+
+
+def test_weight_density_is_judged_against_our_most_robust_dense_model():
+    def cells(clean, score):
+        return {"clean": [clean, 0.0], "salt_score": [score, 0.0]}
+
+    summary = {
+        "noise": {
+            "ours_fixed": cells(95.0, 1000.0),
+            "ours_dynamic": cells(94.0, 1040.0),  # the most robust at density 1
+            "ours_fixed_unboosted": cells(96.0, 900.0),
+        },
+        "ablation": {
+            "ours_density_0.5": cells(94.0, 1100.0),  # as accurate: counts
+            "ours_density_0.1": cells(93.9, 1500.0),  # less accurate: ignored
+        },
+    }
+    assert report.density_gain(summary) == pytest.approx(1100.0 / 1040.0 - 1.0)
+    summary["ablation"].pop("ours_density_0.5")
+    assert report.density_gain(summary) == -np.inf
+
+
+def test_the_weight_densities_run_on_every_chosen_protocol_of_the_ablation():
+    argv = ["--quick", "--datasets", "digits", "--protocols", "ablation", "curves"]
+    _, chosen = settings.parse_args([*argv, "--ablation-datasets", "digits"])
+    keys = runner.plan_jobs(chosen)
+    for variant in models.VARIANTS:
+        kinds = {key[0] for key in keys if key[2] == variant}
+        assert kinds == {"trace", "curve"}, variant
+
+
+def test_a_journalled_run_records_each_fit_and_skips_it_when_resumed(
+    tmp_path, monkeypatch
+):
+    _, chosen = settings.parse_args(["--quick", "--datasets", "digits"])
+    keys = [("count", "digits", model, 0) for model in ("a", "b", "c")]
+    calls = []
+
+    def count(dataset, model, seed, settings):
+        calls.append(model)
+        return {"model": model, "calls": len(calls)}
+
+    monkeypatch.setitem(runner.JOBS, "count", count)
+    journal = tmp_path / "jobs.jsonl"
+    first = runner.run_all(keys[:2], chosen, journal)
+    assert calls == ["a", "b"] and runner.finished_jobs(journal) == first
+    both = runner.run_all(keys, chosen, journal)
+    assert calls == ["a", "b", "c"]  # only the fit not recorded ran again
+    assert list(both) == keys and both[keys[0]] == {"model": "a", "calls": 1}
+    assert len(journal.read_text().splitlines()) == 3

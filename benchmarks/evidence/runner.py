@@ -14,6 +14,7 @@ times do not depend on what runs beside them. The jobs:
 - ``kernels``: one fit with the NumPy kernels and one with numba's.
 """
 
+import json
 import time
 from dataclasses import replace
 
@@ -35,6 +36,8 @@ from sklearn_sparse_act import config_context
 from sklearn_sparse_act._backends import numba_available
 
 CURVE_MODELS = ("sklearn_same_width", "sklearn_same_active", "ours_fixed")
+# The unboosted layer's learning curves are those of the study before the
+# recipe boosted (the same seeds and code path), so they do not run again.
 FIRST_TASK = (0, 1, 2, 3, 4)
 
 
@@ -243,7 +246,7 @@ def warm_up():
     recipe = recommended_recipe(8, 60)
     for n_classes in (2, 3):
         y = np.arange(60) % n_classes
-        for model in OURS:
+        for model in (*OURS, *VARIANTS):
             build(model, recipe, 0, max_iter=2).fit(X, y)
             build(model, recipe, 0).partial_fit(X, y, classes=np.unique(y))
     _warmed_up.append(True)
@@ -266,7 +269,9 @@ def plan_jobs(settings):
 
     The traces of :data:`~benchmarks.evidence.models.MODELS` always run (the
     noise and fit-time protocols read them); ``settings.protocols`` chooses
-    the rest; the kernel check needs numba.
+    the rest (the variants of :data:`~benchmarks.evidence.models.VARIANTS`
+    are traced, and fitted on the learning curves when ``'curves'`` is chosen
+    too, on ``settings.ablation_datasets``); the kernel check needs numba.
     """
     keys = []
     chosen = set(settings.protocols)
@@ -287,20 +292,53 @@ def plan_jobs(settings):
                 keys += [("split_tasks", dataset, m, seed) for m in MODELS]
                 keys += [("permuted", dataset, m, seed) for m in MODELS]
         if "ablation" in chosen and dataset in settings.ablation_datasets:
-            keys += [
-                ("trace", dataset, variant, seed)
-                for seed in settings.seeds
-                for variant in VARIANTS
-            ]
+            for seed in settings.seeds:
+                keys += [("trace", dataset, variant, seed) for variant in VARIANTS]
+                if "curves" in chosen:
+                    keys += [
+                        ("curve", dataset, variant, seed, rows)
+                        for rows in settings.curve_rows
+                        if rows < n_train
+                        for variant in VARIANTS
+                    ]
         kernels = "kernels" in chosen and numba_available()
         if kernels and dataset in settings.kernel_datasets:
-            keys += [("kernels", dataset, model, settings.seeds[0]) for model in OURS]
+            keys += [
+                ("kernels", dataset, model, settings.seeds[0])
+                for model in ("ours_fixed", "ours_dynamic")
+            ]
     return sorted(keys, key=lambda key: key[0] != "trace")
 
 
-def run_all(keys, settings):
-    """``{key: result}`` of every job, ``settings.n_jobs`` at a time."""
-    results = Parallel(n_jobs=settings.n_jobs, verbose=settings.verbose)(
-        delayed(_run)(key, settings) for key in keys
-    )
-    return dict(results)
+def _encode(key, result):
+    return json.dumps({"key": list(key), "result": result}) + "\n"
+
+
+def finished_jobs(journal):
+    """``{key: result}`` of the jobs recorded in the file ``journal`` (one
+    JSON line per finished job), empty when there is none."""
+    if journal is None or not journal.exists():
+        return {}
+    lines = (json.loads(line) for line in journal.read_text().splitlines() if line)
+    return {tuple(line["key"]): line["result"] for line in lines}
+
+
+def run_all(keys, settings, journal=None):
+    """``{key: result}`` of every job, ``settings.n_jobs`` at a time.
+
+    With a ``journal`` path, every job's result is appended to it as soon as
+    the job finishes, and the jobs already recorded there are not run again:
+    an interrupted run resumes where it stopped, and a long run's results can
+    be read while it goes on.
+    """
+    results = finished_jobs(journal)
+    pending = [key for key in keys if key not in results]
+    outputs = Parallel(
+        n_jobs=settings.n_jobs, verbose=settings.verbose, return_as="generator"
+    )(delayed(_run)(key, settings) for key in pending)
+    for key, result in outputs:
+        results[key] = result
+        if journal is not None:
+            with journal.open("a") as stream:
+                stream.write(_encode(key, result))
+    return {key: results[key] for key in keys}

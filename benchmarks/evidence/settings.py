@@ -139,7 +139,7 @@ def parse_args(argv):
         "--ablation-datasets",
         nargs="+",
         choices=list(DATASETS),
-        help="data sets on which the width, ratio and boosting variants run",
+        help="data sets on which the weight-density variants run",
     )
     parser.add_argument("--verbose", type=int, default=0)
     parser.add_argument(
