@@ -221,6 +221,24 @@ def xdist_work_unit(nodeid):
     return module if Path(module).name in SHARED_FIXTURE_MODULES else nodeid
 
 
+# The marker expression of CI's second pass, which runs only the tests that
+# depend on the kernel backend.
+BACKEND_SENSITIVE_SELECTION = "backend_sensitive"
+
+
+def pytest_ignore_collect(collection_path, config):
+    """With ``-m backend_sensitive``, the modules of BACKEND_AGNOSTIC_MODULES
+    are not collected at all: none of their tests would be selected, and
+    importing them (dask, ONNX, scikit-learn's check suite) costs seconds in
+    every xdist worker."""
+    if (
+        config.getoption("markexpr", "") == BACKEND_SENSITIVE_SELECTION
+        and collection_path.name in BACKEND_AGNOSTIC_MODULES
+    ):
+        return True
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Mark the backend-sensitive tests (before ``-m`` selects)."""

@@ -19,6 +19,7 @@ from conftest import (
     BACKEND_SENSITIVE_MODULES,
     SHARED_FIXTURE_MODULES,
     is_backend_sensitive,
+    pytest_ignore_collect,
     worker_blas_threads,
     xdist_work_unit,
 )
@@ -104,3 +105,22 @@ def test_this_worker_runs_blas_on_its_share_of_the_cores():
     blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
     assert blas
     assert {pool["num_threads"] for pool in blas} == {share}
+
+
+class _Options:
+    """A pytest config that knows only its ``-m`` expression."""
+
+    def __init__(self, markexpr):
+        self.markexpr = markexpr
+
+    def getoption(self, name, default=None):
+        return self.markexpr if name == "markexpr" else default
+
+
+@pytest.mark.parametrize("markexpr", ["backend_sensitive", "", "not slow"])
+def test_only_the_numpy_pass_leaves_the_agnostic_modules_uncollected(markexpr):
+    numpy_pass = markexpr == "backend_sensitive"
+    for name in TEST_MODULES:
+        ignored = pytest_ignore_collect(TESTS_DIR / name, _Options(markexpr))
+        expected = True if numpy_pass and name in BACKEND_AGNOSTIC_MODULES else None
+        assert ignored is expected, name
