@@ -30,7 +30,7 @@ from math import gcd
 
 import numpy as np
 
-from ._backends.interface import row_chunks
+from ._backends.interface import WINDOW_BLOCK_ROWS, row_chunks
 from ._sparsity import tolerance_at
 
 # Buckets of the histogram: the top 16 bits of the order-preserving bit
@@ -46,6 +46,13 @@ _GUESS_SAMPLE = 2**14
 # ... but never more than every eighth entry: on a small batch the partition
 # of the sample would cost as much as the pass it saves.
 _MIN_GUESS_STRIDE = 8
+# The guessed window: from the value above which this many times the target
+# fraction of the sample lies, to the one above which this many times does.
+_WINDOW_ABOVE = 1.1
+_WINDOW_BELOW = 0.9
+# The four are checked by ``python benchmarks/check_quota_guess.py``: how
+# often the guessed window misses the quota's edge, and what the selection
+# of a training batch costs with other values of them.
 
 # The integer type whose bit pattern a float dtype shares.
 _BITS_OF = {np.dtype(np.float64): np.int64, np.dtype(np.float32): np.int32}
@@ -173,24 +180,44 @@ class QuotaSearch:
             return False
         if not grow:
             self._capacity -= n_entries
-        self._entries.append(entries[:n_entries].copy())
+        self.add_window(
+            entries[:n_entries].copy(),
+            entry_weights[:n_entries].copy() if self.weighted else None,
+            above,
+            max_below,
+            max_abs,
+        )
+        return True
+
+    def add_window(self, entries, entry_weights, above, max_below, max_abs):
+        """Keep what a window pass over some values found: their entries
+        inside the window (with their rows' weights), the weight of those
+        at or above it, the largest below it and the largest magnitude."""
+        self._entries.append(entries)
         if self.weighted:
-            self._entry_weights.append(entry_weights[:n_entries].copy())
+            self._entry_weights.append(entry_weights)
         self._above += above
         self._max_below = max(self._max_below, max_below)
         self._max_abs = max(self._max_abs, max_abs)
-        return True
 
     def guess_window(self, sample, kept_fraction, budget):
         """Set a window from a sample of the values: from the value above
         which 1.1 times ``kept_fraction`` of its entries lie to the one
-        above which 0.9 times do, with a budget of ``budget`` entries."""
+        above which 0.9 times do (``_WINDOW_ABOVE`` and ``_WINDOW_BELOW``),
+        with a budget of ``budget`` entries."""
         flat = sample.ravel()
         last = flat.size - 1
-        low_rank = min(last, int(np.ceil(1.1 * kept_fraction * flat.size)))
-        high_rank = int(0.9 * kept_fraction * flat.size)
-        ordered = np.partition(flat, [last - low_rank, last - high_rank])
-        self.set_window(ordered[last - low_rank], ordered[last - high_rank])
+        low_rank = min(last, int(np.ceil(_WINDOW_ABOVE * kept_fraction * flat.size)))
+        high_rank = int(_WINDOW_BELOW * kept_fraction * flat.size)
+        # Two partitions at one index each, the second of the entries above
+        # the first's: NumPy's partition at several indices is several
+        # times slower.
+        low_at = last - low_rank
+        ordered = np.partition(flat, low_at)
+        above_low = ordered[low_at:]
+        high_at = low_rank - high_rank
+        high = np.partition(above_low, high_at)[high_at]
+        self.set_window(ordered[low_at], high)
         self._capacity = budget
 
     def _tolerance(self):
@@ -282,20 +309,61 @@ def _sample_stride(values):
 
 def select_quota(backend, values, n_active, sample_weight=None):
     """:func:`~._sparsity.batch_threshold` of an in-memory batch without a
-    partition of the whole batch: one pass gathers the entries in a window
-    guessed from a sample of entries (:meth:`QuotaSearch.guess_window`); when
-    the quota's edge is not inside it, the exact search runs (a histogram
-    pass and a window pass)."""
+    partition of the whole batch, and per row how many entries the quota
+    keeps (None if not counted).
+
+    One pass gathers the entries in a window guessed from a sample of
+    entries (:meth:`QuotaSearch.guess_window`); without sample weights, the
+    backend's ``quota_window_rows`` also counts each row's entries above
+    the window, so the rows' counts of kept entries follow from the window.
+    When the quota's edge is not inside the window, the exact search runs
+    (a histogram pass and a window pass) and the rows are not counted.
+    """
     weighted = sample_weight is not None
     quota = n_active * (values.shape[0] if not weighted else sample_weight.sum())
     search = QuotaSearch(backend, quota, values.dtype, weighted)
     sample = np.ascontiguousarray(values).ravel()[:: _sample_stride(values)]
     search.guess_window(sample, n_active / values.shape[1], values.size // 4)
-    if search.gather(values, sample_weight, grow=False):
-        found = search.found()
+    if not weighted:
+        found = _rows_in_window(search, backend, values)
         if found is not None:
             return found
-    return search.run(lambda: [(values, sample_weight)])
+    elif search.gather(values, sample_weight, grow=False):
+        found = search.found()
+        if found is not None:
+            return (*found, None)
+    return (*search.run(lambda: [(values, sample_weight)]), None)
+
+
+def _rows_in_window(search, backend, values):
+    """The quota (:func:`select_quota`) from one ``quota_window_rows`` pass
+    over the guessed window of ``search``, or None if the quota's edge is
+    not inside it (the pass's buffers are a quarter of each block's
+    entries).
+
+    The pass does not look for the largest entry below the window: it is
+    the largest dropped value only when no entry of the window is dropped,
+    and is then found by another pass.
+    """
+    capacity = WINDOW_BLOCK_ROWS * values.shape[1] // 4
+    window = backend.quota_window_rows(values, search.low, search.high, capacity)
+    if window is None:
+        return None
+    entries, entry_rows, above_rows, max_abs = window
+    search.add_window(entries, None, float(above_rows.sum()), -np.inf, max_abs)
+    found = search.found()
+    if found is None:
+        return None
+    smallest_kept, largest_dropped = found
+    if not largest_dropped >= search.low or largest_dropped == smallest_kept:
+        below = values < search.low
+        search.add_window(
+            entries[:0], None, 0.0, values.max(where=below, initial=-np.inf), max_abs
+        )
+        smallest_kept, largest_dropped = search.found()
+    kept_rows = entry_rows[entries >= smallest_kept]
+    row_counts = above_rows + np.bincount(kept_rows, minlength=values.shape[0])
+    return smallest_kept, largest_dropped, row_counts
 
 
 def streamed_quota(backend, chunks, quota, dtype, weighted, ties=True, guess=None):
