@@ -39,20 +39,22 @@ HISTOGRAM_BITS = 16
 N_BUCKETS = 2**HISTOGRAM_BITS
 
 # A training batch's window is guessed from about this many of its entries,
-# spread over its rows and columns: the fraction of them above a value is
-# within about 2% (relative, at a ratio of 0.1) of the batch's, well inside
-# the window's 0.9 to 1.1 times the target fraction.
+# spread over its rows and columns ...
 _GUESS_SAMPLE = 2**14
 # ... but never more than every eighth entry: on a small batch the partition
 # of the sample would cost as much as the pass it saves.
 _MIN_GUESS_STRIDE = 8
-# The guessed window: from the value above which this many times the target
-# fraction of the sample lies, to the one above which this many times does.
-_WINDOW_ABOVE = 1.1
-_WINDOW_BELOW = 0.9
+# The guessed window runs from the value above which (1 + w) times the target
+# fraction of the sample lies to the one above which (1 - w) times does. The
+# number of a sample's entries above the batch's edge is about binomial: its
+# relative spread is 1 / sqrt(target fraction * sample size) (4% at a ratio
+# of 0.1 in a sample of 2**14 entries, 9% at 0.02 in one of 6,400). w is
+# this many times that spread, and at least _MIN_WINDOW.
+_WINDOW_SPREADS = 3.0
+_MIN_WINDOW = 0.1
 # The four are checked by ``python benchmarks/check_quota_guess.py``: how
 # often the guessed window misses the quota's edge, and what the selection
-# of a training batch costs with other values of them.
+# of a training batch costs, with other values of them.
 
 # The integer type whose bit pattern a float dtype shares.
 _BITS_OF = {np.dtype(np.float64): np.int64, np.dtype(np.float32): np.int32}
@@ -202,21 +204,21 @@ class QuotaSearch:
 
     def guess_window(self, sample, kept_fraction, budget):
         """Set a window from a sample of the values: from the value above
-        which 1.1 times ``kept_fraction`` of its entries lie to the one
-        above which 0.9 times do (``_WINDOW_ABOVE`` and ``_WINDOW_BELOW``),
-        with a budget of ``budget`` entries."""
+        which ``1 + w`` times ``kept_fraction`` of its entries lie to the one
+        above which ``1 - w`` times do (w: :func:`window_width`), with a
+        budget of ``budget`` entries."""
         flat = sample.ravel()
         last = flat.size - 1
-        low_rank = min(last, int(np.ceil(_WINDOW_ABOVE * kept_fraction * flat.size)))
-        high_rank = int(_WINDOW_BELOW * kept_fraction * flat.size)
+        width = window_width(kept_fraction, flat.size)
+        low_rank = min(last, int(np.ceil((1 + width) * kept_fraction * flat.size)))
+        high_rank = max(0, int((1 - width) * kept_fraction * flat.size))
         # Two partitions at one index each, the second of the entries above
         # the first's: NumPy's partition at several indices is several
         # times slower.
         low_at = last - low_rank
         ordered = np.partition(flat, low_at)
-        above_low = ordered[low_at:]
         high_at = low_rank - high_rank
-        high = np.partition(above_low, high_at)[high_at]
+        high = np.partition(ordered[low_at:], high_at)[high_at]
         self.set_window(ordered[low_at], high)
         self._capacity = budget
 
@@ -290,6 +292,14 @@ class QuotaSearch:
         if not np.isfinite(largest_dropped):
             largest_dropped = smallest_kept
         return smallest_kept, largest_dropped
+
+
+def window_width(kept_fraction, sample_size):
+    """The relative half-width of a window guessed from ``sample_size``
+    entries for ``kept_fraction`` of them: ``_WINDOW_SPREADS`` times the
+    relative spread of the count above the edge, at least ``_MIN_WINDOW``."""
+    expected = max(kept_fraction * sample_size, 1.0)
+    return max(_MIN_WINDOW, _WINDOW_SPREADS / np.sqrt(expected))
 
 
 def _rows(row_weights):
