@@ -105,18 +105,20 @@ def quota_window(values, row_weights, low, high, entries, entry_weights):
 
 
 def _window_blocks(
-    values, bits, low, high, sign_free, capacity, entries, entry_rows, above_rows, found
+    values, bits, low, high, sign_free, capacity, entries, row_found, block_found
 ):
     """Per block of ``WINDOW_BLOCK_ROWS`` rows, its entries in ``[low,
-    high)`` and their rows, from ``block * (capacity + 1)`` on in
-    ``entries`` and ``entry_rows`` (as many as fit), and in ``found[block]``
-    how many there are and the largest bit pattern of their magnitudes
-    (``bits & sign_free``, ordered as the magnitudes are); per row, in
-    ``above_rows``, how many of its entries are at or above ``high``.
+    high)`` from ``block * (capacity + 1)`` on in ``entries`` (as many as
+    fit), and in ``block_found[block]`` how many there are and the largest
+    bit pattern of their magnitudes (``bits & sign_free``, ordered as the
+    magnitudes are); per row, in ``row_found[row]``, how many of its entries
+    are at or above ``high`` and how many in the window.
 
-    The loop has no branch on the values: an entry is written at the next
-    free place whether or not it is in the window, and the place moves on
-    only if it is (a branch taken for a few entries in a hundred, at random,
+    A row is read twice, the second time from cache: once for the counts
+    and the largest magnitude (vectorized), once for the window's entries
+    without a branch on the values (an entry is written at the next free
+    place whether or not it is in the window, and the place moves on only
+    if it is: a branch taken for a few entries in a hundred, at random,
     would be mispredicted often). A block's last place takes the writes
     once its buffer is full.
     """
@@ -128,25 +130,29 @@ def _window_blocks(
         max_bits = 0
         for row in range(first, min(first + WINDOW_BLOCK_ROWS, n_rows)):
             n_above = 0
-            for column in range(width):
-                n_above += values[row, column] >= high
-                max_bits = max(max_bits, bits[row, column] & sign_free)
-            above_rows[row] = n_above
+            n_inside = 0
             for column in range(width):
                 value = values[row, column]
-                place = start + min(n_entries, capacity)
-                entries[place] = value
-                entry_rows[place] = row
+                n_above += value >= high
+                n_inside += (value >= low) & (value < high)
+                max_bits = max(max_bits, bits[row, column] & sign_free)
+            row_found[row, 0] = n_above
+            row_found[row, 1] = n_inside
+            if n_inside == 0:
+                continue
+            for column in range(width):
+                value = values[row, column]
+                entries[start + min(n_entries, capacity)] = value
                 n_entries += (value >= low) & (value < high)
-        found[block, 0] = n_entries
-        found[block, 1] = max_bits
+        block_found[block, 0] = n_entries
+        block_found[block, 1] = max_bits
 
 
 window_blocks, window_blocks_serial = parallel_and_serial(_window_blocks)
 
 
 @njit(cache=True, nogil=True)
-def _packed(entries, entry_rows, n_entries, capacity):
+def _packed(entries, n_entries, capacity):
     """Move each block's entries (``n_entries[block]`` of them from
     ``block * (capacity + 1)`` on) to follow the blocks before it; return
     how many there are in all."""
@@ -155,7 +161,6 @@ def _packed(entries, entry_rows, n_entries, capacity):
         start = block * (capacity + 1)
         for entry in range(n_entries[block]):
             entries[n_packed] = entries[start + entry]
-            entry_rows[n_packed] = entry_rows[start + entry]
             n_packed += 1
     return n_packed
 
@@ -173,9 +178,8 @@ def window_rows(values, low, high, capacity, kernel):
     n_rows = values.shape[0]
     n_blocks = -(-n_rows // WINDOW_BLOCK_ROWS)
     entries = np.empty(n_blocks * (capacity + 1), dtype=values.dtype)
-    entry_rows = np.empty(n_blocks * (capacity + 1), dtype=np.int64)
-    above_rows = np.empty(n_rows, dtype=np.int64)
-    found = np.empty((n_blocks, 2), dtype=np.int64)
+    row_found = np.empty((n_rows, 2), dtype=np.int64)
+    block_found = np.empty((n_blocks, 2), dtype=np.int64)
     kernel(
         values,
         values.view(integer),
@@ -184,17 +188,16 @@ def window_rows(values, low, high, capacity, kernel):
         integer(np.iinfo(integer).max),
         capacity,
         entries,
-        entry_rows,
-        above_rows,
-        found,
+        row_found,
+        block_found,
     )
-    if found[:, 0].max(initial=0) > capacity:
+    if block_found[:, 0].max(initial=0) > capacity:
         return None
-    n_packed = _packed(entries, entry_rows, found[:, 0], capacity)
-    max_bits = np.array([found[:, 1].max(initial=0)], dtype=integer)
+    n_packed = _packed(entries, block_found[:, 0], capacity)
+    max_bits = np.array([block_found[:, 1].max(initial=0)], dtype=integer)
     return (
         entries[:n_packed],
-        entry_rows[:n_packed],
-        above_rows,
+        np.repeat(np.arange(n_rows), row_found[:, 1]),
+        row_found[:, 0],
         float(max_bits.view(values.dtype)[0]),
     )
