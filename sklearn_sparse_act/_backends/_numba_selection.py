@@ -124,8 +124,11 @@ def top_k_rows_serial(values, scores, kth_largest, n_active, code, indices, data
 
 @njit(cache=True, inline="always")
 def _wins(score, threshold, inclusive):
-    """Whether ``score`` wins against ``threshold``, without a branch."""
-    return (score > threshold) | (inclusive & (score == threshold))
+    """Whether ``score`` wins against ``threshold`` (a loop over scores
+    tests ``inclusive`` once, outside the loop)."""
+    if inclusive:
+        return score >= threshold
+    return score > threshold
 
 
 @njit(cache=True, inline="always")
