@@ -17,7 +17,6 @@ from sklearn.utils.extmath import safe_sparse_dot
 from .._activations import ACTIVATIONS, DERIVATIVES
 from .._batch_quota import select_quota
 from .._connections import zero_absent
-from .._sparsity import batch_threshold  # noqa: F401 (the backend interface)
 from .cost_model import numpy_connection_path, numpy_gathers_rows, numpy_sparse_path
 from .interface import WINDOW_BLOCK_ROWS, SparseRows, row_chunks
 
@@ -250,6 +249,12 @@ def quota_window(values, row_weights, low, high, entries, entry_weights):
     max_below = np.max(values, where=below, initial=-np.inf)
     max_abs = float(max(values.max(), -values.min())) if values.size else 0.0
     return n_entries, above, values.dtype.type(max_below), max_abs
+
+
+def batch_threshold(values, n_active, sample_weight=None):
+    """:func:`~.._sparsity.batch_threshold` from a window of entries near the
+    quota's edge (:func:`batch_selection`)."""
+    return batch_selection(values, n_active, sample_weight)[:2]
 
 
 def batch_selection(values, n_active, sample_weight=None):
