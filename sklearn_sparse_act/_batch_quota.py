@@ -20,7 +20,10 @@ Two ways to find the window:
 
 Either way a second pass gathers the window's entries and the result follows
 from them. The passes run on the kernel backend's ``quota_histogram`` and
-``quota_window`` (:mod:`._backends`). With sample weights the sums of
+``quota_window`` (:mod:`._backends`). A training batch without sample
+weights is gathered by ``quota_window_rows`` instead (:func:`select_quota`),
+which also counts each row's entries above the window, so that the rows'
+counts of kept entries follow from the window's entries. With sample weights the sums of
 weights are taken in another order than the partition's cumulative sum: the
 quota's edge is the same unless a cumulative weight equals the quota to the
 last bit (as it can only with integer weights, which are summed exactly).
