@@ -20,7 +20,10 @@ Two ways to find the window:
 
 Either way a second pass gathers the window's entries and the result follows
 from them. The passes run on the kernel backend's ``quota_histogram`` and
-``quota_window`` (:mod:`._backends`). With sample weights the sums of
+``quota_window`` (:mod:`._backends`). A training batch without sample
+weights is gathered by ``quota_window_rows`` instead (:func:`select_quota`),
+which also counts each row's entries above the window, so that the rows'
+counts of kept entries follow from the window's entries. With sample weights the sums of
 weights are taken in another order than the partition's cumulative sum: the
 quota's edge is the same unless a cumulative weight equals the quota to the
 last bit (as it can only with integer weights, which are summed exactly).
@@ -30,7 +33,7 @@ from math import gcd
 
 import numpy as np
 
-from ._backends.interface import row_chunks
+from ._backends.interface import WINDOW_BLOCK_ROWS, row_chunks
 from ._sparsity import tolerance_at
 
 # Buckets of the histogram: the top 16 bits of the order-preserving bit
@@ -39,13 +42,22 @@ HISTOGRAM_BITS = 16
 N_BUCKETS = 2**HISTOGRAM_BITS
 
 # A training batch's window is guessed from about this many of its entries,
-# spread over its rows and columns: the fraction of them above a value is
-# within about 2% (relative, at a ratio of 0.1) of the batch's, well inside
-# the window's 0.9 to 1.1 times the target fraction.
+# spread over its rows and columns ...
 _GUESS_SAMPLE = 2**14
 # ... but never more than every eighth entry: on a small batch the partition
 # of the sample would cost as much as the pass it saves.
 _MIN_GUESS_STRIDE = 8
+# The guessed window runs from the value above which (1 + w) times the target
+# fraction of the sample lies to the one above which (1 - w) times does. The
+# number of a sample's entries above the batch's edge is about binomial: its
+# relative spread is 1 / sqrt(target fraction * sample size) (4% at a ratio
+# of 0.1 in a sample of 2**14 entries, 9% at 0.02 in one of 6,400). w is
+# this many times that spread, and at least _MIN_WINDOW.
+_WINDOW_SPREADS = 3.0
+_MIN_WINDOW = 0.1
+# The four are checked by ``python benchmarks/check_quota_guess.py``: how
+# often the guessed window misses the quota's edge, and what the selection
+# of a training batch costs, with other values of them.
 
 # The integer type whose bit pattern a float dtype shares.
 _BITS_OF = {np.dtype(np.float64): np.int64, np.dtype(np.float32): np.int32}
@@ -173,24 +185,44 @@ class QuotaSearch:
             return False
         if not grow:
             self._capacity -= n_entries
-        self._entries.append(entries[:n_entries].copy())
+        self.add_window(
+            entries[:n_entries].copy(),
+            entry_weights[:n_entries].copy() if self.weighted else None,
+            above,
+            max_below,
+            max_abs,
+        )
+        return True
+
+    def add_window(self, entries, entry_weights, above, max_below, max_abs):
+        """Keep what a window pass over some values found: their entries
+        inside the window (with their rows' weights), the weight of those
+        at or above it, the largest below it and the largest magnitude."""
+        self._entries.append(entries)
         if self.weighted:
-            self._entry_weights.append(entry_weights[:n_entries].copy())
+            self._entry_weights.append(entry_weights)
         self._above += above
         self._max_below = max(self._max_below, max_below)
         self._max_abs = max(self._max_abs, max_abs)
-        return True
 
     def guess_window(self, sample, kept_fraction, budget):
         """Set a window from a sample of the values: from the value above
-        which 1.1 times ``kept_fraction`` of its entries lie to the one
-        above which 0.9 times do, with a budget of ``budget`` entries."""
+        which ``1 + w`` times ``kept_fraction`` of its entries lie to the one
+        above which ``1 - w`` times do (w: :func:`window_width`), with a
+        budget of ``budget`` entries."""
         flat = sample.ravel()
         last = flat.size - 1
-        low_rank = min(last, int(np.ceil(1.1 * kept_fraction * flat.size)))
-        high_rank = int(0.9 * kept_fraction * flat.size)
-        ordered = np.partition(flat, [last - low_rank, last - high_rank])
-        self.set_window(ordered[last - low_rank], ordered[last - high_rank])
+        width = window_width(kept_fraction, flat.size)
+        low_rank = min(last, int(np.ceil((1 + width) * kept_fraction * flat.size)))
+        high_rank = max(0, int((1 - width) * kept_fraction * flat.size))
+        # Two partitions at one index each, the second of the entries above
+        # the first's: NumPy's partition at several indices is several
+        # times slower.
+        low_at = last - low_rank
+        ordered = np.partition(flat, low_at)
+        high_at = low_rank - high_rank
+        high = np.partition(ordered[low_at:], high_at)[high_at]
+        self.set_window(ordered[low_at], high)
         self._capacity = budget
 
     def _tolerance(self):
@@ -265,6 +297,14 @@ class QuotaSearch:
         return smallest_kept, largest_dropped
 
 
+def window_width(kept_fraction, sample_size):
+    """The relative half-width of a window guessed from ``sample_size``
+    entries for ``kept_fraction`` of them: ``_WINDOW_SPREADS`` times the
+    relative spread of the count above the edge, at least ``_MIN_WINDOW``."""
+    expected = max(kept_fraction * sample_size, 1.0)
+    return max(_MIN_WINDOW, _WINDOW_SPREADS / np.sqrt(expected))
+
+
 def _rows(row_weights):
     """Row weights as the kernels take them (an empty array: unweighted)."""
     return np.empty(0) if row_weights is None else row_weights
@@ -282,20 +322,61 @@ def _sample_stride(values):
 
 def select_quota(backend, values, n_active, sample_weight=None):
     """:func:`~._sparsity.batch_threshold` of an in-memory batch without a
-    partition of the whole batch: one pass gathers the entries in a window
-    guessed from a sample of entries (:meth:`QuotaSearch.guess_window`); when
-    the quota's edge is not inside it, the exact search runs (a histogram
-    pass and a window pass)."""
+    partition of the whole batch, and per row how many entries the quota
+    keeps (None if not counted).
+
+    One pass gathers the entries in a window guessed from a sample of
+    entries (:meth:`QuotaSearch.guess_window`); without sample weights, the
+    backend's ``quota_window_rows`` also counts each row's entries above
+    the window, so the rows' counts of kept entries follow from the window.
+    When the quota's edge is not inside the window, the exact search runs
+    (a histogram pass and a window pass) and the rows are not counted.
+    """
     weighted = sample_weight is not None
     quota = n_active * (values.shape[0] if not weighted else sample_weight.sum())
     search = QuotaSearch(backend, quota, values.dtype, weighted)
     sample = np.ascontiguousarray(values).ravel()[:: _sample_stride(values)]
     search.guess_window(sample, n_active / values.shape[1], values.size // 4)
-    if search.gather(values, sample_weight, grow=False):
-        found = search.found()
+    if not weighted:
+        found = _rows_in_window(search, backend, values)
         if found is not None:
             return found
-    return search.run(lambda: [(values, sample_weight)])
+    elif search.gather(values, sample_weight, grow=False):
+        found = search.found()
+        if found is not None:
+            return (*found, None)
+    return (*search.run(lambda: [(values, sample_weight)]), None)
+
+
+def _rows_in_window(search, backend, values):
+    """The quota (:func:`select_quota`) from one ``quota_window_rows`` pass
+    over the guessed window of ``search``, or None if the quota's edge is
+    not inside it (the pass's buffers are a quarter of each block's
+    entries).
+
+    The pass does not look for the largest entry below the window: it is
+    the largest dropped value only when no entry of the window is dropped,
+    and is then found by another pass.
+    """
+    capacity = WINDOW_BLOCK_ROWS * values.shape[1] // 4
+    window = backend.quota_window_rows(values, search.low, search.high, capacity)
+    if window is None:
+        return None
+    entries, entry_rows, above_rows, max_abs = window
+    search.add_window(entries, None, float(above_rows.sum()), -np.inf, max_abs)
+    found = search.found()
+    if found is None:
+        return None
+    smallest_kept, largest_dropped = found
+    if not largest_dropped >= search.low or largest_dropped == smallest_kept:
+        below = values < search.low
+        search.add_window(
+            entries[:0], None, 0.0, values.max(where=below, initial=-np.inf), max_abs
+        )
+        smallest_kept, largest_dropped = search.found()
+    kept_rows = entry_rows[entries >= smallest_kept]
+    row_counts = above_rows + np.bincount(kept_rows, minlength=values.shape[0])
+    return smallest_kept, largest_dropped, row_counts
 
 
 def streamed_quota(backend, chunks, quota, dtype, weighted, ties=True, guess=None):

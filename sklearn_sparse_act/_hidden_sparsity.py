@@ -34,7 +34,7 @@ from ._sparsity import (
     SPARSITY_STRATEGIES,
     InferenceRules,
     TrainingRule,
-    batch_threshold,
+    batch_selection,
     n_active_units,
 )
 
@@ -74,8 +74,8 @@ class HiddenSparsity:
         cycles, boosting and warm-up progress, 'dynamic' thresholds), named
         as :meth:`fitted_attributes` names them; None starts afresh.
     backend : module, default=None
-        The kernel backend whose ``batch_threshold`` selects a 'dynamic'
-        training batch's quota (default: NumPy's).
+        The kernel backend whose ``batch_selection`` selects a 'dynamic'
+        training batch's quota (default: the reference's).
     """
 
     def __init__(
@@ -91,8 +91,8 @@ class HiddenSparsity:
         backend=None,
     ):
         fitted = {} if fitted is None else fitted
-        self._batch_threshold = (
-            batch_threshold if backend is None else backend.batch_threshold
+        self._batch_selection = (
+            batch_selection if backend is None else backend.batch_selection
         )
         self.strategy_name = strategy_name
         self.widths = widths
@@ -214,7 +214,7 @@ class HiddenSparsity:
         strategy = SPARSITY_STRATEGIES[self.strategy_name]
         boost = self._boost_factors(layer, n_active, width)
         scores = None if boost is None else values * boost
-        select = self._batch_threshold
+        select = self._batch_selection
         rule, threshold = strategy.training_selection(
             values if scores is None else scores, n_active, sample_weight, select
         )

@@ -24,7 +24,7 @@ layer follows from its activation ratio (:func:`n_active_units`, with
 ``activation_ratio`` resolved per layer by :func:`layer_activation_ratios`).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Real
 from typing import NamedTuple
 
@@ -222,6 +222,13 @@ def batch_threshold(pre_activations, n_active, sample_weight=None):
     return smallest_kept, (below.max() if below.size else smallest_kept)
 
 
+def batch_selection(pre_activations, n_active, sample_weight=None):
+    """:func:`batch_threshold`'s two values, and None: the reference does not
+    count each row's kept entries on the way (a backend may, see
+    :class:`Threshold`)."""
+    return (*batch_threshold(pre_activations, n_active, sample_weight), None)
+
+
 @dataclass(frozen=True)
 class TopK:
     """Rule: in every row, the ``n_active`` largest entries win (ties at the
@@ -236,10 +243,13 @@ class TopK:
 @dataclass(frozen=True)
 class Threshold:
     """Rule: an entry wins iff it is above ``value`` (or equal to it, with
-    ``inclusive``)."""
+    ``inclusive``). ``row_counts``: per row, how many entries win, when the
+    selection of ``value`` counted them on the way (a backend's ``select``
+    then need not count them again), else None."""
 
     value: float
     inclusive: bool = False
+    row_counts: object = field(default=None, compare=False, repr=False)
 
     def mask(self, values):
         if self.inclusive:
@@ -273,20 +283,22 @@ class DynamicThreshold:
     dropped one is reported so the estimator can track a running threshold.
     At prediction a unit fires iff its pre-activation is strictly greater than
     that threshold, so a row's output never depends on the other rows.
-    ``select`` computes :func:`batch_threshold` (a kernel backend's, say).
+    ``select`` computes :func:`batch_selection` (a kernel backend's, say).
     """
 
     def training_selection(
-        self, pre_activations, n_active, sample_weight=None, select=batch_threshold
+        self, pre_activations, n_active, sample_weight=None, select=None
     ):
-        smallest_kept, largest_dropped = select(
+        select = batch_selection if select is None else select
+        smallest_kept, largest_dropped, row_counts = select(
             pre_activations, n_active, sample_weight
         )
         # The reported threshold lies halfway to the largest dropped value, so
         # that no training pre-activation sits on it: round-off cannot then
         # flip a unit of a training row at prediction.
         threshold = (float(smallest_kept) + float(largest_dropped)) / 2
-        return Threshold(float(smallest_kept), inclusive=True), threshold
+        rule = Threshold(float(smallest_kept), inclusive=True, row_counts=row_counts)
+        return rule, threshold
 
     def inference_selection(self, n_active, threshold):
         return Threshold(threshold)

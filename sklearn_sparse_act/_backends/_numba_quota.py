@@ -1,10 +1,15 @@
 """numba kernels of the 'dynamic' batch quota (:mod:`.._batch_quota`): a
 histogram of the values' order-preserving bit patterns, and the entries
-inside a window of values. Each is one pass over a layer's values on this
-thread (it releases the GIL)."""
+inside a window of values. Each is one pass over a layer's values: on this
+thread (releasing the GIL), or, for a training batch without row weights, in
+parallel blocks of rows that also count each row's entries above the window.
+"""
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+from ._numba_twins import parallel_and_serial
+from .interface import WINDOW_BLOCK_ROWS
 
 # The histogram's buckets are the top 16 bits of a value's key (as
 # :mod:`.._batch_quota` counts them); bucket 0 holds the most negative keys.
@@ -97,3 +102,102 @@ def quota_window(values, row_weights, low, high, entries, entry_weights):
         entry_weights,
     )
     return n_entries, above, values.dtype.type(max_below), max_abs
+
+
+def _window_blocks(
+    values, bits, low, high, sign_free, capacity, entries, row_found, block_found
+):
+    """Per block of ``WINDOW_BLOCK_ROWS`` rows, its entries in ``[low,
+    high)`` from ``block * (capacity + 1)`` on in ``entries`` (as many as
+    fit), and in ``block_found[block]`` how many there are and the largest
+    bit pattern of their magnitudes (``bits & sign_free``, ordered as the
+    magnitudes are); per row, in ``row_found[row]``, how many of its entries
+    are at or above ``high`` and how many in the window.
+
+    A row is read twice, the second time from cache: once for the counts
+    and the largest magnitude (vectorized), once for the window's entries
+    without a branch on the values (an entry is written at the next free
+    place whether or not it is in the window, and the place moves on only
+    if it is: a branch taken for a few entries in a hundred, at random,
+    would be mispredicted often). A block's last place takes the writes
+    once its buffer is full.
+    """
+    n_rows, width = values.shape
+    for block in prange((n_rows + WINDOW_BLOCK_ROWS - 1) // WINDOW_BLOCK_ROWS):
+        first = block * WINDOW_BLOCK_ROWS
+        start = block * (capacity + 1)
+        n_entries = 0
+        max_bits = 0
+        for row in range(first, min(first + WINDOW_BLOCK_ROWS, n_rows)):
+            n_above = 0
+            n_inside = 0
+            for column in range(width):
+                value = values[row, column]
+                n_above += value >= high
+                n_inside += (value >= low) & (value < high)
+                max_bits = max(max_bits, bits[row, column] & sign_free)
+            row_found[row, 0] = n_above
+            row_found[row, 1] = n_inside
+            if n_inside == 0:
+                continue
+            for column in range(width):
+                value = values[row, column]
+                entries[start + min(n_entries, capacity)] = value
+                n_entries += (value >= low) & (value < high)
+        block_found[block, 0] = n_entries
+        block_found[block, 1] = max_bits
+
+
+window_blocks, window_blocks_serial = parallel_and_serial(_window_blocks)
+
+
+@njit(cache=True, nogil=True)
+def _packed(entries, n_entries, capacity):
+    """Move each block's entries (``n_entries[block]`` of them from
+    ``block * (capacity + 1)`` on) to follow the blocks before it; return
+    how many there are in all."""
+    n_packed = 0
+    for block in range(n_entries.size):
+        start = block * (capacity + 1)
+        for entry in range(n_entries[block]):
+            entries[n_packed] = entries[start + entry]
+            n_packed += 1
+    return n_packed
+
+
+def window_rows(values, low, high, capacity, kernel):
+    """:func:`~.numba_kernels.quota_window_rows` by ``kernel``
+    (:func:`window_blocks` or its serial twin): the entries of ``values`` in
+    ``[low, high)``, in row-major order, and their rows; per row, how many
+    entries are at or above ``high``; the largest magnitude. None if a block
+    of ``WINDOW_BLOCK_ROWS`` rows has more than ``capacity`` entries in the
+    window. The blocks, and so where their entries are laid out, are the
+    same on any number of threads."""
+    values = np.ascontiguousarray(values)
+    integer = np.int64 if values.dtype == np.float64 else np.int32
+    n_rows = values.shape[0]
+    n_blocks = -(-n_rows // WINDOW_BLOCK_ROWS)
+    entries = np.empty(n_blocks * (capacity + 1), dtype=values.dtype)
+    row_found = np.empty((n_rows, 2), dtype=np.int64)
+    block_found = np.empty((n_blocks, 2), dtype=np.int64)
+    kernel(
+        values,
+        values.view(integer),
+        values.dtype.type(low),
+        values.dtype.type(high),
+        integer(np.iinfo(integer).max),
+        capacity,
+        entries,
+        row_found,
+        block_found,
+    )
+    if block_found[:, 0].max(initial=0) > capacity:
+        return None
+    n_packed = _packed(entries, block_found[:, 0], capacity)
+    max_bits = np.array([block_found[:, 1].max(initial=0)], dtype=integer)
+    return (
+        entries[:n_packed],
+        np.repeat(np.arange(n_rows), row_found[:, 1]),
+        row_found[:, 0],
+        float(max_bits.view(values.dtype)[0]),
+    )

@@ -124,15 +124,18 @@ def top_k_rows_serial(values, scores, kth_largest, n_active, code, indices, data
 
 @njit(cache=True, inline="always")
 def _wins(score, threshold, inclusive):
-    return score > threshold or (inclusive and score == threshold)
+    """Whether ``score`` wins against ``threshold`` (a loop over scores
+    tests ``inclusive`` once, outside the loop)."""
+    if inclusive:
+        return score >= threshold
+    return score > threshold
 
 
 @njit(cache=True, inline="always")
 def _count_above_row(row, scores, threshold, inclusive, counts):
     count = 0
     for column in range(scores.shape[1]):
-        if _wins(scores[row, column], threshold, inclusive):
-            count += 1
+        count += _wins(scores[row, column], threshold, inclusive)
     counts[row] = count
 
 
@@ -146,22 +149,42 @@ count_above, count_above_serial = parallel_and_serial(_count_above)
 
 
 @njit(cache=True, inline="always")
-def _above_row(row, values, scores, threshold, inclusive, code, indptr, indices, data):
-    position = indptr[row]
+def _above_row(
+    row, values, scores, threshold, inclusive, code, indptr, indices, data, candidates
+):
+    """Row ``row``'s winners against ``threshold``: their columns collected
+    without a branch (as :func:`_top_k_row` does), then activated."""
+    n_winners = 0
     for column in range(scores.shape[1]):
-        if _wins(scores[row, column], threshold, inclusive):
-            indices[position] = column
-            data[position] = _activate(values[row, column], code)
-            position += 1
+        candidates[n_winners] = column
+        n_winners += _wins(scores[row, column], threshold, inclusive)
+    position = indptr[row]
+    for winner in range(n_winners):
+        column = candidates[winner]
+        indices[position + winner] = column
+        data[position + winner] = _activate(values[row, column], code)
 
 
 def _rows_above(values, scores, threshold, inclusive, code, indptr, indices, data):
     """The winners of every row against ``threshold``, at the positions
-    ``indptr`` gives (from the counts of :func:`count_above`)."""
-    for row in prange(scores.shape[0]):
-        _above_row(
-            row, values, scores, threshold, inclusive, code, indptr, indices, data
-        )
+    ``indptr`` gives (from the counts of :func:`count_above`), in blocks of
+    ``TOP_K_BLOCK`` rows (one candidates buffer each)."""
+    n_rows, width = scores.shape
+    for block in prange(-(-n_rows // TOP_K_BLOCK)):
+        candidates = np.empty(width + 1, dtype=np.int64)
+        for row in range(block * TOP_K_BLOCK, min((block + 1) * TOP_K_BLOCK, n_rows)):
+            _above_row(
+                row,
+                values,
+                scores,
+                threshold,
+                inclusive,
+                code,
+                indptr,
+                indices,
+                data,
+                candidates,
+            )
 
 
 rows_above, rows_above_serial = parallel_and_serial(_rows_above)

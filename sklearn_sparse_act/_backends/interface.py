@@ -21,6 +21,11 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
+# Rows per block of a backend's ``quota_window_rows``: a block whose
+# entries in the window overflow its buffer fails the pass, on any backend
+# alike.
+WINDOW_BLOCK_ROWS = 16
+
 
 @dataclass(frozen=True)
 class Work:
@@ -175,6 +180,18 @@ class KernelBackend(Protocol):
     def batch_threshold(self, values, n_active, sample_weight=None):
         """:func:`~sklearn_sparse_act._sparsity.batch_threshold`: the smallest
         value of a 'dynamic' batch's quota and the largest one below it."""
+
+    def batch_selection(self, values, n_active, sample_weight=None):
+        """:meth:`batch_threshold`'s two values, then per row how many
+        entries are at or above the first (None if not counted on the
+        way)."""
+
+    def quota_window_rows(self, values, low, high, capacity):
+        """The entries in ``[low, high)`` in row-major order and their rows,
+        per row how many entries are at or above ``high``, and the largest
+        magnitude; None if a block of
+        :data:`WINDOW_BLOCK_ROWS` rows has more than ``capacity`` entries in
+        the window (see :mod:`sklearn_sparse_act._batch_quota`)."""
 
     def quota_histogram(self, values, row_weights, counts, weights):
         """Add the entries' buckets to ``counts`` (their rows' weights to

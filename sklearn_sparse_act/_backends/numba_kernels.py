@@ -51,6 +51,9 @@ from ._numba_products import (
 from ._numba_quota import (  # noqa: F401 (the backend interface)
     quota_histogram,
     quota_window,
+    window_blocks,
+    window_blocks_serial,
+    window_rows,
 )
 from ._numba_selection import (
     count_above,
@@ -144,10 +147,25 @@ def _kth_largest(scores, n_active):
 
 
 def batch_threshold(values, n_active, sample_weight=None):
-    """:func:`~.._sparsity.batch_threshold` by a histogram pass and a pass
-    over the entries near the quota's edge (:func:`.._batch_quota.select_quota`),
-    compiled: no partition of the whole batch."""
+    """:func:`~.._sparsity.batch_threshold` by a pass over the entries near
+    the quota's edge (:func:`.._batch_quota.select_quota`), compiled: no
+    partition of the whole batch."""
+    return batch_selection(values, n_active, sample_weight)[:2]
+
+
+def batch_selection(values, n_active, sample_weight=None):
+    """:func:`batch_threshold`, and per row how many entries the quota keeps
+    (counted on the way when there are no sample weights, else None)."""
     return select_quota(sys.modules[__name__], values, n_active, sample_weight)
+
+
+def quota_window_rows(values, low, high, capacity):
+    """The entries of ``values`` in ``[low, high)`` and what surrounds them,
+    in blocks of rows (:func:`._numba_quota.window_rows`): in parallel
+    blocks on enough rows, else on this thread."""
+    parallel = _parallel(values.shape[0])
+    kernel = window_blocks if parallel else window_blocks_serial
+    return window_rows(values, low, high, capacity, kernel)
 
 
 def select(values, rule, activation, scores=None):
@@ -166,10 +184,12 @@ def select(values, rule, activation, scores=None):
         top_k(values, scores, kth_largest, rule.n_active, code, indices, data)
     elif isinstance(rule, Threshold):
         threshold = scores.dtype.type(rule.value)
-        counts = np.empty(n_rows, dtype=np.int64)
         parallel = _parallel(n_rows)
-        count = count_above if parallel else count_above_serial
-        count(scores, threshold, rule.inclusive, counts)
+        counts = rule.row_counts
+        if counts is None:
+            counts = np.empty(n_rows, dtype=np.int64)
+            count = count_above if parallel else count_above_serial
+            count(scores, threshold, rule.inclusive, counts)
         indptr = np.zeros(n_rows + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         indices = np.empty(indptr[-1], dtype=np.int64)

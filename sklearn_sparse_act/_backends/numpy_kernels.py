@@ -7,6 +7,7 @@ multiply-add than BLAS, so the sparse path pays off only at low ratios
 (:func:`.cost_model.numpy_sparse_path`).
 """
 
+import sys
 from contextlib import nullcontext
 
 import numpy as np
@@ -14,10 +15,10 @@ import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 
 from .._activations import ACTIVATIONS, DERIVATIVES
+from .._batch_quota import select_quota
 from .._connections import zero_absent
-from .._sparsity import batch_threshold  # noqa: F401 (the backend interface)
 from .cost_model import numpy_connection_path, numpy_gathers_rows, numpy_sparse_path
-from .interface import SparseRows, row_chunks
+from .interface import WINDOW_BLOCK_ROWS, SparseRows, row_chunks
 
 name = "numpy"
 
@@ -248,3 +249,34 @@ def quota_window(values, row_weights, low, high, entries, entry_weights):
     max_below = np.max(values, where=below, initial=-np.inf)
     max_abs = float(max(values.max(), -values.min())) if values.size else 0.0
     return n_entries, above, values.dtype.type(max_below), max_abs
+
+
+def batch_threshold(values, n_active, sample_weight=None):
+    """:func:`~.._sparsity.batch_threshold` from a window of entries near the
+    quota's edge (:func:`batch_selection`)."""
+    return batch_selection(values, n_active, sample_weight)[:2]
+
+
+def batch_selection(values, n_active, sample_weight=None):
+    """:func:`batch_threshold`'s two values, from a window of entries near
+    the quota's edge (:func:`.._batch_quota.select_quota`: a few passes of
+    comparisons cost less than the partition of the whole batch), and per
+    row how many entries the quota keeps (None with sample weights)."""
+    return select_quota(sys.modules[__name__], values, n_active, sample_weight)
+
+
+def quota_window_rows(values, low, high, capacity):
+    """The entries of ``values`` in ``[low, high)`` in row-major order and
+    their rows; per row, how many entries are at or above ``high``; the
+    largest magnitude. None if a block of ``WINDOW_BLOCK_ROWS`` rows has
+    more than ``capacity`` entries in the window."""
+    low, high = values.dtype.type(low), values.dtype.type(high)
+    rows, columns = np.nonzero((values >= low) & (values < high))
+    if np.bincount(rows // WINDOW_BLOCK_ROWS).max(initial=0) > capacity:
+        return None
+    return (
+        values[rows, columns],
+        rows,
+        np.count_nonzero(values >= high, axis=1),
+        float(max(values.max(), -values.min())) if values.size else 0.0,
+    )
