@@ -160,6 +160,7 @@ BACKEND_SENSITIVE_MODULES = {
 }
 BACKEND_AGNOSTIC_MODULES = {
     "test_backends.py": "every test names its backend, most run both and compare",
+    "test_batch_quota_rows.py": "every test names its backend, or compares both",
     "test_benchmark_harness.py": "the benchmark harness on scripted clocks, no kernel",
     "test_benchmark_memory.py": "memory targets and table; its child picks kernels",
     "test_benchmarks.py": "the benchmark scripts' options, tables and verdicts",
@@ -284,6 +285,7 @@ def pytest_xdist_make_scheduler(config, log):
 # with every core, as does a run without xdist.
 ALL_CORES_MODULES = {
     "test_backends.py": "the parallel kernels, lanes and core sharing",
+    "test_batch_quota_rows.py": "the parallel window kernel on one thread and two",
     "test_determinism.py": "bitwise reproducibility of the parallel kernels",
     "test_thread_safety.py": "concurrent predictions beside parallel kernels",
 }
