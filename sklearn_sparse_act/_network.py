@@ -11,7 +11,11 @@ One training step's data flow is explicit: :meth:`Network.forward_train`
 fills and returns a :class:`ForwardPass` (per layer its outputs, and per
 hidden layer its winners and the threshold its strategy observed);
 :meth:`Network.backprop` takes it and fills :class:`Gradients`. Both records
-are allocated once per fit and refilled by every step.
+are allocated once per fit and refilled by every step: the arrays the size
+of a layer (a dense-path layer's outputs and delta, every weight gradient)
+are made by the first step that needs them and refilled in place by the
+later ones, as scikit-learn's MLP does with its per-layer arrays, so a step
+holds one of each, not the last step's too.
 
 A hidden layer runs on one of two paths, decided per layer by the backend's
 cost model from its shape, its number of winners and the number of rows:
@@ -46,18 +50,23 @@ class ForwardPass:
     output of layer ``i``; ``winners[i]`` holds hidden layer ``i``'s winners
     (a boolean mask on the dense path, the :class:`SparseRows` of its outputs
     on the sparse path, None for a dense layer); ``observed_thresholds[i]`` the
-    threshold its strategy saw on the batch ('dynamic'), or None.
+    threshold its strategy saw on the batch ('dynamic'), or None;
+    ``dense_outputs[i]`` the array of hidden layer ``i``'s dense outputs
+    that a step on the dense path made (None before), refilled with the
+    next steps' pre-activations.
     """
 
     n_layers: int
     activations: list = field(init=False)
     winners: list = field(init=False)
     observed_thresholds: list = field(init=False)
+    dense_outputs: list = field(init=False)
 
     def __post_init__(self):
         self.activations = [None] * self.n_layers
         self.winners = [None] * (self.n_layers - 2)
         self.observed_thresholds = [None] * (self.n_layers - 2)
+        self.dense_outputs = [None] * (self.n_layers - 2)
 
     @property
     def hidden_outputs(self):
@@ -69,17 +78,44 @@ class ForwardPass:
 class Gradients:
     """The backward pass's per-layer arrays: ``deltas[i]`` the loss's
     derivative at layer ``i``'s pre-activations, ``coef_grads[i]`` and
-    ``intercept_grads[i]`` the penalised gradients of its parameters."""
+    ``intercept_grads[i]`` the penalised gradients of its parameters (each
+    weight gradient refilled in place by the next step);
+    ``dense_deltas[i]`` the array of hidden layer ``i``'s dense delta that a
+    step made (None before), refilled by the next steps."""
 
     n_layers: int
     deltas: list = field(init=False)
     coef_grads: list = field(init=False)
     intercept_grads: list = field(init=False)
+    dense_deltas: list = field(init=False)
 
     def __post_init__(self):
         self.deltas = [None] * (self.n_layers - 1)
         self.coef_grads = [None] * (self.n_layers - 1)
         self.intercept_grads = [None] * (self.n_layers - 1)
+        self.dense_deltas = [None] * (self.n_layers - 2)
+
+
+def refillable(array, shape, dtype):
+    """The part of ``array`` (an array a step made, or None) that a result
+    of ``shape`` and ``dtype`` can be written to: its first ``shape[0]``
+    rows, or None when it has fewer, other columns or another dtype."""
+    if array is None or array.dtype != dtype or array.shape[1:] != shape[1:]:
+        return None
+    if array.shape[0] < shape[0]:
+        return None
+    return array[: shape[0]]
+
+
+def kept_for_refill(kept, result):
+    """What to keep for the next steps to refill: ``result`` (a dense
+    array) unless ``kept`` already holds at least as many rows, else
+    ``kept``."""
+    if not isinstance(result, np.ndarray):
+        return kept
+    if kept is not None and kept.shape[0] >= result.shape[0]:
+        return kept
+    return result
 
 
 def firing_counts(outputs):
@@ -244,13 +280,18 @@ class Network:
             return None
         return connections.density
 
-    def pre_activations(self, layer, inputs, training=False):
-        """``inputs @ W + b`` of one layer, as a dense array; in ``training``
-        the backend may skip the absent weights."""
+    def pre_activations(self, layer, inputs, training=False, out=None):
+        """``inputs @ W + b`` of one layer, as a dense array (into ``out`` if
+        given); in ``training`` the backend may skip the absent weights."""
         connections = self.connections(layer) if training else None
         return self.backend.forward(
-            inputs, self.coefs[layer], self.intercepts[layer], connections
+            inputs, self.coefs[layer], self.intercepts[layer], connections, out=out
         )
+
+    def _outputs_shape(self, layer, inputs):
+        """Shape and dtype of layer ``layer``'s pre-activations of ``inputs``."""
+        coef = self.coefs[layer]
+        return (inputs.shape[0], coef.shape[1]), np.result_type(inputs.dtype, coef)
 
     def connection_mask(self, layer):
         """Layer ``layer``'s mask of present weights, or None (every weight
@@ -347,12 +388,21 @@ class Network:
         activations = forward.activations
         activations[0] = X
         for layer in range(self.n_hidden):
-            values = self.pre_activations(layer, activations[layer], training=True)
+            out = refillable(
+                forward.dense_outputs[layer],
+                *self._outputs_shape(layer, activations[layer]),
+            )
+            values = self.pre_activations(
+                layer, activations[layer], training=True, out=out
+            )
             rule, scores, n_active, observed = training_rule(
                 layer, values, sample_weight
             )
             activations[layer + 1], forward.winners[layer] = self.hidden_output(
                 layer, values, rule, n_active, scores
+            )
+            forward.dense_outputs[layer] = kept_for_refill(
+                forward.dense_outputs[layer], activations[layer + 1]
             )
             forward.observed_thresholds[layer] = observed
         activations[-1] = self.output(activations[-2])
@@ -365,8 +415,17 @@ class Network:
         activations = forward.activations
         activations[0] = X
         for layer in range(self.n_hidden):
-            values = self.pre_activations(layer, activations[layer], training=True)
+            out = refillable(
+                forward.dense_outputs[layer],
+                *self._outputs_shape(layer, activations[layer]),
+            )
+            values = self.pre_activations(
+                layer, activations[layer], training=True, out=out
+            )
             activations[layer + 1] = self.held_output(values, forward.winners[layer])
+            forward.dense_outputs[layer] = kept_for_refill(
+                forward.dense_outputs[layer], activations[layer + 1]
+            )
         activations[-1] = self.output(activations[-2])
         return forward
 
@@ -408,7 +467,17 @@ class Network:
                     deltas[layer], self.coefs[layer], winners, self.activation
                 )
             else:
-                delta = backend.backward_product(deltas[layer], self.coefs[layer])
+                coef = self.coefs[layer]
+                shape = (deltas[layer].shape[0], coef.shape[0])
+                out = refillable(
+                    gradients.dense_deltas[layer - 1],
+                    shape,
+                    np.result_type(deltas[layer].dtype, coef),
+                )
+                delta = backend.backward_product(deltas[layer], coef, out=out)
+                gradients.dense_deltas[layer - 1] = kept_for_refill(
+                    gradients.dense_deltas[layer - 1], delta
+                )
                 if winners is not None and not silences_losers:
                     delta *= winners
                 DERIVATIVES[self.activation](activations[layer], delta)
@@ -417,13 +486,16 @@ class Network:
 
     def _gradients(self, layer, activations, alpha, weight_sum, gradients):
         delta = gradients.deltas[layer]
+        coef = self.coefs[layer]
+        dtype = np.result_type(activations[layer].dtype, delta.dtype, coef)
         gradients.coef_grads[layer] = self.backend.weight_gradient(
             activations[layer],
             delta,
-            self.coefs[layer],
+            coef,
             alpha,
             weight_sum,
             self.connections(layer),
+            out=refillable(gradients.coef_grads[layer], coef.shape, dtype),
         )
         gradients.intercept_grads[layer] = self.backend.bias_gradient(delta, weight_sum)
 

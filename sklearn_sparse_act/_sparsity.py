@@ -118,6 +118,34 @@ def per_hidden_layer(fraction, n_hidden, name, noun):
     return fractions.tolist()
 
 
+# Rows are partitioned in chunks of about this many bytes, so the copy a
+# partition makes stays small whatever the batch.
+_PARTITION_CHUNK_BYTES = 2**18
+
+
+def row_kth_largest(values, n_active):
+    """Each row's ``n_active``-th largest entry, as an ``(n_rows, 1)`` array,
+    partitioning copies of row chunks of about 256 KiB (not of the whole
+    array).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_act._sparsity import row_kth_largest
+    >>> row_kth_largest(np.array([[0.1, 3.0, -1.0, 2.0], [4.0, 5.0, 6.0, 7.0]]), 2)
+    array([[2.],
+           [6.]])
+    """
+    n_rows, width = values.shape
+    cut = width - n_active
+    kth_largest = np.empty((n_rows, 1), dtype=values.dtype)
+    chunk_rows = max(1, _PARTITION_CHUNK_BYTES // max(1, values[:1].nbytes))
+    for start in range(0, n_rows, chunk_rows):
+        rows = slice(start, start + chunk_rows)
+        kth_largest[rows] = np.partition(values[rows], cut, axis=1)[:, cut : cut + 1]
+    return kth_largest
+
+
 def row_top_k_mask(pre_activations, n_active):
     """Mask of the ``n_active`` largest entries of every row.
 
@@ -136,9 +164,7 @@ def row_top_k_mask(pre_activations, n_active):
     >>> row_top_k_mask(np.array([[1.0, 2.0, 1.0, 1.0]]), 2)
     array([[ True,  True, False, False]])
     """
-    width = pre_activations.shape[1]
-    cut = width - n_active
-    kth_largest = np.partition(pre_activations, cut, axis=1)[:, cut : cut + 1]
+    kth_largest = row_kth_largest(pre_activations, n_active)
     mask = pre_activations >= kth_largest
     tied_rows = np.flatnonzero(np.count_nonzero(mask, axis=1) != n_active)
     if tied_rows.size:
@@ -170,7 +196,8 @@ def tie_tolerance(pre_activations):
     """
     if pre_activations.size == 0:
         return 0.0
-    return tolerance_at(np.abs(pre_activations).max())
+    # max(max, -min) is the largest magnitude, without an array of them.
+    return tolerance_at(np.maximum(pre_activations.max(), -pre_activations.min()))
 
 
 def tolerance_at(max_abs):
@@ -218,8 +245,10 @@ def batch_threshold(pre_activations, n_active, sample_weight=None):
         candidates = values[descending[entry_weight > 0]]
     kept_from = quota_edge - tie_tolerance(pre_activations)
     smallest_kept = candidates[candidates >= kept_from].min()
-    below = candidates[candidates < kept_from]
-    return smallest_kept, (below.max() if below.size else smallest_kept)
+    below = candidates < kept_from
+    if not below.any():
+        return smallest_kept, smallest_kept
+    return smallest_kept, np.max(candidates, where=below, initial=-np.inf)
 
 
 @dataclass(frozen=True)
