@@ -42,10 +42,11 @@ from ._hidden_sparsity import HiddenSparsity
 from ._lbfgs import fit_lbfgs
 from ._losses import LOSS_FUNCTIONS
 from ._memory import check_fit_memory
-from ._network import ForwardPass, Gradients, Network, as_row_sliceable
+from ._network import Network, as_row_sliceable
 from ._persistence import VersionStampMixin
 from ._prediction import output_of, training_winners, validated_rows
 from ._sparsity import SPARSITY_STRATEGIES, InferenceRules, layer_activation_ratios
+from ._step_records import ForwardPass, Gradients
 from ._stochastic import StochasticSolver, batch_rows
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -308,8 +309,7 @@ class BaseSparseMLP(
         return self
 
     def _solve(self, network, sparsity, data, incremental, tasks):
-        """Run the solver on ``data`` (X, y, sample_weight) with the records
-        every step refills, freed on return (the passes after it need none)."""
+        """Solve on ``data`` (X, y, sample_weight); step records freed on return."""
         forward, gradients = ForwardPass(self.n_layers_), Gradients(self.n_layers_)
         parts = (self, network, sparsity, forward, gradients)
         if self.solver in _STOCHASTIC_SOLVERS:

@@ -8,14 +8,12 @@ returning a :class:`~._sparsity.TrainingRule`), at prediction from
 :class:`~._sparsity.InferenceRules`.
 
 One training step's data flow is explicit: :meth:`Network.forward_train`
-fills and returns a :class:`ForwardPass` (per layer its outputs, and per
-hidden layer its winners and the threshold its strategy observed);
-:meth:`Network.backprop` takes it and fills :class:`Gradients`. Both records
-are allocated once per fit and refilled by every step: the arrays the size
-of a layer (a dense-path layer's outputs and delta, every weight gradient)
-are made by the first step that needs them and refilled in place by the
-later ones, as scikit-learn's MLP does with its per-layer arrays, so a step
-holds one of each, not the last step's too.
+fills and returns a :class:`~._step_records.ForwardPass` (per layer its
+outputs, and per hidden layer its winners and the threshold its strategy
+observed); :meth:`Network.backprop` takes it and fills
+:class:`~._step_records.Gradients`. Both records are allocated once per fit
+and refilled by every step, their arrays the size of a layer in place
+(:mod:`._step_records`).
 
 A hidden layer runs on one of two paths, decided per layer by the backend's
 cost model from its shape, its number of winners and the number of rows:
@@ -27,7 +25,7 @@ cost model from its shape, its number of winners and the number of rows:
   touch it (forward, backward delta, weight gradient) run over the winners.
 
 Both paths, and both backends, compute the same numbers up to round-off.
-The small helpers below the records read a layer's winners (which units won,
+The small helpers below read a layer's winners (which units won,
 their win fractions) and count the units' firing over an epoch
 (:class:`FiringCounter`).
 """
@@ -40,82 +38,7 @@ import scipy.sparse as sp
 
 from ._activations import ACTIVATIONS, DERIVATIVES, ZERO_OUTPUT_ZERO_DERIVATIVE
 from ._backends.interface import Connections, SparseRows, Work
-
-
-@dataclass
-class ForwardPass:
-    """What a training forward pass computed, layer by layer.
-
-    ``activations[0]`` is the input batch and ``activations[i + 1]`` the
-    output of layer ``i``; ``winners[i]`` holds hidden layer ``i``'s winners
-    (a boolean mask on the dense path, the :class:`SparseRows` of its outputs
-    on the sparse path, None for a dense layer); ``observed_thresholds[i]`` the
-    threshold its strategy saw on the batch ('dynamic'), or None;
-    ``dense_outputs[i]`` the array of hidden layer ``i``'s dense outputs
-    that a step on the dense path made (None before), refilled with the
-    next steps' pre-activations.
-    """
-
-    n_layers: int
-    activations: list = field(init=False)
-    winners: list = field(init=False)
-    observed_thresholds: list = field(init=False)
-    dense_outputs: list = field(init=False)
-
-    def __post_init__(self):
-        self.activations = [None] * self.n_layers
-        self.winners = [None] * (self.n_layers - 2)
-        self.observed_thresholds = [None] * (self.n_layers - 2)
-        self.dense_outputs = [None] * (self.n_layers - 2)
-
-    @property
-    def hidden_outputs(self):
-        """The outputs of the hidden layers."""
-        return self.activations[1:-1]
-
-
-@dataclass
-class Gradients:
-    """The backward pass's per-layer arrays: ``deltas[i]`` the loss's
-    derivative at layer ``i``'s pre-activations, ``coef_grads[i]`` and
-    ``intercept_grads[i]`` the penalised gradients of its parameters (each
-    weight gradient refilled in place by the next step);
-    ``dense_deltas[i]`` the array of hidden layer ``i``'s dense delta that a
-    step made (None before), refilled by the next steps."""
-
-    n_layers: int
-    deltas: list = field(init=False)
-    coef_grads: list = field(init=False)
-    intercept_grads: list = field(init=False)
-    dense_deltas: list = field(init=False)
-
-    def __post_init__(self):
-        self.deltas = [None] * (self.n_layers - 1)
-        self.coef_grads = [None] * (self.n_layers - 1)
-        self.intercept_grads = [None] * (self.n_layers - 1)
-        self.dense_deltas = [None] * (self.n_layers - 2)
-
-
-def refillable(array, shape, dtype):
-    """The part of ``array`` (an array a step made, or None) that a result
-    of ``shape`` and ``dtype`` can be written to: its first ``shape[0]``
-    rows, or None when it has fewer, other columns or another dtype."""
-    if array is None or array.dtype != dtype or array.shape[1:] != shape[1:]:
-        return None
-    if array.shape[0] < shape[0]:
-        return None
-    return array[: shape[0]]
-
-
-def kept_for_refill(kept, result):
-    """What to keep for the next steps to refill: ``result`` (a dense
-    array) unless ``kept`` already holds at least as many rows, else
-    ``kept``."""
-    if not isinstance(result, np.ndarray):
-        return kept
-    if kept is not None and kept.shape[0] >= result.shape[0]:
-        return kept
-    return result
+from ._step_records import kept_for_refill, refillable
 
 
 def firing_counts(outputs):

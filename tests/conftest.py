@@ -105,7 +105,7 @@ def training_pass(model, X, Y, sample_weight=None, held=None):
     pass over X) they are the winners it holds, as in L-BFGS's line search.
     """
     from sklearn_sparse_act._backends import get_backend
-    from sklearn_sparse_act._network import ForwardPass, Gradients
+    from sklearn_sparse_act._step_records import ForwardPass, Gradients
 
     network = model._network(get_backend())
     if held is None:
