@@ -25,6 +25,7 @@ layer follows from its activation ratio (:func:`n_active_units`, with
 """
 
 from dataclasses import dataclass
+from itertools import pairwise
 from numbers import Real
 from typing import NamedTuple
 
@@ -207,6 +208,42 @@ def tolerance_at(max_abs):
     return float(_TIE_ROUNDOFF_UNITS * eps * max_abs)
 
 
+def largest_of(values, quota):
+    """The ``quota``-th largest entry of the 2-D ``values``.
+
+    The ``quota`` largest entries of each of ``c`` chunks of rows are
+    gathered, then partitioned: each chunk's share of the array's ``quota``
+    largest entries is among its own ``quota`` largest, so the ``quota``-th
+    largest gathered entry is the array's. With ``c`` about
+    ``sqrt(values.size / quota)`` the copies (a chunk partitioned, and the
+    gathered entries) take about ``2 * sqrt(quota / values.size)`` of the
+    array (0.63 at a quota of a tenth) instead of a copy of all of it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_act._sparsity import largest_of
+    >>> values = np.arange(40.0).reshape(8, 5)[::-1]
+    >>> float(largest_of(values, 4)), float(largest_of(values, 40))
+    (36.0, 0.0)
+    """
+    n_chunks = min(values.shape[0], int(np.sqrt(values.size / quota)))
+    if n_chunks < 2:
+        flat = values.ravel()
+        return np.partition(flat, flat.size - quota)[flat.size - quota]
+    edges = [values.shape[0] * chunk // n_chunks for chunk in range(n_chunks + 1)]
+    chunks = [values[start:stop].ravel() for start, stop in pairwise(edges)]
+    gathered = np.empty(sum(min(quota, chunk.size) for chunk in chunks), values.dtype)
+    position = 0
+    for chunk in chunks:
+        n_kept = min(quota, chunk.size)
+        cut = chunk.size - n_kept
+        gathered[position : position + n_kept] = np.partition(chunk, cut)[cut:]
+        position += n_kept
+    gathered.partition(gathered.size - quota)
+    return gathered[gathered.size - quota]
+
+
 def batch_threshold(pre_activations, n_active, sample_weight=None):
     """The batch's quota of largest pre-activations: the smallest kept value
     and the largest value below it.
@@ -231,8 +268,7 @@ def batch_threshold(pre_activations, n_active, sample_weight=None):
     """
     values = pre_activations.ravel()
     if sample_weight is None:
-        cut = values.size - n_active * pre_activations.shape[0]
-        quota_edge = np.partition(values, cut)[cut]
+        quota_edge = largest_of(pre_activations, n_active * pre_activations.shape[0])
         candidates = values
     else:
         width = pre_activations.shape[1]
