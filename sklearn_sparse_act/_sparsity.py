@@ -120,13 +120,14 @@ def per_hidden_layer(fraction, n_hidden, name, noun):
 
 
 # Rows are partitioned in chunks of about this many bytes, so the copy a
-# partition makes stays small whatever the batch.
-_PARTITION_CHUNK_BYTES = 2**18
+# partition makes stays small whatever the batch (and a small batch is
+# partitioned at once).
+_PARTITION_CHUNK_BYTES = 2**19
 
 
 def row_kth_largest(values, n_active):
     """Each row's ``n_active``-th largest entry, as an ``(n_rows, 1)`` array,
-    partitioning copies of row chunks of about 256 KiB (not of the whole
+    partitioning copies of row chunks of about 512 KiB (not of the whole
     array).
 
     Examples

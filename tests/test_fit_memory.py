@@ -73,7 +73,7 @@ def test_estimate_counts_weights_optimizer_and_batches():
     [
         # The outputs and the delta (2), the winners' mask (1/8 of a float64
         # array) and the copy a partition makes of a few rows at a time
-        # (256 KiB: 0.32 of the layer here), with room to spare: 3. Before
+        # (512 KiB: 0.32 of the layer here), with room to spare: 3. Before
         # the arrays were refilled in place a step held about 4.5.
         ("fixed", 3),
         # The same, plus the copy of the whole batch that the NumPy
@@ -82,13 +82,13 @@ def test_estimate_counts_weights_optimizer_and_batches():
     ],
 )
 def test_numpy_training_holds_each_layer_array_once(strategy, layer_arrays):
-    """A fit on the NumPy kernels of a layer of 512 units at ratio 0.1 holds
+    """A fit on the NumPy kernels of a layer of 1024 units at ratio 0.1 holds
     at most ``layer_arrays`` arrays of a batch by the layer's width beyond
     the arrays the size of the parameters: a dense temporary of the layer's
     size reintroduced in the step, or the last step's arrays held beside the
     new ones, break the bound."""
     X, y = make_classification(n_samples=400, n_features=8, random_state=0)
-    batch, width = 200, 512
+    batch, width = 200, 1024
     model = SparseMLPClassifier(
         hidden_layer_sizes=(width,),
         activation_ratio=0.1,

@@ -215,9 +215,11 @@ def adam_update(
     with zero gradients and moments, are stepped like the others and stay
     zero."""
     beta_1, beta_2 = betas
-    for param, grad, first, second in zip(params, grads, firsts, seconds, strict=True):
-        for rows in row_chunks_of(param):
-            scratch = _scratch_for(workspace, param[rows])
+    chunks = _adam_chunks(workspace, params)
+    for param, grad, first, second, param_chunks in zip(
+        params, grads, firsts, seconds, chunks, strict=True
+    ):
+        for rows, scratch in param_chunks:
             _adam_chunk(
                 param[rows],
                 grad[rows],
@@ -231,13 +233,25 @@ def adam_update(
             )
 
 
-def _scratch_for(workspace, chunk):
-    """A scratch array of ``chunk``'s shape and dtype, a view of the one
-    ``workspace`` keeps (made, or grown, on first need)."""
-    flat = workspace.get("scratch")
-    if flat is None or flat.dtype != chunk.dtype or flat.size < chunk.size:
-        flat = workspace["scratch"] = np.empty(chunk.size, dtype=chunk.dtype)
-    return flat[: chunk.size].reshape(chunk.shape)
+def _adam_chunks(workspace, params):
+    """Per parameter array, its row chunks, each with a scratch array of its
+    shape: views of one array, made on the first step (and again if the
+    parameters' shapes change) and kept in ``workspace``."""
+    layout = [(param.shape, param.dtype) for param in params]
+    if workspace.get("layout") != layout:
+        chunks = [row_chunks_of(param) for param in params]
+        pairs = zip(params, chunks, strict=True)
+        size = max((p[rows].size for p, rs in pairs for rows in rs), default=0)
+        scratch = np.empty(size, dtype=np.result_type(*params))
+        workspace["layout"] = layout
+        workspace["chunks"] = [
+            [
+                (rows, scratch[: param[rows].size].reshape(param[rows].shape))
+                for rows in param_rows
+            ]
+            for param, param_rows in zip(params, chunks, strict=True)
+        ]
+    return workspace["chunks"]
 
 
 def _adam_chunk(
