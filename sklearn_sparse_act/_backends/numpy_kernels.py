@@ -180,8 +180,12 @@ def row_chunks_of(array):
 def add_multiple(out, factor, array):
     """``out += factor * array`` in row chunks: the products are rounded as
     one whole-array product would round them, in a small scratch array."""
-    scratch = np.empty_like(array[: row_chunks_of(array)[0].stop])
-    for rows in row_chunks_of(array):
+    if array.nbytes <= SCRATCH_BYTES:
+        out += factor * array
+        return
+    chunks = row_chunks_of(array)
+    scratch = np.empty_like(array[chunks[0]])
+    for rows in chunks:
         products = scratch[: array[rows].shape[0]]
         np.multiply(array[rows], factor, out=products)
         out[rows] += products
