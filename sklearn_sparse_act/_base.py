@@ -42,10 +42,11 @@ from ._hidden_sparsity import HiddenSparsity
 from ._lbfgs import fit_lbfgs
 from ._losses import LOSS_FUNCTIONS
 from ._memory import check_fit_memory
-from ._network import ForwardPass, Gradients, Network, as_row_sliceable
+from ._network import Network, as_row_sliceable
 from ._persistence import VersionStampMixin
 from ._prediction import output_of, training_winners, validated_rows
 from ._sparsity import SPARSITY_STRATEGIES, InferenceRules, layer_activation_ratios
+from ._step_records import ForwardPass, Gradients
 from ._stochastic import StochasticSolver, batch_rows
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -283,17 +284,11 @@ class BaseSparseMLP(
             self._initialize(y, layer_units, densities, X.dtype)
         sparsity = self._start_sparsity(hidden_sizes, first_pass)
         network = self._network(get_backend())
-        forward, gradients = ForwardPass(self.n_layers_), Gradients(self.n_layers_)
 
         # Solve, reporting to the callbacks (an epoch or iteration a subtask).
         tasks = self._fit_tasks(X, y_given, sample_weight_given, incremental)
-        parts = (self, network, sparsity, forward, gradients)
         with self._training_threads(network, sparsity, X.shape[0]):
-            if self.solver in _STOCHASTIC_SOLVERS:
-                solver = self._stochastic_solver(*parts)
-                solver.fit(X, y, sample_weight, incremental, tasks)
-            else:
-                fit_lbfgs(*parts, X, y, sample_weight, tasks)
+            self._solve(network, sparsity, (X, y, sample_weight), incremental, tasks)
         network.check_solution(self.loss_, full_batch=self.solver == "lbfgs")
 
         # Settle the thresholds on the final weights and find the units
@@ -313,12 +308,20 @@ class BaseSparseMLP(
         tasks.finish()
         return self
 
+    def _solve(self, network, sparsity, data, incremental, tasks):
+        """Solve on ``data`` (X, y, sample_weight); step records freed on return."""
+        forward, gradients = ForwardPass(self.n_layers_), Gradients(self.n_layers_)
+        parts = (self, network, sparsity, forward, gradients)
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._stochastic_solver(*parts).fit(*data, incremental, tasks)
+        else:
+            fit_lbfgs(*parts, *data, tasks)
+
     def _pass_rows(self, n_samples):
         """Rows per chunk of the end of fit's passes over the training data:
         a stochastic batch (a step's memory); None: prediction's chunks."""
-        if self.solver in _STOCHASTIC_SOLVERS:
-            return batch_rows(self.batch_size, n_samples)
-        return None
+        stochastic = self.solver in _STOCHASTIC_SOLVERS
+        return batch_rows(self.batch_size, n_samples) if stochastic else None
 
     def _validate_training_data(self, X, y, sample_weight, incremental, first_pass):
         """X, y (2d, scaled as the network learns it) and the sample weights
@@ -338,9 +341,7 @@ class BaseSparseMLP(
         return as_row_sliceable(X), y, sample_weight
 
     def _check_architecture(self, layer_units):
-        fitted_units = [self.coefs_[0].shape[0]] + [
-            coef.shape[1] for coef in self.coefs_
-        ]
+        fitted_units = [self.coefs_[0].shape[0], *(c.shape[1] for c in self.coefs_)]
         if fitted_units != layer_units:
             raise ValueError(
                 "warm_start and partial_fit keep the fitted architecture: the "
@@ -357,7 +358,6 @@ class BaseSparseMLP(
         self.n_outputs_ = y.shape[1]
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._output_activation()
-
         self.coefs_, self.intercepts_, self.connection_masks_ = initial_parameters(
             layer_units, densities, self.activation, self._random_state, dtype
         )

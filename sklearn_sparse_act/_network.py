@@ -8,10 +8,12 @@ returning a :class:`~._sparsity.TrainingRule`), at prediction from
 :class:`~._sparsity.InferenceRules`.
 
 One training step's data flow is explicit: :meth:`Network.forward_train`
-fills and returns a :class:`ForwardPass` (per layer its outputs, and per
-hidden layer its winners and the threshold its strategy observed);
-:meth:`Network.backprop` takes it and fills :class:`Gradients`. Both records
-are allocated once per fit and refilled by every step.
+fills and returns a :class:`~._step_records.ForwardPass` (per layer its
+outputs, and per hidden layer its winners and the threshold its strategy
+observed); :meth:`Network.backprop` takes it and fills
+:class:`~._step_records.Gradients`. Both records are allocated once per fit
+and refilled by every step, their arrays the size of a layer in place
+(:mod:`._step_records`).
 
 A hidden layer runs on one of two paths, decided per layer by the backend's
 cost model from its shape, its number of winners and the number of rows:
@@ -23,7 +25,7 @@ cost model from its shape, its number of winners and the number of rows:
   touch it (forward, backward delta, weight gradient) run over the winners.
 
 Both paths, and both backends, compute the same numbers up to round-off.
-The small helpers below the records read a layer's winners (which units won,
+The small helpers below read a layer's winners (which units won,
 their win fractions) and count the units' firing over an epoch
 (:class:`FiringCounter`).
 """
@@ -36,50 +38,7 @@ import scipy.sparse as sp
 
 from ._activations import ACTIVATIONS, DERIVATIVES, ZERO_OUTPUT_ZERO_DERIVATIVE
 from ._backends.interface import Connections, SparseRows, Work
-
-
-@dataclass
-class ForwardPass:
-    """What a training forward pass computed, layer by layer.
-
-    ``activations[0]`` is the input batch and ``activations[i + 1]`` the
-    output of layer ``i``; ``winners[i]`` holds hidden layer ``i``'s winners
-    (a boolean mask on the dense path, the :class:`SparseRows` of its outputs
-    on the sparse path, None for a dense layer); ``observed_thresholds[i]`` the
-    threshold its strategy saw on the batch ('dynamic'), or None.
-    """
-
-    n_layers: int
-    activations: list = field(init=False)
-    winners: list = field(init=False)
-    observed_thresholds: list = field(init=False)
-
-    def __post_init__(self):
-        self.activations = [None] * self.n_layers
-        self.winners = [None] * (self.n_layers - 2)
-        self.observed_thresholds = [None] * (self.n_layers - 2)
-
-    @property
-    def hidden_outputs(self):
-        """The outputs of the hidden layers."""
-        return self.activations[1:-1]
-
-
-@dataclass
-class Gradients:
-    """The backward pass's per-layer arrays: ``deltas[i]`` the loss's
-    derivative at layer ``i``'s pre-activations, ``coef_grads[i]`` and
-    ``intercept_grads[i]`` the penalised gradients of its parameters."""
-
-    n_layers: int
-    deltas: list = field(init=False)
-    coef_grads: list = field(init=False)
-    intercept_grads: list = field(init=False)
-
-    def __post_init__(self):
-        self.deltas = [None] * (self.n_layers - 1)
-        self.coef_grads = [None] * (self.n_layers - 1)
-        self.intercept_grads = [None] * (self.n_layers - 1)
+from ._step_records import kept_for_refill, refillable
 
 
 def firing_counts(outputs):
@@ -244,13 +203,18 @@ class Network:
             return None
         return connections.density
 
-    def pre_activations(self, layer, inputs, training=False):
-        """``inputs @ W + b`` of one layer, as a dense array; in ``training``
-        the backend may skip the absent weights."""
+    def pre_activations(self, layer, inputs, training=False, out=None):
+        """``inputs @ W + b`` of one layer, as a dense array (into ``out`` if
+        given); in ``training`` the backend may skip the absent weights."""
         connections = self.connections(layer) if training else None
         return self.backend.forward(
-            inputs, self.coefs[layer], self.intercepts[layer], connections
+            inputs, self.coefs[layer], self.intercepts[layer], connections, out=out
         )
+
+    def _outputs_shape(self, layer, inputs):
+        """Shape and dtype of layer ``layer``'s pre-activations of ``inputs``."""
+        coef = self.coefs[layer]
+        return (inputs.shape[0], coef.shape[1]), np.result_type(inputs.dtype, coef)
 
     def connection_mask(self, layer):
         """Layer ``layer``'s mask of present weights, or None (every weight
@@ -347,12 +311,21 @@ class Network:
         activations = forward.activations
         activations[0] = X
         for layer in range(self.n_hidden):
-            values = self.pre_activations(layer, activations[layer], training=True)
+            out = refillable(
+                forward.dense_outputs[layer],
+                *self._outputs_shape(layer, activations[layer]),
+            )
+            values = self.pre_activations(
+                layer, activations[layer], training=True, out=out
+            )
             rule, scores, n_active, observed = training_rule(
                 layer, values, sample_weight
             )
             activations[layer + 1], forward.winners[layer] = self.hidden_output(
                 layer, values, rule, n_active, scores
+            )
+            forward.dense_outputs[layer] = kept_for_refill(
+                forward.dense_outputs[layer], activations[layer + 1]
             )
             forward.observed_thresholds[layer] = observed
         activations[-1] = self.output(activations[-2])
@@ -365,8 +338,17 @@ class Network:
         activations = forward.activations
         activations[0] = X
         for layer in range(self.n_hidden):
-            values = self.pre_activations(layer, activations[layer], training=True)
+            out = refillable(
+                forward.dense_outputs[layer],
+                *self._outputs_shape(layer, activations[layer]),
+            )
+            values = self.pre_activations(
+                layer, activations[layer], training=True, out=out
+            )
             activations[layer + 1] = self.held_output(values, forward.winners[layer])
+            forward.dense_outputs[layer] = kept_for_refill(
+                forward.dense_outputs[layer], activations[layer + 1]
+            )
         activations[-1] = self.output(activations[-2])
         return forward
 
@@ -408,7 +390,17 @@ class Network:
                     deltas[layer], self.coefs[layer], winners, self.activation
                 )
             else:
-                delta = backend.backward_product(deltas[layer], self.coefs[layer])
+                coef = self.coefs[layer]
+                shape = (deltas[layer].shape[0], coef.shape[0])
+                out = refillable(
+                    gradients.dense_deltas[layer - 1],
+                    shape,
+                    np.result_type(deltas[layer].dtype, coef),
+                )
+                delta = backend.backward_product(deltas[layer], coef, out=out)
+                gradients.dense_deltas[layer - 1] = kept_for_refill(
+                    gradients.dense_deltas[layer - 1], delta
+                )
                 if winners is not None and not silences_losers:
                     delta *= winners
                 DERIVATIVES[self.activation](activations[layer], delta)
@@ -417,13 +409,16 @@ class Network:
 
     def _gradients(self, layer, activations, alpha, weight_sum, gradients):
         delta = gradients.deltas[layer]
+        coef = self.coefs[layer]
+        dtype = np.result_type(activations[layer].dtype, delta.dtype, coef)
         gradients.coef_grads[layer] = self.backend.weight_gradient(
             activations[layer],
             delta,
-            self.coefs[layer],
+            coef,
             alpha,
             weight_sum,
             self.connections(layer),
+            out=refillable(gradients.coef_grads[layer], coef.shape, dtype),
         )
         gradients.intercept_grads[layer] = self.backend.bias_gradient(delta, weight_sum)
 

@@ -62,6 +62,20 @@ class RowsOf:
         return self.X[self.indices[rows]]
 
 
+def copied_into(kept, arrays):
+    """Copies of ``arrays``: written into the arrays of ``kept`` (a list of
+    writeable arrays of the same shapes and dtypes), so that no second copy
+    is held while the new one is made; new copies otherwise."""
+    if all(
+        old.flags.writeable and old.shape == new.shape and old.dtype == new.dtype
+        for old, new in zip(kept, arrays, strict=True)
+    ):
+        for old, new in zip(kept, arrays, strict=True):
+            np.copyto(old, new)
+        return kept
+    return [array.copy() for array in arrays]
+
+
 def batch_rows(batch_size, n_samples):
     """Rows per mini-batch for ``n_samples`` training rows."""
     if batch_size == "auto":
@@ -423,8 +437,8 @@ class StochasticSolver:
 
     def snapshot_best_parameters(self):
         model = self.model
-        model._best_coefs = [coef.copy() for coef in model.coefs_]
-        model._best_intercepts = [b.copy() for b in model.intercepts_]
+        model._best_coefs = copied_into(model._best_coefs, model.coefs_)
+        model._best_intercepts = copied_into(model._best_intercepts, model.intercepts_)
         if self.sparsity.thresholds is not None:
             model._best_thresholds = self.sparsity.thresholds.copy()
 

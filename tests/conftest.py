@@ -105,7 +105,7 @@ def training_pass(model, X, Y, sample_weight=None, held=None):
     pass over X) they are the winners it holds, as in L-BFGS's line search.
     """
     from sklearn_sparse_act._backends import get_backend
-    from sklearn_sparse_act._network import ForwardPass, Gradients
+    from sklearn_sparse_act._step_records import ForwardPass, Gradients
 
     network = model._network(get_backend())
     if held is None:
@@ -175,7 +175,7 @@ BACKEND_AGNOSTIC_MODULES = {
     "test_evidence.py": "the evidence study's arithmetic and report, no result",
     "test_examples.py": "the gallery examples run and draw",
     "test_features.py": "the transformer API and pipelines, above the kernels",
-    "test_fit_memory.py": "the memory check before a fit allocates, no kernel",
+    "test_fit_memory.py": "the memory check before a fit; step memory on NumPy's",
     "test_lint.py": "runs ruff on the sources, no kernel",
     "test_onnx.py": "the exported graph against the model's predictions",
     "test_out_of_core.py": "the memory and chunking of the data path",

@@ -1,9 +1,21 @@
-"""A network that cannot fit in memory fails at once, naming the layer."""
+"""A network that cannot fit in memory fails at once, naming the layer; a
+training step holds each array the size of a layer once."""
+
+import gc
+import tracemalloc
+import warnings
 
 import pytest
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_iris, make_classification
+from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor, _base, _memory
+from sklearn_sparse_act import (
+    SparseMLPClassifier,
+    SparseMLPRegressor,
+    _base,
+    _memory,
+    config_context,
+)
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 
@@ -54,3 +66,51 @@ def test_estimate_counts_weights_optimizer_and_batches():
     assert _memory.layer_fit_bytes([4, 10], 100, 8, "adam") == [
         8 * (5 * 5 * 10 + 2 * 100 * 10)
     ]
+
+
+@pytest.mark.parametrize(
+    "strategy, layer_arrays",
+    [
+        # The outputs and the delta (2), the winners' mask (1/8 of a float64
+        # array) and the copy a partition makes of a few rows at a time
+        # (512 KiB: 0.32 of the layer here), with room to spare: 3. Before
+        # the arrays were refilled in place a step held about 4.5.
+        ("fixed", 3),
+        # The same, plus the copy of the whole batch that the NumPy
+        # reference partitions for the batch's quota: 4 (about 5.5 before).
+        ("dynamic", 4),
+    ],
+)
+def test_numpy_training_holds_each_layer_array_once(strategy, layer_arrays):
+    """A fit on the NumPy kernels of a layer of 1024 units at ratio 0.1 holds
+    at most ``layer_arrays`` arrays of a batch by the layer's width beyond
+    the arrays the size of the parameters: a dense temporary of the layer's
+    size reintroduced in the step, or the last step's arrays held beside the
+    new ones, break the bound."""
+    X, y = make_classification(n_samples=400, n_features=8, random_state=0)
+    batch, width = 200, 1024
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(width,),
+        activation_ratio=0.1,
+        sparsity_strategy=strategy,
+        batch_size=batch,
+        max_iter=1,
+        random_state=0,
+    )
+    with config_context(kernels="numpy"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)  # imports what a fit needs first, untraced
+        gc.collect()
+        tracemalloc.start()
+        try:
+            start, _ = tracemalloc.get_traced_memory()
+            model.fit(X, y)
+            peak = tracemalloc.get_traced_memory()[1] - start
+        finally:
+            tracemalloc.stop()
+    itemsize = X.dtype.itemsize
+    parameter_bytes = itemsize * sum(a.size for a in model.coefs_ + model.intercepts_)
+    # Weights, gradients, the best epoch's copy, Adam's two moments and its
+    # scratch (at most as large as the parameters): 6 copies.
+    layer_bytes = batch * width * itemsize
+    assert peak - 6 * parameter_bytes <= layer_arrays * layer_bytes

@@ -248,7 +248,7 @@ MUTATIONS = (
         name="l2-missing-numpy",
         description="the weight gradient lacks the L2 term (NumPy kernels)",
         path="sklearn_sparse_act/_backends/numpy_kernels.py",
-        original="    grad += alpha * weights\n",
+        original="    add_multiple(grad, alpha, weights)\n",
         replacement="",
         backends=NUMPY_ONLY,
         selection=(GRADIENTS, KERNELS),

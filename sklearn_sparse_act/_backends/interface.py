@@ -206,23 +206,26 @@ class KernelBackend(Protocol):
     def gather(self, values, winners, activation):
         """``activation(values)`` at the winners of a :class:`SparseRows`."""
 
-    def forward(self, inputs, weights, bias, connections=None):
-        """``inputs @ weights + bias`` as a dense array; ``connections`` (a
-        :class:`Connections`, or None) says which weights exist (the others
-        are zero), so the product may skip them."""
+    def forward(self, inputs, weights, bias, connections=None, out=None):
+        """``inputs @ weights + bias`` as a dense array, written to ``out``
+        (a C-ordered array of the result's shape and dtype) if given;
+        ``connections`` (a :class:`Connections`, or None) says which weights
+        exist (the others are zero), so the product may skip them."""
 
-    def backward_product(self, delta, weights):
-        """``delta @ weights.T`` as a dense array."""
+    def backward_product(self, delta, weights, out=None):
+        """``delta @ weights.T`` as a dense array (written to ``out`` if
+        given, as for :meth:`forward`)."""
 
     def delta_at_winners(self, upstream, weights, winners, activation):
         """``(upstream @ weights.T) * activation'`` at the winners only;
         ``winners`` carries the layer's activated outputs."""
 
     def weight_gradient(
-        self, inputs, delta, weights, alpha, weight_sum, connections=None
+        self, inputs, delta, weights, alpha, weight_sum, connections=None, out=None
     ):
-        """``(inputs.T @ delta + alpha * weights) / weight_sum``, dense; +0.0
-        at the weights that ``connections`` (if not None) says are absent."""
+        """``(inputs.T @ delta + alpha * weights) / weight_sum``, dense (written
+        to ``out`` if given, as for :meth:`forward`); +0.0 at the weights that
+        ``connections`` (if not None) says are absent."""
 
     def bias_gradient(self, delta, weight_sum):
         """Column sums of ``delta`` divided by ``weight_sum``."""

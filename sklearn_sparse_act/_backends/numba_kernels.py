@@ -215,15 +215,14 @@ def gather(values, winners, activation):
     return winners.with_values(data)
 
 
-def forward(inputs, weights, bias, connections=None):
-    """``inputs @ weights + bias``: compiled over the winners or the present
-    weights, BLAS otherwise."""
+def forward(inputs, weights, bias, connections=None, out=None):
+    """``inputs @ weights + bias`` (into ``out`` if given): compiled over the
+    winners or the present weights, BLAS otherwise."""
     if connections is not None and numba_connection_path(connections.density):
         if isinstance(inputs, SparseRows | np.ndarray):
-            return _forward_at(inputs, weights, bias, connections)
+            return _forward_at(inputs, weights, bias, connections, out)
     if isinstance(inputs, SparseRows):
-        dtype = np.result_type(inputs.dtype, weights.dtype)
-        out = np.empty((inputs.shape[0], weights.shape[1]), dtype=dtype)
+        out = _output_array(out, inputs, weights.shape[1], weights)
         product = sparse_forward if _parallel(out.shape[0]) else sparse_forward_serial
         product(
             inputs.indptr,
@@ -234,11 +233,13 @@ def forward(inputs, weights, bias, connections=None):
             out,
         )
         return out
-    values = (
-        inputs @ weights
-        if isinstance(inputs, np.ndarray)
-        else safe_sparse_dot(inputs, weights)
-    )
+    if isinstance(inputs, np.ndarray):
+        values = np.matmul(inputs, weights, out=out)
+    elif out is None:
+        values = safe_sparse_dot(inputs, weights)
+    else:
+        out[...] = safe_sparse_dot(inputs, weights)
+        values = out
     values += bias
     return values
 
@@ -251,10 +252,19 @@ def present_by_input(weights, connections):
     return np.take(_contiguous(weights).reshape(-1), connections.positions)
 
 
-def _forward_at(inputs, weights, bias, connections):
+def _output_array(out, rows_of, width, weights):
+    """``out``, or a new array of ``rows_of``'s rows and ``width`` columns in
+    the dtype of ``rows_of`` and ``weights`` combined."""
+    if out is not None:
+        return out
+    dtype = np.result_type(rows_of.dtype, weights.dtype)
+    return np.empty((rows_of.shape[0], width), dtype=dtype)
+
+
+def _forward_at(inputs, weights, bias, connections, out=None):
     """``inputs @ weights + bias`` over the present weights only."""
     dtype = np.result_type(inputs.dtype, weights.dtype)
-    out = np.empty((inputs.shape[0], weights.shape[1]), dtype=dtype)
+    out = _output_array(out, inputs, weights.shape[1], weights)
     parallel = _parallel(out.shape[0])
     if isinstance(inputs, SparseRows):
         product = (
@@ -277,16 +287,15 @@ def _forward_at(inputs, weights, bias, connections):
 
 
 @starts_the_threads
-def backward_product(delta, weights):
-    """``delta @ weights.T``, dense."""
+def backward_product(delta, weights, out=None):
+    """``delta @ weights.T``, dense, into ``out`` if given."""
     if isinstance(delta, SparseRows):
-        dtype = np.result_type(delta.dtype, weights.dtype)
-        out = np.empty((delta.shape[0], weights.shape[0]), dtype=dtype)
+        out = _output_array(out, delta, weights.shape[0], weights)
         sparse_backward_product(
             delta.indptr, delta.indices, delta.values, _contiguous(weights), out
         )
         return out
-    return safe_sparse_dot(delta, weights.T)
+    return np.matmul(delta, weights.T, out=out)
 
 
 @starts_the_threads
@@ -323,27 +332,31 @@ def delta_at_winners(upstream, weights, winners, activation):
 
 
 @starts_the_threads
-def weight_gradient(inputs, delta, weights, alpha, weight_sum, connections=None):
+def weight_gradient(
+    inputs, delta, weights, alpha, weight_sum, connections=None, out=None
+):
     """``(inputs.T @ delta + alpha * weights) / weight_sum``, dense and
-    C-ordered: accumulated unit by unit over the winners when ``inputs`` are
-    winners, through one BLAS product otherwise; +0.0 at absent weights,
-    which winners x winners always skip, dense inputs x winners on the
-    connections' path."""
+    C-ordered (into ``out``, C-ordered, if given): accumulated unit by unit
+    over the winners when ``inputs`` are winners, through one BLAS product
+    otherwise; +0.0 at absent weights, which winners x winners always skip,
+    dense inputs x winners on the connections' path."""
     weights = _contiguous(weights)
     alpha = weights.dtype.type(alpha)
     weight_sum = weights.dtype.type(weight_sum)
     if connections is None:
-        return _weight_gradient(inputs, delta, weights, alpha, weight_sum)
+        return _weight_gradient(inputs, delta, weights, alpha, weight_sum, out)
     if not isinstance(delta, SparseRows):
-        grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum)
+        grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum, out)
         zero_absent(grad, connections.mask, connections.absent)
         return grad
     dtype = np.result_type(inputs.dtype, delta.dtype, weights.dtype)
+    grad = np.empty(weights.shape, dtype) if out is None else out
     if isinstance(inputs, SparseRows):
         # Winners x winners: skipping the absent weights costs one look at
         # the mask per product, less than zeroing them afterwards, at any
         # density.
-        grad = np.zeros(weights.shape, dtype)
+        # The kernel adds to the gradient at the present weights only.
+        grad.fill(0)
         gradient_sparse_sparse_at(
             *_units_of(inputs),
             inputs.values,
@@ -359,7 +372,7 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum, connections=None)
         )
         return grad
     if isinstance(inputs, np.ndarray) and numba_connection_path(connections.density):
-        grad = np.zeros(weights.shape, dtype)
+        grad.fill(0)
         gradient_dense_sparse_at(
             _contiguous(inputs),
             *_units_of(delta),
@@ -371,17 +384,16 @@ def weight_gradient(inputs, delta, weights, alpha, weight_sum, connections=None)
             grad,
         )
         return grad
-    grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum)
+    grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum, grad)
     zero_absent(grad, connections.mask, connections.absent)
     return grad
 
 
-def _weight_gradient(inputs, delta, weights, alpha, weight_sum):
-    """The gradient of every weight, present or not."""
+def _weight_gradient(inputs, delta, weights, alpha, weight_sum, out=None):
+    """The gradient of every weight, present or not (into ``out`` if given)."""
+    dtype = np.result_type(inputs.dtype, delta.dtype, weights.dtype)
     if isinstance(inputs, SparseRows):
-        grad = np.empty(
-            weights.shape, np.result_type(inputs.dtype, delta.dtype, weights.dtype)
-        )
+        grad = np.empty(weights.shape, dtype) if out is None else out
         inputs_by_unit = _units_of(inputs)
         if isinstance(delta, SparseRows):
             gradient_sparse_sparse(
@@ -409,9 +421,7 @@ def _weight_gradient(inputs, delta, weights, alpha, weight_sum):
     if isinstance(delta, SparseRows):
         if isinstance(inputs, np.ndarray):
             # One multiply-add per input feature and winner, not per unit.
-            grad = np.empty(
-                weights.shape, np.result_type(inputs.dtype, delta.dtype, weights.dtype)
-            )
+            grad = np.empty(weights.shape, dtype) if out is None else out
             gradient_dense_sparse(
                 _contiguous(inputs),
                 *_units_of(delta),
@@ -426,7 +436,13 @@ def _weight_gradient(inputs, delta, weights, alpha, weight_sum):
         dense_delta = np.zeros(delta.shape, dtype=delta.dtype)
         scatter_rows(delta.indptr, delta.indices, delta.values, dense_delta)
         delta = dense_delta
-    grad = np.ascontiguousarray(safe_sparse_dot(inputs.T, delta))
+    if out is not None and isinstance(inputs, np.ndarray):
+        grad = np.matmul(inputs.T, delta, out=out)
+    else:
+        grad = np.ascontiguousarray(safe_sparse_dot(inputs.T, delta))
+        if out is not None:
+            out[...] = grad
+            grad = out
     finish_gradient(grad, weights, alpha, weight_sum)
     return grad
 

@@ -25,6 +25,11 @@ name = "numpy"
 # Row chunks of the backward gather are about this many bytes.
 _GATHER_CHUNK_BYTES = 4 * 2**20
 
+# Elementwise arithmetic over a whole parameter array (the optimizer steps,
+# the gradient's L2 term) runs in row chunks of about this many bytes, so its
+# temporaries stay small whatever the layer's size.
+SCRATCH_BYTES = 2**18
+
 # Bits of a value's order-preserving key that make its histogram bucket in
 # the 'dynamic' batch quota (:mod:`.._batch_quota`).
 _HISTOGRAM_BITS = 16
@@ -62,35 +67,47 @@ def _as_scipy(operand):
     return operand.to_csr() if isinstance(operand, SparseRows) else operand
 
 
-def forward(inputs, weights, bias, connections=None):
+def forward(inputs, weights, bias, connections=None, out=None):
     """``inputs @ weights + bias``, dense (absent weights are zero: the
-    reference multiplies them like the others).
+    reference multiplies them like the others), into ``out`` if given.
 
     Over the winners of a few rows, each row's product reads only its
     winners' weight rows, gathered for one BLAS product (SciPy's CSR product
     runs one multiply-add at a time).
     """
     if isinstance(inputs, SparseRows) and numpy_gathers_rows(inputs.shape[0]):
-        values = _gathered_rows_product(inputs, weights)
+        values = _gathered_rows_product(inputs, weights, out)
     else:
-        values = safe_sparse_dot(_as_scipy(inputs), weights)
+        values = _product(_as_scipy(inputs), weights, out)
     values += bias
     return values
 
 
-def _gathered_rows_product(inputs, weights):
+def _product(left, right, out):
+    """``left @ right`` as a dense array, into ``out`` if given (a sparse
+    operand's product is made first, then copied)."""
+    if out is None:
+        return np.asarray(safe_sparse_dot(left, right))
+    if isinstance(left, np.ndarray) and isinstance(right, np.ndarray):
+        return np.matmul(left, right, out=out)
+    out[...] = safe_sparse_dot(left, right)
+    return out
+
+
+def _gathered_rows_product(inputs, weights, out=None):
     """``inputs @ weights`` row by row over each row's winners."""
     dtype = np.result_type(inputs.dtype, weights.dtype)
-    values = np.empty((inputs.shape[0], weights.shape[1]), dtype=dtype)
+    shape = (inputs.shape[0], weights.shape[1])
+    values = np.empty(shape, dtype=dtype) if out is None else out
     for row in range(inputs.shape[0]):
         entries = slice(inputs.indptr[row], inputs.indptr[row + 1])
         values[row] = inputs.values[entries] @ weights[inputs.indices[entries]]
     return values
 
 
-def backward_product(delta, weights):
-    """``delta @ weights.T``, dense."""
-    return np.asarray(safe_sparse_dot(_as_scipy(delta), weights.T))
+def backward_product(delta, weights, out=None):
+    """``delta @ weights.T``, dense, into ``out`` if given."""
+    return _product(_as_scipy(delta), weights.T, out)
 
 
 def delta_at_winners(upstream, weights, winners, activation):
@@ -114,13 +131,29 @@ def delta_at_winners(upstream, weights, winners, activation):
     return winners.with_values(delta)
 
 
-def weight_gradient(inputs, delta, weights, alpha, weight_sum, connections=None):
+def weight_gradient(
+    inputs, delta, weights, alpha, weight_sum, connections=None, out=None
+):
     """``(inputs.T @ delta + alpha * weights) / weight_sum`` as a C-ordered
     dense array (a gradient in Fortran order would slow every optimizer step
-    that combines it with the C-ordered weights), +0.0 at absent weights."""
-    grad = _as_scipy(inputs).T @ _as_scipy(delta)
-    grad = grad.toarray(order="C") if sp.issparse(grad) else np.ascontiguousarray(grad)
-    grad += alpha * weights
+    that combines it with the C-ordered weights), +0.0 at absent weights;
+    into ``out`` (C-ordered) if given."""
+    inputs, delta = _as_scipy(inputs), _as_scipy(delta)
+    if (
+        out is not None
+        and isinstance(inputs, np.ndarray)
+        and isinstance(delta, np.ndarray)
+    ):
+        grad = np.matmul(inputs.T, delta, out=out)
+    else:
+        grad = inputs.T @ delta
+        grad = (
+            grad.toarray(order="C") if sp.issparse(grad) else np.ascontiguousarray(grad)
+        )
+        if out is not None:
+            out[...] = grad
+            grad = out
+    add_multiple(grad, alpha, weights)
     grad /= weight_sum
     if connections is not None:
         zero_absent(grad, connections.mask, connections.absent)
@@ -135,6 +168,28 @@ def bias_gradient(delta, weight_sum):
     else:
         sums = delta.sum(axis=0)
     return sums / weight_sum
+
+
+def row_chunks_of(array):
+    """Slices of ``array``'s first axis, each of about :data:`SCRATCH_BYTES`
+    (at least one row)."""
+    row_bytes = max(1, array[:1].nbytes)
+    rows = max(1, SCRATCH_BYTES // row_bytes)
+    return [slice(start, start + rows) for start in range(0, array.shape[0], rows)]
+
+
+def add_multiple(out, factor, array):
+    """``out += factor * array`` in row chunks: the products are rounded as
+    one whole-array product would round them, in a small scratch array."""
+    if array.nbytes <= SCRATCH_BYTES:
+        out += factor * array
+        return
+    chunks = row_chunks_of(array)
+    scratch = np.empty_like(array[chunks[0]])
+    for rows in chunks:
+        products = scratch[: array[rows].shape[0]]
+        np.multiply(array[rows], factor, out=products)
+        out[rows] += products
 
 
 def squared_norm(arrays):
@@ -158,42 +213,84 @@ def adam_update(
     workspace,
     connections=None,
 ):
-    """One Adam step in place. The arithmetic runs in one preallocated
-    scratch array per parameter (kept in ``workspace``), so a step allocates
-    nothing (large temporaries cost page faults). Absent weights, with zero
-    gradients and moments, are stepped like the others and stay zero."""
+    """One Adam step in place. The arithmetic runs in row chunks of about
+    :data:`SCRATCH_BYTES` through one preallocated scratch array (kept in
+    ``workspace``), so a step allocates nothing (large temporaries cost page
+    faults) and holds no temporary the size of a parameter. Absent weights,
+    with zero gradients and moments, are stepped like the others and stay
+    zero."""
     beta_1, beta_2 = betas
-    scratches = workspace.get("scratch")
-    if scratches is None or len(scratches) != len(params):
-        scratches = workspace["scratch"] = [np.empty_like(param) for param in params]
-    for param, grad, first, second, scratch in zip(
-        params, grads, firsts, seconds, scratches, strict=True
+    chunks = _adam_chunks(workspace, params)
+    for param, grad, first, second, param_chunks in zip(
+        params, grads, firsts, seconds, chunks, strict=True
     ):
-        first *= beta_1
-        np.multiply(grad, 1 - beta_1, out=scratch)
-        first += scratch
-        second *= beta_2
-        np.multiply(grad, grad, out=scratch)
-        scratch *= 1 - beta_2
-        second += scratch
-        np.sqrt(second, out=scratch)
-        scratch += epsilon
-        np.divide(first, scratch, out=scratch)
-        scratch *= learning_rate
-        param -= scratch
+        for rows, scratch in param_chunks:
+            _adam_chunk(
+                param[rows],
+                grad[rows],
+                first[rows],
+                second[rows],
+                learning_rate,
+                beta_1,
+                beta_2,
+                epsilon,
+                scratch,
+            )
+
+
+def _adam_chunks(workspace, params):
+    """Per parameter array, its row chunks, each with a scratch array of its
+    shape: views of one array, made on the first step (and again if the
+    parameters' shapes change) and kept in ``workspace``."""
+    layout = [(param.shape, param.dtype) for param in params]
+    if workspace.get("layout") != layout:
+        chunks = [row_chunks_of(param) for param in params]
+        pairs = zip(params, chunks, strict=True)
+        size = max((p[rows].size for p, rs in pairs for rows in rs), default=0)
+        scratch = np.empty(size, dtype=np.result_type(*params))
+        workspace["layout"] = layout
+        workspace["chunks"] = [
+            [
+                (rows, scratch[: param[rows].size].reshape(param[rows].shape))
+                for rows in param_rows
+            ]
+            for param, param_rows in zip(params, chunks, strict=True)
+        ]
+    return workspace["chunks"]
+
+
+def _adam_chunk(
+    param, grad, first, second, learning_rate, beta_1, beta_2, epsilon, scratch
+):
+    """Adam's step on one chunk of a parameter array, in place."""
+    first *= beta_1
+    np.multiply(grad, 1 - beta_1, out=scratch)
+    first += scratch
+    second *= beta_2
+    np.multiply(grad, grad, out=scratch)
+    scratch *= 1 - beta_2
+    second += scratch
+    np.sqrt(second, out=scratch)
+    scratch += epsilon
+    np.divide(first, scratch, out=scratch)
+    scratch *= learning_rate
+    param -= scratch
 
 
 def sgd_update(
     params, grads, velocities, learning_rate, momentum, nesterov, connections=None
 ):
-    """One momentum SGD step in place (absent weights stay zero)."""
+    """One momentum SGD step in place (absent weights stay zero), in row
+    chunks of about :data:`SCRATCH_BYTES`, so its temporaries stay small."""
     for param, grad, velocity in zip(params, grads, velocities, strict=True):
-        velocity *= momentum
-        velocity -= learning_rate * grad
-        if nesterov:
-            param += momentum * velocity - learning_rate * grad
-        else:
-            param += velocity
+        for rows in row_chunks_of(param):
+            chunk, step, change = param[rows], grad[rows], velocity[rows]
+            change *= momentum
+            change -= learning_rate * step
+            if nesterov:
+                chunk += momentum * change - learning_rate * step
+            else:
+                chunk += change
 
 
 def threads(n_rows, work):
