@@ -65,10 +65,18 @@ class RowsOf:
 def copied_into(kept, arrays):
     """Copies of ``arrays``: written into the arrays of ``kept`` (a list of
     writeable arrays of the same shapes and dtypes), so that no second copy
-    is held while the new one is made; new copies otherwise."""
-    if all(
-        old.flags.writeable and old.shape == new.shape and old.dtype == new.dtype
-        for old, new in zip(kept, arrays, strict=True)
+    is held while the new one is made; new copies otherwise (also when
+    ``kept`` is None: a model whose parameters were set by hand has none)."""
+    if (
+        kept is not None
+        and len(kept) == len(arrays)
+        and all(
+            isinstance(old, np.ndarray)
+            and old.flags.writeable
+            and old.shape == new.shape
+            and old.dtype == new.dtype
+            for old, new in zip(kept, arrays, strict=True)
+        )
     ):
         for old, new in zip(kept, arrays, strict=True):
             np.copyto(old, new)
@@ -437,8 +445,12 @@ class StochasticSolver:
 
     def snapshot_best_parameters(self):
         model = self.model
-        model._best_coefs = copied_into(model._best_coefs, model.coefs_)
-        model._best_intercepts = copied_into(model._best_intercepts, model.intercepts_)
+        model._best_coefs = copied_into(
+            getattr(model, "_best_coefs", None), model.coefs_
+        )
+        model._best_intercepts = copied_into(
+            getattr(model, "_best_intercepts", None), model.intercepts_
+        )
         if self.sparsity.thresholds is not None:
             model._best_thresholds = self.sparsity.thresholds.copy()
 
