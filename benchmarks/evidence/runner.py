@@ -263,6 +263,16 @@ def _n_classes(dataset, settings):
     return len(np.unique(datasets.load(dataset, settings.max_rows)[1]))
 
 
+def _traces_and_curves(dataset, seed, trace_models, curve_models, curve_rows):
+    """The trace job of each of ``trace_models``, then the learning-curve job
+    of each of ``curve_models`` at each of ``curve_rows``."""
+    return [("trace", dataset, model, seed) for model in trace_models] + [
+        ("curve", dataset, model, seed, rows)
+        for rows in curve_rows
+        for model in curve_models
+    ]
+
+
 def plan_jobs(settings):
     """The keys ``(kind, dataset, model, seed, *extra)`` of every job, the
     traces first (the longest jobs start early).
@@ -279,28 +289,19 @@ def plan_jobs(settings):
         n_train = int(len(datasets.load(dataset, settings.max_rows)[1]) * 0.7)
         image_set = datasets.DATASETS[dataset][0] == "image"
         continual = image_set and _n_classes(dataset, settings) == 10
+        curve_rows = [rows for rows in settings.curve_rows if rows < n_train]
+        if "curves" not in chosen:
+            curve_rows = []
         for seed in settings.seeds:
-            keys += [("trace", dataset, model, seed) for model in MODELS]
-            if "curves" in chosen:
-                keys += [
-                    ("curve", dataset, model, seed, rows)
-                    for rows in settings.curve_rows
-                    if rows < n_train
-                    for model in CURVE_MODELS
-                ]
+            keys += _traces_and_curves(dataset, seed, MODELS, CURVE_MODELS, curve_rows)
             if "continual" in chosen and continual:
                 keys += [("split_tasks", dataset, m, seed) for m in MODELS]
                 keys += [("permuted", dataset, m, seed) for m in MODELS]
         if "ablation" in chosen and dataset in settings.ablation_datasets:
             for seed in settings.seeds:
-                keys += [("trace", dataset, variant, seed) for variant in VARIANTS]
-                if "curves" in chosen:
-                    keys += [
-                        ("curve", dataset, variant, seed, rows)
-                        for rows in settings.curve_rows
-                        if rows < n_train
-                        for variant in VARIANTS
-                    ]
+                keys += _traces_and_curves(
+                    dataset, seed, VARIANTS, VARIANTS, curve_rows
+                )
         kernels = "kernels" in chosen and numba_available()
         if kernels and dataset in settings.kernel_datasets:
             keys += [
