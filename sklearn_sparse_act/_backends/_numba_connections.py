@@ -12,6 +12,7 @@ every absent weight.
 import numpy as np
 from numba import njit, prange
 
+from ._numba_parameters import adam_entry, sgd_entry
 from ._numba_twins import parallel_and_serial
 
 # Units per block of the forward product from dense inputs: a block's
@@ -170,26 +171,24 @@ def adam_step_at(
 ):
     """One Adam step at the flat ``positions`` of the present weights, in
     place (the arithmetic of :func:`._numba_parameters.adam_step`)."""
-    one = param.dtype.type(1)
     for entry in prange(positions.size):
-        index = positions[entry]
-        gradient = grad[index]
-        moment = first[index] * beta_1 + gradient * (one - beta_1)
-        square = second[index] * beta_2 + gradient * gradient * (one - beta_2)
-        first[index] = moment
-        second[index] = square
-        param[index] -= moment / (np.sqrt(square) + epsilon) * learning_rate
+        adam_entry(
+            positions[entry],
+            param,
+            grad,
+            first,
+            second,
+            learning_rate,
+            beta_1,
+            beta_2,
+            epsilon,
+        )
 
 
 @njit(parallel=True, cache=True)
 def sgd_step_at(param, grad, velocity, positions, learning_rate, momentum, nesterov):
     """One (Nesterov) momentum SGD step at the present weights, in place."""
     for entry in prange(positions.size):
-        index = positions[entry]
-        gradient = grad[index]
-        moved = velocity[index] * momentum - learning_rate * gradient
-        velocity[index] = moved
-        if nesterov:
-            param[index] += momentum * moved - learning_rate * gradient
-        else:
-            param[index] += moved
+        sgd_entry(
+            positions[entry], param, grad, velocity, learning_rate, momentum, nesterov
+        )

@@ -34,27 +34,45 @@ def sum_of_squares(values):
     return total
 
 
+@njit(cache=True, inline="always")
+def adam_entry(
+    index, param, grad, first, second, learning_rate, beta_1, beta_2, epsilon
+):
+    """Adam's step of the one entry ``index`` of the flat arrays, in place
+    (shared with the step over a sparse layer's present weights)."""
+    one = param.dtype.type(1)
+    gradient = grad[index]
+    moment = first[index] * beta_1 + gradient * (one - beta_1)
+    square = second[index] * beta_2 + gradient * gradient * (one - beta_2)
+    first[index] = moment
+    second[index] = square
+    param[index] -= moment / (np.sqrt(square) + epsilon) * learning_rate
+
+
 @njit(parallel=True, cache=True)
 def adam_step(param, grad, first, second, learning_rate, beta_1, beta_2, epsilon):
     """One Adam step, in place."""
-    one = param.dtype.type(1)
     for index in prange(param.size):
-        gradient = grad[index]
-        moment = first[index] * beta_1 + gradient * (one - beta_1)
-        square = second[index] * beta_2 + gradient * gradient * (one - beta_2)
-        first[index] = moment
-        second[index] = square
-        param[index] -= moment / (np.sqrt(square) + epsilon) * learning_rate
+        adam_entry(
+            index, param, grad, first, second, learning_rate, beta_1, beta_2, epsilon
+        )
+
+
+@njit(cache=True, inline="always")
+def sgd_entry(index, param, grad, velocity, learning_rate, momentum, nesterov):
+    """The (Nesterov) momentum SGD step of the one entry ``index`` of the flat
+    arrays, in place (shared with the step over present weights)."""
+    gradient = grad[index]
+    moved = velocity[index] * momentum - learning_rate * gradient
+    velocity[index] = moved
+    if nesterov:
+        param[index] += momentum * moved - learning_rate * gradient
+    else:
+        param[index] += moved
 
 
 @njit(parallel=True, cache=True)
 def sgd_step(param, grad, velocity, learning_rate, momentum, nesterov):
     """One (Nesterov) momentum SGD step, in place."""
     for index in prange(param.size):
-        gradient = grad[index]
-        moved = velocity[index] * momentum - learning_rate * gradient
-        velocity[index] = moved
-        if nesterov:
-            param[index] += momentum * moved - learning_rate * gradient
-        else:
-            param[index] += moved
+        sgd_entry(index, param, grad, velocity, learning_rate, momentum, nesterov)
