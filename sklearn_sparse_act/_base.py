@@ -292,18 +292,18 @@ class BaseSparseMLP(
         network.check_solution(self.loss_, full_batch=self.solver == "lbfgs")
 
         # Settle the thresholds on the final weights and find the units
-        # compact() keeps (a prediction pass, which assigns its own threads),
-        # then publish the sparsity's state at once.
+        # compact() keeps (a prediction pass over the rows whose winners the
+        # settling pass did not record), then publish the sparsity's state.
         pass_rows = self._pass_rows(X.shape[0])
         with self._training_threads(network, sparsity, X.shape[0]):
-            settled = sparsity.settle(
+            settled, record = sparsity.settle(
                 network, X, sample_weight, incremental, self._random_state, pass_rows
             )
         attributes = sparsity.fitted_attributes(settled)
         rules = self._inference_rules(attributes)
-        attributes["_training_winners"] = (
-            None if incremental else training_winners(network, rules, X, pass_rows)
-        )
+        if not incremental:
+            winners = training_winners(network, rules, X, pass_rows, record)
+        attributes["_training_winners"] = None if incremental else winners
         vars(self).update(attributes)
         tasks.finish()
         return self

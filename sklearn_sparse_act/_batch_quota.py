@@ -389,17 +389,19 @@ def streamed_quota(backend, chunks, quota, dtype, weighted, ties=True, guess=Non
     return QuotaSearch(backend, quota, dtype, weighted, ties).run(chunks, guess)
 
 
-def settling_quota(network, rules, layer, X, rows, weights, n_rows):
+def settling_quota(network, rules, layer, X, rows, weights, n_rows, record=None):
     """:func:`~._sparsity.batch_threshold` of what hidden ``layer``'s rule
     compares (its pre-activations, times its boost factors in ``rules``) on
     the rows ``rows`` of X (with their ``weights``), the layers below it
     applying ``rules``, computed in chunks of ``n_rows`` rows
     (:func:`._batch_quota.streamed_quota`; a window guessed from rows spread
-    over all of them usually saves its second pass)."""
+    over all of them usually saves its second pass). A
+    :class:`~._prediction.WinnersRecord` ``record``, if given, is shown every
+    chunk (a chunk seen twice changes nothing)."""
     n_active = rules.active_units[layer]
 
     def layer_values(row_indices):
-        return _compared_values(network, rules, layer, X[row_indices])
+        return _compared_values(network, rules, layer, X[row_indices], record)
 
     chunks = row_chunks(rows.size, n_rows)
     if len(chunks) == 1:
@@ -427,14 +429,19 @@ def settling_quota(network, rules, layer, X, rows, weights, n_rows):
     )
 
 
-def _compared_values(network, rules, layer, inputs):
+def _compared_values(network, rules, layer, inputs, record=None):
     """What hidden ``layer``'s rule compares for the network inputs
-    ``inputs``, the layers below it applying ``rules``."""
+    ``inputs``, the layers below it applying ``rules``; shown to ``record``
+    (a :class:`~._prediction.WinnersRecord`) if given."""
+    below = []
     if layer:
-        inputs, _ = network.hidden_layers(inputs, rules, layer)
+        inputs, below = network.hidden_layers(inputs, rules, layer)
     values = network.pre_activations(layer, inputs)
     scores = rules.scores(layer, values)
-    return values if scores is None else scores
+    compared = values if scores is None else scores
+    if record is not None:
+        record.see(below, values, compared)
+    return compared
 
 
 def calibrated_thresholds(network, X, rules, factor, n_rows):

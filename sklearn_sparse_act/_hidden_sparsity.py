@@ -29,7 +29,7 @@ import numpy as np
 
 from ._batch_quota import calibrated_thresholds, settling_quota
 from ._network import FiringCounter, win_fraction
-from ._prediction import chunk_rows
+from ._prediction import WinnersRecord, chunk_rows
 from ._sparsity import (
     SPARSITY_STRATEGIES,
     InferenceRules,
@@ -334,13 +334,17 @@ class HiddenSparsity:
         (default: prediction's chunks), so that they take no more memory than
         a training step, whatever the number of rows. Returns the fitted
         attributes they give, by name (none with 'fixed'), for
-        :meth:`fitted_attributes`. Nothing is changed, so an interrupted
-        settling leaves nothing half done.
+        :meth:`fitted_attributes`; and, when a first fit's rules at
+        prediction are the settled ones and its last hidden layer is sparse,
+        the :class:`~._prediction.WinnersRecord` of the pass that settled
+        that layer (which spares :func:`~._prediction.training_winners` a
+        pass over its rows), else None. Nothing is changed, so an
+        interrupted settling leaves nothing half done.
         """
         if self.thresholds is None:
-            return {}
+            return {}, None
         boost_factors = self.frozen_boost_factors()
-        thresholds, threshold_samples = self._settle_thresholds(
+        thresholds, threshold_samples, record = self._settle_thresholds(
             network,
             X,
             sample_weight,
@@ -364,11 +368,12 @@ class HiddenSparsity:
                 self._inference_ratio_factor,
                 rows,
             )
-        return {
+        attributes = {
             "activation_thresholds_": thresholds,
             "inference_thresholds_": inference_thresholds,
             "_threshold_samples": threshold_samples,
         }
+        return attributes, record
 
     def _settle_thresholds(
         self,
@@ -380,8 +385,10 @@ class HiddenSparsity:
         boost_factors,
         max_rows,
     ):
-        """The 'dynamic' thresholds settled from the final weights, and the
-        number of samples their running average now spans.
+        """The 'dynamic' thresholds settled from the final weights, the
+        number of samples their running average now spans, and the
+        :class:`~._prediction.WinnersRecord` of the last layer's pass (see
+        :meth:`settle`) or None.
 
         During training the thresholds are running averages of batch
         thresholds, which lag behind the moving weights. At the end of
@@ -416,17 +423,22 @@ class HiddenSparsity:
             self.strategy_name, self.active_units, settled, boost_factors
         )
         n_rows = chunk_rows(network, rows.size, max_rows)
+        last = len(self.widths) - 1
+        recorded = not incremental and self._inference_ratio_factor == 1
+        recorded = recorded and self.active_units[last] < self.widths[last]
+        record = WinnersRecord(self.widths, rows) if recorded else None
         for layer, n_active in enumerate(self.active_units):
             if n_active == self.widths[layer]:
                 continue
+            layer_record = record if layer == last else None
             smallest_kept, largest_dropped = settling_quota(
-                network, rules, layer, X, rows, weights, n_rows
+                network, rules, layer, X, rows, weights, n_rows, layer_record
             )
             threshold = (float(smallest_kept) + float(largest_dropped)) / 2
             if previous is not None and np.isfinite(previous[layer]):
                 threshold = previous[layer] + step * (threshold - previous[layer])
             settled[layer] = threshold
-        return settled, threshold_samples
+        return settled, threshold_samples, record
 
     def inference_rules(self):
         """The rules prediction uses (:class:`~._sparsity.InferenceRules`)."""

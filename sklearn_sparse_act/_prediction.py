@@ -20,6 +20,34 @@ from ._network import to_csr, won_any
 _PREDICT_CHUNK_BYTES = 4 * 2**20
 
 
+class RowsOf:
+    """The rows ``indices`` of ``X`` (an ndarray or a CSR matrix), gathered a
+    chunk at a time when indexed: early stopping's training and validation
+    rows, or the training rows a settling pass did not see, without a copy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = RowsOf(np.arange(12.0).reshape(6, 2), np.array([4, 1, 3]))
+    >>> rows.shape
+    (3, 2)
+    >>> rows[1:]
+    array([[2., 3.],
+           [6., 7.]])
+    """
+
+    def __init__(self, X, indices):
+        self.X = X
+        self.indices = indices
+
+    @property
+    def shape(self):
+        return (self.indices.shape[0], self.X.shape[1])
+
+    def __getitem__(self, rows):
+        return self.X[self.indices[rows]]
+
+
 def validated_rows(model, X):
     """X validated for prediction by ``model``, cheaply in the common case.
 
@@ -115,17 +143,29 @@ def winners_on(network, rules, X, max_rows=None):
     return winners, finite
 
 
-def training_winners(network, rules, X, max_rows):
+def training_winners(network, rules, X, max_rows, record=None):
     """Which units win on the training data X (what ``compact()`` keeps);
     raises if an output on X is not finite. The pass goes over chunks of at
     most ``max_rows`` rows, so that it takes no more memory than a training
-    step."""
+    step. With a :class:`WinnersRecord` of a pass over some of the rows, only
+    the other rows are passed over, unless the record cannot vouch that its
+    rows' outputs are finite."""
     widths = [coef.shape[1] for coef in network.coefs[:-1]]
     if network.out_activation != "exp" and rules.active_units == widths:
         # Every unit wins on every row, and only the exponential output can
         # overflow from finite weights: no pass over X is needed.
         return [np.ones(width, dtype=bool) for width in widths]
-    winners, finite = winners_on(network, rules, X, max_rows)
+    if record is not None and record.outputs_finite(network):
+        winners, finite = record.winners(rules), True
+        unseen = np.setdiff1d(np.arange(X.shape[0]), record.rows)
+        if unseen.size:
+            unseen_winners, finite = winners_on(
+                network, rules, RowsOf(X, unseen), max_rows
+            )
+            for layer_winners, unseen_won in zip(winners, unseen_winners, strict=True):
+                layer_winners |= unseen_won
+    else:
+        winners, finite = winners_on(network, rules, X, max_rows)
     if not finite:
         raise ValueError(
             "Solver produced non-finite predictions on the training data. "
@@ -133,3 +173,73 @@ def training_winners(network, rules, X, max_rows):
             "preprocessed."
         )
     return winners
+
+
+class WinnersRecord:
+    """Which units win on the rows of a pass that settles the last hidden
+    layer's 'dynamic' threshold, before that threshold is known.
+
+    The pass shows it, chunk by chunk (:meth:`see`), the winners of the
+    layers below the last one as their final rules pick them, and the last
+    layer's pre-activations with the values its rule compares. That rule
+    compares each value with one threshold, so a unit wins on some row iff
+    its largest compared value wins: once the threshold is settled,
+    :meth:`winners` gives what :func:`winners_on` finds on the same rows,
+    without another pass over them. The largest magnitude of the
+    pre-activations bounds every output (:meth:`outputs_finite`).
+
+    Parameters
+    ----------
+    widths : list of int
+        The hidden layers' widths.
+    rows : ndarray of int
+        The rows of the training data the pass goes over, in increasing order.
+    """
+
+    def __init__(self, widths, rows):
+        self.rows = rows
+        self.below = [np.zeros(width, dtype=bool) for width in widths[:-1]]
+        self.largest = None
+        self.magnitude = 0.0
+        self.finite = True
+
+    def see(self, below_winners, values, compared):
+        """Take in one chunk of rows: the winners of the layers below the
+        last, the last layer's pre-activations ``values`` and what its rule
+        compares, ``compared``."""
+        for seen, winners in zip(self.below, below_winners, strict=True):
+            seen |= won_any(winners)
+        largest = compared.max(axis=0)
+        if self.largest is not None:
+            np.maximum(self.largest, largest, out=largest)
+        self.largest = largest
+        highest, lowest = float(values.max()), float(values.min())
+        self.finite = self.finite and np.isfinite(highest) and np.isfinite(lowest)
+        self.magnitude = max(self.magnitude, highest, -lowest)
+
+    def winners(self, rules):
+        """Per hidden layer, which units won on some row seen: the last
+        (sparse) layer's rule in ``rules`` applied to each unit's largest
+        value."""
+        largest = self.largest[np.newaxis, :]
+        won_last = rules.rule(len(self.below), largest).mask(largest)[0]
+        return [seen.copy() for seen in self.below] + [won_last]
+
+    def outputs_finite(self, network):
+        """Whether every output on the rows seen is finite, for sure (False
+        when the bound cannot tell; the exponential output is not bounded).
+
+        Every hidden activation is at most ``max(|value|, 1)`` in magnitude,
+        so no output value exceeds that bound on the last layer's values
+        times the largest sum of magnitudes of an output unit's weights, plus
+        the largest bias. Half the dtype's largest value leaves room for the
+        round-off of a sum of far fewer terms than the dtype's precision.
+        """
+        if not self.finite or network.out_activation == "exp":
+            return False
+        coef, intercept = network.coefs[-1], network.intercepts[-1]
+        weight_sums = np.abs(coef).sum(axis=0, dtype=np.float64)
+        with np.errstate(over="ignore"):
+            bound = max(self.magnitude, 1.0) * weight_sums.max()
+            bound += np.abs(intercept).max()
+        return bool(bound < np.finfo(coef.dtype).max / 2)

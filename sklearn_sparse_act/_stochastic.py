@@ -24,7 +24,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches, shuffle
 
 from ._optimizers import OPTIMIZERS
-from ._prediction import output_of
+from ._prediction import RowsOf, output_of
 
 # learning_rate_init='auto': scikit-learn's step size, scaled by (h / 2) / k,
 # the number of units a dense ReLU layer of width h fires per row (about half)
@@ -32,34 +32,6 @@ from ._prediction import output_of
 _AUTO_LEARNING_RATE = 0.001
 _MAX_AUTO_LEARNING_RATE = 0.01
 _DENSE_RELU_FIRING_FRACTION = 0.5
-
-
-class RowsOf:
-    """The rows ``indices`` of ``X`` (an ndarray or a CSR matrix), gathered a
-    chunk at a time when indexed: early stopping's training and validation
-    rows without a copy of either.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rows = RowsOf(np.arange(12.0).reshape(6, 2), np.array([4, 1, 3]))
-    >>> rows.shape
-    (3, 2)
-    >>> rows[1:]
-    array([[2., 3.],
-           [6., 7.]])
-    """
-
-    def __init__(self, X, indices):
-        self.X = X
-        self.indices = indices
-
-    @property
-    def shape(self):
-        return (self.indices.shape[0], self.X.shape[1])
-
-    def __getitem__(self, rows):
-        return self.X[self.indices[rows]]
 
 
 def copied_into(kept, arrays):

@@ -3,6 +3,7 @@ sparsity warm-up against the stopping rules, settled 'dynamic' thresholds and
 L-BFGS on the piecewise-smooth k-winners objective."""
 
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,7 +13,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor
+from sklearn_sparse_act import (
+    SparseMLPClassifier,
+    SparseMLPRegressor,
+    _hidden_sparsity,
+    _prediction,
+)
+from sklearn_sparse_act._prediction import WinnersRecord, winners_on
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -206,6 +213,62 @@ def test_settled_thresholds_count_sample_weights(digits_split):
     # weight (no exact ties in continuous data).
     overshoot = weights.max() / (weights.sum() * 50)
     assert weighted_fraction == pytest.approx(5 / 50, abs=overshoot)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_settling_pass_records_the_training_winners(digits_split, monkeypatch, dtype):
+    # The pass that settles the last layer's threshold on a subset of the
+    # rows records which units win there; the end of fit then passes over the
+    # other rows only, and finds what a pass over every row finds.
+    X_train, _, y_train, _ = digits_split
+    X_train = X_train.astype(dtype)
+    # All rows but 5 settle the thresholds: the 5 others cannot show every
+    # unit that wins.
+    settle_rows = X_train.shape[0] - 5
+    monkeypatch.setattr(_hidden_sparsity, "_SETTLE_ROWS", settle_rows)
+    passed_rows = []
+
+    def counted_winners_on(network, rules, X, max_rows=None):
+        passed_rows.append(X.shape[0])
+        return winners_on(network, rules, X, max_rows)
+
+    monkeypatch.setattr(_prediction, "winners_on", counted_winners_on)
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(60, 60),
+        activation_ratio=0.05,
+        sparsity_strategy="dynamic",
+        boost_strength=1.0,
+        max_iter=3,
+        random_state=0,
+    ).fit(X_train, y_train)
+    assert passed_rows == [5]
+    expected, finite = model._winners_on(X_train)
+    assert finite
+    for recorded, won in zip(model._training_winners, expected, strict=True):
+        np.testing.assert_array_equal(recorded, won)
+
+
+def test_winners_record_vouches_only_for_bounded_outputs():
+    # Hidden values up to 10 (relu: outputs up to 10) times output weights
+    # whose column sums reach 3: outputs below 31, far from overflow; a
+    # value of 1e308 (a bound of 3e308 overflows), or a non-finite one, and
+    # the bound cannot vouch.
+    network = SimpleNamespace(
+        out_activation="softmax",
+        coefs=[np.ones((4, 3)), np.array([[1.0, -2.0], [2.0, 0.5], [0.0, 0.5]])],
+        intercepts=[np.zeros(3), np.array([1.0, 0.0])],
+    )
+    values = np.array([[10.0, -3.0, 0.5], [1.0, 2.0, -10.0]])
+    record = WinnersRecord([3], np.arange(2))
+    record.see([], values, values)
+    assert record.outputs_finite(network)
+    assert not record.outputs_finite(
+        SimpleNamespace(**{**vars(network), "out_activation": "exp"})
+    )
+    for extreme in (1e308, np.inf, np.nan):
+        record = WinnersRecord([3], np.arange(2))
+        record.see([], np.where(values == 10.0, extreme, values), values)
+        assert not record.outputs_finite(network)
 
 
 def test_streaming_dynamic_thresholds_converge_to_the_ratio(digits_split):

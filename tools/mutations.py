@@ -115,16 +115,36 @@ MUTATIONS = (
         path="sklearn_sparse_act/_hidden_sparsity.py",
         original="""\
         if self.thresholds is None:
-            return {}
+            return {}, None
         boost_factors = self.frozen_boost_factors()
 """,
         replacement="""\
         if True:
-            return {}
+            return {}, None
         boost_factors = self.frozen_boost_factors()
 """,
         backends=BACKENDS,
         selection=(SPARSITY, TRAINING),
+    ),
+    Mutation(
+        name="settling-record-skips-unseen-rows",
+        description="the training winners recorded while settling leave out "
+        "the rows settling did not see",
+        path="sklearn_sparse_act/_prediction.py",
+        original="        if unseen.size:\n",
+        replacement="        if False:\n",
+        backends=BACKENDS,
+        selection=(TRAINING,),
+    ),
+    Mutation(
+        name="settling-record-drops-lower-layers",
+        description="the training winners recorded while settling miss the "
+        "layers below the last",
+        path="sklearn_sparse_act/_prediction.py",
+        original="            seen |= won_any(winners)\n",
+        replacement="            pass\n",
+        backends=BACKENDS,
+        selection=(TRAINING,),
     ),
     Mutation(
         name="settling-ignores-sample-weight",
