@@ -343,7 +343,8 @@ def quota_window(values, row_weights, low, high, entries, entry_weights):
         below &= (row_weights > 0)[:, None]
     else:
         above = float(np.count_nonzero(at_or_above))
-    max_below = np.max(values, where=below, initial=-np.inf)
+    # A reduction of this temporary is faster than a masked one.
+    max_below = np.where(below, values, -np.inf).max(initial=-np.inf)
     max_abs = float(max(values.max(), -values.min())) if values.size else 0.0
     return n_entries, above, values.dtype.type(max_below), max_abs
 
