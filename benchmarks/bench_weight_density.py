@@ -4,8 +4,11 @@ For each hidden-layer architecture, fits ``SparseMLPClassifier`` at every
 weight density (fully connected first, the reference) with the same
 activation ratio, data, epochs and seed, the densities interleaved within
 each repeat, and reports per density the median fit seconds, the median of
-the fit-time ratios to density 1.0 taken within each repeat, and the pickled
-model's bytes and their ratio to density 1.0's. The data has the speed
+the fit-time ratios to density 1.0 taken within each repeat, the pickled
+model's bytes and their ratio to density 1.0's, and the bytes the fitted
+model holds in memory (traced while it is unpickled), as fitted and held
+sparse by ``sparsify()``, and the latter's ratio to density 1.0's. The data
+has the speed
 benchmark's shape (100 features, 10 classes; 5,000 training rows for
 ``(4096,)``, 8,000 for ``(1024, 1024)``).
 
@@ -29,9 +32,11 @@ the quiet of the machine.
 """
 
 import argparse
+import copy
 import json
 import pickle
 import sys
+import tracemalloc
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -133,6 +138,20 @@ def measure_crossover(hidden, densities, ratio, epochs, repeats):
     return ratios
 
 
+def held_bytes(model):
+    """The bytes ``model`` holds in memory: what unpickling it allocates and
+    keeps (its arrays and Python objects), traced."""
+    data = pickle.dumps(model)
+    tracemalloc.start()
+    try:
+        loaded = pickle.loads(data)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    del loaded
+    return held
+
+
 def measure(hidden, densities, ratio, epochs, repeats):
     """Per density: fit seconds of every repeat, ratios to density 1.0 and
     pickled bytes."""
@@ -159,12 +178,20 @@ def measure(hidden, densities, ratio, epochs, repeats):
         collect_garbage=True,
     )
     sizes = {density: len(pickle.dumps(models[density])) for density in densities}
+    held = {density: held_bytes(models[density]) for density in densities}
+    held_sparse = {
+        density: held_bytes(copy.deepcopy(models[density]).sparsify())
+        for density in densities
+    }
     return {
         density: {
             "seconds": seconds[density],
             "time_ratios": paired_ratios(seconds[density], seconds[1.0]),
             "pickle_bytes": sizes[density],
             "size_ratio": sizes[density] / sizes[1.0],
+            "held_bytes": held[density],
+            "held_sparse_bytes": held_sparse[density],
+            "held_sparse_ratio": held_sparse[density] / held[1.0],
         }
         for density in densities
     }
@@ -219,6 +246,9 @@ def main(argv=None):
                         f"{ratio:.2f} [{low:.2f}, {high:.2f}]",
                         f"{figures['pickle_bytes']:,}",
                         f"{figures['size_ratio']:.3f}",
+                        f"{figures['held_bytes']:,}",
+                        f"{figures['held_sparse_bytes']:,}",
+                        f"{figures['held_sparse_ratio']:.3f}",
                     ]
                 )
     environment["load_end"] = load_average()
@@ -238,6 +268,9 @@ def main(argv=None):
                     "fit / density 1.0",
                     "pickle bytes",
                     "size / density 1.0",
+                    "memory bytes",
+                    "held sparse",
+                    "held sparse / density 1.0",
                 ],
                 rows,
             )

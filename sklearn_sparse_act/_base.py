@@ -272,7 +272,7 @@ class BaseSparseMLP(
             self._check_architecture(layer_units)
             # A model fitted without the record is fully connected.
             fitted = getattr(self, "_weight_densities", [1.0] * len(hidden_sizes))
-            check_same_connections(fitted, densities)
+            check_same_connections(fitted, densities, self._held_sparse())
 
         # Initialise: the parameters (first pass), this fit's sparsity, one
         # network, and the per-layer records that every step refills.

@@ -1,4 +1,5 @@
-"""How a model with sparse connections is persisted: its present weights only.
+"""How a model with sparse connections is persisted and held: its present
+weights only.
 
 Pickle, joblib and skops save an estimator through ``__getstate__`` and
 restore it through ``__setstate__``. :class:`CompactConnectionsMixin` stores
@@ -8,17 +9,28 @@ moment estimates) as the 1d array of its values at the present weights, and
 the layer's connection mask as packed bits: a model at weight density ``d``
 saves about ``d`` of those bytes. Restoring rebuilds the dense arrays, bit
 for bit (absent weights are +0.0, see :func:`._connections.zero_absent`).
-In memory ``coefs_`` stays a list of dense arrays, as scikit-learn's
-``MLPClassifier`` has it.
+
+In memory ``coefs_`` is a list of dense arrays, as scikit-learn's
+``MLPClassifier`` has it, until :meth:`~CompactConnectionsMixin.sparsify`
+holds each sparse layer's weights as a CSR matrix whose stored entries are
+the present weights (the mask's pattern, zeros included) and the layer's
+other arrays as their values at the present weights, as scikit-learn's
+linear models' ``sparsify`` holds ``coef_``;
+:meth:`~CompactConnectionsMixin.densify` goes back, bit for bit. A model
+persisted while held sparse is restored held sparse.
 
 It needs from the estimator only its attributes ``connection_masks_``,
-``coefs_``, ``_best_coefs`` and ``_optimizer_state``.
+``coefs_``, ``_best_coefs`` and ``_optimizer_state``, and its
+``_check_is_fitted``.
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 # Key of the stored connections in a persisted estimator's state.
 STORAGE_KEY = "_stored_connections"
+# Key marking the persisted state of a model held sparse (sparsify()).
+HELD_SPARSE_KEY = "_connections_held_sparse"
 
 # The optimizer state's lists of arrays, one per parameter array (the
 # weights' first): each follows its weights' zeros.
@@ -31,8 +43,19 @@ def _present_values(arrays, masks):
     stored = list(arrays)
     for layer, mask in enumerate(masks):
         if mask is not None:
-            stored[layer] = arrays[layer][mask]
+            stored[layer] = _values_at(arrays[layer], mask)
     return stored
+
+
+def _values_at(array, mask):
+    """A masked layer's array's values at the present weights, in row-major
+    order: from a dense array, from the CSR matrix :func:`_held_sparse`
+    made, or the 1d array of them itself."""
+    if sp.issparse(array):
+        return array.data
+    if array.ndim == 1:
+        return array
+    return array[mask]
 
 
 def _dense_arrays(stored, masks):
@@ -42,9 +65,23 @@ def _dense_arrays(stored, masks):
     for layer, mask in enumerate(masks):
         if mask is not None:
             dense = np.zeros(mask.shape, dtype=stored[layer].dtype)
-            dense[mask] = stored[layer]
+            dense[mask] = _values_at(stored[layer], mask)
             arrays[layer] = dense
     return arrays
+
+
+def _held_sparse(arrays, masks):
+    """The list ``arrays`` with each masked layer's array as a CSR matrix
+    whose stored entries are the present weights (zeros included)."""
+    held = list(arrays)
+    for layer, mask in enumerate(masks):
+        if mask is not None:
+            indptr = np.zeros(mask.shape[0] + 1, dtype=np.int64)
+            np.cumsum(np.count_nonzero(mask, axis=1), out=indptr[1:])
+            indices = np.nonzero(mask)[1]
+            values = _values_at(arrays[layer], mask).copy()
+            held[layer] = sp.csr_matrix((values, indices, indptr), shape=mask.shape)
+    return held
 
 
 def _packed(mask):
@@ -65,9 +102,12 @@ def compact_state(state):
     masks = state.get("connection_masks_")
     if masks is None or all(mask is None for mask in masks):
         return state
+    held_sparse = any(sp.issparse(coef) for coef in state["coefs_"])
     state = _with_layer_arrays(state, _present_values, masks)
     state[STORAGE_KEY] = [_packed(mask) for mask in masks]
     del state["connection_masks_"]
+    if held_sparse:
+        state[HELD_SPARSE_KEY] = True
     return state
 
 
@@ -77,6 +117,7 @@ def expand_state(state):
     if STORAGE_KEY not in state:
         return state
     state = dict(state)
+    state.pop(HELD_SPARSE_KEY, None)
     masks = [_unpacked(packed) for packed in state.pop(STORAGE_KEY)]
     state["connection_masks_"] = masks
     return _with_layer_arrays(state, _dense_arrays, masks)
@@ -100,7 +141,8 @@ def _with_layer_arrays(state, convert, masks):
 
 
 class CompactConnectionsMixin:
-    """Persist the sparse layers of an estimator at their present weights.
+    """Persist the sparse layers of an estimator at their present weights,
+    and hold them so in memory on request (:meth:`sparsify`).
 
     Put it before :class:`~sklearn.base.BaseEstimator` among the bases: it
     chains to the ``__getstate__`` and ``__setstate__`` after it.
@@ -111,3 +153,73 @@ class CompactConnectionsMixin:
 
     def __setstate__(self, state):
         super().__setstate__(expand_state(state))
+        if state.get(HELD_SPARSE_KEY):
+            self.sparsify()
+
+    def _held_sparse(self):
+        """Whether :meth:`sparsify` holds the sparse layers' weights."""
+        return any(sp.issparse(coef) for coef in self.coefs_)
+
+    def sparsify(self):
+        """Hold the weights of each hidden layer with sparse connections as a
+        sparse matrix.
+
+        A model fitted with ``weight_density`` below 1 keeps its weights in
+        dense arrays, zero at the absent connections, as scikit-learn's MLPs
+        do. After ``sparsify()``, ``coefs_[i]`` of each such layer is a
+        :class:`scipy.sparse.csr_matrix` that stores its present weights
+        only (those that are zero included), and the best epoch's weights
+        and the optimizer's state of the layer keep their present values
+        only: at density ``d`` the layer takes about ``1.5 * d`` of its dense
+        weights' memory for the weights (values and column indices) and
+        ``d`` for each array beside them, plus the connection mask. The
+        fully connected layers stay dense.
+
+        Prediction, :meth:`hidden_activations`, ``compact()``, persistence
+        and the ONNX export work as before and give the same numbers up to
+        round-off (the products run in SciPy's sparse routines). Continuing
+        to train (``warm_start`` or ``partial_fit``) needs :meth:`densify`
+        first; a new ``fit`` starts afresh with dense arrays.
+
+        Returns
+        -------
+        self : object
+            The estimator, holding its sparse layers as sparse matrices.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn_sparse_act import SparseMLPClassifier
+        >>> X, y = load_digits(return_X_y=True)
+        >>> clf = SparseMLPClassifier(
+        ...     hidden_layer_sizes=(100,), weight_density=0.1, max_iter=10,
+        ...     random_state=0,
+        ... ).fit(X / 16, y)
+        >>> clf.sparsify().coefs_[0].format, clf.coefs_[0].nnz
+        ('csr', 600)
+        >>> clf.densify().coefs_[0].shape
+        (64, 100)
+        """
+        self._check_is_fitted()
+        masks = self.connection_masks_
+        if self._held_sparse() or all(mask is None for mask in masks):
+            return self
+        state = _with_layer_arrays(vars(self), _present_values, masks)
+        state["coefs_"] = _held_sparse(self.coefs_, masks)
+        vars(self).update(state)
+        return self
+
+    def densify(self):
+        """Hold every layer's weights in dense arrays again (undo
+        :meth:`sparsify`), bit for bit.
+
+        Returns
+        -------
+        self : object
+            The estimator, with dense ``coefs_``.
+        """
+        self._check_is_fitted()
+        if self._held_sparse():
+            masks = self.connection_masks_
+            vars(self).update(_with_layer_arrays(vars(self), _dense_arrays, masks))
+        return self

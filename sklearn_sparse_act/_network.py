@@ -25,6 +25,8 @@ cost model from its shape, its number of winners and the number of rows:
   touch it (forward, backward delta, weight gradient) run over the winners.
 
 Both paths, and both backends, compute the same numbers up to round-off.
+Weights held as a sparse matrix (the estimator's ``sparsify()``) are
+multiplied by SciPy, at prediction only.
 The small helpers below read a layer's winners (which units won,
 their win fractions) and count the units' firing over an epoch
 (:class:`FiringCounter`).
@@ -35,6 +37,7 @@ from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.extmath import safe_sparse_dot
 
 from ._activations import ACTIVATIONS, DERIVATIVES, ZERO_OUTPUT_ZERO_DERIVATIVE
 from ._backends.interface import Connections, SparseRows, Work
@@ -205,7 +208,15 @@ class Network:
 
     def pre_activations(self, layer, inputs, training=False, out=None):
         """``inputs @ W + b`` of one layer, as a dense array (into ``out`` if
-        given); in ``training`` the backend may skip the absent weights."""
+        given); in ``training`` the backend may skip the absent weights.
+        Weights held as a sparse matrix (``sparsify()``, prediction only)
+        are multiplied by SciPy."""
+        if sp.issparse(self.coefs[layer]):
+            if isinstance(inputs, SparseRows):
+                inputs = inputs.to_csr()
+            values = safe_sparse_dot(inputs, self.coefs[layer], dense_output=True)
+            values += self.intercepts[layer]
+            return values
         connections = self.connections(layer) if training else None
         return self.backend.forward(
             inputs, self.coefs[layer], self.intercepts[layer], connections, out=out

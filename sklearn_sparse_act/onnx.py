@@ -57,6 +57,7 @@ True
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 try:
     from onnx import TensorProto
@@ -239,6 +240,12 @@ def _hidden_layer(graph, model, layer, pre_activations):
     )
 
 
+def _dense(coef):
+    """A layer's weights as a dense array (those of a model held sparse by
+    ``sparsify()`` are a sparse matrix)."""
+    return coef.toarray() if sp.issparse(coef) else coef
+
+
 def _network_output(graph, model, input_name):
     """The output layer's activations (``out_activation_`` applied) for the
     operator's input."""
@@ -249,7 +256,11 @@ def _network_output(graph, model, input_name):
     ):
         pre_activations = graph.node(
             "Gemm",
-            [values, graph.constant("coef", coef), graph.constant("bias", intercept)],
+            [
+                values,
+                graph.constant("coef", _dense(coef)),
+                graph.constant("bias", intercept),
+            ],
         )
         if layer == last:
             values = pre_activations

@@ -1,8 +1,12 @@
 """Sparse connections (``weight_density``): the pattern drawn, and absent
 weights that stay exactly zero through every solver and way of training."""
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
@@ -201,3 +205,110 @@ def test_grid_search_over_weight_density():
     best = search.best_estimator_
     assert best.weight_density == search.best_params_["weight_density"]
     assert best.connection_masks_[0] is not None
+
+
+# ----------------------------------------------------------------------------
+# Holding the sparse layers as sparse matrices: sparsify() and densify()
+# ----------------------------------------------------------------------------
+
+
+def _layer_arrays(model, layer):
+    """Layer ``layer``'s weights, best-epoch weights and optimizer arrays."""
+    state = model._optimizer_state
+    return [model.coefs_[layer], model._best_coefs[layer]] + [
+        state[name][layer] for name in ("first_moments", "second_moments")
+    ]
+
+
+@pytest.fixture
+def held_sparse():
+    """A classifier with a sparse first and a fully connected second layer,
+    a copy of it as fitted, and the copy's probabilities on its data; the
+    classifier then held sparse."""
+    X, y = _problem(SparseMLPClassifier)
+    model = _model(SparseMLPClassifier, weight_density=[0.3, 1.0]).fit(X, y)
+    fitted = copy.deepcopy(model)
+    assert model.sparsify() is model
+    return model, fitted, X, y
+
+
+def test_sparsify_keeps_only_the_present_weights(held_sparse):
+    model, fitted, X, _ = held_sparse
+    first, second, output = model.coefs_
+    assert sp.issparse(first) and first.format == "csr"
+    assert isinstance(second, np.ndarray) and isinstance(output, np.ndarray)
+    mask = model.connection_masks_[0]
+    # The stored entries are the mask's pattern (zeros included), in order.
+    pattern = sp.csr_matrix(
+        (np.ones(first.nnz), first.indices, first.indptr), shape=first.shape
+    )
+    np.testing.assert_array_equal(pattern.toarray() == 1, mask)
+    pairs = zip(_layer_arrays(model, 0), _layer_arrays(fitted, 0), strict=True)
+    for held, dense in pairs:
+        values = held.data if sp.issparse(held) else held
+        assert values.tobytes() == dense[mask].tobytes()
+    # The fully connected layer keeps its dense arrays.
+    pairs = zip(_layer_arrays(model, 1), _layer_arrays(fitted, 1), strict=True)
+    for held, dense in pairs:
+        assert isinstance(held, np.ndarray) and held.tobytes() == dense.tobytes()
+    # The products run in another order: round-off apart, the same outputs.
+    np.testing.assert_allclose(
+        model.predict_proba(X), fitted.predict_proba(X), rtol=1e-10, atol=1e-14
+    )
+    np.testing.assert_allclose(
+        model.hidden_activations(X, layer=1).toarray(),
+        fitted.hidden_activations(X, layer=1).toarray(),
+        rtol=1e-10,
+        atol=1e-14,
+    )
+
+
+def test_densify_restores_every_array_bit_for_bit(held_sparse):
+    model, fitted, _, _ = held_sparse
+    assert model.densify() is model
+    for layer in range(2):
+        for restored, dense in zip(
+            _layer_arrays(model, layer), _layer_arrays(fitted, layer), strict=True
+        ):
+            assert isinstance(restored, np.ndarray)
+            assert restored.tobytes() == dense.tobytes()
+
+
+def test_a_model_held_sparse_is_persisted_held_sparse(held_sparse):
+    model, _, X, _ = held_sparse
+    loaded = pickle.loads(pickle.dumps(model))
+    assert sp.issparse(loaded.coefs_[0])
+    assert loaded.coefs_[0].data.tobytes() == model.coefs_[0].data.tobytes()
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    compacted = model.compact()
+    assert sp.issparse(compacted.coefs_[0])
+    np.testing.assert_allclose(
+        compacted.predict_proba(X),
+        model.densify().compact().predict_proba(X),
+        rtol=1e-10,
+        atol=1e-14,
+    )
+
+
+def test_training_a_model_held_sparse_needs_densify(held_sparse):
+    model, _, X, y = held_sparse
+    data = model.coefs_[0].data.copy()
+    with pytest.raises(ValueError, match=r"densify\(\)"):
+        model.partial_fit(X, y)
+    with pytest.raises(ValueError, match=r"densify\(\)"):
+        model.set_params(warm_start=True).fit(X, y)
+    assert sp.issparse(model.coefs_[0])
+    np.testing.assert_array_equal(model.coefs_[0].data, data)
+    model.densify().partial_fit(X, y)
+    model.set_params(warm_start=False).sparsify().fit(X, y)
+    assert all(isinstance(coef, np.ndarray) for coef in model.coefs_)
+
+
+def test_layers_held_sparse_predict_on_either_compute_path(compute_path):
+    # On the sparse path the second layer reads the first one's winners.
+    X, y = _problem(SparseMLPClassifier)
+    model = _model(SparseMLPClassifier).fit(X, y)
+    proba = model.predict_proba(X)
+    model.sparsify()
+    assert all(sp.issparse(coef) for coef in model.coefs_[:2])
+    np.testing.assert_allclose(model.predict_proba(X), proba, rtol=1e-10, atol=1e-14)

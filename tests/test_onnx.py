@@ -318,6 +318,15 @@ def test_sparse_connections(strategy):
         assert np.all(weights[~mask] == 0)
 
 
+def test_model_held_sparse_exports_the_same_graph():
+    X, y = classification_data()
+    model = sparse_classifier(weight_density=[0.3, 0.5]).fit(X, y)
+    dense = skl2onnx.to_onnx(model, X[:1].astype(np.float32), target_opset=OPSET)
+    model[-1].sparsify()
+    held_sparse = skl2onnx.to_onnx(model, X[:1].astype(np.float32), target_opset=OPSET)
+    assert held_sparse.SerializeToString() == dense.SerializeToString()
+
+
 def test_regressor_with_normalized_targets():
     X, y = regression_data(2)
     target_std = 10.0
