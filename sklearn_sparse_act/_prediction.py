@@ -5,7 +5,10 @@ Each function takes a :class:`~._network.Network` and the hidden layers'
 ones in force, for early stopping's validation score), and computes the
 output layer's activations, one hidden layer's sparse codes, or which units
 win. Rows go in chunks that bound the memory for any number of rows; the
-kernel backend may run several chunks at once.
+kernel backend may run several chunks at once. :class:`RowsOf` gives some
+rows of a matrix a chunk at a time, and :class:`WinnersRecord` lets the pass
+that settles a 'dynamic' threshold at the end of a fit find which units win
+on its rows, so that the winners' pass skips them.
 """
 
 import numpy as np
