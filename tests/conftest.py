@@ -189,7 +189,21 @@ BACKEND_AGNOSTIC_MODULES = {
 # the tests that use them assert on their output only.
 BACKEND_AGNOSTIC_FIXTURES = {
     "quick_run": "runs bench_vs_sklearn.py with --kernels numpy numba",
+    "numba_kernels_chosen": "the test runs every kernel on numba's (config_context)",
 }
+
+
+@pytest.fixture
+def numba_kernels_chosen():
+    """For a test that chooses numba's kernels for everything it runs
+    (``config_context(kernels="numba")`` in each of its threads): it runs
+    the same kernels whatever the configured backend, so CI's NumPy pass
+    leaves it out. Skips it without numba."""
+    from sklearn_sparse_act._backends import numba_available
+
+    if not numba_available():
+        pytest.skip("numba (the fast extra) not installed")
+
 
 # Test modules whose module fixtures take seconds to build: with
 # ``--dist loadgroup`` each runs as one unit in one xdist worker, which builds
