@@ -175,6 +175,7 @@ BACKEND_AGNOSTIC_MODULES = {
     "test_evidence.py": "the evidence study's arithmetic and report, no result",
     "test_examples.py": "the gallery examples run and draw",
     "test_features.py": "the transformer API and pipelines, above the kernels",
+    "test_kernel_compilations.py": "names its backend; counts numba's compilations",
     "test_fit_memory.py": "the memory check before a fit; step memory on NumPy's",
     "test_lint.py": "runs ruff on the sources, no kernel",
     "test_onnx.py": "the exported graph against the model's predictions",
@@ -188,7 +189,21 @@ BACKEND_AGNOSTIC_MODULES = {
 # the tests that use them assert on their output only.
 BACKEND_AGNOSTIC_FIXTURES = {
     "quick_run": "runs bench_vs_sklearn.py with --kernels numpy numba",
+    "numba_kernels_chosen": "the test runs every kernel on numba's (config_context)",
 }
+
+
+@pytest.fixture
+def numba_kernels_chosen():
+    """For a test that chooses numba's kernels for everything it runs
+    (``config_context(kernels="numba")`` in each of its threads): it runs
+    the same kernels whatever the configured backend, so CI's NumPy pass
+    leaves it out. Skips it without numba."""
+    from sklearn_sparse_act._backends import numba_available
+
+    if not numba_available():
+        pytest.skip("numba (the fast extra) not installed")
+
 
 # Test modules whose module fixtures take seconds to build: with
 # ``--dist loadgroup`` each runs as one unit in one xdist worker, which builds

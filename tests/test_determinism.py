@@ -194,7 +194,7 @@ def _kernels_take_the_cores(model, n_rows, training):
     return _numba_threads.kernels_take_the_cores(network.work(units, n_rows, training))
 
 
-@needs_numba
+@pytest.mark.usefixtures("numba_kernels_chosen")
 def test_numba_fits_have_the_same_bits_on_one_thread_and_two(monkeypatch):
     """numba's thread count set in this process (``numba.set_num_threads``,
     which every fit and prediction reads) changes nothing: every parallel

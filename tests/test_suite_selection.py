@@ -47,7 +47,7 @@ def test_named_fixtures_exist(fixture_name):
     definition = re.compile(rf"@pytest\.fixture[^\n]*\ndef {fixture_name}\(")
     defined_in = [
         name
-        for name in TEST_MODULES
+        for name in [*TEST_MODULES, "conftest.py"]
         if definition.search((TESTS_DIR / name).read_text())
     ]
     assert defined_in, f"no test module defines the fixture {fixture_name}"
@@ -61,6 +61,7 @@ def test_named_fixtures_exist(fixture_name):
         ("test_benchmark_accuracy.py", ("accuracy_quick_run",), False),
         # A sensitive module's test through a fixture that picks its kernels.
         ("test_sparsity.py", ("quick_run",), False),
+        ("test_determinism.py", ("numba_kernels_chosen",), False),
         # A module in neither table, and the package's doctests.
         ("test_not_yet_classified.py", (), True),
         ("_classifier.py", (), True),

@@ -15,7 +15,6 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_sparse_act import SparseMLPClassifier, SparseMLPRegressor, config_context
-from sklearn_sparse_act._backends import numba_available
 from sklearn_sparse_act._stochastic import batch_rows
 
 N_THREADS = 8
@@ -96,9 +95,6 @@ def test_concurrent_predictions_match_sequential_ones(estimator_class, params):
 # ----------------------------------------------------------------------
 # The process's BLAS thread limits, with fits and predictions running at once
 # ----------------------------------------------------------------------
-needs_numba = pytest.mark.skipif(
-    not numba_available(), reason="numba (the fast extra) not installed"
-)
 
 
 def _blas_threads():
@@ -136,7 +132,7 @@ class _HeldReports(io.StringIO):
         return super().write(text)
 
 
-@needs_numba
+@pytest.mark.usefixtures("numba_kernels_chosen")
 def test_overlapping_fits_and_predictions_leave_blas_threads_as_they_were(
     monkeypatch,
 ):
@@ -218,7 +214,7 @@ def test_overlapping_fits_and_predictions_leave_blas_threads_as_they_were(
             np.testing.assert_array_equal(coef, expected_coef, strict=True)
 
 
-@needs_numba
+@pytest.mark.usefixtures("numba_kernels_chosen")
 def test_a_blas_limit_held_by_the_user_is_kept_and_restored():
     """A prediction that limits BLAS inside the user's own limit leaves the
     user's limit in place, and the user's exit restores the original."""

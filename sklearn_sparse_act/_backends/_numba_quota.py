@@ -193,7 +193,9 @@ def window_rows(values, low, high, capacity, kernel):
     )
     if block_found[:, 0].max(initial=0) > capacity:
         return None
-    n_packed = _packed(entries, block_found[:, 0], capacity)
+    # The column of counts as a contiguous array: numba would compile
+    # _packed again for the strided view it is (but for a single block).
+    n_packed = _packed(entries, np.ascontiguousarray(block_found[:, 0]), capacity)
     max_bits = np.array([block_found[:, 1].max(initial=0)], dtype=integer)
     return (
         entries[:n_packed],

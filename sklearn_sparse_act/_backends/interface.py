@@ -46,7 +46,13 @@ class Work:
 
 @dataclass
 class SparseRows:
-    """Per row, the winners of a hidden layer and a value at each."""
+    """Per row, the winners of a hidden layer and a value at each.
+
+    ``indptr`` and ``indices`` are kept as C-contiguous int64 arrays
+    whatever they were given as (the columns of :func:`numpy.nonzero` are
+    strided views): a compiled kernel is then compiled once per dtype of
+    the values, not again for each layout or integer type of the winners.
+    """
 
     indptr: np.ndarray
     indices: np.ndarray
@@ -55,6 +61,10 @@ class SparseRows:
     # What a backend derives from the winners alone (their transpose, say),
     # kept once for every copy with other values.
     derived: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        self.indptr = np.ascontiguousarray(self.indptr, dtype=np.int64)
+        self.indices = np.ascontiguousarray(self.indices, dtype=np.int64)
 
     @property
     def shape(self):

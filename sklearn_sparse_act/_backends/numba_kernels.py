@@ -120,8 +120,22 @@ def _contiguous(values):
     return values if values.flags.c_contiguous else np.ascontiguousarray(values)
 
 
+def _read_only(values):
+    """``values`` as the kernels take the data and parameters they only
+    read: C-contiguous and read-only (a view, copied only if not
+    contiguous). numba compiles a kernel again for each writability of its
+    arguments; passed read-only, a writable array and a read-only one (a
+    memory-mapped input or model, say) share one compilation."""
+    view = _contiguous(values).view()
+    view.flags.writeable = False
+    return view
+
+
 def _kth_largest(scores, n_active):
-    """Each row's ``n_active``-th largest score (NaN above every number).
+    """Each row's ``n_active``-th largest score (NaN above every number), in
+    a C-contiguous array however it is computed: a column of the partitioned
+    scores is a strided view, and numba compiles the selection kernels again
+    for each layout they meet.
 
     NumPy's introselect (vectorized where the processor allows) is several
     times faster than a compiled heap or quickselect; it releases the GIL,
@@ -132,7 +146,7 @@ def _kth_largest(scores, n_active):
     n_rows = scores.shape[0]
     n_blocks = partition_blocks(scores.size, _partition_threads)
     if n_blocks < 2:
-        return np.partition(scores, cut, axis=1)[:, cut]
+        return np.ascontiguousarray(np.partition(scores, cut, axis=1)[:, cut])
     kth_largest = np.empty(n_rows, dtype=scores.dtype)
     edges = [n_rows * block // n_blocks for block in range(n_blocks + 1)]
 
@@ -228,8 +242,8 @@ def forward(inputs, weights, bias, connections=None, out=None):
             inputs.indptr,
             inputs.indices,
             inputs.values,
-            _contiguous(weights),
-            bias,
+            _read_only(weights),
+            _read_only(bias),
             out,
         )
         return out
@@ -276,13 +290,15 @@ def _forward_at(inputs, weights, bias, connections, out=None):
             inputs.values,
             *connections.by_input,
             present_by_input(weights, connections),
-            bias,
+            _read_only(bias),
             out,
         )
     else:
         product = forward_by_unit if parallel else forward_by_unit_serial
         inputs_t = np.ascontiguousarray(inputs.T, dtype=dtype)
-        product(inputs_t, *connections.by_unit, weights, bias, out)
+        product(
+            inputs_t, *connections.by_unit, _read_only(weights), _read_only(bias), out
+        )
     return out
 
 
@@ -374,7 +390,7 @@ def weight_gradient(
     if isinstance(inputs, np.ndarray) and numba_connection_path(connections.density):
         grad.fill(0)
         gradient_dense_sparse_at(
-            _contiguous(inputs),
+            _read_only(inputs),
             *_units_of(delta),
             delta.values,
             *connections.by_unit,
@@ -423,7 +439,7 @@ def _weight_gradient(inputs, delta, weights, alpha, weight_sum, out=None):
             # One multiply-add per input feature and winner, not per unit.
             grad = np.empty(weights.shape, dtype) if out is None else out
             gradient_dense_sparse(
-                _contiguous(inputs),
+                _read_only(inputs),
                 *_units_of(delta),
                 delta.values,
                 weights,
