@@ -7,7 +7,7 @@ each repeat, and reports per density the median fit seconds, the median of
 the fit-time ratios to density 1.0 taken within each repeat, the pickled
 model's bytes and their ratio to density 1.0's, and the bytes the fitted
 model holds in memory (traced while it is unpickled), as fitted and held
-sparse by ``sparsify()``, and the latter's ratio to density 1.0's. The data
+sparse by ``sparsify_weights()``, and the latter's ratio to density 1.0's. The data
 has the speed
 benchmark's shape (100 features, 10 classes; 5,000 training rows for
 ``(4096,)``, 8,000 for ``(1024, 1024)``).
@@ -180,7 +180,7 @@ def measure(hidden, densities, ratio, epochs, repeats):
     sizes = {density: len(pickle.dumps(models[density])) for density in densities}
     held = {density: held_bytes(models[density]) for density in densities}
     held_sparse = {
-        density: held_bytes(copy.deepcopy(models[density]).sparsify())
+        density: held_bytes(copy.deepcopy(models[density]).sparsify_weights())
         for density in densities
     }
     return {

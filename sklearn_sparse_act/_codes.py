@@ -178,7 +178,7 @@ class SparseCodesMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         kept = [np.flatnonzero(won) for won in winners]
 
         held_sparse = self._held_sparse()
-        compacted = copy.deepcopy(self).densify()
+        compacted = copy.deepcopy(self).densify_weights()
         for layer, units in enumerate(kept):
             compacted.coefs_[layer] = np.ascontiguousarray(
                 compacted.coefs_[layer][:, units]
@@ -203,7 +203,7 @@ class SparseCodesMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         compacted._best_coefs = [coef.copy() for coef in compacted.coefs_]
         compacted._best_intercepts = [b.copy() for b in compacted.intercepts_]
         compacted._optimizer_state = None
-        return compacted.sparsify() if held_sparse else compacted
+        return compacted.sparsify_weights() if held_sparse else compacted
 
     def _winners_on(self, X):
         """Per hidden layer, which units win at prediction on some row of X;

@@ -11,13 +11,15 @@ saves about ``d`` of those bytes. Restoring rebuilds the dense arrays, bit
 for bit (absent weights are +0.0, see :func:`._connections.zero_absent`).
 
 In memory ``coefs_`` is a list of dense arrays, as scikit-learn's
-``MLPClassifier`` has it, until :meth:`~CompactConnectionsMixin.sparsify`
-holds each sparse layer's weights as a CSR matrix whose stored entries are
-the present weights (the mask's pattern, zeros included) and the layer's
-other arrays as their values at the present weights, as scikit-learn's
-linear models' ``sparsify`` holds ``coef_``;
-:meth:`~CompactConnectionsMixin.densify` goes back, bit for bit. A model
-persisted while held sparse is restored held sparse.
+``MLPClassifier`` has it, until
+:meth:`~CompactConnectionsMixin.sparsify_weights` holds each sparse layer's
+weights as a CSR matrix whose stored entries are the present weights (the
+mask's pattern, zeros included) and the layer's other arrays as their values
+at the present weights, as scikit-learn's linear models' ``sparsify`` holds
+``coef_`` (another name, because scikit-learn's checks take an estimator with
+a ``sparsify`` method for a linear model);
+:meth:`~CompactConnectionsMixin.densify_weights` goes back, bit for bit. A
+model persisted while held sparse is restored held sparse.
 
 It needs from the estimator only its attributes ``connection_masks_``,
 ``coefs_``, ``_best_coefs`` and ``_optimizer_state``, and its
@@ -29,7 +31,7 @@ import scipy.sparse as sp
 
 # Key of the stored connections in a persisted estimator's state.
 STORAGE_KEY = "_stored_connections"
-# Key marking the persisted state of a model held sparse (sparsify()).
+# Key marking the persisted state of a model held sparse (sparsify_weights()).
 HELD_SPARSE_KEY = "_connections_held_sparse"
 
 # The optimizer state's lists of arrays, one per parameter array (the
@@ -142,7 +144,7 @@ def _with_layer_arrays(state, convert, masks):
 
 class CompactConnectionsMixin:
     """Persist the sparse layers of an estimator at their present weights,
-    and hold them so in memory on request (:meth:`sparsify`).
+    and hold them so in memory on request (:meth:`sparsify_weights`).
 
     Put it before :class:`~sklearn.base.BaseEstimator` among the bases: it
     chains to the ``__getstate__`` and ``__setstate__`` after it.
@@ -154,20 +156,20 @@ class CompactConnectionsMixin:
     def __setstate__(self, state):
         super().__setstate__(expand_state(state))
         if state.get(HELD_SPARSE_KEY):
-            self.sparsify()
+            self.sparsify_weights()
 
     def _held_sparse(self):
-        """Whether :meth:`sparsify` holds the sparse layers' weights."""
+        """Whether :meth:`sparsify_weights` holds the sparse layers' weights."""
         return any(sp.issparse(coef) for coef in self.coefs_)
 
-    def sparsify(self):
+    def sparsify_weights(self):
         """Hold the weights of each hidden layer with sparse connections as a
         sparse matrix.
 
         A model fitted with ``weight_density`` below 1 keeps its weights in
         dense arrays, zero at the absent connections, as scikit-learn's MLPs
-        do. After ``sparsify()``, ``coefs_[i]`` of each such layer is a
-        :class:`scipy.sparse.csr_matrix` that stores its present weights
+        do. After ``sparsify_weights()``, ``coefs_[i]`` of each such layer is
+        a :class:`scipy.sparse.csr_matrix` that stores its present weights
         only (those that are zero included), and the best epoch's weights
         and the optimizer's state of the layer keep their present values
         only: at density ``d`` the layer takes about ``1.5 * d`` of its dense
@@ -178,8 +180,9 @@ class CompactConnectionsMixin:
         Prediction, :meth:`hidden_activations`, ``compact()``, persistence
         and the ONNX export work as before and give the same numbers up to
         round-off (the products run in SciPy's sparse routines). Continuing
-        to train (``warm_start`` or ``partial_fit``) needs :meth:`densify`
-        first; a new ``fit`` starts afresh with dense arrays.
+        to train (``warm_start`` or ``partial_fit``) needs
+        :meth:`densify_weights` first; a new ``fit`` starts afresh with dense
+        arrays.
 
         Returns
         -------
@@ -195,9 +198,9 @@ class CompactConnectionsMixin:
         ...     hidden_layer_sizes=(100,), weight_density=0.1, max_iter=10,
         ...     random_state=0,
         ... ).fit(X / 16, y)
-        >>> clf.sparsify().coefs_[0].format, clf.coefs_[0].nnz
+        >>> clf.sparsify_weights().coefs_[0].format, clf.coefs_[0].nnz
         ('csr', 600)
-        >>> clf.densify().coefs_[0].shape
+        >>> clf.densify_weights().coefs_[0].shape
         (64, 100)
         """
         self._check_is_fitted()
@@ -209,9 +212,9 @@ class CompactConnectionsMixin:
         vars(self).update(state)
         return self
 
-    def densify(self):
+    def densify_weights(self):
         """Hold every layer's weights in dense arrays again (undo
-        :meth:`sparsify`), bit for bit.
+        :meth:`sparsify_weights`), bit for bit.
 
         Returns
         -------

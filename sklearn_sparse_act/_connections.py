@@ -127,12 +127,12 @@ def _draw_mask(fan_in, width, inputs, random_state):
 def check_same_connections(fitted_densities, densities, held_sparse=False):
     """Raise if continuing a fit (``warm_start``, ``partial_fit``) would
     change the weight densities the connections were drawn for, or would
-    train weights held as sparse matrices (``sparsify()``)."""
+    train weights held as sparse matrices (``sparsify_weights()``)."""
     if held_sparse:
         raise ValueError(
             "This model holds its sparse layers as sparse matrices "
-            "(sparsify()); call densify() before continuing to train it with "
-            "warm_start or partial_fit."
+            "(sparsify_weights()); call densify_weights() before continuing "
+            "to train it with warm_start or partial_fit."
         )
     if fitted_densities != densities:
         raise ValueError(

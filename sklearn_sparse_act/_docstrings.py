@@ -239,7 +239,7 @@ loss_ : float
         Number of training samples seen by the stochastic solvers.
 
     coefs_ : list of ndarray of shape (n_fan_in, n_fan_out)
-        Weight matrix of each layer. After :meth:`sparsify`, that of each
+        Weight matrix of each layer. After :meth:`sparsify_weights`, that of each
         hidden layer with sparse connections is a
         :class:`scipy.sparse.csr_matrix` storing its present weights.
 

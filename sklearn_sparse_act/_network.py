@@ -25,7 +25,7 @@ cost model from its shape, its number of winners and the number of rows:
   touch it (forward, backward delta, weight gradient) run over the winners.
 
 Both paths, and both backends, compute the same numbers up to round-off.
-Weights held as a sparse matrix (the estimator's ``sparsify()``) are
+Weights held as a sparse matrix (the estimator's ``sparsify_weights()``) are
 multiplied by SciPy, at prediction only.
 The small helpers below read a layer's winners (which units won,
 their win fractions) and count the units' firing over an epoch
@@ -209,7 +209,7 @@ class Network:
     def pre_activations(self, layer, inputs, training=False, out=None):
         """``inputs @ W + b`` of one layer, as a dense array (into ``out`` if
         given); in ``training`` the backend may skip the absent weights.
-        Weights held as a sparse matrix (``sparsify()``, prediction only)
+        Weights held as a sparse matrix (``sparsify_weights()``, prediction only)
         are multiplied by SciPy."""
         if sp.issparse(self.coefs[layer]):
             if isinstance(inputs, SparseRows):

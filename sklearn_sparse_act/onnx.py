@@ -242,7 +242,7 @@ def _hidden_layer(graph, model, layer, pre_activations):
 
 def _dense(coef):
     """A layer's weights as a dense array (those of a model held sparse by
-    ``sparsify()`` are a sparse matrix)."""
+    ``sparsify_weights()`` are a sparse matrix)."""
     return coef.toarray() if sp.issparse(coef) else coef
 
 

@@ -208,7 +208,8 @@ def test_grid_search_over_weight_density():
 
 
 # ----------------------------------------------------------------------------
-# Holding the sparse layers as sparse matrices: sparsify() and densify()
+# Holding the sparse layers as sparse matrices: sparsify_weights() and
+# densify_weights()
 # ----------------------------------------------------------------------------
 
 
@@ -228,11 +229,11 @@ def held_sparse():
     X, y = _problem(SparseMLPClassifier)
     model = _model(SparseMLPClassifier, weight_density=[0.3, 1.0]).fit(X, y)
     fitted = copy.deepcopy(model)
-    assert model.sparsify() is model
+    assert model.sparsify_weights() is model
     return model, fitted, X, y
 
 
-def test_sparsify_keeps_only_the_present_weights(held_sparse):
+def test_sparsify_weights_keeps_only_the_present_weights(held_sparse):
     model, fitted, X, _ = held_sparse
     first, second, output = model.coefs_
     assert sp.issparse(first) and first.format == "csr"
@@ -263,9 +264,9 @@ def test_sparsify_keeps_only_the_present_weights(held_sparse):
     )
 
 
-def test_densify_restores_every_array_bit_for_bit(held_sparse):
+def test_densify_weights_restores_every_array_bit_for_bit(held_sparse):
     model, fitted, _, _ = held_sparse
-    assert model.densify() is model
+    assert model.densify_weights() is model
     for layer in range(2):
         for restored, dense in zip(
             _layer_arrays(model, layer), _layer_arrays(fitted, layer), strict=True
@@ -284,23 +285,23 @@ def test_a_model_held_sparse_is_persisted_held_sparse(held_sparse):
     assert sp.issparse(compacted.coefs_[0])
     np.testing.assert_allclose(
         compacted.predict_proba(X),
-        model.densify().compact().predict_proba(X),
+        model.densify_weights().compact().predict_proba(X),
         rtol=1e-10,
         atol=1e-14,
     )
 
 
-def test_training_a_model_held_sparse_needs_densify(held_sparse):
+def test_training_a_model_held_sparse_needs_densify_weights(held_sparse):
     model, _, X, y = held_sparse
     data = model.coefs_[0].data.copy()
-    with pytest.raises(ValueError, match=r"densify\(\)"):
+    with pytest.raises(ValueError, match=r"densify_weights\(\)"):
         model.partial_fit(X, y)
-    with pytest.raises(ValueError, match=r"densify\(\)"):
+    with pytest.raises(ValueError, match=r"densify_weights\(\)"):
         model.set_params(warm_start=True).fit(X, y)
     assert sp.issparse(model.coefs_[0])
     np.testing.assert_array_equal(model.coefs_[0].data, data)
-    model.densify().partial_fit(X, y)
-    model.set_params(warm_start=False).sparsify().fit(X, y)
+    model.densify_weights().partial_fit(X, y)
+    model.set_params(warm_start=False).sparsify_weights().fit(X, y)
     assert all(isinstance(coef, np.ndarray) for coef in model.coefs_)
 
 
@@ -309,6 +310,6 @@ def test_layers_held_sparse_predict_on_either_compute_path(compute_path):
     X, y = _problem(SparseMLPClassifier)
     model = _model(SparseMLPClassifier).fit(X, y)
     proba = model.predict_proba(X)
-    model.sparsify()
+    model.sparsify_weights()
     assert all(sp.issparse(coef) for coef in model.coefs_[:2])
     np.testing.assert_allclose(model.predict_proba(X), proba, rtol=1e-10, atol=1e-14)

@@ -322,7 +322,7 @@ def test_model_held_sparse_exports_the_same_graph():
     X, y = classification_data()
     model = sparse_classifier(weight_density=[0.3, 0.5]).fit(X, y)
     dense = skl2onnx.to_onnx(model, X[:1].astype(np.float32), target_opset=OPSET)
-    model[-1].sparsify()
+    model[-1].sparsify_weights()
     held_sparse = skl2onnx.to_onnx(model, X[:1].astype(np.float32), target_opset=OPSET)
     assert held_sparse.SerializeToString() == dense.SerializeToString()
 

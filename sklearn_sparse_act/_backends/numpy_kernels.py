@@ -343,8 +343,13 @@ def quota_window(values, row_weights, low, high, entries, entry_weights):
         below &= (row_weights > 0)[:, None]
     else:
         above = float(np.count_nonzero(at_or_above))
-    # A reduction of this temporary is faster than a masked one.
-    max_below = np.where(below, values, -np.inf).max(initial=-np.inf)
+    # The largest entry below the window, by blocks of rows: a reduction of
+    # a where() temporary is faster than a masked reduction, and the blocks
+    # keep the temporary the size of the scratch arrays.
+    max_below = -np.inf
+    for rows in row_chunks_of(values):
+        block = np.where(below[rows], values[rows], -np.inf)
+        max_below = max(max_below, block.max(initial=-np.inf))
     max_abs = float(max(values.max(), -values.min())) if values.size else 0.0
     return n_entries, above, values.dtype.type(max_below), max_abs
 
