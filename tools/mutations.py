@@ -184,8 +184,8 @@ MUTATIONS = (
         description="'dynamic' thresholds are settled on the unboosted "
         "pre-activations, while prediction compares boosted scores with them",
         path="sklearn_sparse_act/_batch_quota.py",
-        original="return values if scores is None else scores",
-        replacement="return values",
+        original="compared = values if scores is None else scores",
+        replacement="compared = values",
         backends=BACKENDS,
         selection=(BOOST_PREDICTION,),
     ),
