@@ -27,9 +27,9 @@ import warnings
 
 import numpy as np
 
-from ._batch_quota import calibrated_thresholds, settling_quota
 from ._network import FiringCounter, win_fraction
 from ._prediction import WinnersRecord, chunk_rows
+from ._settling import calibrated_thresholds, settling_quota
 from ._sparsity import (
     SPARSITY_STRATEGIES,
     InferenceRules,

@@ -183,7 +183,7 @@ MUTATIONS = (
         name="dynamic-settled-unboosted",
         description="'dynamic' thresholds are settled on the unboosted "
         "pre-activations, while prediction compares boosted scores with them",
-        path="sklearn_sparse_act/_batch_quota.py",
+        path="sklearn_sparse_act/_settling.py",
         original="compared = values if scores is None else scores",
         replacement="compared = values",
         backends=BACKENDS,
