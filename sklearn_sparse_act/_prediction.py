@@ -160,7 +160,9 @@ def training_winners(network, rules, X, max_rows, record=None):
         return [np.ones(width, dtype=bool) for width in widths]
     if record is not None and record.outputs_finite(network):
         winners, finite = record.winners(rules), True
-        unseen = np.setdiff1d(np.arange(X.shape[0]), record.rows)
+        unseen = np.ones(X.shape[0], dtype=bool)
+        unseen[record.rows] = False
+        unseen = np.flatnonzero(unseen)
         if unseen.size:
             unseen_winners, finite = winners_on(
                 network, rules, RowsOf(X, unseen), max_rows
