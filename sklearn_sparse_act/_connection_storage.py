@@ -51,7 +51,7 @@ def _present_values(arrays, masks):
 
 def _values_at(array, mask):
     """A masked layer's array's values at the present weights, in row-major
-    order: from a dense array, from the CSR matrix :func:`_held_sparse`
+    order: from a dense array, from the CSR matrix :func:`_as_csr`
     made, or the 1d array of them itself."""
     if sp.issparse(array):
         return array.data
@@ -72,7 +72,7 @@ def _dense_arrays(stored, masks):
     return arrays
 
 
-def _held_sparse(arrays, masks):
+def _as_csr(arrays, masks):
     """The list ``arrays`` with each masked layer's array as a CSR matrix
     whose stored entries are the present weights (zeros included)."""
     held = list(arrays)
@@ -84,6 +84,11 @@ def _held_sparse(arrays, masks):
             values = _values_at(arrays[layer], mask).copy()
             held[layer] = sp.csr_matrix((values, indices, indptr), shape=mask.shape)
     return held
+
+
+def any_held_sparse(coefs):
+    """Whether some layer's weights in ``coefs`` are a sparse matrix."""
+    return any(sp.issparse(coef) for coef in coefs)
 
 
 def _packed(mask):
@@ -104,7 +109,7 @@ def compact_state(state):
     masks = state.get("connection_masks_")
     if masks is None or all(mask is None for mask in masks):
         return state
-    held_sparse = any(sp.issparse(coef) for coef in state["coefs_"])
+    held_sparse = any_held_sparse(state["coefs_"])
     state = _with_layer_arrays(state, _present_values, masks)
     state[STORAGE_KEY] = [_packed(mask) for mask in masks]
     del state["connection_masks_"]
@@ -160,7 +165,7 @@ class CompactConnectionsMixin:
 
     def _held_sparse(self):
         """Whether :meth:`sparsify_weights` holds the sparse layers' weights."""
-        return any(sp.issparse(coef) for coef in self.coefs_)
+        return any_held_sparse(self.coefs_)
 
     def sparsify_weights(self):
         """Hold the weights of each hidden layer with sparse connections as a
@@ -172,9 +177,10 @@ class CompactConnectionsMixin:
         a :class:`scipy.sparse.csr_matrix` that stores its present weights
         only (those that are zero included), and the best epoch's weights
         and the optimizer's state of the layer keep their present values
-        only: at density ``d`` the layer takes about ``1.5 * d`` of its dense
-        weights' memory for the weights (values and column indices) and
-        ``d`` for each array beside them, plus the connection mask. The
+        only: at density ``d`` the layer's weights take about ``1.5 * d`` of
+        their dense memory in float64 and ``2 * d`` in float32 (values and
+        32-bit column indices), each array beside them ``d``, plus the
+        connection mask. The
         fully connected layers stay dense.
 
         Prediction, :meth:`hidden_activations`, ``compact()``, persistence
@@ -208,7 +214,7 @@ class CompactConnectionsMixin:
         if self._held_sparse() or all(mask is None for mask in masks):
             return self
         state = _with_layer_arrays(vars(self), _present_values, masks)
-        state["coefs_"] = _held_sparse(self.coefs_, masks)
+        state["coefs_"] = _as_csr(self.coefs_, masks)
         vars(self).update(state)
         return self
 
