@@ -166,8 +166,19 @@ class QuotaSearch:
         guessed window) a chunk whose entries overflow what is left of the
         window's budget is not kept, and False is returned."""
         capacity = values.size if self._capacity is None else self._capacity
-        if not grow:
-            capacity = min(capacity, values.size)
+        return self.take_window(
+            self.window_of(values, row_weights, capacity, grow), budgeted=not grow
+        )
+
+    def window_of(self, values, row_weights=None, capacity=None, grow=True):
+        """What a window pass finds in a chunk's values, for
+        :meth:`take_window`: its entries inside the window (with their rows'
+        weights), the weight of those at or above it, the largest below it
+        and the largest magnitude. The entries' buffer holds ``capacity``
+        entries (default: the chunk's), grown as needed; with ``grow=False``
+        None when they do not fit. Reads only: chunks may be passed over in
+        threads of their own."""
+        capacity = values.size if capacity is None else min(capacity, values.size)
         while True:
             entries = np.empty(capacity, dtype=self.dtype)
             entry_weights = np.empty(capacity if self.weighted else 0)
@@ -179,20 +190,31 @@ class QuotaSearch:
                 entries,
                 entry_weights,
             )
-            if n_entries <= capacity or not grow:
+            if n_entries <= capacity:
                 break
+            if not grow:
+                return None
             capacity = n_entries
-        if n_entries > capacity:
-            return False
-        if not grow:
-            self._capacity -= n_entries
-        self.add_window(
+        return (
             entries[:n_entries].copy(),
             entry_weights[:n_entries].copy() if self.weighted else None,
             above,
             max_below,
             max_abs,
         )
+
+    def take_window(self, found_in_chunk, budgeted=False):
+        """Keep what :meth:`window_of` found in a chunk; with ``budgeted``
+        (a guessed window), only if its entries fit in what is left of the
+        window's budget. Returns whether they were kept."""
+        if found_in_chunk is None:
+            return False
+        if budgeted:
+            n_entries = found_in_chunk[0].size
+            if n_entries > self._capacity:
+                return False
+            self._capacity -= n_entries
+        self.add_window(*found_in_chunk)
         return True
 
     def add_window(self, entries, entry_weights, above, max_below, max_abs):
@@ -237,33 +259,44 @@ class QuotaSearch:
         return entries.astype(self.dtype, copy=False), weights
 
     def run(self, chunks, guess=None):
-        """The search over the values that ``chunks()`` yields (see
+        """The search over the values that ``chunks`` gives (see
         :func:`streamed_quota`): a histogram pass, then a window pass. With
         ``guess``, ``(sample, kept_fraction, budget)`` for
         :meth:`guess_window`, a first pass gathers the guessed window; when
         the quota ends inside it, that pass is the only one."""
         if guess is not None:
             self.guess_window(*guess)
-            if all(self.gather(*chunk, grow=False) for chunk in chunks()):
+            if all(
+                self.take_window(found_in_chunk, budgeted=True)
+                for found_in_chunk in chunks(self.window_of)
+            ):
                 found = self.found()
                 if found is not None:
                     return found
-        for values, row_weights in chunks():
+        for values, row_weights in chunks(_as_given):
             self.count(values, row_weights)
         return self.gather_window(chunks)
 
     def gather_window(self, chunks):
-        """After the histogram pass: the window pass, and the result."""
+        """After the histogram pass: the window pass over ``chunks`` (see
+        :func:`streamed_quota`), and the result."""
         self.window_from_histogram()
-        for values, row_weights in chunks():
-            self.gather(values, row_weights)
+        self._gather_all(chunks)
         found = self.found()
         if found is None:  # a sum of weights rounded across the window's edge
             self.set_window(-np.inf, np.inf)
-            for values, row_weights in chunks():
-                self.gather(values, row_weights)
+            self._gather_all(chunks)
             found = self.found()
         return found
+
+    def _gather_all(self, chunks):
+        capacity = self._capacity
+
+        def window_of(values, row_weights):
+            return self.window_of(values, row_weights, capacity)
+
+        for found_in_chunk in chunks(window_of):
+            self.take_window(found_in_chunk)
 
     def found(self):
         """The quota's smallest kept value and the largest value below it,
@@ -346,7 +379,7 @@ def select_quota(backend, values, n_active, sample_weight=None):
         found = search.found()
         if found is not None:
             return (*found, None)
-    return (*search.run(lambda: [(values, sample_weight)]), None)
+    return (*search.run(lambda reduce: [reduce(values, sample_weight)]), None)
 
 
 def _rows_in_window(search, backend, values):
@@ -380,11 +413,18 @@ def _rows_in_window(search, backend, values):
     return smallest_kept, largest_dropped, row_counts
 
 
+def _as_given(values, row_weights):
+    return values, row_weights
+
+
 def streamed_quota(backend, chunks, quota, dtype, weighted, ties=True, guess=None):
-    """:func:`~._sparsity.batch_threshold` of the values that ``chunks()``
-    yields, as ``(values, row_weights)`` pairs, in one pass when the window
-    ``guess`` (see :meth:`QuotaSearch.run`) holds the quota's edge, else in
-    two (``chunks`` is called again and must yield the same values): none
-    of the chunks is kept. See :class:`QuotaSearch` for the other
-    parameters."""
+    """:func:`~._sparsity.batch_threshold` of values given in chunks, in
+    one pass when the window ``guess`` (see :meth:`QuotaSearch.run`) holds
+    the quota's edge, else in two: none of the chunks is kept.
+
+    ``chunks(reduce)`` runs a pass: it yields ``reduce(values,
+    row_weights)`` for every chunk, in order, and must give the same values
+    at every call. ``reduce`` only reads, so the chunks may be computed and
+    reduced several at once, in threads of their own. See
+    :class:`QuotaSearch` for the other parameters."""
     return QuotaSearch(backend, quota, dtype, weighted, ties).run(chunks, guess)

@@ -184,9 +184,10 @@ class WinnersRecord:
     """Which units win on the rows of a pass that settles the last hidden
     layer's 'dynamic' threshold, before that threshold is known.
 
-    The pass shows it, chunk by chunk (:meth:`see`), the winners of the
-    layers below the last one as their final rules pick them, and the last
-    layer's pre-activations with the values its rule compares. That rule
+    The pass shows it, chunk by chunk (:meth:`take`, of a :meth:`summary`),
+    the winners of the layers below the last one as their final rules pick
+    them, and the last layer's pre-activations with the values its rule
+    compares. That rule
     compares each value with one threshold, so a unit wins on some row iff
     its largest compared value wins: once the threshold is settled,
     :meth:`winners` gives what :func:`winners_on` finds on the same rows,
@@ -208,17 +209,30 @@ class WinnersRecord:
         self.magnitude = 0.0
         self.finite = True
 
-    def see(self, below_winners, values, compared):
-        """Take in one chunk of rows: the winners of the layers below the
-        last, the last layer's pre-activations ``values`` and what its rule
-        compares, ``compared``."""
-        for seen, winners in zip(self.below, below_winners, strict=True):
-            seen |= won_any(winners)
-        largest = compared.max(axis=0)
+    @staticmethod
+    def summary(below_winners, values, compared):
+        """What the record keeps of one chunk of rows, for :meth:`take`: the
+        winners ``below_winners`` of the layers below the last reduced to the
+        units that won, the last layer's pre-activations ``values`` to their
+        extremes, and what its rule compares, ``compared``, to each unit's
+        largest value. Reads only: chunks may be summarised in threads of
+        their own."""
+        return (
+            [won_any(winners) for winners in below_winners],
+            compared.max(axis=0),
+            float(values.max()),
+            float(values.min()),
+        )
+
+    def take(self, summary):
+        """Take in one chunk's :meth:`summary` (a chunk taken twice changes
+        nothing)."""
+        won_below, largest, highest, lowest = summary
+        for seen, won in zip(self.below, won_below, strict=True):
+            seen |= won
         if self.largest is not None:
-            np.maximum(self.largest, largest, out=largest)
+            largest = np.maximum(self.largest, largest)
         self.largest = largest
-        highest, lowest = float(values.max()), float(values.min())
         self.finite = self.finite and np.isfinite(highest) and np.isfinite(lowest)
         self.magnitude = max(self.magnitude, highest, -lowest)
 

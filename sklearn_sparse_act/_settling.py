@@ -6,42 +6,53 @@ rows (:func:`settling_quota`), and the thresholds lowered for
 Each pass computes a layer's compared values (its pre-activations, times its
 boost factors) chunk by chunk, the layers below it applying the rules
 settled so far, and finds the quota with :mod:`._batch_quota`'s streamed
-search, so that no pass holds more than a chunk of rows. It needs a
+search, so that no pass holds more than a chunk of rows. The chunks run as
+prediction's do (several at once, in lanes, where the backend runs them so). It needs a
 :class:`~._network.Network`, the hidden layers'
 :class:`~._sparsity.InferenceRules`, and optionally a
-:class:`~._prediction.WinnersRecord` to show the last layer's chunks to.
+:class:`~._prediction.WinnersRecord` to take in the last layer's chunks.
 """
 
 import numpy as np
 
-from ._backends.interface import row_chunks
 from ._batch_quota import QuotaSearch, streamed_quota
+from ._prediction import WinnersRecord
 
 
 def settling_quota(network, rules, layer, X, rows, weights, n_rows, record=None):
     """:func:`~._sparsity.batch_threshold` of what hidden ``layer``'s rule
     compares (its pre-activations, times its boost factors in ``rules``) on
     the rows ``rows`` of X (with their ``weights``), the layers below it
-    applying ``rules``, computed in chunks of ``n_rows`` rows
+    applying ``rules``, computed in chunks of at most ``n_rows`` rows
     (:func:`._batch_quota.streamed_quota`; a window guessed from rows spread
     over all of them usually saves its second pass). A
-    :class:`~._prediction.WinnersRecord` ``record``, if given, is shown every
-    chunk (a chunk seen twice changes nothing)."""
+    :class:`~._prediction.WinnersRecord` ``record``, if given, takes in every
+    chunk (a chunk taken twice changes nothing)."""
     n_active = rules.active_units[layer]
+    if rows.size <= n_rows:
+        values, summary = _compared_values(
+            network, rules, layer, X[rows], record is not None
+        )
+        if summary is not None:
+            record.take(summary)
+        return network.backend.batch_threshold(values, n_active, weights)
 
-    def layer_values(row_indices):
-        return _compared_values(network, rules, layer, X[row_indices], record)
+    def layer_chunks(reduce):
+        def reduced(chunk):
+            values, summary = _compared_values(
+                network, rules, layer, X[rows[chunk]], record is not None
+            )
+            return reduce(values, None if weights is None else weights[chunk]), summary
 
-    chunks = row_chunks(rows.size, n_rows)
-    if len(chunks) == 1:
-        return network.backend.batch_threshold(layer_values(rows), n_active, weights)
-
-    def layer_chunks():
-        for chunk in chunks:
-            yield layer_values(rows[chunk]), None if weights is None else weights[chunk]
+        for found_in_chunk, summary in _streamed(
+            network, rules, reduced, rows.size, n_rows
+        ):
+            if summary is not None:
+                record.take(summary)
+            yield found_in_chunk
 
     spread = rows[:: rows.size // n_rows][:n_rows]
-    sample = layer_values(spread)
+    sample, _ = _compared_values(network, rules, layer, X[spread])
     width = sample.shape[1]
     quota = n_active * (rows.size if weights is None else weights.sum())
     # The guessed window holds about a fifth of the kept fraction of all
@@ -58,19 +69,32 @@ def settling_quota(network, rules, layer, X, rows, weights, n_rows, record=None)
     )
 
 
-def _compared_values(network, rules, layer, inputs, record=None):
+def _streamed(network, rules, function, n_rows, chunk_rows):
+    """``function(rows)`` for chunks of ``range(n_rows)`` of at most
+    ``chunk_rows`` rows, in order, as prediction runs its chunks (several at
+    once, where the backend does), held no longer than the caller takes."""
+    return network.backend.stream_row_chunks(
+        function,
+        n_rows,
+        chunk_rows,
+        lambda rows: network.work(rules.active_units, rows, False),
+    )
+
+
+def _compared_values(network, rules, layer, inputs, summarised=False):
     """What hidden ``layer``'s rule compares for the network inputs
-    ``inputs``, the layers below it applying ``rules``; shown to ``record``
-    (a :class:`~._prediction.WinnersRecord`) if given."""
+    ``inputs``, the layers below it applying ``rules``; and, if
+    ``summarised``, the chunk's :meth:`~._prediction.WinnersRecord.summary`
+    (else None)."""
     below = []
     if layer:
         inputs, below = network.hidden_layers(inputs, rules, layer)
     values = network.pre_activations(layer, inputs)
     scores = rules.scores(layer, values)
     compared = values if scores is None else scores
-    if record is not None:
-        record.see(below, values, compared)
-    return compared
+    if not summarised:
+        return compared, None
+    return compared, WinnersRecord.summary(below, values, compared)
 
 
 def calibrated_thresholds(network, X, rules, factor, n_rows):
@@ -86,21 +110,26 @@ def calibrated_thresholds(network, X, rules, factor, n_rows):
     thresholds = rules.thresholds
     inference_thresholds = thresholds.copy()
     rules = rules._replace(thresholds=inference_thresholds)
-    chunks = row_chunks(X.shape[0], n_rows)
     for layer, threshold in enumerate(thresholds):
         if not np.isfinite(threshold):
             continue
 
-        def layer_chunks(layer=layer):
-            for chunk in chunks:
-                yield _compared_values(network, rules, layer, X[chunk]), None
+        def layer_chunks(reduce, layer=layer):
+            def reduced(chunk):
+                values, _ = _compared_values(network, rules, layer, X[chunk])
+                return reduce(values, None)
+
+            return _streamed(network, rules, reduced, X.shape[0], n_rows)
+
+        def firing_and_values(values, row_weights, threshold=threshold):
+            return np.count_nonzero(values > threshold), values
 
         search = QuotaSearch(
             network.backend, 0, network.coefs[0].dtype, False, ties=False
         )
         n_firing = 0
-        for values, _ in layer_chunks():
-            n_firing += np.count_nonzero(values > threshold)
+        for chunk_firing, values in layer_chunks(firing_and_values):
+            n_firing += chunk_firing
             search.count(values)
         n_values = X.shape[0] * network.coefs[layer].shape[1]
         search.quota = int(np.floor(n_firing * factor + 0.5))

@@ -3,6 +3,7 @@ both backends, the dense and sparse paths, and the package-level switch."""
 
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -197,9 +198,18 @@ def test_quota_search_equals_the_batch_threshold(backend):
         assert kernels.batch_threshold(values, n_active, weights) == expected
         chunks = row_chunks(values.shape[0], 7)
 
-        def value_chunks(values=values, weights=weights, chunks=chunks):
+        def value_chunks(reduce, values=values, weights=weights, chunks=chunks):
             for rows in chunks:
-                yield values[rows], None if weights is None else weights[rows]
+                yield reduce(values[rows], None if weights is None else weights[rows])
+
+        def reduced_at_once(reduce, values=values, weights=weights, chunks=chunks):
+            # Every chunk of a pass reduced, in threads, before the search
+            # takes any: what a reduction finds depends on no earlier one.
+            def reduced(rows):
+                return reduce(values[rows], None if weights is None else weights[rows])
+
+            with ThreadPoolExecutor(2) as pool:
+                return list(pool.map(reduced, chunks))
 
         quota = n_active * (values.shape[0] if weights is None else weights.sum())
         # Exact search; a window guessed from every other row at the right
@@ -209,15 +219,16 @@ def test_quota_search_equals_the_batch_threshold(backend):
         for guess in (None, (right, size), (0.9, size), (right, 1)):
             if guess is not None:
                 guess = (values[::2], *guess)
-            found = streamed_quota(
-                kernels,
-                value_chunks,
-                quota,
-                values.dtype,
-                weights is not None,
-                guess=guess,
-            )
-            assert found == expected
+            for chunked in (value_chunks, reduced_at_once):
+                found = streamed_quota(
+                    kernels,
+                    chunked,
+                    quota,
+                    values.dtype,
+                    weights is not None,
+                    guess=guess,
+                )
+                assert found == expected
 
 
 @needs_numba
@@ -805,6 +816,47 @@ def test_numba_prediction_chunks_do_not_change_with_the_thread_count():
         numba.set_num_threads(threads_before)
     assert (one_lane, two_lanes) == (1, 2)
     assert one_thread == two_threads == one_blas_thread
+
+
+@pytest.mark.parametrize("backend", backend_params())
+def test_streamed_row_chunks_come_in_order_and_leave_blas_between_them(backend):
+    backend = get_backend(backend)
+    blas_before = _blas_threads()
+    lock = threading.Lock()
+    computed_rows, threads_seen = [0], set()
+
+    def chunk_facts(rows):
+        with lock:
+            computed_rows[0] += rows.stop - rows.start
+            threads_seen.add(threading.get_ident())
+        return rows
+
+    stream = backend.stream_row_chunks(
+        chunk_facts, 1000, 200, lambda rows: Work(kernel_madds=10**9)
+    )
+    chunks, taken_rows, held_rows = [], 0, []
+    for rows in stream:
+        # Between two chunks the caller runs with BLAS as it found it.
+        assert _blas_threads() == blas_before
+        held_rows.append(computed_rows[0] - taken_rows)
+        taken_rows += rows.stop - rows.start
+        chunks.append(rows)
+    covered = [row for rows in chunks for row in range(rows.start, rows.stop)]
+    assert covered == list(range(1000))
+    # The chunks computed but not yet taken hold at most 200 rows (or the
+    # fewest rows of a lane each, on a machine of many cores).
+    lanes = 1 if backend.name == "numpy" else _numba_lanes()
+    assert max(held_rows) <= max(200, lanes * cost_model.MIN_PARALLEL_ROWS)
+    if lanes == 1:
+        assert threads_seen == {threading.get_ident()}
+    else:
+        assert len(threads_seen) >= 2
+
+
+def _numba_lanes():
+    from sklearn_sparse_act._backends import _numba_threads
+
+    return min(_numba_threads._thread_budget(), _numba_threads._MACHINE_CORES)
 
 
 @needs_numba

@@ -260,14 +260,15 @@ def test_winners_record_vouches_only_for_bounded_outputs():
     )
     values = np.array([[10.0, -3.0, 0.5], [1.0, 2.0, -10.0]])
     record = WinnersRecord([3], np.arange(2))
-    record.see([], values, values)
+    record.take(WinnersRecord.summary([], values, values))
     assert record.outputs_finite(network)
     assert not record.outputs_finite(
         SimpleNamespace(**{**vars(network), "out_activation": "exp"})
     )
     for extreme in (1e308, np.inf, np.nan):
         record = WinnersRecord([3], np.arange(2))
-        record.see([], np.where(values == 10.0, extreme, values), values)
+        extremes = np.where(values == 10.0, extreme, values)
+        record.take(WinnersRecord.summary([], extremes, values))
         assert not record.outputs_finite(network)
 
 

@@ -141,7 +141,7 @@ MUTATIONS = (
         description="the training winners recorded while settling miss the "
         "layers below the last",
         path="sklearn_sparse_act/_prediction.py",
-        original="            seen |= won_any(winners)\n",
+        original="            seen |= won\n",
         replacement="            pass\n",
         backends=BACKENDS,
         selection=(TRAINING,),

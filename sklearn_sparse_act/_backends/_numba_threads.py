@@ -7,12 +7,14 @@ spinning threads. Each pass therefore gives the cores to one of them:
 - a training step (:func:`threads`): to numba's parallel kernels, with BLAS
   limited to one thread, when the kernels' estimated time exceeds BLAS's by
   enough; to BLAS otherwise, with the kernels on one thread;
-- a prediction over many rows (:func:`map_row_chunks`): when the kernels
-  take the cores, chunks of rows run at once in *lanes*, one Python thread
-  per core, each running everything of its chunk on one core (the serial
-  kernels release the GIL; so do BLAS and NumPy's partition). A chunk needs
-  no parallel region at all, and the first layer's dense product, which a
-  parallel kernel would leave on one BLAS thread, runs on every core too.
+- a prediction over many rows (:func:`map_row_chunks`; and
+  :func:`stream_row_chunks`, for the passes that settle thresholds): when
+  the kernels take the cores, chunks of rows run at once in *lanes*, one
+  Python thread per core, each running everything of its chunk on one core
+  (the serial kernels release the GIL; so do BLAS and NumPy's partition). A
+  chunk needs no parallel region at all, and the first layer's dense
+  product, which a parallel kernel would leave on one BLAS thread, runs on
+  every core too.
 
 numba's threads are started on first use (:func:`start_thread_pool`, called
 before anything runs a parallel kernel or asks numba for its threads), not
@@ -172,6 +174,16 @@ def _assigned_threads(work):
             _launch_lock.release()
 
 
+def _lane_chunks(n_rows, chunk_rows, work):
+    """The chunks of a pass in lanes over ``n_rows`` rows, and how many lanes
+    run them at once; None when the pass does not run in lanes."""
+    rows_at_once = min(chunk_rows, n_rows)
+    if not predicts_in_lanes(n_rows, lambda: work(rows_at_once)):
+        return None
+    chunks = row_chunks(n_rows, lane_rows(rows_at_once, _MACHINE_CORES))
+    return chunks, min(_thread_budget(), _MACHINE_CORES, len(chunks))
+
+
 def map_row_chunks(function, n_rows, chunk_rows, work):
     """``function(rows)`` for consecutive chunks of ``range(n_rows)``, in
     lanes when the kernels take the cores (see the module's docstring).
@@ -185,10 +197,9 @@ def map_row_chunks(function, n_rows, chunk_rows, work):
     lanes. With one lane (numba or BLAS limited to one thread) the chunks run
     in this thread, as in a lane.
     """
-    rows_at_once = min(chunk_rows, n_rows)
-    if predicts_in_lanes(n_rows, lambda: work(rows_at_once)):
-        chunks = row_chunks(n_rows, lane_rows(rows_at_once, _MACHINE_CORES))
-        n_lanes = min(_thread_budget(), _MACHINE_CORES, len(chunks))
+    in_lanes = _lane_chunks(n_rows, chunk_rows, work)
+    if in_lanes is not None:
+        chunks, n_lanes = in_lanes
         with one_blas_thread():
             lanes = run_at_once(
                 [
@@ -205,6 +216,35 @@ def map_row_chunks(function, n_rows, chunk_rows, work):
     first_rows = chunks[0].stop - chunks[0].start if chunks else 0
     with threads(first_rows, lambda: work(first_rows)):
         return [function(rows) for rows in chunks]
+
+
+def stream_row_chunks(function, n_rows, chunk_rows, work):
+    """``function(rows)`` for consecutive chunks of ``range(n_rows)``,
+    yielded in order, for a pass that keeps only what it reduces them to.
+
+    In lanes, as :func:`map_row_chunks` runs them, the chunks run as many at
+    once as there are lanes: the chunks held at once, computed but not yet
+    taken, hold at most ``chunk_rows`` rows (or ``MIN_PARALLEL_ROWS`` per
+    lane). Otherwise the chunks run one by one in this thread, with the
+    cores as the caller assigned them (a pass inside a training step's
+    :func:`threads`). BLAS is limited to one thread only while a group of
+    lanes runs, never across a ``yield``.
+    """
+    in_lanes = _lane_chunks(n_rows, chunk_rows, work)
+    if in_lanes is None:
+        for rows in row_chunks(n_rows, chunk_rows):
+            yield function(rows)
+        return
+    chunks, n_lanes = in_lanes
+    for start in range(0, len(chunks), n_lanes):
+        with one_blas_thread():
+            results = run_at_once(
+                [
+                    lambda rows=rows: _run_lane(function, [rows])[0]
+                    for rows in chunks[start : start + n_lanes]
+                ]
+            )
+        yield from results
 
 
 def _run_lane(function, chunks):

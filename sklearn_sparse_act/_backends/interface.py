@@ -285,3 +285,10 @@ class KernelBackend(Protocol):
         independent rows, with the cores assigned by ``work(rows)``, the
         :class:`Work` of a pass over ``rows`` rows. Chunks may run at once,
         in threads of their own."""
+
+    def stream_row_chunks(self, function, n_rows, chunk_rows, work):
+        """A generator of what :meth:`map_row_chunks` returns, in the same
+        order, for a pass that reduces each chunk as it comes: at most
+        ``chunk_rows`` rows' results are held at once. Runs in the cores'
+        assignment of the caller (:meth:`threads`), unless its chunks run
+        at once in threads of their own."""

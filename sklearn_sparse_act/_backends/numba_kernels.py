@@ -76,6 +76,7 @@ from ._numba_threads import (
     run_at_once,
     start_thread_pool,
     starts_the_threads,
+    stream_row_chunks,  # noqa: F401 (the backend interface)
     threads,  # noqa: F401 (the backend interface)
 )
 from .cost_model import (

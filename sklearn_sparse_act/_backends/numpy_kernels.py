@@ -303,6 +303,12 @@ def map_row_chunks(function, n_rows, chunk_rows, work):
     return [function(rows) for rows in row_chunks(n_rows, chunk_rows)]
 
 
+def stream_row_chunks(function, n_rows, chunk_rows, work):
+    """The chunks one after the other, yielded as they are computed."""
+    for rows in row_chunks(n_rows, chunk_rows):
+        yield function(rows)
+
+
 def _bucket_keys(values):
     """The histogram bucket of every entry (see :mod:`.._batch_quota`)."""
     integer = np.int64 if values.dtype == np.float64 else np.int32
