@@ -92,9 +92,9 @@ class MissCounter:
     def __enter__(self):
         counter = self
 
-        def run(search, chunks, guess=None):
+        def run(search, chunks, guessed=False):
             counter.misses += 1
-            return counter._run(search, chunks, guess)
+            return counter._run(search, chunks, guessed)
 
         _batch_quota.QuotaSearch.run = run
         return self

@@ -117,9 +117,11 @@ class QuotaSearch:
         self._max_abs = 0.0
         self._reset_window(None, None)
 
-    def _reset_window(self, low, high):
+    def _reset_window(self, low, high, inside_fraction=None):
         self.low, self.high = low, high
         self._capacity = None
+        # About what fraction of the entries the window holds (None: unknown).
+        self._inside_fraction = inside_fraction
         self._entries, self._entry_weights = [], []
         self._above = 0.0
         self._max_below = self.dtype.type(-np.inf)
@@ -144,14 +146,14 @@ class QuotaSearch:
         from_top = np.cumsum(per_bucket[::-1])
         edge_bucket = N_BUCKETS - 1 - int(np.searchsorted(from_top, self.quota))
         edge_bucket = max(edge_bucket, 0)
+        # The window is about the edge's bucket (and the one below it, where
+        # the tolerance may reach): buffers of that share of a chunk's
+        # entries, grown if needed.
+        inside = self._counts[max(edge_bucket - 1, 0) : edge_bucket + 1].sum()
         self._reset_window(
             _bucket_floor(edge_bucket, self.dtype) - self._tolerance(),
             _bucket_floor(edge_bucket + 1, self.dtype),
-        )
-        # The window is about the edge's bucket (and the one below it, where
-        # the tolerance may reach): buffers of that size, grown if needed.
-        self._capacity = int(
-            self._counts[max(edge_bucket - 1, 0) : edge_bucket + 1].sum()
+            inside / max(self._counts.sum(), 1),
         )
 
     # Both searches: the window pass.
@@ -175,9 +177,12 @@ class QuotaSearch:
         :meth:`take_window`: its entries inside the window (with their rows'
         weights), the weight of those at or above it, the largest below it
         and the largest magnitude. The entries' buffer holds ``capacity``
-        entries (default: the chunk's), grown as needed; with ``grow=False``
-        None when they do not fit. Reads only: chunks may be passed over in
-        threads of their own."""
+        entries (default: twice the share of the entries the window is
+        expected to hold), grown as needed; with ``grow=False`` None when
+        they do not fit. Reads only: chunks may be passed over in threads of
+        their own."""
+        if capacity is None and self._inside_fraction is not None:
+            capacity = 2 * int(np.ceil(self._inside_fraction * values.size)) + 64
         capacity = values.size if capacity is None else min(capacity, values.size)
         while True:
             entries = np.empty(capacity, dtype=self.dtype)
@@ -245,7 +250,11 @@ class QuotaSearch:
         ordered = np.partition(flat, low_at)
         high_at = low_rank - high_rank
         high = np.partition(ordered[low_at:], high_at)[high_at]
-        self.set_window(ordered[low_at], high)
+        self._reset_window(
+            self.dtype.type(ordered[low_at]),
+            self.dtype.type(high),
+            (low_rank - high_rank + 1) / flat.size,
+        )
         self._capacity = budget
 
     def _tolerance(self):
@@ -254,18 +263,28 @@ class QuotaSearch:
         return tolerance_at(self.dtype.type(self._max_abs))
 
     def _window(self):
-        entries = np.concatenate(self._entries) if self._entries else np.empty(0)
-        weights = np.concatenate(self._entry_weights) if self.weighted else None
-        return entries.astype(self.dtype, copy=False), weights
+        """The entries gathered (and their weights), each joined in one array
+        that replaces the chunks' arrays, so that they are freed before
+        :meth:`found` partitions a copy: the window is held twice at most."""
+        if len(self._entries) != 1:
+            self._entries = [_joined(self._entries, self.dtype)]
+            if self.weighted:
+                self._entry_weights = [_joined(self._entry_weights, np.float64)]
+        return self._entries[0], self._entry_weights[0] if self.weighted else None
 
-    def run(self, chunks, guess=None):
-        """The search over the values that ``chunks`` gives (see
-        :func:`streamed_quota`): a histogram pass, then a window pass. With
-        ``guess``, ``(sample, kept_fraction, budget)`` for
-        :meth:`guess_window`, a first pass gathers the guessed window; when
-        the quota ends inside it, that pass is the only one."""
-        if guess is not None:
-            self.guess_window(*guess)
+    def run(self, chunks, guessed=False):
+        """The search over the values that ``chunks`` gives: a histogram
+        pass, then a window pass. With ``guessed``, a first pass gathers the
+        window :meth:`guess_window` set; when the quota ends inside it, that
+        pass is the only one.
+
+        ``chunks(reduce)`` runs a pass: it yields ``reduce(values,
+        row_weights)`` for every chunk, in order, and must give the same
+        values at every call. ``reduce`` only reads, so the chunks may be
+        computed and reduced several at once, in threads of their own; none
+        of them is kept.
+        """
+        if guessed:
             if all(
                 self.take_window(found_in_chunk, budgeted=True)
                 for found_in_chunk in chunks(self.window_of)
@@ -279,7 +298,7 @@ class QuotaSearch:
 
     def gather_window(self, chunks):
         """After the histogram pass: the window pass over ``chunks`` (see
-        :func:`streamed_quota`), and the result."""
+        :meth:`run`), and the result."""
         self.window_from_histogram()
         self._gather_all(chunks)
         found = self.found()
@@ -290,12 +309,7 @@ class QuotaSearch:
         return found
 
     def _gather_all(self, chunks):
-        capacity = self._capacity
-
-        def window_of(values, row_weights):
-            return self.window_of(values, row_weights, capacity)
-
-        for found_in_chunk in chunks(window_of):
+        for found_in_chunk in chunks(self.window_of):
             self.take_window(found_in_chunk)
 
     def found(self):
@@ -320,12 +334,12 @@ class QuotaSearch:
         kept_from = edge - self._tolerance()
         if kept_from < self.low:
             return None
-        candidates = entries[weights > 0] if self.weighted else entries
-        smallest_kept = candidates[candidates >= kept_from].min()
-        below = candidates[candidates < kept_from]
-        largest_dropped = max(
-            below.max() if below.size else self._max_below, self._max_below
+        counted = weights > 0 if self.weighted else True
+        smallest_kept = entries.min(
+            where=counted & (entries >= kept_from), initial=edge
         )
+        below = entries.max(where=counted & (entries < kept_from), initial=-np.inf)
+        largest_dropped = max(below, self._max_below)
         if not np.isfinite(largest_dropped):
             largest_dropped = smallest_kept
         return smallest_kept, largest_dropped
@@ -413,18 +427,12 @@ def _rows_in_window(search, backend, values):
     return smallest_kept, largest_dropped, row_counts
 
 
+def _joined(arrays, dtype):
+    """The arrays one after the other, in one array of ``dtype``."""
+    if not arrays:
+        return np.empty(0, dtype=dtype)
+    return np.concatenate(arrays).astype(dtype, copy=False)
+
+
 def _as_given(values, row_weights):
     return values, row_weights
-
-
-def streamed_quota(backend, chunks, quota, dtype, weighted, ties=True, guess=None):
-    """:func:`~._sparsity.batch_threshold` of values given in chunks, in
-    one pass when the window ``guess`` (see :meth:`QuotaSearch.run`) holds
-    the quota's edge, else in two: none of the chunks is kept.
-
-    ``chunks(reduce)`` runs a pass: it yields ``reduce(values,
-    row_weights)`` for every chunk, in order, and must give the same values
-    at every call. ``reduce`` only reads, so the chunks may be computed and
-    reduced several at once, in threads of their own. See
-    :class:`QuotaSearch` for the other parameters."""
-    return QuotaSearch(backend, quota, dtype, weighted, ties).run(chunks, guess)

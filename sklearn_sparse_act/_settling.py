@@ -15,7 +15,7 @@ prediction's do (several at once, in lanes, where the backend runs them so). It 
 
 import numpy as np
 
-from ._batch_quota import QuotaSearch, streamed_quota
+from ._batch_quota import QuotaSearch
 from ._prediction import WinnersRecord
 
 
@@ -24,8 +24,8 @@ def settling_quota(network, rules, layer, X, rows, weights, n_rows, record=None)
     compares (its pre-activations, times its boost factors in ``rules``) on
     the rows ``rows`` of X (with their ``weights``), the layers below it
     applying ``rules``, computed in chunks of at most ``n_rows`` rows
-    (:func:`._batch_quota.streamed_quota`; a window guessed from rows spread
-    over all of them usually saves its second pass). A
+    (:meth:`._batch_quota.QuotaSearch.run`; a window guessed from rows
+    spread over all of them usually saves its second pass). A
     :class:`~._prediction.WinnersRecord` ``record``, if given, takes in every
     chunk (a chunk taken twice changes nothing)."""
     n_active = rules.active_units[layer]
@@ -51,22 +51,18 @@ def settling_quota(network, rules, layer, X, rows, weights, n_rows, record=None)
                 record.take(summary)
             yield found_in_chunk
 
+    quota = n_active * (rows.size if weights is None else weights.sum())
+    dtype = network.coefs[0].dtype
+    search = QuotaSearch(network.backend, quota, dtype, weights is not None)
     spread = rows[:: rows.size // n_rows][:n_rows]
     sample, _ = _compared_values(network, rules, layer, X[spread])
-    width = sample.shape[1]
-    quota = n_active * (rows.size if weights is None else weights.sum())
     # The guessed window holds about a fifth of the kept fraction of all
     # entries: its budget is half as much again, or two chunks' entries.
     budget = max(2 * sample.size, int(0.3 * n_active * rows.size))
-    guess = (sample, n_active / width, budget)
-    return streamed_quota(
-        network.backend,
-        layer_chunks,
-        quota,
-        sample.dtype,
-        weights is not None,
-        guess=guess,
-    )
+    search.guess_window(sample, n_active / sample.shape[1], budget)
+    # The window is set: the sample's rows are not held through the passes.
+    del sample
+    return search.run(layer_chunks, guessed=True)
 
 
 def _streamed(network, rules, function, n_rows, chunk_rows):

@@ -187,7 +187,7 @@ def test_quota_kernels_match_numpy():
 def test_quota_search_equals_the_batch_threshold(backend):
     # The histogram and window passes find exactly the partition's values,
     # in one chunk (a training batch) and in chunks of rows (settling).
-    from sklearn_sparse_act._batch_quota import streamed_quota
+    from sklearn_sparse_act._batch_quota import QuotaSearch
     from sklearn_sparse_act._sparsity import batch_threshold
 
     if backend == "numba" and not numba_available():
@@ -220,14 +220,10 @@ def test_quota_search_equals_the_batch_threshold(backend):
             if guess is not None:
                 guess = (values[::2], *guess)
             for chunked in (value_chunks, reduced_at_once):
-                found = streamed_quota(
-                    kernels,
-                    chunked,
-                    quota,
-                    values.dtype,
-                    weights is not None,
-                    guess=guess,
-                )
+                search = QuotaSearch(kernels, quota, values.dtype, weights is not None)
+                if guess is not None:
+                    search.guess_window(*guess)
+                found = search.run(chunked, guessed=guess is not None)
                 assert found == expected
 
 
