@@ -334,12 +334,12 @@ class QuotaSearch:
         kept_from = edge - self._tolerance()
         if kept_from < self.low:
             return None
-        counted = weights > 0 if self.weighted else True
-        smallest_kept = entries.min(
-            where=counted & (entries >= kept_from), initial=edge
+        candidates = entries[weights > 0] if self.weighted else entries
+        smallest_kept = candidates[candidates >= kept_from].min()
+        below = candidates[candidates < kept_from]
+        largest_dropped = max(
+            below.max() if below.size else self._max_below, self._max_below
         )
-        below = entries.max(where=counted & (entries < kept_from), initial=-np.inf)
-        largest_dropped = max(below, self._max_below)
         if not np.isfinite(largest_dropped):
             largest_dropped = smallest_kept
         return smallest_kept, largest_dropped
