@@ -162,14 +162,13 @@ class QuotaSearch:
         that :meth:`found` checks)."""
         self._reset_window(self.dtype.type(low), self.dtype.type(high))
 
-    def gather(self, values, row_weights=None, grow=True):
-        """Window pass: keep a chunk's entries inside the window. Buffers
-        sized from the histogram grow as needed; with ``grow=False`` (a
-        guessed window) a chunk whose entries overflow what is left of the
-        window's budget is not kept, and False is returned."""
-        capacity = values.size if self._capacity is None else self._capacity
+    def gather(self, values, row_weights=None):
+        """Window pass of a guessed window over one chunk: keep its entries
+        inside the window, unless they overflow what is left of the window's
+        budget (then nothing is kept, and False is returned)."""
         return self.take_window(
-            self.window_of(values, row_weights, capacity, grow), budgeted=not grow
+            self.window_of(values, row_weights, self._capacity, grow=False),
+            budgeted=True,
         )
 
     def window_of(self, values, row_weights=None, capacity=None, grow=True):
@@ -389,7 +388,7 @@ def select_quota(backend, values, n_active, sample_weight=None):
         found = _rows_in_window(search, backend, values)
         if found is not None:
             return found
-    elif search.gather(values, sample_weight, grow=False):
+    elif search.gather(values, sample_weight):
         found = search.found()
         if found is not None:
             return (*found, None)

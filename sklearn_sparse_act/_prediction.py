@@ -187,11 +187,10 @@ class WinnersRecord:
     The pass shows it, chunk by chunk (:meth:`take`, of a :meth:`summary`),
     the winners of the layers below the last one as their final rules pick
     them, and the last layer's pre-activations with the values its rule
-    compares. That rule
-    compares each value with one threshold, so a unit wins on some row iff
-    its largest compared value wins: once the threshold is settled,
-    :meth:`winners` gives what :func:`winners_on` finds on the same rows,
-    without another pass over them. The largest magnitude of the
+    compares. That rule compares each value with one threshold, so a unit
+    wins on some row iff its largest compared value wins: once the threshold
+    is settled, :meth:`winners` gives what :func:`winners_on` finds on the
+    same rows, without another pass over them. The largest magnitude of the
     pre-activations bounds every output (:meth:`outputs_finite`).
 
     Parameters
