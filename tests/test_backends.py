@@ -891,6 +891,65 @@ def test_predictions_in_lanes_equal_those_of_parallel_kernels(monkeypatch):
         np.testing.assert_array_equal(layer_winners, layer_reference)
 
 
+@needs_numba
+@pytest.mark.parametrize("inference_ratio_factor", [1.0, 1.5])
+def test_settling_in_lanes_equals_settling_chunk_by_chunk(
+    monkeypatch, inference_ratio_factor
+):
+    # The end of a 'dynamic' fit settles the thresholds (and records the
+    # training winners, or calibrates the inference thresholds) over chunks
+    # of rows, two at a time in lanes when the kernels take the cores, as
+    # many lanes as the fit's budget of cores allows.
+    from sklearn_sparse_act._backends import _numba_threads
+
+    if _numba_lanes() < 2:
+        pytest.skip("one core: no lanes")
+    X, y = make_classification(1200, 20, n_informative=10, n_classes=3, random_state=0)
+    lane_calls = []
+    run_lane = _numba_threads._run_lane
+
+    def counted_run_lane(function, chunks):
+        lane_calls.append(threading.get_ident())
+        return run_lane(function, chunks)
+
+    monkeypatch.setattr(_numba_threads, "_run_lane", counted_run_lane)
+    fitted = {}
+    for lanes in (False, True):
+        # The lanes' decision only: the training steps run alike.
+        monkeypatch.setattr(
+            _numba_threads,
+            "predicts_in_lanes",
+            lambda n_rows, work, lanes=lanes: lanes,
+        )
+        lane_calls.clear()
+        with config_context(kernels="numba"):
+            fitted[lanes] = SparseMLPClassifier(
+                (96, 64),
+                activation_ratio=0.1,
+                sparsity_strategy="dynamic",
+                inference_ratio_factor=inference_ratio_factor,
+                batch_size=100,
+                max_iter=2,
+                random_state=0,
+            ).fit(X, y)
+        # Lanes ran (or did not) in the passes over the training rows, two
+        # at once although the training steps gave the cores to BLAS.
+        assert len(set(lane_calls)) >= 2 if lanes else not lane_calls
+    serial, in_lanes = fitted[False], fitted[True]
+    # The same weights by construction; the settling passes' BLAS products
+    # may round differently in chunks of other sizes, on one thread.
+    for coef, lane_coef in zip(serial.coefs_, in_lanes.coefs_, strict=True):
+        np.testing.assert_array_equal(coef, lane_coef)
+    for name in ("activation_thresholds_", "inference_thresholds_"):
+        np.testing.assert_allclose(
+            getattr(in_lanes, name), getattr(serial, name), rtol=1e-12
+        )
+    for won, lane_won in zip(
+        serial._training_winners, in_lanes._training_winners, strict=True
+    ):
+        np.testing.assert_array_equal(lane_won, won)
+
+
 # ----------------------------------------------------------------------
 # Import and first use of the numba backend
 # ----------------------------------------------------------------------

@@ -87,7 +87,8 @@ def start_thread_pool():
         _pool_started = True
 
 
-# This thread's state: whether it runs a lane (its kernels then run serially).
+# This thread's state: whether it runs a lane (its kernels then run serially),
+# and the budget of cores of the training pass's assignment it runs in.
 _this_thread = threading.local()
 
 # Python threads for the lanes and for blocks of NumPy's partition (both
@@ -135,7 +136,13 @@ def _thread_budget():
     """Cores this call may use: numba's count (joblib's loky workers set it
     to their share, the user may lower it with ``numba.set_num_threads``),
     lowered to a BLAS limit the caller set (not the one-thread limit of
-    passes running at the same time in other threads)."""
+    passes running at the same time in other threads). Inside a training
+    pass's assignment (:func:`threads`) in this thread, the budget that
+    assignment started from, not numba's count as the assignment set it
+    (one thread, when it gave the cores to BLAS)."""
+    assigned = getattr(_this_thread, "budget", None)
+    if assigned is not None:
+        return assigned
     budget = kernel_threads()
     blas_threads = allowed_threads()
     if blas_threads is not None:
@@ -160,16 +167,19 @@ def _assigned_threads(work):
     if _launch_lock is not None:
         _launch_lock.acquire()
     previous = numba.get_num_threads()
+    outer_budget = getattr(_this_thread, "budget", None)
+    _this_thread.budget = budget = _thread_budget()
     try:
         if not kernels_take_the_cores(work()):
             numba.set_num_threads(1)
             yield
         else:
-            numba.set_num_threads(_thread_budget())
+            numba.set_num_threads(budget)
             with one_blas_thread():
                 yield
     finally:
         numba.set_num_threads(previous)
+        _this_thread.budget = outer_budget
         if _launch_lock is not None:
             _launch_lock.release()
 
