@@ -147,6 +147,16 @@ MUTATIONS = (
         selection=(TRAINING,),
     ),
     Mutation(
+        name="settling-lanes-drop-a-chunk",
+        description="the settling pass in lanes passes over one chunk of each "
+        "group of lanes only",
+        path="sklearn_sparse_act/_backends/_numba_threads.py",
+        original="        yield from results\n",
+        replacement="        yield from results[:1]\n",
+        backends=NUMBA_ONLY,
+        selection=(KERNELS,),
+    ),
+    Mutation(
         name="settling-ignores-sample-weight",
         description="settling the 'dynamic' thresholds ignores sample_weight",
         path="sklearn_sparse_act/_hidden_sparsity.py",
