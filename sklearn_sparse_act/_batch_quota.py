@@ -22,12 +22,12 @@ Either way a pass gathers the window's entries, and the result follows from
 them; the passes run on the backend's ``quota_histogram`` and
 ``quota_window`` (:mod:`._backends`), or ``quota_window_rows`` for a
 training batch without sample weights (:func:`select_quota`), which also
-counts each row's entries above the window. With sample weights the sums of
-weights are taken in another order than the partition's cumulative sum: the
-quota's edge is the same unless a cumulative weight equals the quota to the
-last bit (as it can only with integer weights, which are summed exactly).
-The passes at the end of a fit that use this search are in
-:mod:`._settling`.
+collects each row's candidates (its entries at or above the window). With
+sample weights the sums of weights are taken in another order than the
+partition's cumulative sum: the quota's edge is the same unless a
+cumulative weight equals the quota to the last bit (as it can only with
+integer weights, which are summed exactly). The passes at the end of a fit
+that use this search are in :mod:`._settling`.
 """
 
 from math import gcd
@@ -323,22 +323,42 @@ class QuotaSearch:
             position = int(np.searchsorted(cumulative, self.quota))
             if position >= entries.size:
                 return None
-            edge = entries[descending[position]]
-        else:
-            # The quota ends on the window's (quota - above)-th largest entry.
-            position = entries.size - int(np.ceil(self.quota - self._above))
-            if position < 0:
+            kept_from = self._kept_from(entries[descending[position]])
+            if kept_from is None:
                 return None
-            edge = np.partition(entries, position)[position]
-        kept_from = edge - self._tolerance()
-        if kept_from < self.low:
+            candidates = entries[weights > 0]
+            kept = candidates >= kept_from
+            return self._edges(
+                candidates.min(where=kept, initial=np.inf),
+                candidates.max(where=~kept, initial=-np.inf),
+            )
+        # The quota ends on the window's (quota - above)-th largest entry:
+        # the entries from its place on in the partition are kept, and
+        # before it those within the tolerance below it.
+        position = entries.size - int(np.ceil(self.quota - self._above))
+        if position < 0:
             return None
-        candidates = entries[weights > 0] if self.weighted else entries
-        smallest_kept = candidates[candidates >= kept_from].min()
-        below = candidates[candidates < kept_from]
-        largest_dropped = max(
-            below.max() if below.size else self._max_below, self._max_below
+        ordered = np.partition(entries, position)
+        kept_from = self._kept_from(ordered[position])
+        if kept_from is None:
+            return None
+        below_edge = ordered[:position]
+        kept = below_edge >= kept_from
+        return self._edges(
+            below_edge.min(where=kept, initial=ordered[position]),
+            below_edge.max(where=~kept, initial=-np.inf),
         )
+
+    def _kept_from(self, edge):
+        """The smallest value kept with the quota's last entry ``edge``, or
+        None if it may lie below the window."""
+        kept_from = edge - self._tolerance()
+        return None if kept_from < self.low else kept_from
+
+    def _edges(self, smallest_kept, largest_dropped_inside):
+        """:meth:`found`'s two values, given the largest value dropped inside
+        the window (-inf if none)."""
+        largest_dropped = max(largest_dropped_inside, self._max_below)
         if not np.isfinite(largest_dropped):
             largest_dropped = smallest_kept
         return smallest_kept, largest_dropped
@@ -369,15 +389,16 @@ def _sample_stride(values):
 
 def select_quota(backend, values, n_active, sample_weight=None):
     """:func:`~._sparsity.batch_threshold` of an in-memory batch without a
-    partition of the whole batch, and per row how many entries the quota
-    keeps (None if not counted).
+    partition of the whole batch, and the rows'
+    :class:`~._backends.interface.Candidates` (None if not found).
 
     One pass gathers the entries in a window guessed from a sample of
     entries (:meth:`QuotaSearch.guess_window`); without sample weights, the
-    backend's ``quota_window_rows`` also counts each row's entries above
-    the window, so the rows' counts of kept entries follow from the window.
-    When the quota's edge is not inside the window, the exact search runs
-    (a histogram pass and a window pass) and the rows are not counted.
+    backend's ``quota_window_rows`` also collects each row's entries at or
+    above the window: the candidates, among which are the entries the
+    quota keeps. When the quota's edge is not inside the window, the exact
+    search runs (a histogram pass and a window pass) and no candidates are
+    found.
     """
     weighted = sample_weight is not None
     quota = n_active * (values.shape[0] if not weighted else sample_weight.sum())
@@ -396,10 +417,10 @@ def select_quota(backend, values, n_active, sample_weight=None):
 
 
 def _rows_in_window(search, backend, values):
-    """The quota (:func:`select_quota`) from one ``quota_window_rows`` pass
-    over the guessed window of ``search``, or None if the quota's edge is
-    not inside it (the pass's buffers are a quarter of each block's
-    entries).
+    """The quota and the candidates (:func:`select_quota`) from one
+    ``quota_window_rows`` pass over the guessed window of ``search``, or
+    None if the quota's edge is not inside it (or more than a quarter of a
+    block's entries are in the window).
 
     The pass does not look for the largest entry below the window: it is
     the largest dropped value only when no entry of the window is dropped,
@@ -409,8 +430,8 @@ def _rows_in_window(search, backend, values):
     window = backend.quota_window_rows(values, search.low, search.high, capacity)
     if window is None:
         return None
-    entries, entry_rows, above_rows, max_abs = window
-    search.add_window(entries, None, float(above_rows.sum()), -np.inf, max_abs)
+    entries, n_above, max_abs, candidates = window
+    search.add_window(entries, None, float(n_above), -np.inf, max_abs)
     found = search.found()
     if found is None:
         return None
@@ -421,9 +442,7 @@ def _rows_in_window(search, backend, values):
             entries[:0], None, 0.0, values.max(where=below, initial=-np.inf), max_abs
         )
         smallest_kept, largest_dropped = search.found()
-    kept_rows = entry_rows[entries >= smallest_kept]
-    row_counts = above_rows + np.bincount(kept_rows, minlength=values.shape[0])
-    return smallest_kept, largest_dropped, row_counts
+    return smallest_kept, largest_dropped, candidates
 
 
 def _joined(arrays, dtype):

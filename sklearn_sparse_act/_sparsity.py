@@ -289,8 +289,8 @@ def batch_threshold(pre_activations, n_active, sample_weight=None):
 
 
 def batch_selection(pre_activations, n_active, sample_weight=None):
-    """:func:`batch_threshold`'s two values, and None: the reference does not
-    count each row's kept entries on the way (a backend may, see
+    """:func:`batch_threshold`'s two values, and None: the reference finds
+    no candidates of the winners on the way (a backend may, see
     :class:`Threshold`)."""
     return (*batch_threshold(pre_activations, n_active, sample_weight), None)
 
@@ -309,13 +309,14 @@ class TopK:
 @dataclass(frozen=True)
 class Threshold:
     """Rule: an entry wins iff it is above ``value`` (or equal to it, with
-    ``inclusive``). ``row_counts``: per row, how many entries win, when the
-    selection of ``value`` counted them on the way (a backend's ``select``
-    then need not count them again), else None."""
+    ``inclusive``). ``candidates``: per row, the columns among which its
+    winners are (:class:`~._backends.interface.Candidates`), when the
+    selection of ``value`` found them on the way (a backend's ``select``
+    then reads only those entries), else None."""
 
     value: float
     inclusive: bool = False
-    row_counts: object = field(default=None, compare=False, repr=False)
+    candidates: object = field(default=None, compare=False, repr=False)
 
     def mask(self, values):
         if self.inclusive:
@@ -356,14 +357,14 @@ class DynamicThreshold:
         self, pre_activations, n_active, sample_weight=None, select=None
     ):
         select = batch_selection if select is None else select
-        smallest_kept, largest_dropped, row_counts = select(
+        smallest_kept, largest_dropped, candidates = select(
             pre_activations, n_active, sample_weight
         )
         # The reported threshold lies halfway to the largest dropped value, so
         # that no training pre-activation sits on it: round-off cannot then
         # flip a unit of a training row at prediction.
         threshold = (float(smallest_kept) + float(largest_dropped)) / 2
-        rule = Threshold(float(smallest_kept), inclusive=True, row_counts=row_counts)
+        rule = Threshold(float(smallest_kept), inclusive=True, candidates=candidates)
         return rule, threshold
 
     def inference_selection(self, n_active, threshold):

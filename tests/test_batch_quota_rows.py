@@ -1,6 +1,8 @@
-"""The 'dynamic' selection of a training batch that counts each row's kept
-entries on the way: the window pass against its NumPy twin and on any number
-of numba threads, and the selection against the reference rule."""
+"""The 'dynamic' selection of a training batch that collects each row's
+candidates on the way: the window pass against its NumPy twin and on any
+number of numba threads, the selection against the reference rule, and the
+winners selected among the candidates against those selected among every
+entry."""
 
 import numpy as np
 import pytest
@@ -55,10 +57,33 @@ def test_window_rows_kernel_matches_numpy():
                 if reference is None:
                     n_overflows += 1
                     continue
-                for got, expected in zip(ours, reference, strict=True):
+                # The entries, the count above and the largest magnitude.
+                for got, expected in zip(ours[:3], reference[:3], strict=True):
                     np.testing.assert_array_equal(got, expected)
                 assert ours[0].dtype == values.dtype
+                _assert_candidates_are_the_entries_from(values, low, ours[3])
     assert n_overflows > 0
+
+
+def _assert_windows_equal(got, expected):
+    *got_arrays, got_candidates = got
+    *expected_arrays, expected_candidates = expected
+    for got_array, expected_array in zip(
+        [*got_arrays, *got_candidates],
+        [*expected_arrays, *expected_candidates],
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got_array, expected_array)
+
+
+def _assert_candidates_are_the_entries_from(values, low, candidates):
+    """Row by row, the candidates are the columns of the entries at or above
+    ``low``, in increasing order."""
+    rows, columns = np.nonzero(values >= values.dtype.type(low))
+    np.testing.assert_array_equal(candidates.columns, columns)
+    np.testing.assert_array_equal(
+        np.diff(candidates.indptr), np.bincount(rows, minlength=values.shape[0])
+    )
 
 
 @needs_numba
@@ -75,50 +100,69 @@ def test_window_rows_kernel_has_the_same_bits_on_any_thread_count():
     low, high = np.quantile(values, [0.85, 0.9])
     capacity = WINDOW_BLOCK_ROWS * 300 // 4
     serial = _numba_quota.window_rows(
-        values, low, high, capacity, _numba_quota.window_blocks_serial
+        values,
+        low,
+        high,
+        capacity,
+        (_numba_quota.row_counts_serial, _numba_quota.candidate_blocks_serial),
     )
     threads_before = numba.get_num_threads()
     try:
         for n_threads in (1, 2):
             numba.set_num_threads(n_threads)
             parallel = _numba_quota.window_rows(
-                values, low, high, capacity, _numba_quota.window_blocks
+                values,
+                low,
+                high,
+                capacity,
+                (_numba_quota.row_counts, _numba_quota.candidate_blocks),
             )
-            for got, expected in zip(parallel, serial, strict=True):
-                np.testing.assert_array_equal(got, expected)
+            _assert_windows_equal(parallel, serial)
     finally:
         numba.set_num_threads(threads_before)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_batch_selection_is_the_reference_rule_with_row_counts(backend):
-    """The two values are exactly the reference's; the rows' counts, when
-    given, are how many entries of each row are at or above the first; a
-    'dynamic' selection with the counts has the winners of one without."""
+def test_batch_selection_is_the_reference_rule_with_candidates(backend):
+    """The two values are exactly the reference's; the rows' candidates,
+    when found, hold every entry at or above the first; a 'dynamic'
+    selection among the candidates has the winners of the reference's among
+    every entry, for the scores the candidates were found on and for values
+    they were not (boosting selects on scores, activates values)."""
     if backend == "numba" and not numba_available():
         pytest.skip("numba (the fast extra) not installed")
     kernels = get_backend(backend)
-    n_counted = 0
+    n_found = 0
     for values, n_active in _batches():
-        smallest_kept, largest_dropped, row_counts = kernels.batch_selection(
+        smallest_kept, largest_dropped, candidates = kernels.batch_selection(
             values, n_active
         )
         assert (smallest_kept, largest_dropped) == batch_threshold(values, n_active)
-        if row_counts is None:
+        if candidates is None:
             continue
-        n_counted += 1
-        np.testing.assert_array_equal(
-            row_counts, np.count_nonzero(values >= smallest_kept, axis=1)
+        n_found += 1
+        rows, columns = np.nonzero(values >= smallest_kept)
+        in_candidates = np.isin(
+            rows * values.shape[1] + columns,
+            np.repeat(np.arange(values.shape[0]), np.diff(candidates.indptr))
+            * values.shape[1]
+            + candidates.columns,
         )
-        rule = Threshold(float(smallest_kept), inclusive=True)
-        counted = Threshold(rule.value, inclusive=True, row_counts=row_counts)
-        with_counts = kernels.select(values, counted, "relu")
-        without = kernels.select(values, rule, "relu")
-        np.testing.assert_array_equal(with_counts.indptr, without.indptr)
-        np.testing.assert_array_equal(with_counts.indices, without.indices)
-        np.testing.assert_array_equal(with_counts.values, without.values)
-    # Most batches are selected on the guessed window.
-    assert n_counted >= 20
+        assert in_candidates.all()
+        outputs = values[::-1] - 1.0  # other values than the scores
+        for inclusive in (True, False):
+            rule = Threshold(float(smallest_kept), inclusive=inclusive)
+            among = Threshold(rule.value, inclusive, candidates=candidates)
+            for activated in (values, outputs):
+                got = kernels.select(activated, among, "relu", scores=values)
+                expected = numpy_kernels.select(activated, rule, "relu", scores=values)
+                np.testing.assert_array_equal(got.indptr, expected.indptr)
+                np.testing.assert_array_equal(got.indices, expected.indices)
+                np.testing.assert_array_equal(got.values, expected.values)
+    # The compiled backend finds candidates for most batches (those selected
+    # on the guessed window).
+    if backend == "numba":
+        assert n_found >= 20
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -152,11 +196,11 @@ def test_largest_dropped_value_below_a_window_of_kept_entries(backend, dtype):
     flat[np.argmin(flat)] = kept_from
     search = QuotaSearch(kernels, n_active * 20, dtype, False)
     search.set_window(kept_from, values.max() + 1)
-    smallest_kept, largest_dropped, row_counts = _rows_in_window(
+    smallest_kept, largest_dropped, candidates = _rows_in_window(
         search, kernels, values
     )
     assert smallest_kept == kept_from
     assert (smallest_kept, largest_dropped) == batch_threshold(values, n_active)
-    np.testing.assert_array_equal(
-        row_counts, np.count_nonzero(values >= kept_from, axis=1)
-    )
+    if candidates is not None:
+        _assert_candidates_are_the_entries_from(values, kept_from, candidates)
+    assert (candidates is None) == (backend == "numpy")

@@ -1,6 +1,6 @@
 """How many times numba compiles a kernel: once per dtype of the values,
-not again for the layout of the winners' index arrays, a read-only input
-or the number of row blocks. Each test runs a backend call twice, in two
+not again for the layout of the winners' index arrays or a read-only
+input. Each test runs a backend call twice, in two
 forms that used to reach a kernel as different argument types, and checks
 that the second form compiles nothing new."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sklearn_sparse_act._backends import get_backend, numba_available
-from sklearn_sparse_act._backends.interface import WINDOW_BLOCK_ROWS, SparseRows
+from sklearn_sparse_act._backends.interface import SparseRows
 from sklearn_sparse_act._sparsity import TopK
 
 needs_numba = pytest.mark.skipif(
@@ -62,27 +62,10 @@ def test_a_read_only_input_shares_the_gradient_kernel_of_a_writable_one():
 
 
 @needs_numba
-def test_one_block_of_rows_and_several_share_the_packing_kernel():
-    from sklearn_sparse_act._backends import _numba_quota
-
-    backend = get_backend("numba")
-    rng = np.random.RandomState(0)
-    several = rng.normal(size=(3 * WINDOW_BLOCK_ROWS, 8))
-    one = several[:WINDOW_BLOCK_ROWS]
-    capacity = 8 * WINDOW_BLOCK_ROWS
-    backend.quota_window_rows(several, -0.5, 0.5, capacity)
-    added = _new_signatures(
-        _numba_quota._packed,
-        lambda: backend.quota_window_rows(one, -0.5, 0.5, capacity),
-    )
-    assert added == set()
-
-
-@needs_numba
 def test_kth_largest_scores_are_contiguous():
-    from sklearn_sparse_act._backends import numba_kernels
+    from sklearn_sparse_act._backends import _numba_selection
 
     scores = np.random.RandomState(0).normal(size=(5, 7))
-    kth = numba_kernels._kth_largest(scores, 3)
+    kth = _numba_selection.kth_largest(scores, 3)
     assert kth.flags.c_contiguous
     np.testing.assert_array_equal(kth, -np.sort(-scores, axis=1)[:, 2])

@@ -1,19 +1,28 @@
 """numba kernels of the 'dynamic' batch quota (:mod:`.._batch_quota`): a
 histogram of the values' order-preserving bit patterns, and the entries
-inside a window of values. Each is one pass over a layer's values: on this
-thread (releasing the GIL), or, for a training batch without row weights, in
-parallel blocks of rows that also count each row's entries above the window.
+inside a window of values. Each is one pass over a layer's values on this
+thread (releasing the GIL); for a training batch without row weights, two
+passes over rows in parallel also count each row's entries above the window
+and collect its candidates (the columns at or above the window, among which
+its winners are).
 """
 
 import numpy as np
 from numba import njit, prange
 
 from ._numba_twins import parallel_and_serial
-from .interface import WINDOW_BLOCK_ROWS
+from .interface import WINDOW_BLOCK_ROWS, Candidates
 
 # The histogram's buckets are the top 16 bits of a value's key (as
 # :mod:`.._batch_quota` counts them); bucket 0 holds the most negative keys.
 _HISTOGRAM_BITS = 16
+
+# Per float dtype, the integer type of its bit pattern and the mask of every
+# bit but the sign.
+_BITS = {
+    np.dtype(np.float64): (np.int64, np.int64(np.iinfo(np.int64).max)),
+    np.dtype(np.float32): (np.int32, np.int32(np.iinfo(np.int32).max)),
+}
 
 
 @njit(cache=True, inline="always")
@@ -46,7 +55,7 @@ def quota_histogram(values, row_weights, counts, weights):
     weights, their rows' weights to ``weights``); return their largest
     magnitude."""
     values = np.ascontiguousarray(values)
-    integer = np.int64 if values.dtype == np.float64 else np.int32
+    integer, sign_free = _BITS[values.dtype]
     return _histogram(
         values,
         values.view(integer),
@@ -54,7 +63,7 @@ def quota_histogram(values, row_weights, counts, weights):
         counts,
         weights,
         values.dtype.itemsize * 8 - _HISTOGRAM_BITS,
-        integer(np.iinfo(integer).max),
+        sign_free,
     )
 
 
@@ -104,102 +113,120 @@ def quota_window(values, row_weights, low, high, entries, entry_weights):
     return n_entries, above, values.dtype.type(max_below), max_abs
 
 
-def _window_blocks(
-    values, bits, low, high, sign_free, capacity, entries, row_found, block_found
-):
-    """Per block of ``WINDOW_BLOCK_ROWS`` rows, its entries in ``[low,
-    high)`` from ``block * (capacity + 1)`` on in ``entries`` (as many as
-    fit), and in ``block_found[block]`` how many there are and the largest
-    bit pattern of their magnitudes (``bits & sign_free``, ordered as the
-    magnitudes are); per row, in ``row_found[row]``, how many of its entries
-    are at or above ``high`` and how many in the window.
+def _row_counts(values, bits, low, high, sign_free, row_found):
+    """Per row, in ``row_found[row]``: how many of its entries are at or
+    above ``high``, how many in ``[low, high)``, and the largest bit pattern
+    of their magnitudes (``bits & sign_free``, ordered as the magnitudes
+    are). Comparisons and sums only: the loop vectorizes."""
+    n_rows, width = values.shape
+    for row in prange(n_rows):
+        n_above = 0
+        n_inside = 0
+        max_bits = 0
+        for column in range(width):
+            value = values[row, column]
+            n_above += value >= high
+            n_inside += (value >= low) & (value < high)
+            max_bits = max(max_bits, bits[row, column] & sign_free)
+        row_found[row, 0] = n_above
+        row_found[row, 1] = n_inside
+        row_found[row, 2] = max_bits
 
-    A row is read twice, the second time from cache: once for the counts
-    and the largest magnitude (vectorized), once for the window's entries
-    without a branch on the values (an entry is written at the next free
-    place whether or not it is in the window, and the place moves on only
-    if it is: a branch taken for a few entries in a hundred, at random,
-    would be mispredicted often). A block's last place takes the writes
-    once its buffer is full.
+
+row_counts, row_counts_serial = parallel_and_serial(_row_counts)
+
+
+def _candidate_blocks(
+    values, low, high, candidate_starts, columns, entry_starts, entries
+):
+    """Per row, the columns of its entries at or above ``low`` (its
+    candidates) from ``candidate_starts[row]`` on in ``columns``, and the
+    values of those below ``high`` (its entries in the window) from
+    ``entry_starts[row]`` on in ``entries``; in blocks of
+    ``WINDOW_BLOCK_ROWS`` rows, each with one scratch row.
+
+    The candidates are collected without a branch on the values (a column
+    is written at the next free place of the scratch row whether or not it
+    is a candidate, and the place moves on only if it is: a branch taken
+    for one entry in ten, at random, would be mispredicted often), then
+    copied to their places; the few candidates of a row are then sorted
+    into the window with a branch.
     """
     n_rows, width = values.shape
     for block in prange((n_rows + WINDOW_BLOCK_ROWS - 1) // WINDOW_BLOCK_ROWS):
+        scratch = np.empty(width + 1, dtype=np.int64)
         first = block * WINDOW_BLOCK_ROWS
-        start = block * (capacity + 1)
-        n_entries = 0
-        max_bits = 0
         for row in range(first, min(first + WINDOW_BLOCK_ROWS, n_rows)):
-            n_above = 0
-            n_inside = 0
-            for column in range(width):
-                value = values[row, column]
-                n_above += value >= high
-                n_inside += (value >= low) & (value < high)
-                max_bits = max(max_bits, bits[row, column] & sign_free)
-            row_found[row, 0] = n_above
-            row_found[row, 1] = n_inside
-            if n_inside == 0:
+            start = candidate_starts[row]
+            if candidate_starts[row + 1] == start:
                 continue
+            n_candidates = 0
             for column in range(width):
+                scratch[n_candidates] = column
+                n_candidates += values[row, column] >= low
+            entry = entry_starts[row]
+            for candidate in range(n_candidates):
+                column = scratch[candidate]
+                columns[start + candidate] = column
                 value = values[row, column]
-                entries[start + min(n_entries, capacity)] = value
-                n_entries += (value >= low) & (value < high)
-        block_found[block, 0] = n_entries
-        block_found[block, 1] = max_bits
+                if value < high:
+                    entries[entry] = value
+                    entry += 1
 
 
-window_blocks, window_blocks_serial = parallel_and_serial(_window_blocks)
+candidate_blocks, candidate_blocks_serial = parallel_and_serial(_candidate_blocks)
 
 
 @njit(cache=True, nogil=True)
-def _packed(entries, n_entries, capacity):
-    """Move each block's entries (``n_entries[block]`` of them from
-    ``block * (capacity + 1)`` on) to follow the blocks before it; return
-    how many there are in all."""
-    n_packed = 0
-    for block in range(n_entries.size):
-        start = block * (capacity + 1)
-        for entry in range(n_entries[block]):
-            entries[n_packed] = entries[start + entry]
-            n_packed += 1
-    return n_packed
+def _layout(row_found, capacity, candidate_starts, entry_starts):
+    """Lay out the rows' candidates and window entries (each row's start,
+    from its counts in ``row_found``, as :func:`row_counts` leaves them);
+    return whether every block of ``WINDOW_BLOCK_ROWS`` rows has at most
+    ``capacity`` entries in the window, how many entries are at or above
+    it, and the largest bit pattern of a magnitude."""
+    fits = True
+    n_above = 0
+    max_bits = 0
+    block_entries = 0
+    for row in range(row_found.shape[0]):
+        if row % WINDOW_BLOCK_ROWS == 0:
+            block_entries = 0
+        block_entries += row_found[row, 1]
+        fits &= block_entries <= capacity
+        n_above += row_found[row, 0]
+        max_bits = max(max_bits, row_found[row, 2])
+        candidate_starts[row + 1] = (
+            candidate_starts[row] + row_found[row, 0] + row_found[row, 1]
+        )
+        entry_starts[row + 1] = entry_starts[row] + row_found[row, 1]
+    return fits, n_above, max_bits
 
 
-def window_rows(values, low, high, capacity, kernel):
-    """:func:`~.numba_kernels.quota_window_rows` by ``kernel``
-    (:func:`window_blocks` or its serial twin): the entries of ``values`` in
-    ``[low, high)``, in row-major order, and their rows; per row, how many
-    entries are at or above ``high``; the largest magnitude. None if a block
-    of ``WINDOW_BLOCK_ROWS`` rows has more than ``capacity`` entries in the
-    window. The blocks, and so where their entries are laid out, are the
-    same on any number of threads."""
+def window_rows(values, low, high, capacity, kernels):
+    """:func:`~.numba_kernels.quota_window_rows` by ``kernels`` (``(row_counts,
+    candidate_blocks)`` or their serial twins): the entries of ``values`` in
+    ``[low, high)`` in row-major order; how many entries are at or above
+    ``high``; the largest magnitude; each row's candidates, the columns of
+    its entries at or above ``low``. None if a block of
+    ``WINDOW_BLOCK_ROWS`` rows has more than ``capacity`` entries in the
+    window. Every array is laid out from the rows' counts: the same on any
+    number of threads."""
+    count, collect = kernels
     values = np.ascontiguousarray(values)
-    integer = np.int64 if values.dtype == np.float64 else np.int32
+    integer, sign_free = _BITS[values.dtype]
+    low, high = values.dtype.type(low), values.dtype.type(high)
     n_rows = values.shape[0]
-    n_blocks = -(-n_rows // WINDOW_BLOCK_ROWS)
-    entries = np.empty(n_blocks * (capacity + 1), dtype=values.dtype)
-    row_found = np.empty((n_rows, 2), dtype=np.int64)
-    block_found = np.empty((n_blocks, 2), dtype=np.int64)
-    kernel(
-        values,
-        values.view(integer),
-        values.dtype.type(low),
-        values.dtype.type(high),
-        integer(np.iinfo(integer).max),
-        capacity,
-        entries,
-        row_found,
-        block_found,
+    row_found = np.empty((n_rows, 3), dtype=np.int64)
+    count(values, values.view(integer), low, high, sign_free, row_found)
+    candidate_starts = np.zeros(n_rows + 1, dtype=np.int64)
+    entry_starts = np.zeros(n_rows + 1, dtype=np.int64)
+    fits, n_above, max_bits = _layout(
+        row_found, capacity, candidate_starts, entry_starts
     )
-    if block_found[:, 0].max(initial=0) > capacity:
+    if not fits:
         return None
-    # The column of counts as a contiguous array: numba would compile
-    # _packed again for the strided view it is (but for a single block).
-    n_packed = _packed(entries, np.ascontiguousarray(block_found[:, 0]), capacity)
-    max_bits = np.array([block_found[:, 1].max(initial=0)], dtype=integer)
-    return (
-        entries[:n_packed],
-        np.repeat(np.arange(n_rows), row_found[:, 1]),
-        row_found[:, 0],
-        float(max_bits.view(values.dtype)[0]),
-    )
+    columns = np.empty(candidate_starts[-1], dtype=np.int64)
+    entries = np.empty(entry_starts[-1], dtype=values.dtype)
+    collect(values, low, high, candidate_starts, columns, entry_starts, entries)
+    max_abs = np.array([max_bits], dtype=integer).view(values.dtype)[0]
+    return entries, n_above, float(max_abs), Candidates(candidate_starts, columns)

@@ -1,7 +1,9 @@
 """numba kernels that select the winners of a layer, fused with the
-activation: the k largest scores of every row (:class:`TopK`), or every
-score above a threshold (:class:`Threshold`); and the activation at winners
-held from an earlier pass."""
+activation: the k largest scores of every row (:class:`TopK`, given each
+row's k-th largest score, which :func:`kth_largest` finds by NumPy's
+partition), or every score above a threshold (:class:`Threshold`; among
+each row's candidates when the threshold's selection found them); and the
+activation at winners held from an earlier pass."""
 
 import math
 
@@ -9,11 +11,48 @@ import numpy as np
 from numba import njit, prange
 
 from ._numba_activations import ActivationCode
+from ._numba_threads import in_lane, kernel_threads, run_at_once
 from ._numba_twins import parallel_and_serial
+from .cost_model import partition_blocks
 
 # Rows per block of the parallel top-k selection (each block allocates one
 # candidates buffer).
 TOP_K_BLOCK = 32
+
+
+def _partition_threads():
+    """Threads for blocks of NumPy's partition: numba's thread count, one in
+    a lane of prediction chunks."""
+    return 1 if in_lane() else kernel_threads()
+
+
+def kth_largest(scores, n_active):
+    """Each row's ``n_active``-th largest score (NaN above every number), in
+    a C-contiguous array however it is computed: a column of the partitioned
+    scores is a strided view, and numba compiles the selection kernels again
+    for each layout they meet.
+
+    NumPy's introselect (vectorized where the processor allows) is several
+    times faster than a compiled heap or quickselect; it releases the GIL,
+    so blocks of rows run on numba's thread count of Python threads (one
+    block in a lane of prediction chunks).
+    """
+    cut = scores.shape[1] - n_active
+    n_rows = scores.shape[0]
+    n_blocks = partition_blocks(scores.size, _partition_threads)
+    if n_blocks < 2:
+        return np.ascontiguousarray(np.partition(scores, cut, axis=1)[:, cut])
+    kth = np.empty(n_rows, dtype=scores.dtype)
+    edges = [n_rows * block // n_blocks for block in range(n_blocks + 1)]
+
+    def partition_block(block):
+        rows = slice(edges[block], edges[block + 1])
+        kth[rows] = np.partition(scores[rows], cut, axis=1)[:, cut]
+
+    run_at_once(
+        [lambda block=block: partition_block(block) for block in range(n_blocks)]
+    )
+    return kth
 
 
 @njit(cache=True, inline="always")
@@ -196,3 +235,50 @@ def gather_rows(values, indptr, indices, code, data):
     for row in prange(indptr.size - 1):
         for position in range(indptr[row], indptr[row + 1]):
             data[position] = _activate(values[row, indices[position]], code)
+
+
+def _count_candidates_above(
+    scores, threshold, inclusive, candidate_indptr, candidate_columns, counts
+):
+    """Per row, how many of its candidates' scores win against
+    ``threshold``."""
+    for row in prange(scores.shape[0]):
+        count = 0
+        for candidate in range(candidate_indptr[row], candidate_indptr[row + 1]):
+            count += _wins(
+                scores[row, candidate_columns[candidate]], threshold, inclusive
+            )
+        counts[row] = count
+
+
+count_candidates_above, count_candidates_above_serial = parallel_and_serial(
+    _count_candidates_above
+)
+
+
+def _candidates_above(
+    values,
+    scores,
+    threshold,
+    inclusive,
+    code,
+    candidate_indptr,
+    candidate_columns,
+    indptr,
+    indices,
+    data,
+):
+    """The winners of every row against ``threshold`` among its candidates,
+    at the positions ``indptr`` gives (from the counts of
+    :func:`count_candidates_above`)."""
+    for row in prange(scores.shape[0]):
+        position = indptr[row]
+        for candidate in range(candidate_indptr[row], candidate_indptr[row + 1]):
+            column = candidate_columns[candidate]
+            if _wins(scores[row, column], threshold, inclusive):
+                indices[position] = column
+                data[position] = _activate(values[row, column], code)
+                position += 1
+
+
+candidates_above, candidates_above_serial = parallel_and_serial(_candidates_above)

@@ -16,7 +16,7 @@ delta at the winners. A layer on the *dense path* hands on an ordinary
 
 import functools
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,6 +25,17 @@ import scipy.sparse as sp
 # entries in the window overflow its buffer fails the pass, on any backend
 # alike.
 WINDOW_BLOCK_ROWS = 16
+
+
+class Candidates(NamedTuple):
+    """Per row, the columns among which every winner of a threshold is: row
+    ``row``'s are ``columns[indptr[row]:indptr[row + 1]]``, in increasing
+    order. A 'dynamic' batch selection finds them on the way to its
+    threshold (every entry at or above its window), so that the selection
+    of the winners reads these entries only."""
+
+    indptr: np.ndarray
+    columns: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -185,23 +196,25 @@ class KernelBackend(Protocol):
 
     def select(self, values, rule, activation, scores=None):
         """The winners of ``rule`` applied to ``scores`` (default: ``values``)
-        with ``activation(values)`` at each, as :class:`SparseRows`."""
+        with ``activation(values)`` at each, as :class:`SparseRows`. A
+        threshold's :class:`Candidates`, when it has them, hold every
+        winner: a backend may read only those entries."""
 
     def batch_threshold(self, values, n_active, sample_weight=None):
         """:func:`~sklearn_sparse_act._sparsity.batch_threshold`: the smallest
         value of a 'dynamic' batch's quota and the largest one below it."""
 
     def batch_selection(self, values, n_active, sample_weight=None):
-        """:meth:`batch_threshold`'s two values, then per row how many
-        entries are at or above the first (None if not counted on the
-        way)."""
+        """:meth:`batch_threshold`'s two values, then the rows'
+        :class:`Candidates` for the first (None if not found on the way)."""
 
     def quota_window_rows(self, values, low, high, capacity):
-        """The entries in ``[low, high)`` in row-major order and their rows,
-        per row how many entries are at or above ``high``, and the largest
-        magnitude; None if a block of
-        :data:`WINDOW_BLOCK_ROWS` rows has more than ``capacity`` entries in
-        the window (see :mod:`sklearn_sparse_act._batch_quota`)."""
+        """The entries in ``[low, high)`` in row-major order, how many
+        entries are at or above ``high``, the largest magnitude, and the
+        rows' :class:`Candidates` (the columns of the entries at or above
+        ``low``, or None if the backend does not collect them); None if a
+        block of :data:`WINDOW_BLOCK_ROWS` rows has more than ``capacity``
+        entries in the window (see :mod:`sklearn_sparse_act._batch_quota`)."""
 
     def quota_histogram(self, values, row_weights, counts, weights):
         """Add the entries' buckets to ``counts`` (their rows' weights to

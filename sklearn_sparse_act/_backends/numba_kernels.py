@@ -49,16 +49,23 @@ from ._numba_products import (
     sparse_forward_serial,
 )
 from ._numba_quota import (  # noqa: F401 (the backend interface)
+    candidate_blocks,
+    candidate_blocks_serial,
     quota_histogram,
     quota_window,
-    window_blocks,
-    window_blocks_serial,
+    row_counts,
+    row_counts_serial,
     window_rows,
 )
 from ._numba_selection import (
+    candidates_above,
+    candidates_above_serial,
     count_above,
     count_above_serial,
+    count_candidates_above,
+    count_candidates_above_serial,
     gather_rows,
+    kth_largest,
     rows_above,
     rows_above_serial,
     top_k_rows,
@@ -73,7 +80,6 @@ from ._numba_threads import (
     in_lane,
     kernel_threads,
     map_row_chunks,  # noqa: F401 (the backend interface)
-    run_at_once,
     start_thread_pool,
     starts_the_threads,
     stream_row_chunks,  # noqa: F401 (the backend interface)
@@ -82,7 +88,6 @@ from ._numba_threads import (
 from .cost_model import (
     numba_connection_path,
     numba_sparse_path,
-    partition_blocks,
     runs_in_parallel,
 )
 from .interface import SparseRows
@@ -111,12 +116,6 @@ def _parallel(n_rows):
     return False
 
 
-def _partition_threads():
-    """Threads for blocks of NumPy's partition: numba's thread count, one in
-    a lane of prediction chunks."""
-    return 1 if in_lane() else kernel_threads()
-
-
 def _contiguous(values):
     return values if values.flags.c_contiguous else np.ascontiguousarray(values)
 
@@ -132,35 +131,6 @@ def _read_only(values):
     return view
 
 
-def _kth_largest(scores, n_active):
-    """Each row's ``n_active``-th largest score (NaN above every number), in
-    a C-contiguous array however it is computed: a column of the partitioned
-    scores is a strided view, and numba compiles the selection kernels again
-    for each layout they meet.
-
-    NumPy's introselect (vectorized where the processor allows) is several
-    times faster than a compiled heap or quickselect; it releases the GIL,
-    so blocks of rows run on numba's thread count of Python threads (one
-    block in a lane of prediction chunks).
-    """
-    cut = scores.shape[1] - n_active
-    n_rows = scores.shape[0]
-    n_blocks = partition_blocks(scores.size, _partition_threads)
-    if n_blocks < 2:
-        return np.ascontiguousarray(np.partition(scores, cut, axis=1)[:, cut])
-    kth_largest = np.empty(n_rows, dtype=scores.dtype)
-    edges = [n_rows * block // n_blocks for block in range(n_blocks + 1)]
-
-    def partition_block(block):
-        rows = slice(edges[block], edges[block + 1])
-        kth_largest[rows] = np.partition(scores[rows], cut, axis=1)[:, cut]
-
-    run_at_once(
-        [lambda block=block: partition_block(block) for block in range(n_blocks)]
-    )
-    return kth_largest
-
-
 def batch_threshold(values, n_active, sample_weight=None):
     """:func:`~.._sparsity.batch_threshold` by a pass over the entries near
     the quota's edge (:func:`.._batch_quota.select_quota`), compiled: no
@@ -169,18 +139,20 @@ def batch_threshold(values, n_active, sample_weight=None):
 
 
 def batch_selection(values, n_active, sample_weight=None):
-    """:func:`batch_threshold`, and per row how many entries the quota keeps
-    (counted on the way when there are no sample weights, else None)."""
+    """:func:`batch_threshold`, and the rows' candidates of the winners
+    (found on the way when there are no sample weights, else None)."""
     return select_quota(sys.modules[__name__], values, n_active, sample_weight)
 
 
 def quota_window_rows(values, low, high, capacity):
-    """The entries of ``values`` in ``[low, high)`` and what surrounds them,
-    in blocks of rows (:func:`._numba_quota.window_rows`): in parallel
-    blocks on enough rows, else on this thread."""
-    parallel = _parallel(values.shape[0])
-    kernel = window_blocks if parallel else window_blocks_serial
-    return window_rows(values, low, high, capacity, kernel)
+    """The entries of ``values`` in ``[low, high)``, what surrounds them and
+    the rows' candidates (:func:`._numba_quota.window_rows`): over rows in
+    parallel on enough rows, else on this thread."""
+    if _parallel(values.shape[0]):
+        kernels = (row_counts, candidate_blocks)
+    else:
+        kernels = (row_counts_serial, candidate_blocks_serial)
+    return window_rows(values, low, high, capacity, kernels)
 
 
 def select(values, rule, activation, scores=None):
@@ -194,25 +166,48 @@ def select(values, rule, activation, scores=None):
         indptr = np.arange(0, size + 1, rule.n_active, dtype=np.int64)
         indices = np.empty(size, dtype=np.int64)
         data = np.empty(size, dtype=values.dtype)
-        kth_largest = _kth_largest(scores, rule.n_active)
+        kth = kth_largest(scores, rule.n_active)
         top_k = top_k_rows if _parallel(n_rows) else top_k_rows_serial
-        top_k(values, scores, kth_largest, rule.n_active, code, indices, data)
+        top_k(values, scores, kth, rule.n_active, code, indices, data)
     elif isinstance(rule, Threshold):
-        threshold = scores.dtype.type(rule.value)
-        parallel = _parallel(n_rows)
-        counts = rule.row_counts
-        if counts is None:
-            counts = np.empty(n_rows, dtype=np.int64)
-            count = count_above if parallel else count_above_serial
-            count(scores, threshold, rule.inclusive, counts)
-        indptr = np.zeros(n_rows + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        indices = np.empty(indptr[-1], dtype=np.int64)
-        data = np.empty(indptr[-1], dtype=values.dtype)
-        fill = rows_above if parallel else rows_above_serial
-        fill(values, scores, threshold, rule.inclusive, code, indptr, indices, data)
+        return _threshold_winners(values, scores, rule, code)
     else:
         raise TypeError(f"No selection for the rule {rule!r}.")
+    return SparseRows(indptr, indices, data, width)
+
+
+def _threshold_winners(values, scores, rule, code):
+    """:func:`select` for a :class:`Threshold`: a pass that counts each
+    row's winners, then one that fills them in; over the rule's candidates
+    when it has them, else over every score."""
+    threshold = scores.dtype.type(rule.value)
+    n_rows, width = values.shape
+    parallel = _parallel(n_rows)
+    if rule.candidates is None:
+        candidates = ()
+        count = count_above if parallel else count_above_serial
+        fill = rows_above if parallel else rows_above_serial
+    else:
+        candidates = tuple(rule.candidates)
+        count = count_candidates_above if parallel else count_candidates_above_serial
+        fill = candidates_above if parallel else candidates_above_serial
+    counts = np.empty(n_rows, dtype=np.int64)
+    count(scores, threshold, rule.inclusive, *candidates, counts)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices = np.empty(indptr[-1], dtype=np.int64)
+    data = np.empty(indptr[-1], dtype=values.dtype)
+    fill(
+        values,
+        scores,
+        threshold,
+        rule.inclusive,
+        code,
+        *candidates,
+        indptr,
+        indices,
+        data,
+    )
     return SparseRows(indptr, indices, data, width)
 
 
