@@ -41,12 +41,17 @@ use_connection_path = numpy_connection_path
 
 
 def _from_mask(values, mask, activation):
-    rows, columns = np.nonzero(mask)
-    indptr = np.zeros(mask.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=mask.shape[0]), out=indptr[1:])
-    data = values[rows, columns]
+    """The entries of ``mask`` as :class:`SparseRows` of
+    ``activation(values)``: found by their flat positions, which NumPy
+    lists several times faster than a 2-D array's row and column indices,
+    and which take the values from the flat array."""
+    n_rows, width = mask.shape
+    positions = np.flatnonzero(mask)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.count_nonzero(mask, axis=1), out=indptr[1:])
+    data = np.take(values, positions)
     ACTIVATIONS[activation](data)
-    return SparseRows(indptr, columns, data, mask.shape[1])
+    return SparseRows(indptr, positions % width, data, width)
 
 
 def select(values, rule, activation, scores=None):
@@ -382,11 +387,12 @@ def quota_window_rows(values, low, high, capacity):
     of ``WINDOW_BLOCK_ROWS`` rows has more than ``capacity`` entries in the
     window."""
     low, high = values.dtype.type(low), values.dtype.type(high)
-    rows, columns = np.nonzero((values >= low) & (values < high))
-    if np.bincount(rows // WINDOW_BLOCK_ROWS).max(initial=0) > capacity:
+    positions = np.flatnonzero((values >= low) & (values < high))
+    block_size = WINDOW_BLOCK_ROWS * values.shape[1]
+    if np.bincount(positions // block_size).max(initial=0) > capacity:
         return None
     return (
-        values[rows, columns],
+        np.take(values, positions),
         int(np.count_nonzero(values >= high)),
         float(max(values.max(), -values.min())) if values.size else 0.0,
         None,
