@@ -84,7 +84,11 @@ from benchmarks.speed.measure import run_configuration
 from benchmarks.speed.models import make_data
 from benchmarks.speed.report import markdown_report, plot_speedups, write_rows_csv
 from benchmarks.speed.settings import build_parser, resolve_settings, training_rows
-from benchmarks.speed.verdicts import evaluate_targets, float32_checks
+from benchmarks.speed.verdicts import (
+    dynamic_checks,
+    evaluate_targets,
+    float32_checks,
+)
 
 
 def log(message):
@@ -138,6 +142,7 @@ def main(argv=None):
         "rows": rows,
         "targets": evaluate_targets(rows),
         "float32_checks": float32_checks(rows),
+        "dynamic_checks": dynamic_checks(rows),
         "grid_search": grid_search,
         "jit": first_fit,
     }

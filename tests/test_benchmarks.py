@@ -31,6 +31,7 @@ from benchmarks.speed.targets import TARGETS
 from benchmarks.speed.verdicts import (
     accuracy_verdicts,
     describe_verdict,
+    dynamic_checks,
     evaluate_targets,
     float32_checks,
     float32_table,
@@ -148,6 +149,13 @@ def test_quick_run_json_has_the_extra_sections(quick_run):
         assert math.isfinite(check["measured"]) and check["measured"] > 0
         assert check["bound"] == 1.0
 
+    dynamic = results["dynamic_checks"]
+    assert len(dynamic) == len(HIDDEN) * len(DTYPES) * len(KERNELS)
+    for check in dynamic:
+        assert check["status"] in ("met", "missed")
+        assert math.isfinite(check["measured"]) and check["measured"] > 0
+        assert check["bound"] == (1.1 if "[numba]" in check["target"] else 1.2)
+
     assert results["grid_search"] is None
     assert results["jit"] is None
 
@@ -202,6 +210,11 @@ def test_quick_run_writes_table_csv_and_plot(quick_run):
     for target in TARGETS:
         # the quick run has none of the architectures
         assert f"not measured: {target.description} [{target.kernels}," in table
+    dynamic_section = table.split("## 'dynamic' against 'fixed'")[1].split("## ")[0]
+    dynamic_lines = [line for line in dynamic_section.splitlines() if line]
+    assert len(dynamic_lines) == 1 + len(results["dynamic_checks"])
+    for line in dynamic_lines[1:]:
+        assert line.startswith(("- MET: 'dynamic' fit", "- MISSED: 'dynamic' fit"))
     assert "## float32 against float64" in table
     float32_lines = [
         line
@@ -368,6 +381,35 @@ def test_float32_is_checked_against_float64_per_model_and_metric():
     assert "| (64,) | ours numpy fixed 0.1 | 0.50 | 0.50 | 0.90 | MET |" in table
     assert "- MISSED: float32 no slower than float64 in every row" in table
     assert "5 of 6 model-metric pairs" in table
+
+
+def test_dynamic_fit_is_judged_against_fixed_at_its_ratio_in_the_same_repeats():
+    def fitted(strategy, ratio, kernels, fit_seconds, dtype="float64"):
+        row = make_row((64,), ratio, strategy, dtype=dtype, kernels=kernels)
+        row["raw"] = {"fit_seconds_per_epoch": fit_seconds}
+        return row
+
+    rows = [
+        {**make_row((64,), 1.0, "sklearn", kernels=""), "method": "sklearn MLP"},
+        fitted("fixed", 0.1, "numba", [1.0, 2.0, 1.0]),
+        fitted("fixed", 0.05, "numba", [9.0, 9.0, 9.0]),
+        # Paired with the repeat it ran in: 1.2, 1.05, 1.0 (unpaired, the
+        # medians would give 1.05 / 1.0).
+        fitted("dynamic", 0.1, "numba", [1.2, 2.1, 1.0]),
+        fitted("fixed", 0.1, "numpy", [1.0, 1.0, 1.0]),
+        fitted("dynamic", 0.1, "numpy", [1.15, 1.3, 1.1]),
+        fitted("dynamic", 0.1, "numpy", [5.0, 5.0, 5.0], dtype="float32"),
+    ]
+    checks = dynamic_checks(rows)
+    assert [(c["measured"], c["bound"], c["status"]) for c in checks] == [
+        (pytest.approx(1.05), 1.1, "met"),
+        (pytest.approx(1.15), 1.2, "met"),
+    ]
+    assert checks[0]["repeat_range"] == pytest.approx([1.0, 1.2])
+    assert "(64,) at 0.1 [float64]" in checks[0]["target"]
+    assert "[numpy]" in checks[1]["target"]
+    rows[3]["raw"]["fit_seconds_per_epoch"] = [1.2, 2.4, 1.2]
+    assert dynamic_checks(rows)[0]["status"] == "missed"
 
 
 def test_path_disagreement_and_dense_accuracy_gap_are_reported():

@@ -219,6 +219,17 @@ def markdown_report(results, settings, environment, elapsed_seconds):
         "",
         *[describe_verdict(verdict) for verdict in results["targets"]],
         "",
+        "## 'dynamic' against 'fixed'",
+        "",
+        "Each 'dynamic' model's fit time over the 'fixed' model's of the same "
+        "architecture, dtype, backend and ratio: the median of the ratios of "
+        "their times in the same interleaved repeat:",
+        "",
+        *(
+            [describe_verdict(check) for check in results["dynamic_checks"]]
+            or ["Not measured: the run has no 'dynamic' model."]
+        ),
+        "",
         "## float32 against float64",
         "",
         "Ours in float32 / the same model in float64: for fit, the median of "

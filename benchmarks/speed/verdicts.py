@@ -14,6 +14,7 @@ from benchmarks.harness.timing import paired_ratios
 from benchmarks.speed.measure import TIME_METRICS
 from benchmarks.speed.targets import (
     DENSE_ACCURACY_TARGET,
+    DYNAMIC_TARGETS,
     FLOAT32_TARGET,
     MEMORY_TARGETS,
     ROW_PATH_TARGET,
@@ -195,3 +196,30 @@ def float32_table(checks):
         f"{len(checks) - n_missed} of {len(checks)} model-metric pairs"
     )
     return "\n".join(lines)
+
+
+def dynamic_checks(rows):
+    """Each 'dynamic' model's fit time against the 'fixed' model of the same
+    architecture, dtype, backend and ratio: the median over repeats of the
+    ratio of their times in the same repeat, judged by the backend's
+    :data:`~benchmarks.speed.targets.DYNAMIC_TARGETS` bound."""
+    fixed = {
+        (tuple(row["hidden"]), row["dtype"], row.get("kernels"), row["ratio"]): row
+        for row in rows
+        if row["strategy"] == "fixed"
+    }
+    checks = []
+    for row in rows:
+        key = (tuple(row["hidden"]), row["dtype"], row.get("kernels"), row["ratio"])
+        if row["strategy"] != "dynamic" or key not in fixed:
+            continue
+        metric = "fit_seconds_per_epoch"
+        ratios = paired_ratios(row["raw"][metric], fixed[key]["raw"][metric])
+        target = DYNAMIC_TARGETS[row["kernels"]]
+        name = f"{target.description}, {key[0]} at {key[3]:g} [{key[1]}]"
+        checks.append(
+            target.verdict(
+                median(ratios), name=name, repeat_range=[min(ratios), max(ratios)]
+            )
+        )
+    return checks
