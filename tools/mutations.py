@@ -27,6 +27,7 @@ OUT_OF_CORE = "tests/test_out_of_core.py"
 CONNECTIONS = "tests/test_connections.py"
 CONNECTION_KERNELS = "tests/test_connection_kernels.py"
 BOOST_PREDICTION = "tests/test_boost_prediction.py"
+QUOTA_ROWS = "tests/test_batch_quota_rows.py"
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,16 @@ MUTATIONS = (
         replacement="        yield from results[:1]\n",
         backends=NUMBA_ONLY,
         selection=(KERNELS,),
+    ),
+    Mutation(
+        name="dynamic-candidates-miss-the-window",
+        description="a 'dynamic' training batch's candidates are only the "
+        "entries above its window, so winners inside the window are lost",
+        path="sklearn_sparse_act/_backends/_numba_quota.py",
+        original="                n_candidates += values[row, column] >= low\n",
+        replacement="                n_candidates += values[row, column] >= high\n",
+        backends=NUMBA_ONLY,
+        selection=(QUOTA_ROWS,),
     ),
     Mutation(
         name="settling-ignores-sample-weight",
