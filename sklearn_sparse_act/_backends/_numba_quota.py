@@ -117,7 +117,7 @@ def _row_counts(values, bits, low, high, sign_free, row_found):
     """Per row, in ``row_found[row]``: how many of its entries are at or
     above ``high``, how many in ``[low, high)``, and the largest bit pattern
     of their magnitudes (``bits & sign_free``, ordered as the magnitudes
-    are). Comparisons and sums only: the loop vectorizes."""
+    are): comparisons and sums, without a branch."""
     n_rows, width = values.shape
     for row in prange(n_rows):
         n_above = 0
@@ -149,8 +149,8 @@ def _candidate_blocks(
     is written at the next free place of the scratch row whether or not it
     is a candidate, and the place moves on only if it is: a branch taken
     for one entry in ten, at random, would be mispredicted often), then
-    copied to their places; the few candidates of a row are then sorted
-    into the window with a branch.
+    copied to their places, and those below ``high`` to the window's
+    entries (a branch over a row's few candidates).
     """
     n_rows, width = values.shape
     for block in prange((n_rows + WINDOW_BLOCK_ROWS - 1) // WINDOW_BLOCK_ROWS):
