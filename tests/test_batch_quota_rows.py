@@ -88,8 +88,8 @@ def _assert_candidates_are_the_entries_from(values, low, candidates):
 
 @needs_numba
 def test_window_rows_kernel_has_the_same_bits_on_any_thread_count():
-    """The parallel window pass lays its blocks out as the serial one does,
-    on one thread and on two."""
+    """The parallel window pass gives the serial one's entries, counts and
+    candidates, laid out alike, on one thread and on two."""
     import numba
 
     from sklearn_sparse_act._backends import _numba_quota
