@@ -31,7 +31,7 @@ TIMED = (
     "sparse_forward",
     "sparse_forward_serial",
     "select",
-    "_kth_largest",
+    "kth_largest",
     "top_k_rows",
     "top_k_rows_serial",
     "weight_gradient",

@@ -469,6 +469,15 @@ def test_each_model_runs_under_its_backend():
         assert get_config()["kernels"] == before
 
 
+@pytest.mark.skipif(not numba_available(), reason="needs numba")
+def test_profiler_times_functions_the_numba_backend_has():
+    """``profile_targets.py`` wraps these names: a renamed kernel breaks it."""
+    from benchmarks import profile_targets
+
+    for name in profile_targets.TIMED:
+        assert callable(getattr(profile_targets.KERNELS, name)), name
+
+
 def test_default_kernels_follow_numba_availability():
     expected = ["numpy", "numba"] if numba_available() else ["numpy"]
     assert speed_settings.default_kernels() == expected
