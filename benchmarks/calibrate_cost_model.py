@@ -49,7 +49,9 @@ CONSTANTS = {
     "KERNEL_MADD_SECONDS": ("numba-cores", cores.kernel_madd_seconds),
     "SELECTED_SCORE_SECONDS": ("numba-cores", cores.seconds_of_unit("selected score")),
     "PARAMETER_SECONDS": ("numba-cores", cores.seconds_of_unit("Adam parameter")),
+    "SQUARED_ENTRY_SECONDS": ("numba-cores", cores.seconds_of_unit("squared entry")),
     "PARALLEL_MARGIN_SECONDS": ("numba-cores", cores.parallel_margin_seconds),
+    "REGION_WAKE_SECONDS": ("numba-cores", cores.region_wake_seconds),
     "MIN_PARALLEL_ROWS": ("numba-cores", cores.min_parallel_rows),
     "MIN_PARTITION_BLOCK": ("numba-cores", cores.min_partition_block),
 }

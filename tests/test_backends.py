@@ -38,6 +38,21 @@ needs_numba = pytest.mark.skipif(
     not numba_available(), reason="numba (the fast extra) not installed"
 )
 
+# The cost of a parallel region the module states; the tests below run with
+# none (every_region_pays).
+REGION_WAKE_SECONDS = cost_model.REGION_WAKE_SECONDS
+
+
+@pytest.fixture(autouse=True)
+def every_region_pays(monkeypatch):
+    """Kernels over enough rows run their parallel versions however little
+    their work, as they do on a machine whose regions cost nothing: each is
+    compared with its NumPy twin here. (With the module's cost, kernels over
+    small arrays run their serial twins, which test_determinism compares
+    with the parallel kernels bit for bit.)"""
+    monkeypatch.setattr(cost_model, "REGION_WAKE_SECONDS", 0.0)
+
+
 # Tolerances of two backends (or two paths) computing the same numbers in a
 # different order: a few hundred units of round-off of each dtype.
 TOLERANCES = {
@@ -115,7 +130,7 @@ def test_top_k_selection_in_blocks_of_rows_matches_numpy():
     # own (when there are several cores), with tied rows in every block.
     numba_kernels = get_backend("numba")
     rng = np.random.RandomState(3)
-    values = rng.normal(size=(601, 512))
+    values = rng.normal(size=(601, 1024))
     values[::7] = np.round(values[::7])
     for n_active in (1, 51, 200):
         _assert_rows_equal(
@@ -744,7 +759,7 @@ def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
         return (
             rows,
             threading.get_ident(),
-            numba_kernels._parallel(1000),
+            numba_kernels._parallel(1000, 1.0),
             _blas_threads(),
         )
 
@@ -764,7 +779,7 @@ def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
     assert not any(parallel for _, _, parallel, _ in facts)
     assert {blas for _, _, _, blas in facts} == {1}
     assert _blas_threads() == blas_before
-    assert numba_kernels._parallel(1000)
+    assert numba_kernels._parallel(1000, 1.0)
 
     def failing(rows):
         if rows.start > 0:
@@ -776,7 +791,7 @@ def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
             failing, 1000, 100, lambda rows: Work(kernel_madds=10**9)
         )
     assert _blas_threads() == blas_before
-    assert numba_kernels._parallel(1000)
+    assert numba_kernels._parallel(1000, 1.0)
 
 
 @needs_numba
@@ -1017,7 +1032,8 @@ FIRST_USES = {
         "with config_context(kernels='numba'):\n"
         "    SparseMLPClassifier((32,), max_iter=1).fit(values, values[:, 0] > 0)"
     ),
-    "select": "numba_kernels.select(values, TopK(5), 'relu')",
+    # Wide enough rows that the selection pays for a parallel region.
+    "select": "numba_kernels.select(np.tile(values, 40), TopK(5), 'relu')",
     "squared_norm": "numba_kernels.squared_norm([values])",
 }
 
@@ -1264,3 +1280,79 @@ def test_numba_predictions_leave_thread_settings_as_they_were():
         model.predict(X[:1])
     assert numba.get_num_threads() == threads_before
     assert [info["num_threads"] for info in threadpool_info()] == blas_before
+
+
+@needs_numba
+@pytest.mark.usefixtures("numba_kernels_chosen")
+def test_steps_over_small_arrays_run_on_one_thread(monkeypatch):
+    """With the module's cost of a parallel region, a training step wakes
+    numba's threads only for arrays whose estimated work pays for it: the
+    Adam step runs on every thread over the large weight matrices and on one
+    over the biases and the small output layer; the penalty's sum of
+    squares, cheaper per entry, runs on one over all of these. The product
+    over the winners into the wide layer runs in parallel, the one into the
+    three outputs on its serial twin."""
+    import numba
+
+    from sklearn_sparse_act._backends import _numba_steps
+
+    n_threads = numba.get_num_threads()
+    if n_threads < 2:
+        pytest.skip("numba runs on one thread here")
+    monkeypatch.setattr(cost_model, "REGION_WAKE_SECONDS", REGION_WAKE_SECONDS)
+    threads_by_size = {}
+    kernels = {
+        "adam_step": cost_model.PARAMETER_SECONDS,
+        "sum_of_squares": cost_model.SQUARED_ENTRY_SECONDS,
+    }
+
+    def recorded(name):
+        kernel = getattr(_numba_steps, name)
+
+        def run(param, *args):
+            seen = threads_by_size.setdefault(name, {}).setdefault(param.size, set())
+            seen.add(numba.get_num_threads())
+            return kernel(param, *args)
+
+        return run
+
+    for name in kernels:
+        monkeypatch.setattr(_numba_steps, name, recorded(name))
+    # The products over winners: which twin each layer's product takes, by
+    # its number of outputs.
+    numba_kernels = get_backend("numba")
+    products = {}
+
+    def recorded_product(name):
+        kernel = getattr(numba_kernels, name)
+
+        def run(*args):
+            products.setdefault(name, set()).add(args[-1].shape[1])
+            return kernel(*args)
+
+        return run
+
+    for name in ("sparse_forward", "sparse_forward_serial"):
+        monkeypatch.setattr(numba_kernels, name, recorded_product(name))
+    X, y = make_classification(
+        n_samples=400, n_features=64, n_informative=20, n_classes=3, random_state=0
+    )
+    SparseMLPClassifier(
+        (1024, 256), activation_ratio=0.05, max_iter=1, random_state=0
+    ).fit(X, y)
+    assert numba.get_num_threads() == n_threads
+    coefs = {64 * 1024, 1024 * 256, 256 * 3}
+    arrays = {"adam_step": coefs | {1024, 256, 3}, "sum_of_squares": coefs}
+    for name, seconds in kernels.items():
+        assert set(threads_by_size[name]) == arrays[name]
+        for size, seen in threads_by_size[name].items():
+            pays = size * seconds * (1 - 1 / n_threads) > REGION_WAKE_SECONDS
+            assert seen == ({n_threads} if pays else {1}), (name, size)
+    adam = threads_by_size["adam_step"]
+    assert adam[64 * 1024] == adam[1024 * 256] == {n_threads}
+    assert adam[1024] == adam[256] == adam[3] == {1}
+    # A batch's 200 rows x 51 winners x 256 outputs pay for a region, x 3
+    # (after the second layer's 13 winners) do not. (The pass over the
+    # training rows at the end of fit runs serial twins in lanes.)
+    assert products["sparse_forward"] == {256}
+    assert 3 in products["sparse_forward_serial"]

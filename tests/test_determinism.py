@@ -198,34 +198,49 @@ def _kernels_take_the_cores(model, n_rows, training):
 def test_numba_fits_have_the_same_bits_on_one_thread_and_two(monkeypatch):
     """numba's thread count set in this process (``numba.set_num_threads``,
     which every fit and prediction reads) changes nothing: every parallel
-    kernel runs on both threads, and gives the bits it gives on one."""
+    kernel runs on two threads and gives the bits that one thread gives
+    (its serial twin, where it has one; itself on one thread otherwise)."""
     import numba
     from numba.core.registry import CPUDispatcher
 
-    from sklearn_sparse_act._backends import _numba_steps, numba_kernels
+    from sklearn_sparse_act._backends import _numba_steps, cost_model, numba_kernels
 
     _skip_without_two_kernel_threads()
+    # Every region pays: the kernels of these small fits run in parallel on
+    # two threads, as the kernels of large ones do.
+    monkeypatch.setattr(cost_model, "REGION_WAKE_SECONDS", 0.0)
     threads_seen = {}
 
-    def recorded(name, kernel):
+    def recorded(name, kernel, serial=False):
         def run(*args):
-            threads_seen.setdefault(name, set()).add(numba.get_num_threads())
+            threads = "serial" if serial else numba.get_num_threads()
+            threads_seen.setdefault(name, set()).add(threads)
             return kernel(*args)
 
         return run
 
-    # The backend's modules that call the kernels.
+    # The backend's modules that call the kernels, and the kernels' names:
+    # parallel ones, and their serial twins (recorded under the parallel
+    # kernel's name).
     callers = (numba_kernels, _numba_steps)
-    parallel_kernels = [
-        name
+    kernels = {
+        name: kernel
         for module in callers
         for name, kernel in vars(module).items()
-        if isinstance(kernel, CPUDispatcher) and kernel.targetoptions.get("parallel")
-    ]
+        if isinstance(kernel, CPUDispatcher)
+    }
+    parallel_kernels = sorted(
+        name for name, kernel in kernels.items() if kernel.targetoptions.get("parallel")
+    )
+    twinned = {name for name in parallel_kernels if f"{name}_serial" in kernels}
     for module in callers:
         for name in parallel_kernels:
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, recorded(name, getattr(module, name)))
+            twin = f"{name}_serial"
+            if hasattr(module, twin):
+                serial = recorded(name, getattr(module, twin), serial=True)
+                monkeypatch.setattr(module, twin, serial)
 
     X, y = _parallel_data()
     threads_before = numba.get_num_threads()
@@ -260,9 +275,11 @@ def test_numba_fits_have_the_same_bits_on_one_thread_and_two(monkeypatch):
             )
             assert _kernels_take_the_cores(model, training_rows, training=True)
             assert _kernels_take_the_cores(model, 600, training=False) == in_lanes
-    assert sorted(threads_seen) == sorted(parallel_kernels)
+    assert sorted(threads_seen) == parallel_kernels
     for name, thread_counts in threads_seen.items():
-        assert thread_counts == {1, 2}, name
+        # One thread runs the serial twin, where there is one.
+        expected = {"serial", 2} if name in twinned else {1, 2}
+        assert thread_counts == expected, name
 
 
 def _final_training_loss(estimator, X, y):

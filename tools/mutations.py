@@ -450,6 +450,26 @@ def _local_config():
         selection=(KERNELS,),
     ),
     Mutation(
+        name="small-steps-wake-every-thread",
+        description="the optimizer's steps over small arrays wake numba's "
+        "threads for a parallel region that costs more than it saves",
+        path="sklearn_sparse_act/_backends/_numba_threads.py",
+        original="    if n_threads == 1 or parallel_pays(serial_seconds):\n",
+        replacement="    if True:\n",
+        backends=NUMBA_ONLY,
+        selection=(KERNELS,),
+    ),
+    Mutation(
+        name="small-products-take-a-region",
+        description="a product over winners too small to pay for a parallel "
+        "region runs the parallel kernel (rows alone decide)",
+        path="sklearn_sparse_act/_backends/numba_kernels.py",
+        original="    return runs_in_parallel(n_rows) and parallel_pays(serial_seconds)\n",
+        replacement="    return runs_in_parallel(n_rows) and parallel_pays(1.0)\n",
+        backends=NUMBA_ONLY,
+        selection=(KERNELS,),
+    ),
+    Mutation(
         name="out-of-core-reads-the-whole-file",
         description="the out-of-core reader loads the whole file instead of mapping it",
         path="benchmarks/bench_out_of_core.py",

@@ -65,6 +65,7 @@ def unit_seconds(repeats):
                     "adam": lambda: numba_kernels.adam_update(
                         *state, 1e-3, (0.9, 0.999), 1e-8, {}
                     ),
+                    "squares": lambda: numba_kernels.squared_norm([weights]),
                 },
                 4 * repeats,
             )
@@ -79,6 +80,7 @@ def unit_seconds(repeats):
         },
         "selected score": seconds["select"] / scores.size,
         "Adam parameter": seconds["adam"] / weights.size,
+        "squared entry": seconds["squares"] / weights.size,
     }
     print_table(
         f"numba: nanoseconds per unit of work, one thread ({BATCH_ROWS} rows, "
@@ -95,24 +97,16 @@ def kernel_madd_seconds(run):
     return f"{median(kernels):.3g} (the median of the three kernels)"
 
 
-def parallel_margin_seconds(run):
-    """The cost of the parallel regions of a training step of hidden layers
-    (1024, 1024) at ratio 0.05, in the units of the margin.
-
-    With the cores, on ``n`` threads, the kernels save ``(1 - 1/n)`` of their
-    single-threaded time and BLAS loses as much of its own, against the
-    wake-up of every parallel region: the kernels gain when their time
-    exceeds BLAS's by ``n / (n - 1)`` wake-ups per region. A wake-up is
-    timed as a parallel kernel on a tiny input, threads asleep, against its
-    serial twin.
-    """
+@cache
+def _region_wake_up(repeats):
+    """Seconds a parallel kernel on a tiny input takes beyond its serial
+    twin, each call 50 microseconds after the last with this thread busy,
+    as the regions of a training step follow each other."""
     from sklearn_sparse_act._backends import numba_kernels
-    from sklearn_sparse_act._backends._numba_threads import kernel_threads
 
-    n_threads = kernel_threads()
-    if n_threads < 2:
-        return "not measured: numba runs on one thread here"
-    scores = run.rng.standard_normal((cost_model.MIN_PARALLEL_ROWS, 16))
+    scores = np.random.default_rng(0).standard_normal(
+        (cost_model.MIN_PARALLEL_ROWS, 16)
+    )
     counts = np.empty(scores.shape[0], dtype=np.int64)
     seconds = medians(
         {
@@ -121,10 +115,43 @@ def parallel_margin_seconds(run):
                 scores, 0.0, True, counts
             ),
         },
-        40 * run.repeats,
-        pause=0.002,
+        40 * repeats,
+        pause=50e-6,
     )
-    wake_up = seconds["parallel"] - seconds["serial"]
+    return seconds["parallel"] - seconds["serial"]
+
+
+def region_wake_seconds(run):
+    """The wake-up of a parallel region of a training step."""
+    from sklearn_sparse_act._backends._numba_threads import kernel_threads
+
+    if kernel_threads() < 2:
+        return "not measured: numba runs on one thread here"
+    wake_up = _region_wake_up(run.repeats)
+    print_table(
+        "numba: wake-up of a parallel region",
+        ["wake-up of a region (us)"],
+        [[f"{wake_up * 1e6:.1f}"]],
+    )
+    return f"{wake_up:.3g}"
+
+
+def parallel_margin_seconds(run):
+    """The cost of the parallel regions of a training step of hidden layers
+    (1024, 1024) at ratio 0.05, in the units of the margin.
+
+    With the cores, on ``n`` threads, the kernels save ``(1 - 1/n)`` of their
+    single-threaded time and BLAS loses as much of its own, against the
+    wake-up of every parallel region: the kernels gain when their time
+    exceeds BLAS's by ``n / (n - 1)`` wake-ups per region.
+    """
+    from sklearn_sparse_act._backends import numba_kernels
+    from sklearn_sparse_act._backends._numba_threads import kernel_threads
+
+    n_threads = kernel_threads()
+    if n_threads < 2:
+        return "not measured: numba runs on one thread here"
+    wake_up = _region_wake_up(run.repeats)
     regions = regions_per_step(run, numba_kernels)
     margin = wake_up * regions * n_threads / (n_threads - 1)
     print_table(
@@ -143,9 +170,12 @@ def parallel_margin_seconds(run):
 
 
 def regions_per_step(run, numba_kernels):
-    """Parallel kernels launched by one training step: those of partial_fit
-    over two batches less those over one."""
+    """Parallel kernels launched by one training step (those of the backend
+    and of its optimizer steps): those of partial_fit over two batches less
+    those over one."""
     from numba.core.registry import CPUDispatcher
+
+    from sklearn_sparse_act._backends import _numba_steps
 
     launches = [0]
 
@@ -156,16 +186,17 @@ def regions_per_step(run, numba_kernels):
 
         return launch
 
-    parallel_kernels = {
-        name: kernel
-        for name, kernel in vars(numba_kernels).items()
+    parallel_kernels = [
+        (module, name, kernel)
+        for module in (numba_kernels, _numba_steps)
+        for name, kernel in vars(module).items()
         if isinstance(kernel, CPUDispatcher) and kernel.targetoptions.get("parallel")
-    }
+    ]
     model = SparseMLPClassifier((1024, 1024), activation_ratio=0.05, random_state=0)
     launches_of = {}
     try:
-        for name, kernel in parallel_kernels.items():
-            setattr(numba_kernels, name, counted(kernel))
+        for module, name, kernel in parallel_kernels:
+            setattr(module, name, counted(kernel))
         with config_context(kernels="numba"), convergence_warnings_ignored():
             rows = slice(0, BATCH_ROWS)
             model.partial_fit(run.X[rows], run.y[rows], classes=np.unique(run.y))
@@ -174,14 +205,15 @@ def regions_per_step(run, numba_kernels):
                 model.partial_fit(run.X[:n_rows], run.y[:n_rows])
                 launches_of[n_rows] = launches[0]
     finally:
-        for name, kernel in parallel_kernels.items():
-            setattr(numba_kernels, name, kernel)
+        for module, name, kernel in parallel_kernels:
+            setattr(module, name, kernel)
     return launches_of[2 * BATCH_ROWS] - launches_of[BATCH_ROWS]
 
 
 def min_parallel_rows(run):
     """The fewest rows from which the parallel selection and forward product
-    beat their serial twins (each call with the threads asleep)."""
+    beat their serial twins (each call with the threads asleep, this thread
+    busy since the last)."""
     from sklearn_sparse_act._backends import numba_kernels
 
     weights = run.rng.standard_normal((WIDTH, WIDTH))

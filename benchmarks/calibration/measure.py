@@ -26,12 +26,16 @@ ZERO_BIAS = np.zeros(WIDTH)
 def medians(calls, repeats, pause=0.0):
     """Median seconds of each of ``calls`` (``{name: function}``), timed in
     interleaved repeats after one untimed call each. With ``pause``, each
-    call comes that many seconds after the previous one ended (numba's
-    threads asleep, as between the parallel regions of a training step)."""
+    call comes that many seconds after the previous one ended, this thread
+    busy meanwhile, as it is between the parallel regions of a training step
+    (numba's threads asleep; a sleeping caller would let its own processor
+    idle too, and measure the wake-up of an idle machine instead)."""
 
     def timed(function):
         def call(repeat):
-            time.sleep(pause)
+            busy_until = time.perf_counter() + pause
+            while time.perf_counter() < busy_until:
+                pass
             start = time.perf_counter()
             function()
             return time.perf_counter() - start

@@ -76,8 +76,7 @@ def sparse_backward_product(indptr, indices, data, weights, out):
                 output[unit] += value * weights[unit, column]
 
 
-@njit(parallel=True, cache=True)
-def delta_from_dense(upstream, weights, indptr, indices, activated, code, delta):
+def _delta_from_dense(upstream, weights, indptr, indices, activated, code, delta):
     """The delta at a layer's winners from the dense delta of the layer
     above."""
     fan_out = upstream.shape[1]
@@ -91,8 +90,10 @@ def delta_from_dense(upstream, weights, indptr, indices, activated, code, delta)
             delta[position] = total * _derivative(activated[position], code)
 
 
-@njit(parallel=True, cache=True)
-def delta_from_sparse(
+delta_from_dense, delta_from_dense_serial = parallel_and_serial(_delta_from_dense)
+
+
+def _delta_from_sparse(
     unit_ptr,
     unit_rows,
     unit_positions,
@@ -117,6 +118,9 @@ def delta_from_sparse(
             for upstream in range(up_indptr[row], up_indptr[row + 1]):
                 total += up_data[upstream] * weight_row[up_indices[upstream]]
             delta[position] = total * _derivative(activated[position], code)
+
+
+delta_from_sparse, delta_from_sparse_serial = parallel_and_serial(_delta_from_sparse)
 
 
 @njit(cache=True)

@@ -1,28 +1,36 @@
 """The numba backend's steps over whole parameter arrays: the Adam and
 momentum SGD steps (fused, one compiled pass per array, or over the present
 weights only on the connections' path) and the sum of squares of the L2
-penalty. Arrays that are not C-contiguous take NumPy's step."""
+penalty. Arrays that are not C-contiguous take NumPy's step; over arrays
+too small to pay for a parallel region, the kernels run on this thread alone
+(compiled with ``parallel``, they vectorize where a serial twin would not).
+"""
 
 import numpy as np
 
 from . import numpy_kernels
 from ._numba_connections import adam_step_at, sgd_step_at
 from ._numba_parameters import adam_step, sgd_step, sum_of_squares
-from ._numba_threads import starts_the_threads
-from .cost_model import numba_connection_path
+from ._numba_threads import run_where_it_pays, starts_the_threads
+from .cost_model import (
+    PARAMETER_SECONDS,
+    SQUARED_ENTRY_SECONDS,
+    numba_connection_path,
+)
 
 
 @starts_the_threads
 def squared_norm(arrays):
     """The sum of the squares of every entry of every array, in parallel
-    (the same bits on any number of threads)."""
+    where it pays (the same bits on any number of threads)."""
     total = 0.0
     for array in arrays:
         views = _flat_views(array)
         if views is None:
             total += numpy_kernels.squared_norm([array])
         else:
-            total += sum_of_squares(views[0])
+            seconds = array.size * SQUARED_ENTRY_SECONDS
+            total += run_where_it_pays(sum_of_squares, seconds, views[0])
     return total
 
 
@@ -81,7 +89,9 @@ def adam_update(
             )
             continue
         scalar = param.dtype.type
-        adam_step(
+        run_where_it_pays(
+            adam_step,
+            param.size * PARAMETER_SECONDS,
             *views,
             scalar(learning_rate),
             scalar(betas[0]),
@@ -118,4 +128,11 @@ def sgd_update(
             )
             continue
         scalar = param.dtype.type
-        sgd_step(*views, scalar(learning_rate), scalar(momentum), bool(nesterov))
+        run_where_it_pays(
+            sgd_step,
+            param.size * PARAMETER_SECONDS,
+            *views,
+            scalar(learning_rate),
+            scalar(momentum),
+            bool(nesterov),
+        )

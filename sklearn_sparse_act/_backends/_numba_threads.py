@@ -37,6 +37,7 @@ from .cost_model import (
     kernels_take_the_cores,
     lane_rows,
     predicts_in_lanes,
+    region_pays,
     runs_in_parallel,
 )
 from .interface import row_chunks
@@ -123,6 +124,30 @@ def run_at_once(tasks):
         # Every task ends before anything it uses is released.
         wait(others)
     return [first, *(other.result() for other in others)]
+
+
+def parallel_pays(serial_seconds):
+    """Whether a kernel estimated to take ``serial_seconds`` on one thread
+    runs its parallel version here: not in a lane, and only when a region
+    on numba's threads pays for its wake-up (:func:`.cost_model.region_pays`;
+    never on one thread, where the serial twin does the same work without
+    a region)."""
+    return not in_lane() and region_pays(serial_seconds, kernel_threads)
+
+
+def run_where_it_pays(kernel, serial_seconds, *args):
+    """``kernel(*args)``, a parallel kernel without a serial twin estimated
+    to take ``serial_seconds`` on one thread, on numba's threads where its
+    region pays for their wake-up (:func:`parallel_pays`), else on this
+    thread alone (numba's thread count set to one while it runs)."""
+    n_threads = kernel_threads()
+    if n_threads == 1 or parallel_pays(serial_seconds):
+        return kernel(*args)
+    numba.set_num_threads(1)
+    try:
+        return kernel(*args)
+    finally:
+        numba.set_num_threads(n_threads)
 
 
 def kernel_threads():

@@ -16,7 +16,9 @@ machine.
   one thread), whichever finishes the pass first by the estimate of
   :func:`kernels_take_the_cores`; a prediction over many rows runs in lanes
   (:func:`predicts_in_lanes`); few rows run the serial kernels
-  (:func:`runs_in_parallel`); NumPy's partition is split in blocks of rows
+  (:func:`runs_in_parallel`), and so does a kernel whose work would not pay
+  for the wake-up of a parallel region (:func:`region_pays`); NumPy's
+  partition is split in blocks of rows
   (:func:`partition_blocks`).
 
 The constants were measured on a 2-core machine with OpenBLAS. Run
@@ -170,6 +172,9 @@ BLAS_MADD_SECONDS = 0.06e-9
 KERNEL_MADD_SECONDS = 0.55e-9
 SELECTED_SCORE_SECONDS = 8e-9
 PARAMETER_SECONDS = 3e-9
+# Single-threaded seconds per entry of the L2 penalty's sum of squares.
+# calibrate_cost_model.py, "numba: seconds per unit of work".
+SQUARED_ENTRY_SECONDS = 0.3e-9
 
 # With the cores, on n threads, the kernels save (1 - 1/n) of their time and
 # BLAS loses as much of its own, so the kernels get the cores when their
@@ -178,6 +183,14 @@ PARAMETER_SECONDS = 3e-9
 # (the threads sleep between regions: passive waiting).
 # calibrate_cost_model.py, "numba: margin of the parallel regions".
 PARALLEL_MARGIN_SECONDS = 1e-3
+
+# What a parallel region of a training step costs beyond its share of the
+# work: waking numba's sleeping threads while this thread keeps working
+# between the regions (on a virtual machine, waking the idle processor they
+# run on as well). A region over less work than this saves is slower than the
+# serial twin.
+# calibrate_cost_model.py, "numba: wake-up of a parallel region".
+REGION_WAKE_SECONDS = 60e-6
 
 # Fewest rows on which a kernel runs in a parallel region (fewer rows run
 # the serial kernels, which launch no threads); a lane of a prediction gets
@@ -188,7 +201,7 @@ MIN_PARALLEL_ROWS = 32
 # Fewest scores per block of rows that NumPy's partition handles in a thread
 # of its own (below, the thread costs what it saves).
 # calibrate_cost_model.py, "numba: fewest scores per partition block".
-MIN_PARTITION_BLOCK = 65536
+MIN_PARTITION_BLOCK = 204800
 
 
 def kernel_seconds(work):
@@ -220,6 +233,26 @@ def kernels_take_the_cores(work):
     True
     """
     return kernel_seconds(work) - blas_seconds(work) > PARALLEL_MARGIN_SECONDS
+
+
+def region_pays(serial_seconds, n_threads):
+    """Whether a kernel estimated to take ``serial_seconds`` on one thread
+    finishes sooner in a parallel region, whose ``n`` threads save
+    ``(1 - 1/n)`` of it against the region's wake-up, than on one thread;
+    ``n_threads()`` gives ``n``, called only when the work could pay.
+
+    Examples
+    --------
+    >>> from sklearn_sparse_act._backends.cost_model import region_pays
+    >>> region_pays(1e-3, lambda: 2), region_pays(50e-6, lambda: 2)
+    (True, False)
+    >>> region_pays(1e-3, lambda: 1)
+    False
+    """
+    if serial_seconds <= REGION_WAKE_SECONDS:
+        return False
+    n = n_threads()
+    return n > 1 and serial_seconds * (1 - 1 / n) > REGION_WAKE_SECONDS
 
 
 def runs_in_parallel(n_rows):

@@ -42,7 +42,9 @@ from ._numba_gradients import (
 from ._numba_products import (
     by_unit,
     delta_from_dense,
+    delta_from_dense_serial,
     delta_from_sparse,
+    delta_from_sparse_serial,
     scatter_rows,
     sparse_backward_product,
     sparse_forward,
@@ -77,15 +79,16 @@ from ._numba_steps import (  # noqa: F401 (the backend interface)
     squared_norm,
 )
 from ._numba_threads import (
-    in_lane,
     kernel_threads,
     map_row_chunks,  # noqa: F401 (the backend interface)
-    start_thread_pool,
+    parallel_pays,
     starts_the_threads,
     stream_row_chunks,  # noqa: F401 (the backend interface)
     threads,  # noqa: F401 (the backend interface)
 )
 from .cost_model import (
+    KERNEL_MADD_SECONDS,
+    SELECTED_SCORE_SECONDS,
     numba_connection_path,
     numba_sparse_path,
     runs_in_parallel,
@@ -105,15 +108,17 @@ use_connection_path = numba_connection_path
 _GRADIENT_CHUNKS_PER_THREAD = 4
 
 
-def _parallel(n_rows):
-    """Whether work on ``n_rows`` rows runs the parallel kernels (numba's
-    threads are then started, if nothing has yet): on fewer rows (see
-    :func:`.cost_model.runs_in_parallel`), and in a lane of prediction
-    chunks, the serial kernels run, which launch no threads."""
-    if runs_in_parallel(n_rows) and not in_lane():
-        start_thread_pool()
-        return True
-    return False
+def _parallel(n_rows, serial_seconds):
+    """Whether work on ``n_rows`` rows, estimated to take ``serial_seconds``
+    on one thread, runs the parallel kernels: on enough rows
+    (:func:`.cost_model.runs_in_parallel`) when a region pays for its
+    wake-up (:func:`._numba_threads.parallel_pays`, never in a lane of
+    prediction chunks); otherwise the serial twins run, launching no threads."""
+    return runs_in_parallel(n_rows) and parallel_pays(serial_seconds)
+
+
+def _selection_seconds(scores):
+    return scores.size * SELECTED_SCORE_SECONDS
 
 
 def _contiguous(values):
@@ -148,7 +153,7 @@ def quota_window_rows(values, low, high, capacity):
     """The entries of ``values`` in ``[low, high)``, what surrounds them and
     the rows' candidates (:func:`._numba_quota.window_rows`): over rows in
     parallel on enough rows, else on this thread."""
-    if _parallel(values.shape[0]):
+    if _parallel(values.shape[0], _selection_seconds(values)):
         kernels = (row_counts, candidate_blocks)
     else:
         kernels = (row_counts_serial, candidate_blocks_serial)
@@ -167,7 +172,8 @@ def select(values, rule, activation, scores=None):
         indices = np.empty(size, dtype=np.int64)
         data = np.empty(size, dtype=values.dtype)
         kth = kth_largest(scores, rule.n_active)
-        top_k = top_k_rows if _parallel(n_rows) else top_k_rows_serial
+        parallel = _parallel(n_rows, _selection_seconds(scores))
+        top_k = top_k_rows if parallel else top_k_rows_serial
         top_k(values, scores, kth, rule.n_active, code, indices, data)
     elif isinstance(rule, Threshold):
         return _threshold_winners(values, scores, rule, code)
@@ -182,7 +188,7 @@ def _threshold_winners(values, scores, rule, code):
     when it has them, else over every score."""
     threshold = scores.dtype.type(rule.value)
     n_rows, width = values.shape
-    parallel = _parallel(n_rows)
+    parallel = _parallel(n_rows, _selection_seconds(scores))
     if rule.candidates is None:
         candidates = ()
         count = count_above if parallel else count_above_serial
@@ -233,7 +239,9 @@ def forward(inputs, weights, bias, connections=None, out=None):
             return _forward_at(inputs, weights, bias, connections, out)
     if isinstance(inputs, SparseRows):
         out = _output_array(out, inputs, weights.shape[1], weights)
-        product = sparse_forward if _parallel(out.shape[0]) else sparse_forward_serial
+        madds = inputs.indices.size * weights.shape[1]
+        parallel = _parallel(out.shape[0], madds * KERNEL_MADD_SECONDS)
+        product = sparse_forward if parallel else sparse_forward_serial
         product(
             inputs.indptr,
             inputs.indices,
@@ -275,7 +283,10 @@ def _forward_at(inputs, weights, bias, connections, out=None):
     """``inputs @ weights + bias`` over the present weights only."""
     dtype = np.result_type(inputs.dtype, weights.dtype)
     out = _output_array(out, inputs, weights.shape[1], weights)
-    parallel = _parallel(out.shape[0])
+    # Input entries (winners, or every entry) x outputs x density.
+    entries = inputs.indices.size if isinstance(inputs, SparseRows) else inputs.size
+    madds = entries * weights.shape[1] * connections.density
+    parallel = _parallel(out.shape[0], madds * KERNEL_MADD_SECONDS)
     if isinstance(inputs, SparseRows):
         product = (
             sparse_forward_by_input if parallel else sparse_forward_by_input_serial
@@ -319,8 +330,14 @@ def delta_at_winners(upstream, weights, winners, activation):
         winners.indices.size,
         dtype=np.result_type(winners.dtype, upstream.dtype, weights.dtype),
     )
+    # Each winner x the upstream units (winners: of an average row).
+    fan_out = upstream.shape[1]
     if isinstance(upstream, SparseRows):
-        delta_from_sparse(
+        fan_out = upstream.indices.size / max(1, upstream.shape[0])
+    madds = winners.indices.size * fan_out
+    parallel = _parallel(winners.shape[0], madds * KERNEL_MADD_SECONDS)
+    if isinstance(upstream, SparseRows):
+        (delta_from_sparse if parallel else delta_from_sparse_serial)(
             *_units_of(winners),
             upstream.indptr,
             upstream.indices,
@@ -331,7 +348,7 @@ def delta_at_winners(upstream, weights, winners, activation):
             delta,
         )
     else:
-        delta_from_dense(
+        (delta_from_dense if parallel else delta_from_dense_serial)(
             _contiguous(upstream),
             weights,
             winners.indptr,
