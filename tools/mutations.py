@@ -464,7 +464,8 @@ def _local_config():
         description="a product over winners too small to pay for a parallel "
         "region runs the parallel kernel (rows alone decide)",
         path="sklearn_sparse_act/_backends/numba_kernels.py",
-        original="    return runs_in_parallel(n_rows) and parallel_pays(serial_seconds)\n",
+        original="    return runs_in_parallel(n_rows) and "
+        "parallel_pays(serial_seconds)\n",
         replacement="    return runs_in_parallel(n_rows) and parallel_pays(1.0)\n",
         backends=NUMBA_ONLY,
         selection=(KERNELS,),
