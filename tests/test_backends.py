@@ -1337,9 +1337,10 @@ def test_steps_over_small_arrays_run_on_one_thread(monkeypatch):
     X, y = make_classification(
         n_samples=400, n_features=64, n_informative=20, n_classes=3, random_state=0
     )
-    SparseMLPClassifier(
-        (1024, 256), activation_ratio=0.05, max_iter=1, random_state=0
-    ).fit(X, y)
+    with config_context(kernels="numba"):
+        SparseMLPClassifier(
+            (1024, 256), activation_ratio=0.05, max_iter=1, random_state=0
+        ).fit(X, y)
     assert numba.get_num_threads() == n_threads
     coefs = {64 * 1024, 1024 * 256, 256 * 3}
     arrays = {"adam_step": coefs | {1024, 256, 3}, "sum_of_squares": coefs}
