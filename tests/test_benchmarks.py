@@ -632,3 +632,20 @@ def test_hidden_sizes_and_ratios_are_parsed():
 
 
 # -- the accuracy benchmark (bench_accuracy.py) ---------------------------------
+
+
+def test_every_constant_of_the_cost_model_has_its_measurement():
+    """Each constant of ``cost_model.py`` is measured by
+    ``calibrate_cost_model.py`` (the connections' crossover by the command
+    its comment names): a constant added without its measurement fails."""
+    import re
+
+    from benchmarks.calibrate_cost_model import CONSTANTS
+    from sklearn_sparse_act._backends import cost_model
+
+    source = Path(cost_model.__file__).read_text()
+    constants = set(re.findall(r"^([A-Z][A-Z0-9_]+) = ", source, flags=re.M))
+    assert set(CONSTANTS) <= constants
+    assert constants - set(CONSTANTS) == {"NUMBA_CONNECTION_CROSSOVER"}
+    comment = source[: source.index("NUMBA_CONNECTION_CROSSOVER = ")]
+    assert "python benchmarks/bench_weight_density.py --crossover" in comment
