@@ -118,6 +118,7 @@ def _parallel(n_rows, serial_seconds):
 
 
 def _selection_seconds(scores):
+    """Estimated single-thread seconds of choosing winners among ``scores``."""
     return scores.size * SELECTED_SCORE_SECONDS
 
 
