@@ -143,7 +143,7 @@ def numpy_connection_path(density):
 # networks of the command (2 epochs, activation ratio 0.05):
 # python benchmarks/bench_weight_density.py --crossover \
 #     --densities 0.2 0.1 0.05
-NUMBA_CONNECTION_CROSSOVER = 0.05
+NUMBA_CONNECTION_CROSSOVER = 0.1
 
 
 def numba_connection_path(density):
@@ -154,7 +154,7 @@ def numba_connection_path(density):
     Examples
     --------
     >>> from sklearn_sparse_act._backends.cost_model import numba_connection_path
-    >>> numba_connection_path(0.05), numba_connection_path(0.1)
+    >>> numba_connection_path(0.1), numba_connection_path(0.2)
     (True, False)
     """
     return density <= NUMBA_CONNECTION_CROSSOVER
