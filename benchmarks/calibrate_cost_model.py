@@ -54,6 +54,7 @@ CONSTANTS = {
     "REGION_WAKE_SECONDS": ("numba-cores", cores.region_wake_seconds),
     "MIN_PARALLEL_ROWS": ("numba-cores", cores.min_parallel_rows),
     "MIN_PARTITION_BLOCK": ("numba-cores", cores.min_partition_block),
+    "FILTERED_TOP_K_MAX_RATIO": ("numba-cores", cores.filtered_top_k_max_ratio),
 }
 SECTIONS = ("numpy-paths", "numba-paths", "numba-cores")
 

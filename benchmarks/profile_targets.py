@@ -31,6 +31,8 @@ TIMED = (
     "sparse_forward",
     "sparse_forward_serial",
     "select",
+    "filtered_top_k",
+    "filtered_top_k_serial",
     "kth_largest",
     "top_k_rows",
     "top_k_rows_serial",

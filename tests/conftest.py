@@ -176,6 +176,7 @@ BACKEND_AGNOSTIC_MODULES = {
     "test_examples.py": "the gallery examples run and draw",
     "test_features.py": "the transformer API and pipelines, above the kernels",
     "test_kernel_compilations.py": "names its backend; counts numba's compilations",
+    "test_filtered_top_k.py": "numba's two top-k selections, compared bit for bit",
     "test_fit_memory.py": "the memory check before a fit; step memory on NumPy's",
     "test_lint.py": "runs ruff on the sources, no kernel",
     "test_onnx.py": "the exported graph against the model's predictions",

@@ -28,6 +28,7 @@ CONNECTIONS = "tests/test_connections.py"
 CONNECTION_KERNELS = "tests/test_connection_kernels.py"
 BOOST_PREDICTION = "tests/test_boost_prediction.py"
 QUOTA_ROWS = "tests/test_batch_quota_rows.py"
+FILTERED_TOP_K = "tests/test_filtered_top_k.py"
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,25 @@ MUTATIONS = (
 """,
         backends=NUMBA_ONLY,
         selection=(KERNELS, SPARSITY),
+    ),
+    Mutation(
+        name="filtered-top-k-wraps-the-top-bucket",
+        description="the filtered top-k selection counts the largest "
+        "candidate in the lowest bucket",
+        path="sklearn_sparse_act/_backends/_numba_selection.py",
+        original="    return bucket if bucket < last else last\n",
+        replacement="    return bucket if bucket < last else 0\n",
+        backends=NUMBA_ONLY,
+        selection=(FILTERED_TOP_K, KERNELS),
+    ),
+    Mutation(
+        name="few-winners-skip-the-filtered-pass",
+        description="the cost model never chooses the filtered top-k selection",
+        path="sklearn_sparse_act/_backends/cost_model.py",
+        original="    return n_active <= FILTERED_TOP_K_MAX_RATIO * width\n",
+        replacement="    return False\n",
+        backends=NUMBA_ONLY,
+        selection=(FILTERED_TOP_K,),
     ),
     # ------------------------------------------------------------------
     # 'dynamic' thresholds

@@ -1,8 +1,9 @@
 """Calibration of who gets the cores on the numba backend: the seconds per
 unit of work, the margin of the parallel regions, the fewest rows of a
-parallel region and the fewest scores of a partition block. Each function
-takes the run's settings and data and returns the value it measured, after
-printing what it timed."""
+parallel region, the fewest scores of a partition block and the largest
+activation ratio of the filtered top-k selection. Each function takes the
+run's settings and data and returns the value it measured, after printing
+what it timed."""
 
 from functools import cache
 from statistics import median
@@ -15,6 +16,7 @@ from benchmarks.calibration.measure import (
     N_ACTIVE,
     WIDTH,
     ZERO_BIAS,
+    end_of_first_wins,
     medians,
     print_table,
     random_winners,
@@ -299,6 +301,59 @@ def min_partition_block(run):
     )
     fewest = start_of_last_wins(per_scores)
     return None if fewest is None else fewest // 2
+
+
+def filtered_top_k_max_ratio(run):
+    """The largest activation ratio up to which the filtered top-k selection
+    beats NumPy's partition and the winners pass, on 200 rows of 1024
+    scores, both in parallel (as a training step runs them) and on one
+    thread (as a lane of a prediction does): the slower of the two
+    quotients decides."""
+    from sklearn_sparse_act._backends import numba_kernels
+
+    code = activation_code("relu")
+
+    def filtered_over_partition(ratio):
+        n_active = max(1, round(ratio * WIDTH))
+        scores = run.rng.standard_normal((BATCH_ROWS, WIDTH))
+        winners = np.empty(BATCH_ROWS * n_active, dtype=np.int64)
+        values = np.empty(BATCH_ROWS * n_active)
+
+        def filtered(top_k):
+            return lambda: top_k(scores, scores, n_active, code, winners, values)
+
+        def partitioned(top_k):
+            def select():
+                kth = numba_kernels.kth_largest(scores, n_active)
+                top_k(scores, scores, kth, n_active, code, winners, values)
+
+            return select
+
+        return max(
+            ratio_of_medians(
+                filtered(filtered_kernel),
+                partitioned(partition_kernel),
+                20 * run.repeats,
+                pause=0.002,
+            )
+            for filtered_kernel, partition_kernel in (
+                (numba_kernels.filtered_top_k, numba_kernels.top_k_rows),
+                (numba_kernels.filtered_top_k_serial, numba_kernels.top_k_rows_serial),
+            )
+        )
+
+    per_ratio = {
+        ratio: filtered_over_partition(ratio)
+        for ratio in (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+    }
+    print_table(
+        "numba: seconds of the filtered top-k selection over NumPy's partition "
+        f"and the winners pass ({BATCH_ROWS} rows of {WIDTH} scores; the larger "
+        "of the parallel and the serial quotients)",
+        ["activation ratio", "filtered / partition"],
+        per_ratio,
+    )
+    return end_of_first_wins(per_ratio)
 
 
 def seconds_of_unit(unit):

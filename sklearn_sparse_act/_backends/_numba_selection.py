@@ -1,9 +1,11 @@
 """numba kernels that select the winners of a layer, fused with the
-activation: the k largest scores of every row (:class:`TopK`, given each
+activation: the k largest scores of every row (:class:`TopK`), given each
 row's k-th largest score, which :func:`kth_largest` finds by NumPy's
-partition), or every score above a threshold (:class:`Threshold`; among
-each row's candidates when the threshold's selection found them); and the
-activation at winners held from an earlier pass."""
+partition, or in one pass that narrows every row to a few candidates first
+(:func:`filtered_top_k`, for few winners); or every score above a threshold
+(:class:`Threshold`; among each row's candidates when the threshold's
+selection found them); and the activation at winners held from an earlier
+pass."""
 
 import math
 
@@ -83,22 +85,34 @@ def _tied(value, kth):
 
 
 @njit(cache=True, inline="always")
-def _top_k_row(
-    row, values, scores, kth_largest, n_active, code, candidates, indices, data
-):
-    """Row ``row``'s winners: the entries above its k-th largest score, then
-    the leftmost of those tied with it.
-
-    The columns at or above the k-th value (NaN included) are collected
-    without a branch (a winner every twenty columns or so would mispredict);
-    most rows have no extra ties, and all their candidates win.
-    """
-    row_scores = scores[row]
-    kth = kth_largest[row]
+def _collect_not_below(row_scores, floor, candidates):
+    """The columns whose scores are not below ``floor`` (NaN included), into
+    ``candidates`` in column order; returns how many. Collected without a
+    branch: a winner every twenty columns or so would mispredict."""
     n_candidates = 0
     for column in range(row_scores.size):
         candidates[n_candidates] = column
-        n_candidates += not (row_scores[column] < kth)
+        n_candidates += not (row_scores[column] < floor)
+    return n_candidates
+
+
+@njit(cache=True, inline="always")
+def _emit_winners(
+    row,
+    values,
+    row_scores,
+    kth,
+    n_active,
+    code,
+    candidates,
+    n_candidates,
+    indices,
+    data,
+):
+    """Row ``row``'s winners among its ``candidates`` (every column not below
+    its k-th largest score ``kth``, in column order): those above ``kth``,
+    then the leftmost of those tied with it. Most rows have no extra ties,
+    and all their candidates win."""
     position = row * n_active
     if n_candidates == n_active:
         for candidate in range(n_candidates):
@@ -123,6 +137,28 @@ def _top_k_row(
         indices[position] = column
         data[position] = _activate(values[row, column], code)
         position += 1
+
+
+@njit(cache=True, inline="always")
+def _top_k_row(
+    row, values, scores, kth_largest, n_active, code, candidates, indices, data
+):
+    """Row ``row``'s winners given its k-th largest score."""
+    row_scores = scores[row]
+    kth = kth_largest[row]
+    n_candidates = _collect_not_below(row_scores, kth, candidates)
+    _emit_winners(
+        row,
+        values,
+        row_scores,
+        kth,
+        n_active,
+        code,
+        candidates,
+        n_candidates,
+        indices,
+        data,
+    )
 
 
 @njit(cache=True, inline="always")
@@ -159,6 +195,178 @@ def top_k_rows_serial(values, scores, kth_largest, n_active, code, indices, data
     _top_k_block(
         0, scores.shape[0], values, scores, kth_largest, n_active, code, indices, data
     )
+
+
+@njit(cache=True, inline="always")
+def _floor_of_winners(row_scores, n_active, maxima):
+    """A score that at least ``n_active`` of the row's scores are not below:
+    the least of the maxima of ``n_active`` groups of columns (column ``c``
+    in group ``c % n_active``), each maximum one of its group's scores.
+
+    The groups interleave so that the maxima build up over contiguous runs
+    of ``n_active`` columns, which the compiler vectorizes. A NaN maximum is
+    passed over, and is itself a candidate (NaN is not below anything); a
+    NaN first maximum gives a NaN floor, under which every column is a
+    candidate.
+    """
+    width = row_scores.size
+    maxima[:n_active] = row_scores[:n_active]
+    start = n_active
+    while start < width:
+        for group in range(min(n_active, width - start)):
+            score = row_scores[start + group]
+            held = maxima[group]
+            maxima[group] = score if score > held else held
+        start += n_active
+    floor = maxima[0]
+    for group in range(1, n_active):
+        held = maxima[group]
+        floor = held if held < floor else floor
+    return floor
+
+
+@njit(cache=True, inline="always")
+def _nth_smallest(numbers, n_numbers, position):
+    """The number at ``position`` of ``numbers[:n_numbers]`` sorted (no NaN),
+    by quickselect in place."""
+    low = 0
+    high = n_numbers - 1
+    while low < high:
+        pivot = numbers[(low + high) // 2]
+        left = low
+        right = high
+        while left <= right:
+            while numbers[left] < pivot:
+                left += 1
+            while numbers[right] > pivot:
+                right -= 1
+            if left <= right:
+                numbers[left], numbers[right] = numbers[right], numbers[left]
+                left += 1
+                right -= 1
+        if position <= right:
+            high = right
+        elif position >= left:
+            low = left
+        else:
+            break
+    return numbers[position]
+
+
+@njit(cache=True, inline="always")
+def _bucket(number, low, scale, last):
+    """The bucket of ``number`` in equal buckets from ``low``: the same or a
+    higher bucket for a larger number (each operation rounds monotonically)."""
+    bucket = int((number - low) * scale)
+    return bucket if bucket < last else last
+
+
+@njit(cache=True, inline="always")
+def _rank_largest(numbers, n_numbers, rank, counts):
+    """The ``rank``-th largest of ``numbers[:n_numbers]`` (no NaN), which
+    it reorders: as many equal buckets as numbers between their least and
+    largest, the counts per bucket locate the bucket of the ``rank``-th
+    largest, and the search goes on among that bucket's numbers (a few
+    passes without a branch to mispredict), down to a quickselect over a
+    handful. Infinite or equal numbers go straight to the quickselect."""
+    while n_numbers > 8:
+        low = numbers[0]
+        high = numbers[0]
+        for index in range(1, n_numbers):
+            number = numbers[index]
+            low = number if number < low else low
+            high = number if number > high else high
+        if not high > low:
+            break
+        scale = n_numbers / (high - low)
+        if not (math.isfinite(scale) and scale > 0):
+            break
+        last = n_numbers - 1
+        counts[:n_numbers] = 0
+        for index in range(n_numbers):
+            counts[_bucket(numbers[index], low, scale, last)] += 1
+        above = 0
+        bucket = last
+        while above + counts[bucket] < rank:
+            above += counts[bucket]
+            bucket -= 1
+        kept = 0
+        for index in range(n_numbers):
+            number = numbers[index]
+            numbers[kept] = number
+            kept += _bucket(number, low, scale, last) == bucket
+        if kept == n_numbers:
+            break
+        n_numbers = kept
+        rank -= above
+    return _nth_smallest(numbers, n_numbers, n_numbers - rank)
+
+
+@njit(cache=True, inline="always")
+def _kth_of_candidates(row_scores, candidates, n_candidates, n_active, numbers, counts):
+    """The row's ``n_active``-th largest score, NaN above every number, from
+    its candidates (which hold every score at or above it)."""
+    n_nan = 0
+    n_numbers = 0
+    for candidate in range(n_candidates):
+        score = row_scores[candidates[candidate]]
+        if math.isnan(score):
+            n_nan += 1
+        else:
+            numbers[n_numbers] = score
+            n_numbers += 1
+    if n_nan >= n_active:
+        return row_scores.dtype.type(np.nan)
+    return _rank_largest(numbers, n_numbers, n_active - n_nan, counts)
+
+
+@njit(cache=True, inline="always")
+def _narrow(row_scores, kth, candidates, n_candidates):
+    """Keep, in order, the candidates not below ``kth``; returns how many."""
+    kept = 0
+    for candidate in range(n_candidates):
+        column = candidates[candidate]
+        candidates[kept] = column
+        kept += not (row_scores[column] < kth)
+    return kept
+
+
+def _filtered_top_k(values, scores, n_active, code, indices, data):
+    """Every row's ``n_active`` winners, as :func:`top_k_rows` picks them, in
+    one pass per row that needs no k-th score from NumPy: the columns not
+    below :func:`_floor_of_winners` (about four per winner) are the
+    candidates, their k-th largest is found among them
+    (:func:`_rank_largest`), and the winners are emitted as
+    :func:`top_k_rows` emits them. In blocks of ``TOP_K_BLOCK`` rows (one
+    set of buffers each)."""
+    n_rows, width = scores.shape
+    for block in prange(-(-n_rows // TOP_K_BLOCK)):
+        candidates = np.empty(width + 1, dtype=np.int64)
+        numbers = np.empty(width, dtype=scores.dtype)
+        counts = np.empty(width, dtype=np.int64)
+        for row in range(block * TOP_K_BLOCK, min((block + 1) * TOP_K_BLOCK, n_rows)):
+            row_scores = scores[row]
+            floor = _floor_of_winners(row_scores, n_active, numbers)
+            n_candidates = _collect_not_below(row_scores, floor, candidates)
+            kth = _kth_of_candidates(
+                row_scores, candidates, n_candidates, n_active, numbers, counts
+            )
+            n_candidates = _narrow(row_scores, kth, candidates, n_candidates)
+            _emit_winners(
+                row,
+                values,
+                row_scores,
+                kth,
+                n_active,
+                code,
+                candidates,
+                n_candidates,
+                indices,
+                data,
+            )
+
+
+filtered_top_k, filtered_top_k_serial = parallel_and_serial(_filtered_top_k)
 
 
 @njit(cache=True, inline="always")

@@ -204,6 +204,16 @@ MIN_PARALLEL_ROWS = 32
 MIN_PARTITION_BLOCK = 204800
 
 
+# Largest share of a row's units that win for which the filtered top-k
+# selection (a compiled pass per row through about four candidates per
+# winner) is faster than NumPy's partition followed by the winners pass: it
+# costs less per score and more per winner. Measured on 200 rows of 1024
+# scores, in parallel (a training step) and on one thread (a lane of a
+# prediction): the larger quotient decides.
+# calibrate_cost_model.py, "numba: filtered top-k selection".
+FILTERED_TOP_K_MAX_RATIO = 0.05
+
+
 def kernel_seconds(work):
     """Estimated single-threaded seconds of the compiled kernels' part of
     ``work`` (a :class:`~.interface.Work`)."""
@@ -302,3 +312,17 @@ def partition_blocks(n_scores, n_threads):
     if n_blocks < 2:
         return 1
     return min(n_threads(), n_blocks)
+
+
+def filtered_top_k_pays(n_active, width):
+    """Whether the filtered top-k selection picks the ``n_active`` winners
+    of rows of ``width`` scores (else NumPy's partition and the winners
+    pass).
+
+    Examples
+    --------
+    >>> from sklearn_sparse_act._backends.cost_model import filtered_top_k_pays
+    >>> filtered_top_k_pays(20, 1024), filtered_top_k_pays(102, 1024)
+    (True, False)
+    """
+    return n_active <= FILTERED_TOP_K_MAX_RATIO * width

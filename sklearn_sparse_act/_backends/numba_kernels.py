@@ -66,6 +66,8 @@ from ._numba_selection import (
     count_above_serial,
     count_candidates_above,
     count_candidates_above_serial,
+    filtered_top_k,
+    filtered_top_k_serial,
     gather_rows,
     kth_largest,
     rows_above,
@@ -89,6 +91,7 @@ from ._numba_threads import (
 from .cost_model import (
     KERNEL_MADD_SECONDS,
     SELECTED_SCORE_SECONDS,
+    filtered_top_k_pays,
     numba_connection_path,
     numba_sparse_path,
     runs_in_parallel,
@@ -172,10 +175,14 @@ def select(values, rule, activation, scores=None):
         indptr = np.arange(0, size + 1, rule.n_active, dtype=np.int64)
         indices = np.empty(size, dtype=np.int64)
         data = np.empty(size, dtype=values.dtype)
-        kth = kth_largest(scores, rule.n_active)
         parallel = _parallel(n_rows, _selection_seconds(scores))
-        top_k = top_k_rows if parallel else top_k_rows_serial
-        top_k(values, scores, kth, rule.n_active, code, indices, data)
+        if filtered_top_k_pays(rule.n_active, width):
+            top_k = filtered_top_k if parallel else filtered_top_k_serial
+            top_k(values, scores, rule.n_active, code, indices, data)
+        else:
+            kth = kth_largest(scores, rule.n_active)
+            top_k = top_k_rows if parallel else top_k_rows_serial
+            top_k(values, scores, kth, rule.n_active, code, indices, data)
     elif isinstance(rule, Threshold):
         return _threshold_winners(values, scores, rule, code)
     else:
