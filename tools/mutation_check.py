@@ -16,7 +16,7 @@ anything else (collection error, crash, timeout) as an error.
 
 Usage::
 
-    python tools/mutation_check.py                 # all, about 8 min on 2 cores
+    python tools/mutation_check.py                 # all, about 13 min on 2 cores
     python tools/mutation_check.py --list
     python tools/mutation_check.py --only dynamic-thresholds-unsettled
     python tools/mutation_check.py --backend numpy
