@@ -341,11 +341,10 @@ MUTATIONS = (
         "(numba kernels over present weights)",
         path="sklearn_sparse_act/_backends/_numba_connections.py",
         original="""\
-                    if present[column]:
-                        grad_row[column] += value * delta_data[position]
+            grad_row[column] = penalised if present[column] else zero
 """,
         replacement="""\
-                    grad_row[column] += value * delta_data[position]
+            grad_row[column] = penalised
 """,
         backends=NUMBA_ONLY,
         selection=(CONNECTION_KERNELS,),

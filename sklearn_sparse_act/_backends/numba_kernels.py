@@ -389,11 +389,8 @@ def weight_gradient(
     dtype = np.result_type(inputs.dtype, delta.dtype, weights.dtype)
     grad = np.empty(weights.shape, dtype) if out is None else out
     if isinstance(inputs, SparseRows):
-        # Winners x winners: skipping the absent weights costs one look at
-        # the mask per product, less than zeroing them afterwards, at any
-        # density.
-        # The kernel adds to the gradient at the present weights only.
-        grad.fill(0)
+        # Winners x winners: the kernel writes every entry, +0.0 at the
+        # absent weights.
         gradient_sparse_sparse_at(
             *_units_of(inputs),
             inputs.values,
@@ -401,7 +398,6 @@ def weight_gradient(
             delta.indices,
             delta.values,
             connections.mask,
-            *connections.by_input,
             weights,
             alpha,
             weight_sum,
