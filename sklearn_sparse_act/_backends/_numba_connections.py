@@ -110,18 +110,38 @@ def gradient_dense_sparse_at(
     grad,
 ):
     """Weight gradient from dense inputs and a delta at winners (by unit),
-    at the present weights only: each present weight sums, over the rows its
-    unit won, the unit's delta times the weight's input there. Writes only
-    the present entries of ``grad`` (which holds zeros)."""
-    zero = grad.dtype.type(0)
-    for unit in prange(grad.shape[1]):
-        won_first, won_last = delta_ptr[unit], delta_ptr[unit + 1]
-        for entry in range(unit_ptr[unit], unit_ptr[unit + 1]):
-            feature = unit_inputs[entry]
-            total = zero
-            for won in range(won_first, won_last):
-                total += delta[delta_positions[won]] * inputs[delta_rows[won], feature]
-            grad[feature, unit] = (total + alpha * weights[feature, unit]) / weight_sum
+    at the present weights only; +0.0 at the absent ones. Each present
+    weight sums, over the rows its unit won (in their order), the unit's
+    delta times the weight's input there. The units go in blocks of
+    ``UNIT_BLOCK``: a block's gradient is summed into a scratch of (units,
+    features), where each won row adds to a unit's row of it from one row
+    of the inputs, then written to ``grad`` feature by feature, a block's
+    units filling whole cache lines of each row of ``grad`` (every entry is
+    written: ``grad`` needs no zeroing first)."""
+    n_features, width = grad.shape
+    for block in prange((width + UNIT_BLOCK - 1) // UNIT_BLOCK):
+        first = block * UNIT_BLOCK
+        units = min(width, first + UNIT_BLOCK) - first
+        sums = np.zeros((units, n_features), dtype=grad.dtype)
+        for offset in range(units):
+            unit = first + offset
+            unit_sums = sums[offset]
+            entries_first, entries_last = unit_ptr[unit], unit_ptr[unit + 1]
+            for won in range(delta_ptr[unit], delta_ptr[unit + 1]):
+                value = delta[delta_positions[won]]
+                row = inputs[delta_rows[won]]
+                for entry in range(entries_first, entries_last):
+                    feature = unit_inputs[entry]
+                    unit_sums[feature] += value * row[feature]
+            for entry in range(entries_first, entries_last):
+                feature = unit_inputs[entry]
+                unit_sums[feature] = (
+                    unit_sums[feature] + alpha * weights[feature, unit]
+                ) / weight_sum
+        for feature in range(n_features):
+            grad_row = grad[feature]
+            for offset in range(units):
+                grad_row[first + offset] = sums[offset, feature]
 
 
 @njit(parallel=True, cache=True)

@@ -405,7 +405,6 @@ def weight_gradient(
         )
         return grad
     if isinstance(inputs, np.ndarray) and numba_connection_path(connections.density):
-        grad.fill(0)
         gradient_dense_sparse_at(
             _read_only(inputs),
             *_units_of(delta),
