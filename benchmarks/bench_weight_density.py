@@ -8,13 +8,17 @@ the fit-time ratios to density 1.0 taken within each repeat, the pickled
 model's bytes and their ratio to density 1.0's, and the bytes the fitted
 model holds in memory (traced while it is unpickled), as fitted and held
 sparse by ``sparsify_weights()``, and the latter's ratio to density 1.0's. The data
-has the speed
-benchmark's shape (100 features, 10 classes; 5,000 training rows for
-``(4096,)``, 8,000 for ``(1024, 1024)``).
+has the speed benchmark's shape (100 features, 50 of them informative, 10
+classes; 5,000 training rows for ``(4096,)``, 8,000 for ``(1024, 1024)``)
+unless ``--features`` gives another width (half of it informative, at most
+50): with 784 features (the width of a 28x28 image) the
+first layer's connections are most of a fit's work, with 100 the winners'
+selection and the output layer are.
 
     python benchmarks/bench_weight_density.py
     python benchmarks/bench_weight_density.py --hidden 1024,1024 \\
         --densities 1.0 0.3 0.2 0.1 --kernels numpy
+    python benchmarks/bench_weight_density.py --features 784
 
 With ``--crossover`` it measures instead, per density, the fit time with
 the numba kernels over the present weights against the same fit with the
@@ -81,6 +85,12 @@ def parse_args(argv=None):
         help="weight densities; 1.0 is added first as the reference",
     )
     parser.add_argument("--ratio", type=float, default=0.05)
+    parser.add_argument(
+        "--features",
+        type=int,
+        default=N_FEATURES,
+        help=f"input features of the data (default: {N_FEATURES})",
+    )
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--kernels", choices=["numpy", "numba"], default=None)
@@ -93,20 +103,20 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def _data(hidden):
+def _data(hidden, n_features):
     return make_classification(
         n_samples=TRAIN_ROWS.get(hidden, DEFAULT_ROWS),
-        n_features=N_FEATURES,
-        n_informative=50,
+        n_features=n_features,
+        n_informative=min(50, n_features // 2),
         n_classes=N_CLASSES,
         random_state=0,
     )
 
 
-def measure_crossover(hidden, densities, ratio, epochs, repeats):
+def measure_crossover(hidden, densities, ratio, epochs, repeats, n_features):
     """Per density below 1: the fit-time ratios, repeat by repeat, of the
     kernels over present weights to the dense products."""
-    X, y = _data(hidden)
+    X, y = _data(hidden, n_features)
 
     def fit(density, crossover):
         def call(repeat):
@@ -152,10 +162,10 @@ def held_bytes(model):
     return held
 
 
-def measure(hidden, densities, ratio, epochs, repeats):
+def measure(hidden, densities, ratio, epochs, repeats, n_features):
     """Per density: fit seconds of every repeat, ratios to density 1.0 and
     pickled bytes."""
-    X, y = _data(hidden)
+    X, y = _data(hidden, n_features)
     models = {}
 
     def fit(density):
@@ -203,7 +213,12 @@ def main_crossover(args):
         for hidden in args.hidden:
             densities = [density for density in args.densities if density < 1]
             ratios = measure_crossover(
-                hidden, densities, args.ratio, args.epochs, args.repeats
+                hidden,
+                densities,
+                args.ratio,
+                args.epochs,
+                args.repeats,
+                args.features,
             )
             for density, values in ratios.items():
                 ratio, (low, high) = median_and_range(values)
@@ -215,8 +230,8 @@ def main_crossover(args):
                     ]
                 )
     print(
-        f"load average at end {load_average()}; {args.epochs} epochs, ratio "
-        f"{args.ratio}, {args.repeats} repeats"
+        f"load average at end {load_average()}; {args.features} features, "
+        f"{args.epochs} epochs, ratio {args.ratio}, {args.repeats} repeats"
     )
     header = ["hidden", "density", "fit over present weights / dense fit"]
     print("\n".join(markdown_table(header, rows)))
@@ -233,7 +248,14 @@ def main(argv=None):
     rows, results = [], {}
     with config_context(kernels=args.kernels) if args.kernels else nullcontext():
         for hidden in args.hidden:
-            measured = measure(hidden, densities, args.ratio, args.epochs, args.repeats)
+            measured = measure(
+                hidden,
+                densities,
+                args.ratio,
+                args.epochs,
+                args.repeats,
+                args.features,
+            )
             results[str(hidden)] = {str(d): m for d, m in measured.items()}
             for density, figures in measured.items():
                 seconds, _ = median_and_range(figures["seconds"])
@@ -255,8 +277,9 @@ def main(argv=None):
     print(json.dumps({k: environment[k] for k in ("command", "git_commit")}))
     print(
         f"load average at start {environment['load_start']}, end "
-        f"{environment['load_end']}; {args.epochs} epochs, ratio {args.ratio}, "
-        f"{args.repeats} repeats, kernels {args.kernels or 'default'}"
+        f"{environment['load_end']}; {args.features} features, {args.epochs} "
+        f"epochs, ratio {args.ratio}, {args.repeats} repeats, kernels "
+        f"{args.kernels or 'default'}"
     )
     print(
         "\n".join(

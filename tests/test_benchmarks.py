@@ -649,3 +649,28 @@ def test_every_constant_of_the_cost_model_has_its_measurement():
     assert constants - set(CONSTANTS) == {"NUMBA_CONNECTION_CROSSOVER"}
     comment = source[: source.index("NUMBA_CONNECTION_CROSSOVER = ")]
     assert "python benchmarks/bench_weight_density.py --crossover" in comment
+
+
+def test_weight_density_run_fits_the_features_asked_at_every_density(
+    monkeypatch, capsys
+):
+    """One row per density, fully connected first, on data of the width
+    ``--features`` gives."""
+    from benchmarks import bench_weight_density
+
+    widths = []
+
+    def recorded(**options):
+        widths.append(options["n_features"])
+        return make_classification(**options)
+
+    make_classification = bench_weight_density.make_classification
+    monkeypatch.setattr(bench_weight_density, "make_classification", recorded)
+    bench_weight_density.main(
+        "--hidden 16 --densities 0.5 --repeats 1 --epochs 1 --features 12 "
+        "--kernels numpy".split()
+    )
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| (16,)")]
+    assert [row.split("|")[2].strip() for row in rows] == ["1", "0.5"]
+    assert widths == [12] and "12 features" in out
