@@ -350,6 +350,22 @@ MUTATIONS = (
         selection=(CONNECTION_KERNELS,),
     ),
     Mutation(
+        name="gradient-block-drops-its-last-unit",
+        description="the gradient from dense inputs at present weights leaves "
+        "the last unit of each block of units unwritten (numba kernels over "
+        "present weights)",
+        path="sklearn_sparse_act/_backends/_numba_connections.py",
+        original="""\
+        sums = np.zeros((units, n_features), dtype=grad.dtype)
+""",
+        replacement="""\
+        sums = np.zeros((units, n_features), dtype=grad.dtype)
+        units = min(units, UNIT_BLOCK - 1)
+""",
+        backends=NUMBA_ONLY,
+        selection=(CONNECTION_KERNELS,),
+    ),
+    Mutation(
         name="sparse-delta-no-derivative-numpy",
         description="the delta at the winners lacks the activation's derivative "
         "(NumPy kernels)",
