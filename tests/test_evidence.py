@@ -232,3 +232,38 @@ def test_a_journalled_run_records_each_fit_and_skips_it_when_resumed(
     assert calls == ["a", "b", "c"]  # only the fit not recorded ran again
     assert list(both) == keys and both[keys[0]] == {"model": "a", "calls": 1}
     assert len(journal.read_text().splitlines()) == 3
+
+
+def test_few_rows_run_compares_each_ratio_with_scikit_learn_on_the_same_rows(
+    monkeypatch, capsys
+):
+    """Every fit of a ratio sees the learning-curve rows scikit-learn's does;
+    the table gives each ratio's difference and the rows each unit wins."""
+    from benchmarks import bench_few_rows
+
+    seen = {}
+
+    def recorded(split, estimator, rows, seed):
+        X, _ = runner.curve_rows_of(split, rows, seed)
+        ratio = getattr(estimator, "activation_ratio", "sklearn")
+        seen[ratio] = X
+        return 90.0 if ratio == "sklearn" else 80.0 + 10 * ratio
+
+    monkeypatch.setattr(bench_few_rows, "curve_points", recorded)
+    bench_few_rows.main(
+        "--datasets digits --rows 100 --ratios 0.1 0.4 --seeds 0 --n-jobs 1".split()
+    )
+    out = capsys.readouterr().out
+    recipe_ratio = models.recommended_recipe(64, 1257).activation_ratio
+    assert set(seen) == {"sklearn", recipe_ratio, 0.1, 0.4}
+    assert all(np.array_equal(X, seen["sklearn"]) for X in seen.values())
+    row = next(line for line in out.splitlines() if line.startswith("| 100 |"))
+    # 256 units: the recipe's 51 winners over 100 rows give each unit 20,
+    # ratio 0.1 (26 winners) 10 and ratio 0.4 (102 winners) 40.
+    assert [cell.strip() for cell in row.strip("|").split("|")] == [
+        "100",
+        "90.00",
+        f"{80 + 10 * recipe_ratio - 90:+.2f} ± 0.00 (20)",
+        "-9.00 ± 0.00 (10)",
+        "-6.00 ± 0.00 (40)",
+    ]

@@ -118,8 +118,9 @@ def curve_max_iter(rows, settings):
     return min(200, max(20, -(-settings.curve_row_passes // rows)))
 
 
-def curve_job(dataset, model, seed, rows, settings):
-    split = datasets.split(dataset, seed, settings.max_rows)
+def curve_rows_of(split, rows, seed):
+    """The ``rows`` training rows of a learning-curve fit: a stratified
+    subsample of ``split``'s training rows drawn with ``seed``."""
     X, _, y, _ = train_test_split(
         split.X_train,
         split.y_train,
@@ -127,11 +128,22 @@ def curve_job(dataset, model, seed, rows, settings):
         stratify=split.y_train,
         random_state=seed,
     )
+    return X, y
+
+
+def curve_points(split, estimator, rows, seed):
+    """Held-out accuracy (points) of ``estimator`` fitted on ``rows`` rows of
+    ``split`` (:func:`curve_rows_of`)."""
+    estimator.fit(*curve_rows_of(split, rows, seed))
+    return _points(split.y_test, estimator.predict(split.X_test))
+
+
+def curve_job(dataset, model, seed, rows, settings):
+    split = datasets.split(dataset, seed, settings.max_rows)
     estimator = build(
         model, recipe_for(split), seed, max_iter=curve_max_iter(rows, settings)
     )
-    estimator.fit(X, y)
-    return _points(split.y_test, estimator.predict(split.X_test))
+    return curve_points(split, estimator, rows, seed)
 
 
 def _restricted_accuracy(estimator, X, y, task_classes):
