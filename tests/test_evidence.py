@@ -234,12 +234,12 @@ def test_a_journalled_run_records_each_fit_and_skips_it_when_resumed(
     assert len(journal.read_text().splitlines()) == 3
 
 
-def test_few_rows_run_compares_each_ratio_with_scikit_learn_on_the_same_rows(
+def test_ratio_run_compares_each_ratio_with_scikit_learn_on_the_same_rows(
     monkeypatch, capsys
 ):
     """Every fit of a ratio sees the learning-curve rows scikit-learn's does;
     the table gives each ratio's difference and the rows each unit wins."""
-    from benchmarks import bench_few_rows
+    from benchmarks import bench_activation_ratio
 
     seen = {}
 
@@ -249,9 +249,10 @@ def test_few_rows_run_compares_each_ratio_with_scikit_learn_on_the_same_rows(
         seen[ratio] = X
         return 90.0 if ratio == "sklearn" else 80.0 + 10 * ratio
 
-    monkeypatch.setattr(bench_few_rows, "curve_points", recorded)
-    bench_few_rows.main(
-        "--datasets digits --rows 100 --ratios 0.1 0.4 --seeds 0 --n-jobs 1".split()
+    monkeypatch.setattr(bench_activation_ratio, "curve_points", recorded)
+    bench_activation_ratio.main(
+        "--datasets digits --rows 100 --ratios 0.1 0.4 --seeds 0 --n-jobs 1 "
+        "--no-noise".split()
     )
     out = capsys.readouterr().out
     recipe_ratio = models.recommended_recipe(64, 1257).activation_ratio
@@ -267,3 +268,42 @@ def test_few_rows_run_compares_each_ratio_with_scikit_learn_on_the_same_rows(
         "-9.00 ± 0.00 (10)",
         "-6.00 ± 0.00 (40)",
     ]
+
+
+def test_ratio_run_scores_each_ratio_on_all_rows_by_the_noise_protocol(
+    monkeypatch, capsys
+):
+    """On all the training rows each model is traced on the same split and
+    seed, and its noise score is compared with scikit-learn's."""
+    from benchmarks import bench_activation_ratio
+
+    def traced(split, estimator, seed, settings):
+        ratio = getattr(estimator, "activation_ratio", None)
+        assert len(split.X_train) == 1257 and settings.epochs == 15
+        correct = 100 if ratio is None else 110 + 100 * ratio
+        return {
+            "accuracies": [50.0, 90.0 + seed],
+            "salt": [correct, 0],
+            "gaussian": [7],
+        }
+
+    monkeypatch.setattr(bench_activation_ratio, "trace", traced)
+    bench_activation_ratio.main(
+        "--datasets digits --rows 5000 --ratios 0.4 --seeds 0 2 --n-jobs 1".split()
+    )
+    out = capsys.readouterr().out
+    table = out[out.index("All training rows") :].splitlines()
+    cells = {
+        line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[2:-1]]
+        for line in table
+        if line.startswith("| ") and not line.startswith("| model")
+    }
+    recipe_correct = 110 + 100 * models.recommended_recipe(64, 1257).activation_ratio
+    assert cells["scikit-learn"] == ["91.00 ± 1.00", "100 ± 0", "", "7 ± 0"]
+    assert cells["recipe"][1:3] == [
+        f"{recipe_correct:.0f} ± 0",
+        f"{recipe_correct / 100 - 1:+.1%}",
+    ]
+    assert cells["ratio 0.4"][1:3] == ["150 ± 0", "+50.0%"]
+    # No learning-curve size below the training rows: no curve fit ran.
+    assert "| 5000 |" not in out

@@ -82,7 +82,13 @@ def trace_epochs(n_train, settings):
 
 def trace_job(dataset, model, seed, settings):
     split = datasets.split(dataset, seed, settings.max_rows)
-    estimator = build(model, recipe_for(split), seed)
+    return trace(split, build(model, recipe_for(split), seed), seed, settings)
+
+
+def trace(split, estimator, seed, settings):
+    """The trace of ``estimator`` on ``split``: the cumulative fit time and
+    held-out accuracy after every epoch, then the correct predictions at
+    every level of both corruptions of the test rows (drawn with ``seed``)."""
     classes = np.unique(split.y_train)
     times, accuracies, elapsed = [], [], 0.0
     for _ in range(trace_epochs(len(split.y_train), settings)):
