@@ -113,19 +113,20 @@ def _data(hidden, n_features):
     )
 
 
-def measure_crossover(hidden, densities, ratio, epochs, repeats, n_features):
+def measure_crossover(hidden, densities, args):
     """Per density below 1: the fit-time ratios, repeat by repeat, of the
-    kernels over present weights to the dense products."""
-    X, y = _data(hidden, n_features)
+    kernels over present weights to the dense products (``args``: the
+    command line's ratio, epochs, repeats and features)."""
+    X, y = _data(hidden, args.features)
 
     def fit(density, crossover):
         def call(repeat):
             cost_model.NUMBA_CONNECTION_CROSSOVER = crossover
             model = SparseMLPClassifier(
                 hidden,
-                activation_ratio=ratio,
+                activation_ratio=args.ratio,
                 weight_density=density,
-                max_iter=epochs,
+                max_iter=args.epochs,
                 random_state=0,
             )
             fit_quietly(model, X, y)
@@ -138,7 +139,7 @@ def measure_crossover(hidden, densities, ratio, epochs, repeats, n_features):
         for density in densities:
             seconds = interleaved_seconds(
                 {"present": fit(density, 1.0), "dense": fit(density, 0.0)},
-                repeats,
+                args.repeats,
                 warm_up=1,
                 collect_garbage=True,
             )
@@ -162,19 +163,20 @@ def held_bytes(model):
     return held
 
 
-def measure(hidden, densities, ratio, epochs, repeats, n_features):
+def measure(hidden, densities, args):
     """Per density: fit seconds of every repeat, ratios to density 1.0 and
-    pickled bytes."""
-    X, y = _data(hidden, n_features)
+    pickled bytes (``args``: the command line's ratio, epochs, repeats and
+    features)."""
+    X, y = _data(hidden, args.features)
     models = {}
 
     def fit(density):
         def call(repeat):
             model = SparseMLPClassifier(
                 hidden,
-                activation_ratio=ratio,
+                activation_ratio=args.ratio,
                 weight_density=density,
-                max_iter=epochs,
+                max_iter=args.epochs,
                 random_state=0,
             )
             models[density] = fit_quietly(model, X, y)
@@ -183,7 +185,7 @@ def measure(hidden, densities, ratio, epochs, repeats, n_features):
 
     seconds = interleaved_seconds(
         {density: fit(density) for density in densities},
-        repeats,
+        args.repeats,
         warm_up=1,
         collect_garbage=True,
     )
@@ -212,14 +214,7 @@ def main_crossover(args):
     with config_context(kernels="numba"):
         for hidden in args.hidden:
             densities = [density for density in args.densities if density < 1]
-            ratios = measure_crossover(
-                hidden,
-                densities,
-                args.ratio,
-                args.epochs,
-                args.repeats,
-                args.features,
-            )
+            ratios = measure_crossover(hidden, densities, args)
             for density, values in ratios.items():
                 ratio, (low, high) = median_and_range(values)
                 rows.append(
@@ -248,14 +243,7 @@ def main(argv=None):
     rows, results = [], {}
     with config_context(kernels=args.kernels) if args.kernels else nullcontext():
         for hidden in args.hidden:
-            measured = measure(
-                hidden,
-                densities,
-                args.ratio,
-                args.epochs,
-                args.repeats,
-                args.features,
-            )
+            measured = measure(hidden, densities, args)
             results[str(hidden)] = {str(d): m for d, m in measured.items()}
             for density, figures in measured.items():
                 seconds, _ = median_and_range(figures["seconds"])
