@@ -85,11 +85,11 @@ def test_forgetting_is_the_drop_from_the_best_earlier_accuracy():
 def test_the_rule_fixes_the_number_of_winners_from_the_input_width():
     wide = models.recommended_recipe(784, 100)
     narrow = models.recommended_recipe(64, 100)
-    assert (wide.width, wide.active) == (1024, models.WINNERS)
+    assert (wide.width, wide.active) == (1024, models.WIDE_WINNERS)
     assert (narrow.width, narrow.active) == (256, models.WINNERS)
     built = models.build("ours_fixed", wide, 0)
     assert built.hidden_layer_sizes == (1024,)
-    assert models.build("sklearn_same_active", wide, 0).hidden_layer_sizes == (51,)
+    assert models.build("sklearn_same_active", wide, 0).hidden_layer_sizes == (26,)
 
 
 def test_every_model_of_ours_is_the_recipe_but_for_what_its_name_says():
