@@ -5,8 +5,8 @@ more winners cost when they are many.
 A unit of a k-winners layer learns only from the rows it wins. At activation
 ratio ``r`` a layer trained on ``n`` rows lets each unit win about ``r * n``
 of them (boosting evens out which units win), so the recipe of the evidence
-study (``benchmarks/evidence/models.py``: 1024 units of which 51 win on
-images of 256 pixels or more) gives each unit 5 rows of 100. This benchmark
+study (``benchmarks/evidence/models.py``: 1024 units of which 26 win on
+images of 256 pixels or more) gives each unit 3 rows of 100. This benchmark
 fits, with the evidence study's splits, seeds and epochs, scikit-learn's
 ``MLPClassifier`` at the recipe's width, the recipe, and the recipe at every
 ratio of ``--ratios``:
