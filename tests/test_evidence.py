@@ -307,3 +307,34 @@ def test_ratio_run_scores_each_ratio_on_all_rows_by_the_noise_protocol(
     assert cells["ratio 0.4"][1:3] == ["150 ± 0", "+50.0%"]
     # --no-curves: no learning-curve fit ran (none of them is traced).
     assert "Learning curves" not in out and "| 100 |" not in out
+
+
+def test_warm_up_fits_every_model_of_ours_at_both_widths_of_the_rule(monkeypatch):
+    """The wide recipe chooses its few winners on another path than the narrow
+    one: the warm-up must run both, or the first timed wide fit of a worker
+    pays for compiling it."""
+    fitted = []
+
+    class Recorded:
+        def __init__(self, model, recipe):
+            self.key = (model, recipe.width, recipe.active)
+
+        def fit(self, X, y):
+            fitted.append(("fit", *self.key))
+            return self
+
+        def partial_fit(self, X, y, classes):
+            fitted.append(("partial_fit", *self.key))
+            return self
+
+    monkeypatch.setattr(
+        runner, "build", lambda model, recipe, seed, **_: Recorded(model, recipe)
+    )
+    monkeypatch.setattr(runner, "_warmed_up", [])
+    runner.warm_up()
+    wide = models.recommended_recipe(models.WIDE_INPUT_FEATURES, 60)
+    narrow = models.recommended_recipe(8, 60)
+    for recipe in (wide, narrow):
+        for model in (*models.OURS, *models.VARIANTS):
+            for call in ("fit", "partial_fit"):
+                assert (call, model, recipe.width, recipe.active) in fitted
