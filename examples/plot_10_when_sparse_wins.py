@@ -173,7 +173,7 @@ plt.show()
 # informative features (MNIST: 146 principal components hold 95% of the
 # variance) and there are about 100 training rows per class or more: there it
 # is 18% more robust to pixel noise, 0.8 points more accurate and reaches
-# the dense network's accuracy in about a third of the time (with fewer rows,
+# the dense network's accuracy in about a fifth of the time (with fewer rows,
 # 102 winners instead of 26 lead the dense network). On the 8x8
 # digits and on their enlargement (28 and 32 components) the dense network
 # of the same width is more accurate and as robust or more: more pixels
