@@ -116,6 +116,12 @@ def rows_per_unit(recipe, ratio, rows):
     return recipe.active * rows / recipe.width
 
 
+def ours(recipe, ratios):
+    """Our models for ``recipe``: the recipe (None) and each of ``ratios``
+    but its own ratio."""
+    return [None, *(ratio for ratio in ratios if ratio != recipe.activation_ratio)]
+
+
 def run(args):
     """``{(dataset, rows, model): [result per seed]}`` (``rows`` None: the
     noise protocol on all the training rows) and each data set's recipe."""
@@ -127,7 +133,7 @@ def run(args):
         if args.no_curves:
             sizes = []
         for rows in sizes + ([] if args.no_noise else [None]):
-            for model in (SKLEARN, None, *args.ratios):
+            for model in (SKLEARN, *ours(recipes[dataset], args.ratios)):
                 jobs += [(dataset, model, seed, rows) for seed in args.seeds]
     # The noise protocol's fits are the longest: they start first.
     jobs.sort(key=lambda job: job[3] is not None)
@@ -190,7 +196,7 @@ def tables(results, recipes, args):
     lines = []
     for dataset in args.datasets:
         recipe = recipes[dataset]
-        models = [None, *(r for r in args.ratios if r != recipe.activation_ratio)]
+        models = ours(recipe, args.ratios)
         lines += [
             f"### {dataset}",
             "",

@@ -237,26 +237,29 @@ def test_a_journalled_run_records_each_fit_and_skips_it_when_resumed(
 def test_ratio_run_compares_each_ratio_with_scikit_learn_on_the_same_rows(
     monkeypatch, capsys
 ):
-    """Every fit of a ratio sees the learning-curve rows scikit-learn's does;
-    the table gives each ratio's difference and the rows each unit wins."""
+    """Every fit of a ratio sees the learning-curve rows scikit-learn's does,
+    and the recipe's own ratio among ``--ratios`` is not fitted twice; the
+    table gives each ratio's difference and the rows each unit wins."""
     from benchmarks import bench_activation_ratio
 
-    seen = {}
+    seen, fits = {}, []
 
     def recorded(split, estimator, rows, seed):
         X, _ = runner.curve_rows_of(split, rows, seed)
         ratio = getattr(estimator, "activation_ratio", "sklearn")
         seen[ratio] = X
+        fits.append(ratio)
         return 90.0 if ratio == "sklearn" else 80.0 + 10 * ratio
 
     monkeypatch.setattr(bench_activation_ratio, "curve_points", recorded)
     bench_activation_ratio.main(
-        "--datasets digits --rows 100 --ratios 0.1 0.4 --seeds 0 --n-jobs 1 "
-        "--no-noise".split()
+        "--datasets digits --rows 100 --ratios 0.1 0.4 0.19921875 --seeds 0 "
+        "--n-jobs 1 --no-noise".split()
     )
     out = capsys.readouterr().out
     recipe_ratio = models.recommended_recipe(64, 1257).activation_ratio
-    assert set(seen) == {"sklearn", recipe_ratio, 0.1, 0.4}
+    assert recipe_ratio == 0.19921875  # 51 of 256 units, exact in binary
+    assert sorted(fits, key=str) == sorted(["sklearn", recipe_ratio, 0.1, 0.4], key=str)
     assert all(np.array_equal(X, seen["sklearn"]) for X in seen.values())
     row = next(line for line in out.splitlines() if line.startswith("| 100 |"))
     # 256 units: the recipe's 51 winners over 100 rows give each unit 20,
