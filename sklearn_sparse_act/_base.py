@@ -283,7 +283,7 @@ class BaseSparseMLP(
             )
             self._initialize(y, layer_units, densities, X.dtype)
         sparsity = self._start_sparsity(hidden_sizes, first_pass)
-        network = self._network(get_backend())
+        network = self._network(get_backend(), training=True)
 
         # Solve, reporting to the callbacks (an epoch or iteration a subtask).
         tasks = self._fit_tasks(X, y_given, sample_weight_given, incremental)
@@ -401,8 +401,8 @@ class BaseSparseMLP(
             self._best_thresholds = sparsity.thresholds.copy()
         return sparsity
 
-    def _network(self, backend):
-        """The network core over this model's parameters."""
+    def _network(self, backend, training=False):
+        """The network core over this model's parameters (to train them)."""
         return Network(
             self.coefs_,
             self.intercepts_,
@@ -410,6 +410,7 @@ class BaseSparseMLP(
             self.out_activation_,
             backend,
             getattr(self, "connection_masks_", None),
+            predicts_over_connections=training,
         )
 
     def _step_rows(self, n_samples):
@@ -458,7 +459,6 @@ class BaseSparseMLP(
     # ------------------------------------------------------------------
     # Prediction
     # ------------------------------------------------------------------
-
     def _inference_rules(self, fitted=None):
         """The prediction-time rules of the hidden layers: this model's, or
         those of the ``fitted`` attributes about to be published."""

@@ -117,6 +117,15 @@ class Network:
         Per hidden layer, the mask of its present weights (None: fully
         connected); None: every layer is. The weights are zero where absent,
         so the products need no mask; the weight gradients are masked.
+    predicts_over_connections : bool, default=False
+        Whether the passes at prediction, like the training steps, let the
+        backend skip the absent weights. A network that trains lays out its
+        connections for the kernels once (:class:`Connections`), and its
+        passes at prediction (the validation score, the passes over the
+        training data at the end of ``fit``) reuse that layout; a network
+        made for one prediction call multiplies the dense weights, which
+        needs no layout (laying out a ``(784, 4096)`` pattern takes as long
+        as a dense product over a few hundred rows).
     """
 
     coefs: list
@@ -125,6 +134,7 @@ class Network:
     out_activation: str
     backend: object
     connection_masks: list | None = None
+    predicts_over_connections: bool = False
     _connections: dict = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -152,8 +162,9 @@ class Network:
         ]
         blas = kernel = selected = 0
         inputs_winners = None
+        over_connections = training or self.predicts_over_connections
         densities = [
-            self._kernel_density(layer) if training else None
+            self._kernel_density(layer) if over_connections else None
             for layer in range(len(self.coefs))
         ]
         for layer, coef in enumerate(self.coefs):
@@ -208,7 +219,9 @@ class Network:
 
     def pre_activations(self, layer, inputs, training=False, out=None):
         """``inputs @ W + b`` of one layer, as a dense array (into ``out`` if
-        given); in ``training`` the backend may skip the absent weights.
+        given); in ``training``, or at prediction in a network that
+        ``predicts_over_connections``, the backend may skip the absent
+        weights.
         Weights held as a sparse matrix (``sparsify_weights()``, prediction only)
         are multiplied by SciPy."""
         if sp.issparse(self.coefs[layer]):
@@ -217,7 +230,8 @@ class Network:
             values = safe_sparse_dot(inputs, self.coefs[layer], dense_output=True)
             values += self.intercepts[layer]
             return values
-        connections = self.connections(layer) if training else None
+        over_connections = training or self.predicts_over_connections
+        connections = self.connections(layer) if over_connections else None
         return self.backend.forward(
             inputs, self.coefs[layer], self.intercepts[layer], connections, out=out
         )

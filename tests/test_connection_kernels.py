@@ -84,22 +84,30 @@ def test_kernels_over_present_weights_match_numpy(
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_present_weights_by_input_follow_the_connections_by_input(dtype):
-    """The packed weights the product from winners reads: entry ``e`` of
-    input ``i``'s run is the weight from ``i`` to unit ``input_units[e]``."""
+def test_present_weights_follow_the_connections_by_input_and_by_unit(dtype):
+    """The packed weights the products read: entry ``e`` of input ``i``'s
+    run is the weight from ``i`` to unit ``input_units[e]``; entry ``e`` of
+    unit ``u``'s run the weight from input ``unit_inputs[e]`` to ``u``."""
     numba_kernels = get_backend("numba")
     rng = np.random.RandomState(2)
     weights, connections = _layer(rng, 23, 17, 5, dtype)
-    present = numba_kernels.present_by_input(weights, connections)
+    by_input = numba_kernels.present_weights(weights, connections.positions)
     input_ptr, input_units = connections.by_input
-    assert present.dtype == dtype and present.shape == (17 * 5,)
+    assert by_input.dtype == dtype and by_input.shape == (17 * 5,)
     for source in range(23):
         run = slice(input_ptr[source], input_ptr[source + 1])
-        np.testing.assert_array_equal(present[run], weights[source, input_units[run]])
+        np.testing.assert_array_equal(by_input[run], weights[source, input_units[run]])
+    by_unit = numba_kernels.present_weights(weights, connections.unit_positions)
+    unit_ptr, unit_inputs = connections.by_unit
+    for unit in range(17):
+        run = slice(unit_ptr[unit], unit_ptr[unit + 1])
+        np.testing.assert_array_equal(by_unit[run], weights[unit_inputs[run], unit])
     # A weight array that is not C-contiguous packs the same values.
     np.testing.assert_array_equal(
-        numba_kernels.present_by_input(np.asfortranarray(weights), connections),
-        present,
+        numba_kernels.present_weights(
+            np.asfortranarray(weights), connections.unit_positions
+        ),
+        by_unit,
     )
 
 
@@ -207,5 +215,58 @@ def test_work_counts_the_present_weights_on_the_connections_path(
         selected_scores=5 * 64,
         parameters=int(0.2 * 10 * 64) + 64 * 3 + 64 + 3,
     )
-    # Prediction multiplies the whole matrix, on BLAS.
+    # Prediction multiplies the whole matrix, on BLAS...
     assert network.work([6], n_rows=5, training=False).blas_madds == 5 * 10 * 64
+    # ... unless the network is one that trains: then its passes at
+    # prediction skip the absent weights as well (and take no optimizer step).
+    training_network = Network(
+        coefs,
+        intercepts,
+        "relu",
+        "softmax",
+        get_backend("numba"),
+        [mask],
+        predicts_over_connections=True,
+    )
+    assert training_network.work([6], n_rows=5, training=False) == Work(
+        blas_madds=0,
+        kernel_madds=int(5 * (0.2 * 10 * 64 + 6 * 3)),
+        selected_scores=5 * 64,
+        parameters=0,
+    )
+
+
+def test_the_fitting_network_predicts_over_its_connections(
+    monkeypatch, on_the_connections_path
+):
+    """Every product of the sparse layer in ``fit`` (the steps, the
+    validation score of early stopping, the pass over the training data at
+    the end) is given its connections; ``predict`` multiplies the dense
+    weights."""
+    backend = get_backend("numba")
+    forward = backend.forward
+    over_connections = []
+
+    def recording_forward(inputs, weights, bias, connections=None, out=None):
+        if weights.shape == (20, 32):
+            over_connections.append(connections is not None)
+        return forward(inputs, weights, bias, connections, out=out)
+
+    monkeypatch.setattr(backend, "forward", recording_forward)
+    X, y = make_classification(n_samples=150, n_features=20, random_state=0)
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(32,),
+        activation_ratio=0.25,
+        weight_density=0.3,
+        early_stopping=True,
+        max_iter=3,
+        random_state=0,
+    )
+    with config_context(kernels="numba"):
+        model.fit(X, y)
+        # One batch of 135 training rows per epoch, a validation score of 15
+        # rows after each, and the pass over the training data at the end.
+        assert over_connections == [True] * 7
+        over_connections.clear()
+        model.predict(X)
+    assert over_connections == [False]

@@ -23,13 +23,17 @@ from ._numba_twins import parallel_and_serial
 UNIT_BLOCK = 32
 
 
-def _forward_by_unit(inputs_t, unit_ptr, unit_inputs, weights, bias, out):
+def _forward_by_unit(inputs_t, unit_ptr, unit_inputs, present_weights, bias, out):
     """``inputs @ weights + bias`` from the transposed dense inputs
     ``inputs_t`` (features x rows), in blocks of units: each input of a unit
     adds its weight times the input's row of ``inputs_t`` (contiguous) to the
     unit's column of the block's scratch, and the scratch is copied to the
-    output row by row. Every output is one block's, summed in the order of
-    the unit's inputs, whatever thread runs the block."""
+    output row by row. ``present_weights`` holds the present weights unit by
+    unit (the order of ``unit_inputs``, ``present_weights``): a unit
+    reads its weights as one contiguous run, where a column of the dense
+    matrix would put each on a cache line of its own. Every output is one
+    block's, summed in the order of the unit's inputs, whatever thread runs
+    the block."""
     n_rows = inputs_t.shape[1]
     width = out.shape[1]
     for block in prange((width + UNIT_BLOCK - 1) // UNIT_BLOCK):
@@ -45,21 +49,22 @@ def _forward_by_unit(inputs_t, unit_ptr, unit_inputs, weights, bias, out):
             # Four inputs per pass over the column (read and written a
             # quarter as often as with one).
             while entry + 4 <= stop:
-                feature_0, feature_1 = unit_inputs[entry], unit_inputs[entry + 1]
-                feature_2, feature_3 = unit_inputs[entry + 2], unit_inputs[entry + 3]
-                weight_0, weight_1 = weights[feature_0, unit], weights[feature_1, unit]
-                weight_2, weight_3 = weights[feature_2, unit], weights[feature_3, unit]
-                values_0, values_1 = inputs_t[feature_0], inputs_t[feature_1]
-                values_2, values_3 = inputs_t[feature_2], inputs_t[feature_3]
+                weight_0 = present_weights[entry]
+                weight_1 = present_weights[entry + 1]
+                weight_2 = present_weights[entry + 2]
+                weight_3 = present_weights[entry + 3]
+                values_0 = inputs_t[unit_inputs[entry]]
+                values_1 = inputs_t[unit_inputs[entry + 1]]
+                values_2 = inputs_t[unit_inputs[entry + 2]]
+                values_3 = inputs_t[unit_inputs[entry + 3]]
                 for row in range(n_rows):
                     column[row] += (
                         weight_0 * values_0[row] + weight_1 * values_1[row]
                     ) + (weight_2 * values_2[row] + weight_3 * values_3[row])
                 entry += 4
             for remaining in range(entry, stop):
-                feature = unit_inputs[remaining]
-                weight = weights[feature, unit]
-                values = inputs_t[feature]
+                weight = present_weights[remaining]
+                values = inputs_t[unit_inputs[remaining]]
                 for row in range(n_rows):
                     column[row] += weight * values[row]
         for row in range(n_rows):
@@ -77,7 +82,7 @@ def _sparse_forward_by_input(
     """``inputs @ weights + bias`` for inputs stored at winners: each winner
     adds its value times its present weights to the units they reach.
     ``present_weights`` holds the present weights input by input (the
-    order of ``input_units``, :func:`present_by_input`): a winner's weights
+    order of ``input_units``, ``present_weights``): a winner's weights
     are one contiguous run, not scattered over a row of the dense matrix."""
     for row in prange(out.shape[0]):
         output = out[row]

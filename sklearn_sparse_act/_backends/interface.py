@@ -147,6 +147,14 @@ class Connections:
     def positions(self):
         return np.flatnonzero(self.mask)
 
+    @functools.cached_property
+    def unit_positions(self):
+        """The flat C-order positions of the present weights unit by unit
+        (the order of ``by_unit``'s ``unit_inputs``)."""
+        unit_ptr, unit_inputs = self.by_unit
+        units = np.repeat(np.arange(self.mask.shape[1]), np.diff(unit_ptr))
+        return unit_inputs * self.mask.shape[1] + units
+
 
 def _pointers(rows, n_rows):
     """CSR row pointers of entries whose (sorted) rows are ``rows``."""

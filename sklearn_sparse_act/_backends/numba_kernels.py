@@ -270,12 +270,13 @@ def forward(inputs, weights, bias, connections=None, out=None):
     return values
 
 
-def present_by_input(weights, connections):
-    """The present weights of a sparse layer, input by input (the C order of
-    the dense matrix, which is the order of ``connections.by_input``): one
-    gather per product, after which each winner reads its weights as one
-    contiguous run."""
-    return np.take(_contiguous(weights).reshape(-1), connections.positions)
+def present_weights(weights, positions):
+    """A sparse layer's present weights at ``positions``: the
+    :class:`~.interface.Connections`' ``positions`` (input by input, the
+    order of ``by_input``) or ``unit_positions`` (unit by unit, the order of
+    ``by_unit``). One gather per product, after which a winner's or a
+    unit's weights are one contiguous run."""
+    return np.take(_contiguous(weights).reshape(-1), positions)
 
 
 def _output_array(out, rows_of, width, weights):
@@ -304,7 +305,7 @@ def _forward_at(inputs, weights, bias, connections, out=None):
             inputs.indices,
             inputs.values,
             *connections.by_input,
-            present_by_input(weights, connections),
+            present_weights(weights, connections.positions),
             _read_only(bias),
             out,
         )
@@ -312,7 +313,11 @@ def _forward_at(inputs, weights, bias, connections, out=None):
         product = forward_by_unit if parallel else forward_by_unit_serial
         inputs_t = np.ascontiguousarray(inputs.T, dtype=dtype)
         product(
-            inputs_t, *connections.by_unit, _read_only(weights), _read_only(bias), out
+            inputs_t,
+            *connections.by_unit,
+            present_weights(weights, connections.unit_positions),
+            _read_only(bias),
+            out,
         )
     return out
 
