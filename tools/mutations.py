@@ -366,6 +366,21 @@ MUTATIONS = (
         selection=(CONNECTION_KERNELS,),
     ),
     Mutation(
+        name="forward-by-unit-reads-weights-by-input",
+        description="the forward product from dense inputs reads the present "
+        "weights in input order where it needs unit order (numba kernels over "
+        "present weights)",
+        path="sklearn_sparse_act/_backends/numba_kernels.py",
+        original="""\
+            present_weights(weights, connections.unit_positions),
+""",
+        replacement="""\
+            present_weights(weights, connections.positions),
+""",
+        backends=NUMBA_ONLY,
+        selection=(CONNECTION_KERNELS,),
+    ),
+    Mutation(
         name="sparse-delta-no-derivative-numpy",
         description="the delta at the winners lacks the activation's derivative "
         "(NumPy kernels)",
