@@ -21,8 +21,9 @@ _SCIPY_VERSION = tuple(int(part) for part in scipy.__version__.split(".")[:2])
 
 
 def _pack(coefs, intercepts):
-    """Flatten all parameters into one vector (for L-BFGS)."""
-    return np.hstack([param.ravel() for param in coefs + intercepts])
+    """Flatten all parameters (or their gradients, a gradient held at the
+    present weights made whole) into one vector (for L-BFGS)."""
+    return np.hstack([np.asarray(param).ravel() for param in coefs + intercepts])
 
 
 def _lbfgs_print_option(iprint):

@@ -55,7 +55,8 @@ class Gradients:
     """The backward pass's per-layer arrays: ``deltas[i]`` the loss's
     derivative at layer ``i``'s pre-activations, ``coef_grads[i]`` and
     ``intercept_grads[i]`` the penalised gradients of its parameters (each
-    weight gradient refilled in place by the next step);
+    weight gradient refilled in place by the next step, or a sparse layer's
+    a :class:`~._backends.interface.PresentGradient`);
     ``dense_deltas[i]`` the array of hidden layer ``i``'s dense delta that a
     step made (None before), refilled by the next steps."""
 
@@ -75,7 +76,8 @@ class Gradients:
 def refillable(array, shape, dtype):
     """The part of ``array`` (an array a step made, or None) that a result
     of ``shape`` and ``dtype`` can be written to: its first ``shape[0]``
-    rows, or None when it has fewer, other columns or another dtype.
+    rows, or None when it has fewer, other columns or another dtype (or is
+    not an array: a gradient held at the present weights is made anew).
 
     Examples
     --------
@@ -87,7 +89,9 @@ def refillable(array, shape, dtype):
     >>> refillable(kept, (300, 64), np.float64) is None
     True
     """
-    if array is None or array.dtype != dtype or array.shape[1:] != shape[1:]:
+    if not isinstance(array, np.ndarray):
+        return None
+    if array.dtype != dtype or array.shape[1:] != shape[1:]:
         return None
     if array.shape[0] < shape[0]:
         return None

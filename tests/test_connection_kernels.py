@@ -13,7 +13,7 @@ from sklearn_sparse_act._backends import (
     numba_available,
     numpy_kernels,
 )
-from sklearn_sparse_act._backends.interface import Connections, Work
+from sklearn_sparse_act._backends.interface import Connections, PresentGradient, Work
 from sklearn_sparse_act._connections import _draw_mask
 from sklearn_sparse_act._network import Network
 from sklearn_sparse_act._sparsity import TopK
@@ -71,16 +71,25 @@ def test_kernels_over_present_weights_match_numpy(
     def agree(function, *args):
         ours = getattr(numba_kernels, function)(*args, connections)
         reference = getattr(numpy_kernels, function)(*args, connections)
-        np.testing.assert_allclose(ours, reference, **tolerance)
-        assert ours.dtype == dtype and ours.flags.c_contiguous
+        whole = np.asarray(ours)
+        np.testing.assert_allclose(whole, reference, **tolerance)
+        assert whole.dtype == dtype and whole.flags.c_contiguous
         return ours
 
-    for inputs in (dense_in, winners_in):
+    for inputs, positions in (
+        (dense_in, connections.unit_positions),
+        (winners_in, connections.positions),
+    ):
         agree("forward", inputs, weights, bias)
         grad = agree("weight_gradient", inputs, delta, weights, 1e-3, 37.5)
-        # Exactly +0.0 at the absent weights.
-        assert not np.any(grad[~connections.mask])
-        assert not np.signbit(grad[~connections.mask]).any()
+        # Held at the present weights only (unit by unit from dense inputs,
+        # input by input from winners); made whole, +0.0 at the absent ones.
+        assert isinstance(grad, PresentGradient)
+        np.testing.assert_array_equal(grad.positions, positions)
+        assert grad.values.dtype == dtype
+        whole = np.asarray(grad)
+        assert not np.any(whole[~connections.mask])
+        assert not np.signbit(whole[~connections.mask]).any()
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -130,13 +139,24 @@ def test_optimizer_steps_over_present_weights_match_numpy(
     grads = [masked(rng.normal(size=(30, 20))), rng.normal(size=20).astype(dtype)]
     firsts = [masked(rng.normal(size=(30, 20))), np.zeros(20, dtype)]
     seconds = [masked(np.abs(rng.normal(size=(30, 20)))), np.ones(20, dtype)]
+    # The numba step also takes the weights' gradient held at the present
+    # weights, unit by unit, as its gradient kernel from dense inputs gives it.
+    held = PresentGradient(
+        np.take(grads[0], connections.unit_positions),
+        connections.unit_positions,
+        grads[0].shape,
+    )
     results = {}
-    for backend in (numpy_kernels, numba_kernels):
+    for name, backend, given in (
+        ("numpy", numpy_kernels, grads),
+        ("numba", numba_kernels, grads),
+        ("held", numba_kernels, [held, grads[1]]),
+    ):
         params = [weights.copy(), bias.copy()]
         state = [a.copy() for a in firsts + seconds]
         backend.adam_update(
             params,
-            grads,
+            given,
             state[:2],
             state[2:],
             1e-3,
@@ -148,11 +168,14 @@ def test_optimizer_steps_over_present_weights_match_numpy(
         velocities = [a.copy() for a in firsts]
         for nesterov in (False, True):
             backend.sgd_update(
-                params, grads, velocities, 0.1, 0.9, nesterov, [connections, None]
+                params, given, velocities, 0.1, 0.9, nesterov, [connections, None]
             )
-        results[backend.name] = params + state + velocities
+        results[name] = params + state + velocities
     for ours, reference in zip(results["numba"], results["numpy"], strict=True):
         np.testing.assert_allclose(ours, reference, **TOLERANCES[dtype])
+    # Held or whole, the gradient takes the same steps: the same bits.
+    for held_step, whole_step in zip(results["held"], results["numba"], strict=True):
+        np.testing.assert_array_equal(held_step, whole_step)
     assert not np.any(results["numba"][0][~connections.mask])
     assert not np.signbit(results["numba"][0][~connections.mask]).any()
 

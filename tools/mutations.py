@@ -336,31 +336,33 @@ MUTATIONS = (
         selection=(GRADIENTS, CONNECTIONS),
     ),
     Mutation(
-        name="absent-weights-get-gradient-numba",
-        description="absent weights receive their gradient at the winners "
+        name="winners-gradient-held-in-unit-order",
+        description="the gradient from winners at present weights says its "
+        "values are in unit order where the kernel writes them input by input "
         "(numba kernels over present weights)",
-        path="sklearn_sparse_act/_backends/_numba_connections.py",
+        path="sklearn_sparse_act/_backends/numba_kernels.py",
         original="""\
-            grad_row[column] = penalised if present[column] else zero
+        return PresentGradient(values, connections.positions, weights.shape)
 """,
         replacement="""\
-            grad_row[column] = penalised
+        return PresentGradient(values, connections.unit_positions, weights.shape)
 """,
         backends=NUMBA_ONLY,
         selection=(CONNECTION_KERNELS,),
     ),
     Mutation(
-        name="gradient-block-drops-its-last-unit",
+        name="gradient-by-unit-drops-a-units-last-input",
         description="the gradient from dense inputs at present weights leaves "
-        "the last unit of each block of units unwritten (numba kernels over "
-        "present weights)",
+        "out each unit's last input's products (numba kernels over present "
+        "weights)",
         path="sklearn_sparse_act/_backends/_numba_connections.py",
         original="""\
-        sums = np.zeros((units, n_features), dtype=grad.dtype)
+            for entry in range(first, last):
+                sums[entry - first] += value * row[unit_inputs[entry]]
 """,
         replacement="""\
-        sums = np.zeros((units, n_features), dtype=grad.dtype)
-        units = min(units, UNIT_BLOCK - 1)
+            for entry in range(first, last - 1):
+                sums[entry - first] += value * row[unit_inputs[entry]]
 """,
         backends=NUMBA_ONLY,
         selection=(CONNECTION_KERNELS,),

@@ -5,8 +5,10 @@ the present weights.
 
 Each reads the layer's :class:`~.interface.Connections` (the weights
 themselves stay a dense array, zero where absent) and computes what the
-dense kernel computes, up to the order of the sums; a gradient is +0.0 at
-every absent weight.
+dense kernel computes, up to the order of the sums. A gradient is held at
+the present weights only (:class:`~.interface.PresentGradient`'s values),
+and the steps take it so: the absent weights, their gradient zero, are
+never touched.
 """
 
 import numpy as np
@@ -112,41 +114,26 @@ def gradient_dense_sparse_at(
     weights,
     alpha,
     weight_sum,
-    grad,
+    values,
 ):
     """Weight gradient from dense inputs and a delta at winners (by unit),
-    at the present weights only; +0.0 at the absent ones. Each present
-    weight sums, over the rows its unit won (in their order), the unit's
-    delta times the weight's input there. The units go in blocks of
-    ``UNIT_BLOCK``: a block's gradient is summed into a scratch of (units,
-    features), where each won row adds to a unit's row of it from one row
-    of the inputs, then written to ``grad`` feature by feature, a block's
-    units filling whole cache lines of each row of ``grad`` (every entry is
-    written: ``grad`` needs no zeroing first)."""
-    n_features, width = grad.shape
-    for block in prange((width + UNIT_BLOCK - 1) // UNIT_BLOCK):
-        first = block * UNIT_BLOCK
-        units = min(width, first + UNIT_BLOCK) - first
-        sums = np.zeros((units, n_features), dtype=grad.dtype)
-        for offset in range(units):
-            unit = first + offset
-            unit_sums = sums[offset]
-            entries_first, entries_last = unit_ptr[unit], unit_ptr[unit + 1]
-            for won in range(delta_ptr[unit], delta_ptr[unit + 1]):
-                value = delta[delta_positions[won]]
-                row = inputs[delta_rows[won]]
-                for entry in range(entries_first, entries_last):
-                    feature = unit_inputs[entry]
-                    unit_sums[feature] += value * row[feature]
-            for entry in range(entries_first, entries_last):
-                feature = unit_inputs[entry]
-                unit_sums[feature] = (
-                    unit_sums[feature] + alpha * weights[feature, unit]
-                ) / weight_sum
-        for feature in range(n_features):
-            grad_row = grad[feature]
-            for offset in range(units):
-                grad_row[first + offset] = sums[offset, feature]
+    at the present weights only, into ``values`` unit by unit (the order of
+    ``unit_inputs``). Each present weight sums, over the rows its unit won
+    (in their order), the unit's delta times the weight's input there: a
+    unit's run of ``values`` is its accumulator, then takes the penalty."""
+    for unit in prange(unit_ptr.size - 1):
+        first, last = unit_ptr[unit], unit_ptr[unit + 1]
+        sums = values[first:last]
+        sums[:] = 0
+        for won in range(delta_ptr[unit], delta_ptr[unit + 1]):
+            value = delta[delta_positions[won]]
+            row = inputs[delta_rows[won]]
+            for entry in range(first, last):
+                sums[entry - first] += value * row[unit_inputs[entry]]
+        for entry in range(first, last):
+            values[entry] = (
+                values[entry] + alpha * weights[unit_inputs[entry], unit]
+            ) / weight_sum
 
 
 @njit(parallel=True, cache=True)
@@ -158,47 +145,51 @@ def gradient_sparse_sparse_at(
     delta_indptr,
     delta_indices,
     delta_data,
-    mask,
+    input_ptr,
+    input_units,
     weights,
     alpha,
     weight_sum,
-    grad,
+    values,
 ):
     """Weight gradient as a sum of winners x winners outer products, at the
-    present weights only; +0.0 at the absent ones. Each input's row of the
-    gradient sums every product without a look at the mask (a branch on a
-    random tenth of the products would be mispredicted often), then is
-    written whole: the penalised sum where ``mask`` says a weight is, +0.0
-    elsewhere (a select, which vectorizes). A present weight's sum takes
-    the same products in the same order as with the look."""
-    zero = grad.dtype.type(0)
-    for unit in prange(grad.shape[0]):
-        grad_row = grad[unit]
-        grad_row[:] = 0
-        for entry in range(unit_ptr[unit], unit_ptr[unit + 1]):
-            value = data[unit_positions[entry]]
-            if value != 0:
-                row = unit_rows[entry]
-                for position in range(delta_indptr[row], delta_indptr[row + 1]):
-                    grad_row[delta_indices[position]] += value * delta_data[position]
-        present = mask[unit]
-        weight_row = weights[unit]
-        for column in range(grad_row.size):
-            penalised = (grad_row[column] + alpha * weight_row[column]) / weight_sum
-            grad_row[column] = penalised if present[column] else zero
+    present weights only, into ``values`` input by input (the order of
+    ``input_units``). Each input's products are summed into a scratch row
+    of the layer's width without a look at the connections (a branch on a
+    random tenth of the products would be mispredicted often); its present
+    weights then read their sums from it and take the penalty. The inputs go
+    in blocks of ``UNIT_BLOCK``, one scratch row per block."""
+    n_inputs, width = weights.shape
+    for block in prange((n_inputs + UNIT_BLOCK - 1) // UNIT_BLOCK):
+        sums = np.empty(width, dtype=values.dtype)
+        for source in range(
+            block * UNIT_BLOCK, min(n_inputs, (block + 1) * UNIT_BLOCK)
+        ):
+            sums[:] = 0
+            for entry in range(unit_ptr[source], unit_ptr[source + 1]):
+                value = data[unit_positions[entry]]
+                if value != 0:
+                    row = unit_rows[entry]
+                    for position in range(delta_indptr[row], delta_indptr[row + 1]):
+                        sums[delta_indices[position]] += value * delta_data[position]
+            weight_row = weights[source]
+            for entry in range(input_ptr[source], input_ptr[source + 1]):
+                unit = input_units[entry]
+                values[entry] = (sums[unit] + alpha * weight_row[unit]) / weight_sum
 
 
 @njit(parallel=True, cache=True)
 def adam_step_at(
-    param, grad, first, second, positions, learning_rate, beta_1, beta_2, epsilon
+    param, values, first, second, positions, learning_rate, beta_1, beta_2, epsilon
 ):
-    """One Adam step at the flat ``positions`` of the present weights, in
-    place (the arithmetic of :func:`._numba_parameters.adam_step`)."""
+    """One Adam step at the flat ``positions`` of the present weights, whose
+    gradients are ``values`` (one per position), in place (the arithmetic of
+    :func:`._numba_parameters.adam_step`)."""
     for entry in prange(positions.size):
         adam_entry(
             positions[entry],
+            values[entry],
             param,
-            grad,
             first,
             second,
             learning_rate,
@@ -209,9 +200,16 @@ def adam_step_at(
 
 
 @njit(parallel=True, cache=True)
-def sgd_step_at(param, grad, velocity, positions, learning_rate, momentum, nesterov):
-    """One (Nesterov) momentum SGD step at the present weights, in place."""
+def sgd_step_at(param, values, velocity, positions, learning_rate, momentum, nesterov):
+    """One (Nesterov) momentum SGD step at the present weights, whose
+    gradients are ``values`` (one per position), in place."""
     for entry in prange(positions.size):
         sgd_entry(
-            positions[entry], param, grad, velocity, learning_rate, momentum, nesterov
+            positions[entry],
+            values[entry],
+            param,
+            velocity,
+            learning_rate,
+            momentum,
+            nesterov,
         )

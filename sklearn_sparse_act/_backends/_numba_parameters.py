@@ -36,12 +36,12 @@ def sum_of_squares(values):
 
 @njit(cache=True, inline="always")
 def adam_entry(
-    index, param, grad, first, second, learning_rate, beta_1, beta_2, epsilon
+    index, gradient, param, first, second, learning_rate, beta_1, beta_2, epsilon
 ):
-    """Adam's step of the one entry ``index`` of the flat arrays, in place
-    (shared with the step over a sparse layer's present weights)."""
+    """Adam's step of the one entry ``index`` of the flat arrays, whose
+    gradient is ``gradient``, in place (shared with the step over a sparse
+    layer's present weights)."""
     one = param.dtype.type(1)
-    gradient = grad[index]
     moment = first[index] * beta_1 + gradient * (one - beta_1)
     square = second[index] * beta_2 + gradient * gradient * (one - beta_2)
     first[index] = moment
@@ -54,15 +54,23 @@ def adam_step(param, grad, first, second, learning_rate, beta_1, beta_2, epsilon
     """One Adam step, in place."""
     for index in prange(param.size):
         adam_entry(
-            index, param, grad, first, second, learning_rate, beta_1, beta_2, epsilon
+            index,
+            grad[index],
+            param,
+            first,
+            second,
+            learning_rate,
+            beta_1,
+            beta_2,
+            epsilon,
         )
 
 
 @njit(cache=True, inline="always")
-def sgd_entry(index, param, grad, velocity, learning_rate, momentum, nesterov):
+def sgd_entry(index, gradient, param, velocity, learning_rate, momentum, nesterov):
     """The (Nesterov) momentum SGD step of the one entry ``index`` of the flat
-    arrays, in place (shared with the step over present weights)."""
-    gradient = grad[index]
+    arrays, whose gradient is ``gradient``, in place (shared with the step
+    over present weights)."""
     moved = velocity[index] * momentum - learning_rate * gradient
     velocity[index] = moved
     if nesterov:
@@ -75,4 +83,6 @@ def sgd_entry(index, param, grad, velocity, learning_rate, momentum, nesterov):
 def sgd_step(param, grad, velocity, learning_rate, momentum, nesterov):
     """One (Nesterov) momentum SGD step, in place."""
     for index in prange(param.size):
-        sgd_entry(index, param, grad, velocity, learning_rate, momentum, nesterov)
+        sgd_entry(
+            index, grad[index], param, velocity, learning_rate, momentum, nesterov
+        )

@@ -17,6 +17,7 @@ from .cost_model import (
     SQUARED_ENTRY_SECONDS,
     numba_connection_path,
 )
+from .interface import PresentGradient
 
 
 @starts_the_threads
@@ -42,14 +43,19 @@ def _flat_views(*arrays):
     return [array.reshape(-1) for array in arrays]
 
 
-def _positions(connections, index):
-    """The flat positions of array ``index``'s present entries when its step
-    runs over them only, else None."""
+def _at_present(grad, connections, index):
+    """The gradients and flat positions of a step over array ``index``'s
+    present weights only: a :class:`~.interface.PresentGradient`'s own, or on
+    the connections' path the whole gradient's entries at the present
+    positions; None for a step over the whole array."""
+    if isinstance(grad, PresentGradient):
+        return grad.values, grad.positions
     if connections is None or connections[index] is None:
         return None
     if not numba_connection_path(connections[index].density):
         return None
-    return connections[index].positions
+    positions = connections[index].positions
+    return np.take(np.ravel(grad), positions), positions
 
 
 @starts_the_threads
@@ -65,39 +71,32 @@ def adam_update(
     connections=None,
 ):
     """One fused Adam step per parameter array, in place, over the present
-    weights only on the connections' path (arrays that are not C-contiguous
-    take the NumPy step)."""
+    weights only for a gradient held there and on the connections' path
+    (arrays that are not C-contiguous take the NumPy step)."""
     for index, (param, grad, first, second) in enumerate(
         zip(params, grads, firsts, seconds, strict=True)
     ):
-        views = _flat_views(param, np.ascontiguousarray(grad), first, second)
-        positions = _positions(connections, index)
-        if views is not None and positions is not None:
-            scalar = param.dtype.type
-            adam_step_at(
-                *views,
-                positions,
-                scalar(learning_rate),
-                scalar(betas[0]),
-                scalar(betas[1]),
-                scalar(epsilon),
-            )
-            continue
-        if views is None:
-            numpy_kernels.adam_update(
-                [param], [grad], [first], [second], learning_rate, betas, epsilon, {}
-            )
-            continue
         scalar = param.dtype.type
-        run_where_it_pays(
-            adam_step,
-            param.size * PARAMETER_SECONDS,
-            *views,
+        scalars = (
             scalar(learning_rate),
             scalar(betas[0]),
             scalar(betas[1]),
             scalar(epsilon),
         )
+        present = _at_present(grad, connections, index)
+        state = _flat_views(param, first, second)
+        if present is not None and state is not None:
+            values, positions = present
+            adam_step_at(state[0], values, state[1], state[2], positions, *scalars)
+            continue
+        grad = np.asarray(grad)
+        views = _flat_views(param, np.ascontiguousarray(grad), first, second)
+        if views is None:
+            numpy_kernels.adam_update(
+                [param], [grad], [first], [second], learning_rate, betas, epsilon, {}
+            )
+            continue
+        run_where_it_pays(adam_step, param.size * PARAMETER_SECONDS, *views, *scalars)
 
 
 @starts_the_threads
@@ -105,34 +104,27 @@ def sgd_update(
     params, grads, velocities, learning_rate, momentum, nesterov, connections=None
 ):
     """One fused momentum SGD step per parameter array, in place, over the
-    present weights only on the connections' path (arrays that are not
-    C-contiguous take the NumPy step)."""
+    present weights only for a gradient held there and on the connections'
+    path (arrays that are not C-contiguous take the NumPy step)."""
     for index, (param, grad, velocity) in enumerate(
         zip(params, grads, velocities, strict=True)
     ):
-        views = _flat_views(param, np.ascontiguousarray(grad), velocity)
-        positions = _positions(connections, index)
-        if views is not None and positions is not None:
-            scalar = param.dtype.type
-            sgd_step_at(
-                *views,
-                positions,
-                scalar(learning_rate),
-                scalar(momentum),
-                bool(nesterov),
-            )
+        scalars = (
+            param.dtype.type(learning_rate),
+            param.dtype.type(momentum),
+            bool(nesterov),
+        )
+        present = _at_present(grad, connections, index)
+        state = _flat_views(param, velocity)
+        if present is not None and state is not None:
+            values, positions = present
+            sgd_step_at(state[0], values, state[1], positions, *scalars)
             continue
+        grad = np.asarray(grad)
+        views = _flat_views(param, np.ascontiguousarray(grad), velocity)
         if views is None:
             numpy_kernels.sgd_update(
                 [param], [grad], [velocity], learning_rate, momentum, nesterov
             )
             continue
-        scalar = param.dtype.type
-        run_where_it_pays(
-            sgd_step,
-            param.size * PARAMETER_SECONDS,
-            *views,
-            scalar(learning_rate),
-            scalar(momentum),
-            bool(nesterov),
-        )
+        run_where_it_pays(sgd_step, param.size * PARAMETER_SECONDS, *views, *scalars)

@@ -156,6 +156,28 @@ class Connections:
         return unit_inputs * self.mask.shape[1] + units
 
 
+@dataclass(frozen=True)
+class PresentGradient:
+    """A sparse layer's weight gradient held at its present weights only:
+    ``values[e]`` is the gradient of the weight at the flat C-order position
+    ``positions[e]`` of the ``shape``-d weight matrix (a
+    :class:`Connections`' ``positions`` or ``unit_positions``), and the
+    gradient of every absent weight is zero. A backend's
+    :meth:`KernelBackend.weight_gradient` may return one for a layer whose
+    delta is held at the winners, and its optimizer steps take it;
+    ``numpy.asarray`` gives the whole array (+0.0 at the absent weights).
+    """
+
+    values: np.ndarray
+    positions: np.ndarray
+    shape: tuple
+
+    def __array__(self, dtype=None, copy=None):
+        dense = np.zeros(self.shape, dtype=self.values.dtype)
+        dense.reshape(-1)[self.positions] = self.values
+        return dense if dtype is None else dense.astype(dtype, copy=False)
+
+
 def _pointers(rows, n_rows):
     """CSR row pointers of entries whose (sorted) rows are ``rows``."""
     pointers = np.zeros(n_rows + 1, dtype=np.int64)
@@ -256,7 +278,9 @@ class KernelBackend(Protocol):
     ):
         """``(inputs.T @ delta + alpha * weights) / weight_sum``, dense (written
         to ``out`` if given, as for :meth:`forward`); +0.0 at the weights that
-        ``connections`` (if not None) says are absent."""
+        ``connections`` (if not None) says are absent. With ``connections``
+        and ``delta`` held at the winners, a backend may return a
+        :class:`PresentGradient` instead (and ignore ``out``)."""
 
     def bias_gradient(self, delta, weight_sum):
         """Column sums of ``delta`` divided by ``weight_sum``."""
@@ -280,7 +304,9 @@ class KernelBackend(Protocol):
         """One Adam step on every array of ``params``, in place.
         ``connections`` (None, or per array a :class:`Connections` or None)
         says which entries exist: the others, zero in every array, may be
-        skipped."""
+        skipped. ``grads`` are what :meth:`weight_gradient` and
+        :meth:`bias_gradient` returned (a :class:`PresentGradient` steps its
+        positions only)."""
 
     def sgd_update(
         self,

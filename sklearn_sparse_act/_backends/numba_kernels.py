@@ -96,7 +96,7 @@ from .cost_model import (
     numba_sparse_path,
     runs_in_parallel,
 )
-from .interface import SparseRows
+from .interface import PresentGradient, SparseRows
 
 name = "numba"
 
@@ -380,36 +380,35 @@ def weight_gradient(
     """``(inputs.T @ delta + alpha * weights) / weight_sum``, dense and
     C-ordered (into ``out``, C-ordered, if given): accumulated unit by unit
     over the winners when ``inputs`` are winners, through one BLAS product
-    otherwise; +0.0 at absent weights, which winners x winners always skip,
-    dense inputs x winners on the connections' path."""
+    otherwise; +0.0 at absent weights. A sparse layer's gradient from a
+    delta at winners is a :class:`~.interface.PresentGradient` instead, at
+    its present weights only: from winners always, from dense inputs on
+    the connections' path."""
     weights = _contiguous(weights)
     alpha = weights.dtype.type(alpha)
     weight_sum = weights.dtype.type(weight_sum)
     if connections is None:
         return _weight_gradient(inputs, delta, weights, alpha, weight_sum, out)
-    if not isinstance(delta, SparseRows):
-        grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum, out)
-        zero_absent(grad, connections.mask, connections.absent)
-        return grad
     dtype = np.result_type(inputs.dtype, delta.dtype, weights.dtype)
-    grad = np.empty(weights.shape, dtype) if out is None else out
-    if isinstance(inputs, SparseRows):
-        # Winners x winners: the kernel writes every entry, +0.0 at the
-        # absent weights.
+    at_winners = isinstance(delta, SparseRows)
+    if at_winners and isinstance(inputs, SparseRows):
+        values = np.empty(connections.positions.size, dtype)
         gradient_sparse_sparse_at(
             *_units_of(inputs),
             inputs.values,
             delta.indptr,
             delta.indices,
             delta.values,
-            connections.mask,
+            *connections.by_input,
             weights,
             alpha,
             weight_sum,
-            grad,
+            values,
         )
-        return grad
-    if isinstance(inputs, np.ndarray) and numba_connection_path(connections.density):
+        return PresentGradient(values, connections.positions, weights.shape)
+    dense_inputs = isinstance(inputs, np.ndarray)
+    if at_winners and dense_inputs and numba_connection_path(connections.density):
+        values = np.empty(connections.unit_positions.size, dtype)
         gradient_dense_sparse_at(
             _read_only(inputs),
             *_units_of(delta),
@@ -418,10 +417,10 @@ def weight_gradient(
             weights,
             alpha,
             weight_sum,
-            grad,
+            values,
         )
-        return grad
-    grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum, grad)
+        return PresentGradient(values, connections.unit_positions, weights.shape)
+    grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum, out)
     zero_absent(grad, connections.mask, connections.absent)
     return grad
 
