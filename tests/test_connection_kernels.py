@@ -13,6 +13,7 @@ from sklearn_sparse_act._backends import (
     numba_available,
     numpy_kernels,
 )
+from sklearn_sparse_act._backends._numba_connections import gather_by_unit
 from sklearn_sparse_act._backends.interface import Connections, PresentGradient, Work
 from sklearn_sparse_act._connections import _draw_mask
 from sklearn_sparse_act._network import Network
@@ -76,16 +77,13 @@ def test_kernels_over_present_weights_match_numpy(
         assert whole.dtype == dtype and whole.flags.c_contiguous
         return ours
 
-    for inputs, positions in (
-        (dense_in, connections.unit_positions),
-        (winners_in, connections.positions),
-    ):
+    for inputs in (dense_in, winners_in):
         agree("forward", inputs, weights, bias)
         grad = agree("weight_gradient", inputs, delta, weights, 1e-3, 37.5)
-        # Held at the present weights only (unit by unit from dense inputs,
-        # input by input from winners); made whole, +0.0 at the absent ones.
+        # Held at the present weights only, in C order; made whole, +0.0 at
+        # the absent ones.
         assert isinstance(grad, PresentGradient)
-        np.testing.assert_array_equal(grad.positions, positions)
+        np.testing.assert_array_equal(grad.positions, connections.positions)
         assert grad.values.dtype == dtype
         whole = np.asarray(grad)
         assert not np.any(whole[~connections.mask])
@@ -106,7 +104,20 @@ def test_present_weights_follow_the_connections_by_input_and_by_unit(dtype):
     for source in range(23):
         run = slice(input_ptr[source], input_ptr[source + 1])
         np.testing.assert_array_equal(by_input[run], weights[source, input_units[run]])
-    by_unit = numba_kernels.present_weights(weights, connections.unit_positions)
+    # Unit by unit, gathered in C order (the kernel) as read unit by unit.
+    by_unit = np.empty(connections.positions.size, dtype)
+    gather_by_unit(
+        weights.reshape(-1),
+        connections.positions,
+        connections.entries_in_c_order,
+        by_unit,
+    )
+    np.testing.assert_array_equal(
+        by_unit, np.take(weights.reshape(-1), connections.unit_positions)
+    )
+    np.testing.assert_array_equal(
+        connections.positions[connections.entries_by_unit], connections.unit_positions
+    )
     unit_ptr, unit_inputs = connections.by_unit
     for unit in range(17):
         run = slice(unit_ptr[unit], unit_ptr[unit + 1])
@@ -114,9 +125,9 @@ def test_present_weights_follow_the_connections_by_input_and_by_unit(dtype):
     # A weight array that is not C-contiguous packs the same values.
     np.testing.assert_array_equal(
         numba_kernels.present_weights(
-            np.asfortranarray(weights), connections.unit_positions
+            np.asfortranarray(weights), connections.positions
         ),
-        by_unit,
+        by_input,
     )
 
 
@@ -140,7 +151,7 @@ def test_optimizer_steps_over_present_weights_match_numpy(
     firsts = [masked(rng.normal(size=(30, 20))), np.zeros(20, dtype)]
     seconds = [masked(np.abs(rng.normal(size=(30, 20)))), np.ones(20, dtype)]
     # The numba step also takes the weights' gradient held at the present
-    # weights, unit by unit, as its gradient kernel from dense inputs gives it.
+    # weights (in any order of them: here unit by unit).
     held = PresentGradient(
         np.take(grads[0], connections.unit_positions),
         connections.unit_positions,

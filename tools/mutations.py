@@ -336,16 +336,16 @@ MUTATIONS = (
         selection=(GRADIENTS, CONNECTIONS),
     ),
     Mutation(
-        name="winners-gradient-held-in-unit-order",
-        description="the gradient from winners at present weights says its "
-        "values are in unit order where the kernel writes them input by input "
-        "(numba kernels over present weights)",
-        path="sklearn_sparse_act/_backends/numba_kernels.py",
+        name="gradient-by-unit-written-in-unit-order",
+        description="the gradient from dense inputs at present weights is "
+        "written unit by unit where it is read in C order (numba kernels over "
+        "present weights)",
+        path="sklearn_sparse_act/_backends/_numba_connections.py",
         original="""\
-        return PresentGradient(values, connections.positions, weights.shape)
+                values[entries_by_unit[entry]] = (
 """,
         replacement="""\
-        return PresentGradient(values, connections.unit_positions, weights.shape)
+                values[entry] = (
 """,
         backends=NUMBA_ONLY,
         selection=(CONNECTION_KERNELS,),
@@ -357,27 +357,40 @@ MUTATIONS = (
         "weights)",
         path="sklearn_sparse_act/_backends/_numba_connections.py",
         original="""\
-            for entry in range(first, last):
-                sums[entry - first] += value * row[unit_inputs[entry]]
+                for entry in range(first, last):
+                    sums[entry - first] += value * row[unit_inputs[entry]]
 """,
         replacement="""\
-            for entry in range(first, last - 1):
-                sums[entry - first] += value * row[unit_inputs[entry]]
+                for entry in range(first, last - 1):
+                    sums[entry - first] += value * row[unit_inputs[entry]]
 """,
         backends=NUMBA_ONLY,
         selection=(CONNECTION_KERNELS,),
     ),
     Mutation(
-        name="forward-by-unit-reads-weights-by-input",
-        description="the forward product from dense inputs reads the present "
-        "weights in input order where it needs unit order (numba kernels over "
-        "present weights)",
+        name="winners-gradient-scratch-not-cleared",
+        description="the gradient from winners at present weights carries one "
+        "input's sums into the next input's (numba kernels over present "
+        "weights)",
+        path="sklearn_sparse_act/_backends/_numba_connections.py",
+        original="""\
+            sums[:] = 0
+""",
+        replacement="",
+        backends=NUMBA_ONLY,
+        selection=(CONNECTION_KERNELS,),
+    ),
+    Mutation(
+        name="forward-by-unit-gathers-with-the-inverse-map",
+        description="the forward product from dense inputs gathers the present "
+        "weights with the map from unit order to C order where it needs the "
+        "map from C order to unit order (numba kernels over present weights)",
         path="sklearn_sparse_act/_backends/numba_kernels.py",
         original="""\
-            present_weights(weights, connections.unit_positions),
+            connections.entries_in_c_order,
 """,
         replacement="""\
-            present_weights(weights, connections.positions),
+            connections.entries_by_unit,
 """,
         backends=NUMBA_ONLY,
         selection=(CONNECTION_KERNELS,),

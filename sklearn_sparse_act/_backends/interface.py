@@ -115,11 +115,12 @@ class Connections:
 
     ``mask`` is the ``(fan_in, width)`` boolean array of present weights;
     the other forms are derived from it on first use and kept: ``absent``
-    (its complement), by unit (for
-    each unit, its inputs in ascending order: ``unit_ptr``, ``unit_inputs``),
-    by input (for each input, the units it reaches in ascending order:
-    ``input_ptr``, ``input_units``) and ``positions``, the flat C-order
-    positions of the present weights.
+    (its complement), by unit (for each unit, its inputs in ascending order:
+    ``unit_ptr``, ``unit_inputs``), by input (for each input, the units it
+    reaches in ascending order: ``input_ptr``, ``input_units``), the flat
+    positions of the present weights in C order (``positions``, which is
+    also the order by input) and unit by unit (``unit_positions``), and the
+    maps between the two orders.
     """
 
     def __init__(self, mask):
@@ -154,6 +155,20 @@ class Connections:
         unit_ptr, unit_inputs = self.by_unit
         units = np.repeat(np.arange(self.mask.shape[1]), np.diff(unit_ptr))
         return unit_inputs * self.mask.shape[1] + units
+
+    @functools.cached_property
+    def entries_by_unit(self):
+        """For each present weight unit by unit, its index in C order
+        (``positions[entries_by_unit[e]] == unit_positions[e]``)."""
+        return (np.cumsum(self.mask.reshape(-1)) - 1)[self.unit_positions]
+
+    @functools.cached_property
+    def entries_in_c_order(self):
+        """For each present weight in C order, its index unit by unit (the
+        inverse of ``entries_by_unit``)."""
+        entries = np.empty_like(self.entries_by_unit)
+        entries[self.entries_by_unit] = np.arange(entries.size)
+        return entries
 
 
 @dataclass(frozen=True)

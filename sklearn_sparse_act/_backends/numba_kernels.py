@@ -28,6 +28,7 @@ from ._numba_activations import activation_code
 from ._numba_connections import (
     forward_by_unit,
     forward_by_unit_serial,
+    gather_by_unit,
     gradient_dense_sparse_at,
     gradient_sparse_sparse_at,
     sparse_forward_by_input,
@@ -271,11 +272,8 @@ def forward(inputs, weights, bias, connections=None, out=None):
 
 
 def present_weights(weights, positions):
-    """A sparse layer's present weights at ``positions``: the
-    :class:`~.interface.Connections`' ``positions`` (input by input, the
-    order of ``by_input``) or ``unit_positions`` (unit by unit, the order of
-    ``by_unit``). One gather per product, after which a winner's or a
-    unit's weights are one contiguous run."""
+    """A sparse layer's weights at ``positions`` (its connections' C order,
+    the order of ``by_input``): each winner's weights in one contiguous run."""
     return np.take(_contiguous(weights).reshape(-1), positions)
 
 
@@ -312,13 +310,14 @@ def _forward_at(inputs, weights, bias, connections, out=None):
     else:
         product = forward_by_unit if parallel else forward_by_unit_serial
         inputs_t = np.ascontiguousarray(inputs.T, dtype=dtype)
-        product(
-            inputs_t,
-            *connections.by_unit,
-            present_weights(weights, connections.unit_positions),
-            _read_only(bias),
-            out,
+        present = np.empty(connections.positions.size, weights.dtype)
+        gather_by_unit(
+            _contiguous(weights).reshape(-1),
+            connections.positions,
+            connections.entries_in_c_order,
+            present,
         )
+        product(inputs_t, *connections.by_unit, present, _read_only(bias), out)
     return out
 
 
@@ -408,18 +407,19 @@ def weight_gradient(
         return PresentGradient(values, connections.positions, weights.shape)
     dense_inputs = isinstance(inputs, np.ndarray)
     if at_winners and dense_inputs and numba_connection_path(connections.density):
-        values = np.empty(connections.unit_positions.size, dtype)
+        values = np.empty(connections.positions.size, dtype)
         gradient_dense_sparse_at(
             _read_only(inputs),
             *_units_of(delta),
             delta.values,
             *connections.by_unit,
+            connections.entries_by_unit,
             weights,
             alpha,
             weight_sum,
             values,
         )
-        return PresentGradient(values, connections.unit_positions, weights.shape)
+        return PresentGradient(values, connections.positions, weights.shape)
     grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum, out)
     zero_absent(grad, connections.mask, connections.absent)
     return grad
