@@ -35,6 +35,7 @@ from ._connection_storage import CompactConnectionsMixin
 from ._connections import (
     check_same_connections,
     initial_parameters,
+    kept_inputs,
     layer_weight_densities,
 )
 from ._fitted_state import FittedState
@@ -278,9 +279,6 @@ class BaseSparseMLP(
         # network, and the per-layer records that every step refills.
         self._random_state = check_random_state(self.random_state)
         if first_pass:
-            check_fit_memory(
-                layer_units, self._step_rows(X.shape[0]), X.dtype.itemsize, self.solver
-            )
             self._initialize(y, layer_units, densities, X.dtype)
         sparsity = self._start_sparsity(hidden_sizes, first_pass)
         network = self._network(get_backend(), training=True)
@@ -352,7 +350,9 @@ class BaseSparseMLP(
 
     def _initialize(self, y, layer_units, densities, dtype):
         """Set every fitted attribute for a first fit and draw the weights
-        (and the hidden layers' connections)."""
+        (and the hidden layers' connections), if the fit fits in memory."""
+        rows, kept = self._step_rows(y.shape[0]), kept_inputs(layer_units, densities)
+        check_fit_memory(layer_units, rows, dtype.itemsize, self.solver, kept)
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = y.shape[1]

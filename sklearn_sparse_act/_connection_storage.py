@@ -3,27 +3,28 @@ weights only.
 
 Pickle, joblib and skops save an estimator through ``__getstate__`` and
 restore it through ``__setstate__``. :class:`CompactConnectionsMixin` stores
-every array of a sparse hidden layer that is zero wherever its weights are
-absent (``coefs_``, the best epoch's copy, the optimizer's velocities or
-moment estimates) as the 1d array of its values at the present weights, and
-the layer's connection mask as packed bits: a model at weight density ``d``
-saves about ``d`` of those bytes. Restoring rebuilds the dense arrays, bit
-for bit (absent weights are +0.0, see :func:`._connections.zero_absent`).
+the arrays of a sparse hidden layer that are zero wherever its weights are
+absent (``coefs_`` and the best epoch's copy) as the 1d array of their
+values at the present weights, and the layer's connection mask as packed
+bits: a model at weight density ``d`` saves about ``d`` of those bytes (the
+optimizer's velocities or moment estimates of the layer are held at its
+present weights in memory already, :mod:`._optimizers`, and are stored as
+they are). Restoring rebuilds the dense arrays, bit for bit (absent weights
+are +0.0, see :func:`._connections.zero_absent`).
 
 In memory ``coefs_`` is a list of dense arrays, as scikit-learn's
 ``MLPClassifier`` has it, until
 :meth:`~CompactConnectionsMixin.sparsify_weights` holds each sparse layer's
 weights as a CSR matrix whose stored entries are the present weights (the
-mask's pattern, zeros included) and the layer's other arrays as their values
-at the present weights, as scikit-learn's linear models' ``sparsify`` holds
+mask's pattern, zeros included) and the best epoch's copy as its values at
+the present weights, as scikit-learn's linear models' ``sparsify`` holds
 ``coef_`` (another name, because scikit-learn's checks take an estimator with
 a ``sparsify`` method for a linear model);
 :meth:`~CompactConnectionsMixin.densify_weights` goes back, bit for bit. A
 model persisted while held sparse is restored held sparse.
 
 It needs from the estimator only its attributes ``connection_masks_``,
-``coefs_``, ``_best_coefs`` and ``_optimizer_state``, and its
-``_check_is_fitted``.
+``coefs_`` and ``_best_coefs``, and its ``_check_is_fitted``.
 """
 
 import numpy as np
@@ -33,10 +34,6 @@ import scipy.sparse as sp
 STORAGE_KEY = "_stored_connections"
 # Key marking the persisted state of a model held sparse (sparsify_weights()).
 HELD_SPARSE_KEY = "_connections_held_sparse"
-
-# The optimizer state's lists of arrays, one per parameter array (the
-# weights' first): each follows its weights' zeros.
-_OPTIMIZER_ARRAYS = ("velocities", "first_moments", "second_moments")
 
 
 def _present_values(arrays, masks):
@@ -131,19 +128,12 @@ def expand_state(state):
 
 
 def _with_layer_arrays(state, convert, masks):
-    """A copy of ``state`` whose per-layer weight arrays (the weights, the
-    best epoch's and the optimizer's) are ``convert(arrays, masks)``."""
+    """A copy of ``state`` whose per-layer weight arrays (the weights and the
+    best epoch's) are ``convert(arrays, masks)``."""
     state = dict(state)
     for name in ("coefs_", "_best_coefs"):
         if name in state:
             state[name] = convert(state[name], masks)
-    optimizer_state = state.get("_optimizer_state")
-    if optimizer_state is not None:
-        optimizer_state = dict(optimizer_state)
-        for name in _OPTIMIZER_ARRAYS:
-            if name in optimizer_state:
-                optimizer_state[name] = convert(optimizer_state[name], masks)
-        state["_optimizer_state"] = optimizer_state
     return state
 
 
@@ -176,11 +166,11 @@ class CompactConnectionsMixin:
         do. After ``sparsify_weights()``, ``coefs_[i]`` of each such layer is
         a :class:`scipy.sparse.csr_matrix` that stores its present weights
         only (those that are zero included), and the best epoch's weights
-        and the optimizer's state of the layer keep their present values
-        only: at density ``d`` the layer's weights take about ``1.5 * d`` of
-        their dense memory in float64 and ``2 * d`` in float32 (values and
-        32-bit column indices), each array beside them ``d``, plus the
-        connection mask. The
+        of the layer keep their present values only, as the optimizer's
+        state of the layer always does: at density ``d`` the layer's weights
+        take about ``1.5 * d`` of their dense memory in float64 and ``2 * d``
+        in float32 (values and 32-bit column indices), each array beside
+        them ``d``, plus the connection mask. The
         fully connected layers stay dense.
 
         Prediction, :meth:`hidden_activations`, ``compact()``, persistence

@@ -51,6 +51,22 @@ def connected_inputs(density, fan_in):
     return max(1, int(np.floor(density * fan_in + 0.5)))
 
 
+def kept_inputs(layer_units, densities):
+    """Per hidden layer of a network with ``layer_units`` units per layer,
+    how many inputs each of its units keeps at its weight density.
+
+    Examples
+    --------
+    >>> from sklearn_sparse_act._connections import kept_inputs
+    >>> kept_inputs([64, 100, 50, 10], [0.3, 1.0])
+    [19, 100]
+    """
+    return [
+        connected_inputs(density, fan_in)
+        for fan_in, density in zip(layer_units, densities, strict=False)
+    ]
+
+
 def initial_parameters(layer_units, densities, activation, random_state, dtype):
     """The first weights, biases and connection masks of a network.
 

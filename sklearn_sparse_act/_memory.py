@@ -18,11 +18,14 @@ import os
 from itertools import pairwise
 
 # Arrays as large as a layer's parameters that a fit holds at once, by
-# solver: the parameters, their gradients and the best epoch's copy, plus
-# Adam's two moment estimates or SGD's velocities; L-BFGS holds the packed
-# parameters and gradient beside the layers' own (its history is not
-# counted).
-_PARAMETER_COPIES = {"adam": 5, "sgd": 4, "lbfgs": 4}
+# solver: the parameters and the best epoch's copy (L-BFGS: the parameters,
+# their gradients and its packed parameters and gradient; its history is not
+# counted) whole at any weight density, ...
+_WHOLE_COPIES = {"adam": 2, "sgd": 2, "lbfgs": 4}
+# ... and the gradients with Adam's two moment estimates or SGD's velocities,
+# which a layer with sparse connections holds at its present weights only
+# (the optimizer's state always, the gradients on the numba kernels).
+_PRESENT_COPIES = {"adam": 3, "sgd": 2, "lbfgs": 0}
 
 # Arrays of a batch's rows by a layer's width: the pre-activations (which
 # become the outputs) and the backward pass's deltas.
@@ -54,8 +57,10 @@ def format_bytes(n_bytes):
     return f"{value:.1f} PiB"
 
 
-def layer_fit_bytes(layer_units, batch_rows, itemsize, solver):
-    """Bytes each layer's arrays take during a fit, per layer of weights.
+def layer_fit_bytes(layer_units, batch_rows, itemsize, solver, kept_inputs=None):
+    """Bytes each layer's arrays take during a fit, per layer of weights
+    (``kept_inputs``: how many inputs each unit of a hidden layer keeps,
+    default all).
 
     Examples
     --------
@@ -63,17 +68,21 @@ def layer_fit_bytes(layer_units, batch_rows, itemsize, solver):
     >>> layer_fit_bytes([4, 10, 3], batch_rows=100, itemsize=8, solver="adam")
     [18000, 6120]
     """
+    kept = list(kept_inputs or []) + layer_units[len(kept_inputs or []) : -1]
+    whole, present = _WHOLE_COPIES[solver], _PRESENT_COPIES[solver]
     return [
         itemsize
         * (
-            _PARAMETER_COPIES[solver] * (fan_in + 1) * fan_out
+            whole * fan_in * fan_out
+            + present * inputs * fan_out
+            + (whole + present) * fan_out
             + _BATCH_COPIES * batch_rows * fan_out
         )
-        for fan_in, fan_out in pairwise(layer_units)
+        for (fan_in, fan_out), inputs in zip(pairwise(layer_units), kept, strict=True)
     ]
 
 
-def check_fit_memory(layer_units, batch_rows, itemsize, solver):
+def check_fit_memory(layer_units, batch_rows, itemsize, solver, kept_inputs=None):
     """Raise ``MemoryError`` if the fit's arrays exceed the physical memory.
 
     Parameters
@@ -85,6 +94,9 @@ def check_fit_memory(layer_units, batch_rows, itemsize, solver):
     itemsize : int
         Bytes per value of the training dtype.
     solver : {'adam', 'sgd', 'lbfgs'}
+    kept_inputs : list of int, default=None
+        How many inputs each unit of a hidden layer keeps (None: all of
+        them, every layer fully connected).
 
     Examples
     --------
@@ -94,7 +106,7 @@ def check_fit_memory(layer_units, batch_rows, itemsize, solver):
     available = physical_memory()
     if available is None:
         return
-    per_layer = layer_fit_bytes(layer_units, batch_rows, itemsize, solver)
+    per_layer = layer_fit_bytes(layer_units, batch_rows, itemsize, solver, kept_inputs)
     total = sum(per_layer)
     if total <= available:
         return

@@ -1,7 +1,10 @@
 """Stochastic optimizers: plain SGD with momentum, and Adam.
 
 An optimizer is a thin object over a *state* dictionary holding only numbers
-and lists of arrays. The estimator keeps the state, not the object, so a
+and lists of arrays, one per parameter array: the parameter's shape, or for
+the weights of a layer with sparse connections its present weights only (a
+1d array in the C order of its mask, the order of the connections'
+``positions``). The estimator keeps the state, not the object, so a
 fitted model stays plain data (easy to persist and inspect), and the
 optimizer is rebuilt around the stored state whenever training resumes.
 Updates are applied in place to the parameter arrays, by the kernel
@@ -34,7 +37,8 @@ class SGDOptimizer:
         The kernel backend that applies the steps.
     connections : list, default=None
         Per parameter array, its :class:`~._backends.interface.Connections`
-        or None: the entries a step may skip (zero, and staying zero).
+        or None: the entries that exist, the only ones its state holds and
+        its steps touch.
     """
 
     def __init__(
@@ -58,11 +62,12 @@ class SGDOptimizer:
         self.power_t = power_t
 
     @staticmethod
-    def initial_state(params, learning_rate_init):
-        """Zero velocities and the initial step size."""
+    def initial_state(params, learning_rate_init, connections=None):
+        """Zero velocities (at the present weights only where ``connections``,
+        per parameter array, say which exist) and the initial step size."""
         return {
             "learning_rate": float(learning_rate_init),
-            "velocities": [np.zeros_like(param) for param in params],
+            "velocities": _zero_state(params, connections),
         }
 
     def update_params(self, params, grads):
@@ -120,7 +125,8 @@ class AdamOptimizer:
         The kernel backend that applies the steps.
     connections : list, default=None
         Per parameter array, its :class:`~._backends.interface.Connections`
-        or None: the entries a step may skip (zero, and staying zero).
+        or None: the entries that exist, the only ones its state holds and
+        its steps touch.
     """
 
     def __init__(
@@ -143,13 +149,15 @@ class AdamOptimizer:
         self._workspace = {}
 
     @staticmethod
-    def initial_state(params, learning_rate_init):
-        """Zero moment estimates and a zero step counter."""
+    def initial_state(params, learning_rate_init, connections=None):
+        """Zero moment estimates (at the present weights only where
+        ``connections``, per parameter array, say which exist) and a zero
+        step counter."""
         return {
             "learning_rate": float(learning_rate_init),
             "step": 0,
-            "first_moments": [np.zeros_like(param) for param in params],
-            "second_moments": [np.zeros_like(param) for param in params],
+            "first_moments": _zero_state(params, connections),
+            "second_moments": _zero_state(params, connections),
         }
 
     def update_params(self, params, grads):
@@ -182,6 +190,19 @@ class AdamOptimizer:
         if verbose:
             print(message + " Stopping.")
         return True
+
+
+def _zero_state(params, connections):
+    """Per parameter array, a zero array of its shape, or of its present
+    weights' number where its :class:`~._backends.interface.Connections`
+    are given."""
+    connections = connections or [None] * len(params)
+    return [
+        np.zeros_like(param)
+        if present is None
+        else np.zeros(present.positions.size, dtype=param.dtype)
+        for param, present in zip(params, connections, strict=True)
+    ]
 
 
 OPTIMIZERS = {"sgd": SGDOptimizer, "adam": AdamOptimizer}

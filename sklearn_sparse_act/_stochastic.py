@@ -119,7 +119,7 @@ class StochasticSolver:
         optimizer_class = OPTIMIZERS[model.solver]
         if not incremental or getattr(model, "_optimizer_state", None) is None:
             model._optimizer_state = optimizer_class.initial_state(
-                params, model.learning_rate_init_
+                params, model.learning_rate_init_, self.network.parameter_connections()
             )
         if model.solver == "sgd":
             return optimizer_class(

@@ -135,8 +135,10 @@ def test_present_weights_follow_the_connections_by_input_and_by_unit(dtype):
 def test_optimizer_steps_over_present_weights_match_numpy(
     dtype, on_the_connections_path
 ):
-    """The steps at the present weights are the dense steps' arithmetic: the
-    same bits, and zeros stay +0.0."""
+    """The steps at the present weights, whose state holds those only, are
+    the steps over the whole arrays with a state zero at the absent weights:
+    NumPy's with the same bits, numba's up to round-off, and the absent
+    weights stay +0.0."""
     numba_kernels = get_backend("numba")
     rng = np.random.RandomState(1)
     weights, connections = _layer(rng, 30, 20, 9, dtype)
@@ -147,24 +149,22 @@ def test_optimizer_steps_over_present_weights_match_numpy(
         array[~connections.mask] = 0
         return array
 
+    def present(arrays):
+        """The weights' array at the present weights (C order), the bias's
+        whole."""
+        return [arrays[0][connections.mask], arrays[1].copy()]
+
     grads = [masked(rng.normal(size=(30, 20))), rng.normal(size=20).astype(dtype)]
     firsts = [masked(rng.normal(size=(30, 20))), np.zeros(20, dtype)]
     seconds = [masked(np.abs(rng.normal(size=(30, 20)))), np.ones(20, dtype)]
-    # The numba step also takes the weights' gradient held at the present
-    # weights (in any order of them: here unit by unit).
+    # The weights' gradient held at the present weights, as the kernels from
+    # winners give it.
     held = PresentGradient(
-        np.take(grads[0], connections.unit_positions),
-        connections.unit_positions,
-        grads[0].shape,
+        grads[0][connections.mask], connections.positions, grads[0].shape
     )
-    results = {}
-    for name, backend, given in (
-        ("numpy", numpy_kernels, grads),
-        ("numba", numba_kernels, grads),
-        ("held", numba_kernels, [held, grads[1]]),
-    ):
+
+    def steps(backend, given, state, velocities, connected):
         params = [weights.copy(), bias.copy()]
-        state = [a.copy() for a in firsts + seconds]
         backend.adam_update(
             params,
             given,
@@ -174,17 +174,41 @@ def test_optimizer_steps_over_present_weights_match_numpy(
             (0.9, 0.999),
             1e-8,
             {},
+            connected,
+        )
+        for nesterov in (False, True):
+            backend.sgd_update(params, given, velocities, 0.1, 0.9, nesterov, connected)
+        return params + state + velocities
+
+    whole = steps(
+        numpy_kernels,
+        grads,
+        [a.copy() for a in firsts + seconds],
+        [a.copy() for a in firsts],
+        None,
+    )
+    # The state of the whole arrays, at the present weights: the first and
+    # second moments, then the velocities (each the weights', the bias's).
+    reference = whole[:2]
+    for layer_state in (whole[2:4], whole[4:6], whole[6:8]):
+        reference += present(layer_state)
+    results = {}
+    for name, backend, given in (
+        ("numpy", numpy_kernels, grads),
+        ("numba", numba_kernels, grads),
+        ("held", numba_kernels, [held, grads[1]]),
+    ):
+        results[name] = steps(
+            backend,
+            given,
+            present(firsts) + present(seconds),
+            present(firsts),
             [connections, None],
         )
-        velocities = [a.copy() for a in firsts]
-        for nesterov in (False, True):
-            backend.sgd_update(
-                params, given, velocities, 0.1, 0.9, nesterov, [connections, None]
-            )
-        results[name] = params + state + velocities
-    for ours, reference in zip(results["numba"], results["numpy"], strict=True):
-        np.testing.assert_allclose(ours, reference, **TOLERANCES[dtype])
-    # Held or whole, the gradient takes the same steps: the same bits.
+    for ours, expected in zip(results["numpy"], reference, strict=True):
+        np.testing.assert_array_equal(ours, expected)
+    for ours, expected in zip(results["numba"], reference, strict=True):
+        np.testing.assert_allclose(ours, expected, **TOLERANCES[dtype])
     for held_step, whole_step in zip(results["held"], results["numba"], strict=True):
         np.testing.assert_array_equal(held_step, whole_step)
     assert not np.any(results["numba"][0][~connections.mask])

@@ -52,8 +52,9 @@ def _model(estimator_class, **params):
 
 
 def assert_absent_weights_zero(model):
-    """Every absent weight, its best-epoch copy and its optimizer state is
-    exactly zero; the present weights are not (they were trained)."""
+    """Every absent weight and its best-epoch copy is exactly zero, and the
+    optimizer's state holds the present weights only; the present weights
+    are not zero (they were trained)."""
     masks = model.connection_masks_
     assert len(masks) == len(SIZES) and all(mask is not None for mask in masks)
     state = getattr(model, "_optimizer_state", None) or {}
@@ -64,9 +65,10 @@ def assert_absent_weights_zero(model):
         assert np.all(model.coefs_[layer][~mask] == 0)
         assert np.all(model._best_coefs[layer][~mask] == 0)
         assert np.count_nonzero(model.coefs_[layer][mask]) == mask.sum()
+        # The optimizer's state of the layer holds its present weights only.
         for name in ("velocities", "first_moments", "second_moments"):
             if name in state:
-                assert np.all(state[name][layer][~mask] == 0), name
+                assert state[name][layer].shape == (mask.sum(),), name
     # The output layer is fully connected.
     assert np.count_nonzero(model.coefs_[-1]) == model.coefs_[-1].size
 
@@ -244,10 +246,13 @@ def test_sparsify_weights_keeps_only_the_present_weights(held_sparse):
         (np.ones(first.nnz), first.indices, first.indptr), shape=first.shape
     )
     np.testing.assert_array_equal(pattern.toarray() == 1, mask)
+    # The optimizer's state of the layer held its present weights only
+    # before; the weights and their best-epoch copy hold them now.
     pairs = zip(_layer_arrays(model, 0), _layer_arrays(fitted, 0), strict=True)
-    for held, dense in pairs:
+    for held, fitted_array in pairs:
         values = held.data if sp.issparse(held) else held
-        assert values.tobytes() == dense[mask].tobytes()
+        present = fitted_array if fitted_array.ndim == 1 else fitted_array[mask]
+        assert values.tobytes() == present.tobytes()
     # The fully connected layer keeps its dense arrays.
     pairs = zip(_layer_arrays(model, 1), _layer_arrays(fitted, 1), strict=True)
     for held, dense in pairs:

@@ -74,6 +74,21 @@ def test_estimate_counts_weights_optimizer_and_batches():
     ]
 
 
+def test_estimate_counts_a_sparse_layers_gradient_and_state_at_its_inputs():
+    # Adam at density 0.3 on 20 inputs: each of the 10 units keeps 6 of
+    # them; the weights and their best copy are whole, the gradient and the
+    # two moments hold the 60 present weights; the biases and the batch
+    # values are whole, and so is the output layer.
+    assert _memory.layer_fit_bytes([20, 10, 3], 100, 8, "adam", [6]) == [
+        8 * (2 * 20 * 10 + 3 * 6 * 10 + 5 * 10 + 2 * 100 * 10),
+        8 * (5 * 11 * 3 + 2 * 100 * 3),
+    ]
+    # Every input kept: the same as a fully connected layer.
+    assert _memory.layer_fit_bytes(
+        [20, 10, 3], 100, 8, "sgd", [20]
+    ) == _memory.layer_fit_bytes([20, 10, 3], 100, 8, "sgd")
+
+
 @pytest.mark.parametrize(
     "strategy, layer_arrays",
     [

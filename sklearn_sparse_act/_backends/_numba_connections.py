@@ -7,8 +7,8 @@ Each reads the layer's :class:`~.interface.Connections` (the weights
 themselves stay a dense array, zero where absent) and computes what the
 dense kernel computes, up to the order of the sums. A gradient is held at
 the present weights only (:class:`~.interface.PresentGradient`'s values),
-and the steps take it so: the absent weights, their gradient zero, are
-never touched.
+as the optimizer's state is, and the steps take both so: the absent
+weights are never touched.
 """
 
 import numpy as np
@@ -200,15 +200,17 @@ def adam_step_at(
     param, values, first, second, positions, learning_rate, beta_1, beta_2, epsilon
 ):
     """One Adam step at the flat ``positions`` of the present weights, whose
-    gradients are ``values`` (one per position), in place (the arithmetic of
+    gradients are ``values`` and whose moment estimates are ``first`` and
+    ``second`` (one entry per position each), in place (the arithmetic of
     :func:`._numba_parameters.adam_step`)."""
     for entry in prange(positions.size):
         adam_entry(
+            param,
             positions[entry],
             values[entry],
-            param,
             first,
             second,
+            entry,
             learning_rate,
             beta_1,
             beta_2,
@@ -219,13 +221,15 @@ def adam_step_at(
 @njit(parallel=True, cache=True)
 def sgd_step_at(param, values, velocity, positions, learning_rate, momentum, nesterov):
     """One (Nesterov) momentum SGD step at the present weights, whose
-    gradients are ``values`` (one per position), in place."""
+    gradients are ``values`` and velocities ``velocity`` (one entry per
+    position each), in place."""
     for entry in prange(positions.size):
         sgd_entry(
+            param,
             positions[entry],
             values[entry],
-            param,
             velocity,
+            entry,
             learning_rate,
             momentum,
             nesterov,

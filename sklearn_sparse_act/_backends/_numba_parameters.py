@@ -36,16 +36,17 @@ def sum_of_squares(values):
 
 @njit(cache=True, inline="always")
 def adam_entry(
-    index, gradient, param, first, second, learning_rate, beta_1, beta_2, epsilon
+    param, index, gradient, first, second, state, learning_rate, beta_1, beta_2, epsilon
 ):
-    """Adam's step of the one entry ``index`` of the flat arrays, whose
-    gradient is ``gradient``, in place (shared with the step over a sparse
-    layer's present weights)."""
+    """Adam's step of entry ``index`` of the flat ``param``, whose gradient
+    is ``gradient`` and whose moment estimates are entry ``state`` of
+    ``first`` and ``second``, in place (shared with the step over a sparse
+    layer's present weights, whose state holds those only)."""
     one = param.dtype.type(1)
-    moment = first[index] * beta_1 + gradient * (one - beta_1)
-    square = second[index] * beta_2 + gradient * gradient * (one - beta_2)
-    first[index] = moment
-    second[index] = square
+    moment = first[state] * beta_1 + gradient * (one - beta_1)
+    square = second[state] * beta_2 + gradient * gradient * (one - beta_2)
+    first[state] = moment
+    second[state] = square
     param[index] -= moment / (np.sqrt(square) + epsilon) * learning_rate
 
 
@@ -54,11 +55,12 @@ def adam_step(param, grad, first, second, learning_rate, beta_1, beta_2, epsilon
     """One Adam step, in place."""
     for index in prange(param.size):
         adam_entry(
+            param,
             index,
             grad[index],
-            param,
             first,
             second,
+            index,
             learning_rate,
             beta_1,
             beta_2,
@@ -67,12 +69,15 @@ def adam_step(param, grad, first, second, learning_rate, beta_1, beta_2, epsilon
 
 
 @njit(cache=True, inline="always")
-def sgd_entry(index, gradient, param, velocity, learning_rate, momentum, nesterov):
-    """The (Nesterov) momentum SGD step of the one entry ``index`` of the flat
-    arrays, whose gradient is ``gradient``, in place (shared with the step
-    over present weights)."""
-    moved = velocity[index] * momentum - learning_rate * gradient
-    velocity[index] = moved
+def sgd_entry(
+    param, index, gradient, velocity, state, learning_rate, momentum, nesterov
+):
+    """The (Nesterov) momentum SGD step of entry ``index`` of the flat
+    ``param``, whose gradient is ``gradient`` and whose velocity is entry
+    ``state`` of ``velocity``, in place (shared with the step over present
+    weights)."""
+    moved = velocity[state] * momentum - learning_rate * gradient
+    velocity[state] = moved
     if nesterov:
         param[index] += momentum * moved - learning_rate * gradient
     else:
@@ -84,5 +89,12 @@ def sgd_step(param, grad, velocity, learning_rate, momentum, nesterov):
     """One (Nesterov) momentum SGD step, in place."""
     for index in prange(param.size):
         sgd_entry(
-            index, grad[index], param, velocity, learning_rate, momentum, nesterov
+            param,
+            index,
+            grad[index],
+            velocity,
+            index,
+            learning_rate,
+            momentum,
+            nesterov,
         )

@@ -1,9 +1,10 @@
 """The numba backend's steps over whole parameter arrays: the Adam and
 momentum SGD steps (fused, one compiled pass per array, or over the present
-weights only on the connections' path) and the sum of squares of the L2
-penalty. Arrays that are not C-contiguous take NumPy's step; over arrays
-too small to pay for a parallel region, the kernels run on this thread alone
-(compiled with ``parallel``, they vectorize where a serial twin would not).
+weights only of a layer with sparse connections, whose optimizer state holds
+those only) and the sum of squares of the L2 penalty. Arrays that are not
+C-contiguous take NumPy's step; over arrays too small to pay for a parallel
+region, the kernels run on this thread alone (compiled with ``parallel``,
+they vectorize where a serial twin would not).
 """
 
 import numpy as np
@@ -12,11 +13,7 @@ from . import numpy_kernels
 from ._numba_connections import adam_step_at, sgd_step_at
 from ._numba_parameters import adam_step, sgd_step, sum_of_squares
 from ._numba_threads import run_where_it_pays, starts_the_threads
-from .cost_model import (
-    PARAMETER_SECONDS,
-    SQUARED_ENTRY_SECONDS,
-    numba_connection_path,
-)
+from .cost_model import PARAMETER_SECONDS, SQUARED_ENTRY_SECONDS
 from .interface import PresentGradient
 
 
@@ -44,17 +41,16 @@ def _flat_views(*arrays):
 
 
 def _at_present(grad, connections, index):
-    """The gradients and flat positions of a step over array ``index``'s
-    present weights only: a :class:`~.interface.PresentGradient`'s own, or on
-    the connections' path the whole gradient's entries at the present
-    positions; None for a step over the whole array."""
-    if isinstance(grad, PresentGradient):
-        return grad.values, grad.positions
+    """For array ``index`` with sparse connections, whose optimizer state
+    holds its present weights only: their gradients, in C order (a
+    :class:`~.interface.PresentGradient` holds them so, a whole gradient is
+    read at them), and their flat positions; None for a fully connected
+    array."""
     if connections is None or connections[index] is None:
         return None
-    if not numba_connection_path(connections[index].density):
-        return None
     positions = connections[index].positions
+    if isinstance(grad, PresentGradient):
+        return grad.values, positions
     return np.take(np.ravel(grad), positions), positions
 
 
@@ -70,9 +66,10 @@ def adam_update(
     workspace,
     connections=None,
 ):
-    """One fused Adam step per parameter array, in place, over the present
-    weights only for a gradient held there and on the connections' path
-    (arrays that are not C-contiguous take the NumPy step)."""
+    """One fused Adam step per parameter array, in place; over the present
+    weights only, whose moment estimates the state holds, for an array with
+    sparse connections (arrays that are not C-contiguous take the NumPy
+    step)."""
     for index, (param, grad, first, second) in enumerate(
         zip(params, grads, firsts, seconds, strict=True)
     ):
@@ -84,16 +81,27 @@ def adam_update(
             scalar(epsilon),
         )
         present = _at_present(grad, connections, index)
-        state = _flat_views(param, first, second)
-        if present is not None and state is not None:
+        flat_param = _flat_views(param)
+        if present is not None and flat_param is not None:
             values, positions = present
-            adam_step_at(state[0], values, state[1], state[2], positions, *scalars)
+            adam_step_at(flat_param[0], values, first, second, positions, *scalars)
             continue
-        grad = np.asarray(grad)
-        views = _flat_views(param, np.ascontiguousarray(grad), first, second)
+        views = (
+            None
+            if present is not None
+            else _flat_views(param, np.ascontiguousarray(grad), first, second)
+        )
         if views is None:
             numpy_kernels.adam_update(
-                [param], [grad], [first], [second], learning_rate, betas, epsilon, {}
+                [param],
+                [np.asarray(grad)],
+                [first],
+                [second],
+                learning_rate,
+                betas,
+                epsilon,
+                {},
+                None if connections is None else [connections[index]],
             )
             continue
         run_where_it_pays(adam_step, param.size * PARAMETER_SECONDS, *views, *scalars)
@@ -103,9 +111,10 @@ def adam_update(
 def sgd_update(
     params, grads, velocities, learning_rate, momentum, nesterov, connections=None
 ):
-    """One fused momentum SGD step per parameter array, in place, over the
-    present weights only for a gradient held there and on the connections'
-    path (arrays that are not C-contiguous take the NumPy step)."""
+    """One fused momentum SGD step per parameter array, in place; over the
+    present weights only, whose velocities the state holds, for an array
+    with sparse connections (arrays that are not C-contiguous take the
+    NumPy step)."""
     for index, (param, grad, velocity) in enumerate(
         zip(params, grads, velocities, strict=True)
     ):
@@ -115,16 +124,25 @@ def sgd_update(
             bool(nesterov),
         )
         present = _at_present(grad, connections, index)
-        state = _flat_views(param, velocity)
-        if present is not None and state is not None:
+        flat_param = _flat_views(param)
+        if present is not None and flat_param is not None:
             values, positions = present
-            sgd_step_at(state[0], values, state[1], positions, *scalars)
+            sgd_step_at(flat_param[0], values, velocity, positions, *scalars)
             continue
-        grad = np.asarray(grad)
-        views = _flat_views(param, np.ascontiguousarray(grad), velocity)
+        views = (
+            None
+            if present is not None
+            else _flat_views(param, np.ascontiguousarray(grad), velocity)
+        )
         if views is None:
             numpy_kernels.sgd_update(
-                [param], [grad], [velocity], learning_rate, momentum, nesterov
+                [param],
+                [np.asarray(grad)],
+                [velocity],
+                learning_rate,
+                momentum,
+                nesterov,
+                None if connections is None else [connections[index]],
             )
             continue
         run_where_it_pays(sgd_step, param.size * PARAMETER_SECONDS, *views, *scalars)

@@ -221,14 +221,32 @@ def adam_update(
     """One Adam step in place. The arithmetic runs in row chunks of about
     :data:`SCRATCH_BYTES` through one preallocated scratch array (kept in
     ``workspace``), so a step allocates nothing (large temporaries cost page
-    faults) and holds no temporary the size of a parameter. Absent weights,
-    with zero gradients and moments, are stepped like the others and stay
-    zero."""
+    faults) and holds no temporary the size of a parameter. An array with
+    sparse connections (``connections``), whose moment estimates the state
+    holds at its present weights only, is stepped there only, on copies of
+    its present weights and their gradients (the same arithmetic)."""
     beta_1, beta_2 = betas
     chunks = _adam_chunks(workspace, params)
-    for param, grad, first, second, param_chunks in zip(
-        params, grads, firsts, seconds, chunks, strict=True
+    for index, (param, grad, first, second, param_chunks) in enumerate(
+        zip(params, grads, firsts, seconds, chunks, strict=True)
     ):
+        positions = _present_positions(connections, index)
+        if positions is not None:
+            weights, gradients = param.flat[positions], np.asarray(grad).flat[positions]
+            scratch = np.empty_like(weights)
+            _adam_chunk(
+                weights,
+                gradients,
+                first,
+                second,
+                learning_rate,
+                beta_1,
+                beta_2,
+                epsilon,
+                scratch,
+            )
+            param.flat[positions] = weights
+            continue
         for rows, scratch in param_chunks:
             _adam_chunk(
                 param[rows],
@@ -285,17 +303,53 @@ def _adam_chunk(
 def sgd_update(
     params, grads, velocities, learning_rate, momentum, nesterov, connections=None
 ):
-    """One momentum SGD step in place (absent weights stay zero), in row
-    chunks of about :data:`SCRATCH_BYTES`, so its temporaries stay small."""
-    for param, grad, velocity in zip(params, grads, velocities, strict=True):
+    """One momentum SGD step in place, in row chunks of about
+    :data:`SCRATCH_BYTES`, so its temporaries stay small; an array with sparse
+    connections, whose velocities the state holds at its present weights
+    only, on copies of those and their gradients."""
+    for index, (param, grad, velocity) in enumerate(
+        zip(params, grads, velocities, strict=True)
+    ):
+        positions = _present_positions(connections, index)
+        if positions is not None:
+            weights = param.flat[positions]
+            _sgd_chunk(
+                weights,
+                np.asarray(grad).flat[positions],
+                velocity,
+                learning_rate,
+                momentum,
+                nesterov,
+            )
+            param.flat[positions] = weights
+            continue
         for rows in row_chunks_of(param):
-            chunk, step, change = param[rows], grad[rows], velocity[rows]
-            change *= momentum
-            change -= learning_rate * step
-            if nesterov:
-                chunk += momentum * change - learning_rate * step
-            else:
-                chunk += change
+            _sgd_chunk(
+                param[rows],
+                grad[rows],
+                velocity[rows],
+                learning_rate,
+                momentum,
+                nesterov,
+            )
+
+
+def _sgd_chunk(chunk, step, change, learning_rate, momentum, nesterov):
+    """The momentum SGD step on one chunk of a parameter array, in place."""
+    change *= momentum
+    change -= learning_rate * step
+    if nesterov:
+        chunk += momentum * change - learning_rate * step
+    else:
+        chunk += change
+
+
+def _present_positions(connections, index):
+    """The flat positions of array ``index``'s present weights when it has
+    sparse connections, else None."""
+    if connections is None or connections[index] is None:
+        return None
+    return connections[index].positions
 
 
 def threads(n_rows, work):
