@@ -32,8 +32,8 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         ``max(1, floor(density * fan_in + 0.5))``, chosen at random (from
         ``random_state``) when the weights are first drawn, and fixed from
         then on (``connection_masks_``): the other weights are exactly zero
-        after every update of every solver, and their optimizer state stays
-        zero. The weights are drawn Glorot-uniform with the kept inputs as
+        after every update of every solver, whose state holds the present
+        weights only. The weights are drawn Glorot-uniform with the kept inputs as
         the fan-in. The output layer is always fully connected. ``1.0``
         connects every input, as scikit-learn's MLP does. Sparse activity
         with sparse connections is what Ahmad and Scheinkman (2019) found
