@@ -14,6 +14,7 @@ weights are never touched.
 import numpy as np
 from numba import njit, prange
 
+from ._numba_gradients import add_winner_products
 from ._numba_parameters import adam_entry, sgd_entry
 from ._numba_twins import parallel_and_serial
 
@@ -183,12 +184,17 @@ def gradient_sparse_sparse_at(
             block * UNIT_BLOCK, min(n_inputs, (block + 1) * UNIT_BLOCK)
         ):
             sums[:] = 0
-            for entry in range(unit_ptr[source], unit_ptr[source + 1]):
-                value = data[unit_positions[entry]]
-                if value != 0:
-                    row = unit_rows[entry]
-                    for position in range(delta_indptr[row], delta_indptr[row + 1]):
-                        sums[delta_indices[position]] += value * delta_data[position]
+            add_winner_products(
+                sums,
+                unit_ptr[source],
+                unit_ptr[source + 1],
+                unit_positions,
+                data,
+                unit_rows,
+                delta_indptr,
+                delta_indices,
+                delta_data,
+            )
             weight_row = weights[source]
             for entry in range(input_ptr[source], input_ptr[source + 1]):
                 unit = input_units[entry]

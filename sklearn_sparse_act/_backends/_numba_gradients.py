@@ -26,6 +26,30 @@ def _add_penalty(grad_row, weight_row, alpha, weight_sum):
         )
 
 
+@njit(cache=True, inline="always")
+def add_winner_products(
+    sums,
+    first,
+    last,
+    unit_positions,
+    data,
+    unit_rows,
+    delta_indptr,
+    delta_indices,
+    delta_data,
+):
+    """Add to ``sums`` (an input unit's row of the gradient) the products of
+    the unit's winning values, entries ``first`` to ``last`` of its lists by
+    unit, with the deltas at the winners of their rows (shared with the
+    gradient at the present weights)."""
+    for entry in range(first, last):
+        value = data[unit_positions[entry]]
+        if value != 0:
+            row = unit_rows[entry]
+            for position in range(delta_indptr[row], delta_indptr[row + 1]):
+                sums[delta_indices[position]] += value * delta_data[position]
+
+
 @njit(parallel=True, cache=True)
 def gradient_sparse_dense(
     unit_ptr, unit_rows, unit_positions, data, delta, weights, alpha, weight_sum, grad
@@ -62,12 +86,17 @@ def gradient_sparse_sparse(
     for unit in prange(grad.shape[0]):
         grad_row = grad[unit]
         grad_row[:] = 0
-        for entry in range(unit_ptr[unit], unit_ptr[unit + 1]):
-            value = data[unit_positions[entry]]
-            if value != 0:
-                row = unit_rows[entry]
-                for position in range(delta_indptr[row], delta_indptr[row + 1]):
-                    grad_row[delta_indices[position]] += value * delta_data[position]
+        add_winner_products(
+            grad_row,
+            unit_ptr[unit],
+            unit_ptr[unit + 1],
+            unit_positions,
+            data,
+            unit_rows,
+            delta_indptr,
+            delta_indices,
+            delta_data,
+        )
         _add_penalty(grad_row, weights[unit], alpha, weight_sum)
 
 

@@ -175,12 +175,13 @@ class Connections:
 class PresentGradient:
     """A sparse layer's weight gradient held at its present weights only:
     ``values[e]`` is the gradient of the weight at the flat C-order position
-    ``positions[e]`` of the ``shape``-d weight matrix (a
-    :class:`Connections`' ``positions`` or ``unit_positions``), and the
-    gradient of every absent weight is zero. A backend's
-    :meth:`KernelBackend.weight_gradient` may return one for a layer whose
-    delta is held at the winners, and its optimizer steps take it;
-    ``numpy.asarray`` gives the whole array (+0.0 at the absent weights).
+    ``positions[e]`` of the ``shape``-d weight matrix (the layer's
+    :class:`Connections`' ``positions``: the order of the optimizer's state
+    of the layer), and the gradient of every absent weight is zero. A
+    backend's :meth:`KernelBackend.weight_gradient` may return one for a
+    layer whose delta is held at the winners, and its optimizer steps take
+    it; ``numpy.asarray`` gives the whole array (+0.0 at the absent
+    weights).
     """
 
     values: np.ndarray
@@ -318,10 +319,12 @@ class KernelBackend(Protocol):
     ):
         """One Adam step on every array of ``params``, in place.
         ``connections`` (None, or per array a :class:`Connections` or None)
-        says which entries exist: the others, zero in every array, may be
-        skipped. ``grads`` are what :meth:`weight_gradient` and
-        :meth:`bias_gradient` returned (a :class:`PresentGradient` steps its
-        positions only)."""
+        says which entries exist: an array with connections has its moment
+        estimates in ``firsts`` and ``seconds`` at its present weights only
+        (1d, the order of ``positions``), and only those entries are
+        stepped. ``grads`` are what :meth:`weight_gradient` and
+        :meth:`bias_gradient` returned (a :class:`PresentGradient`, in the
+        order of ``positions``, or a whole array)."""
 
     def sgd_update(
         self,
@@ -334,7 +337,8 @@ class KernelBackend(Protocol):
         connections=None,
     ):
         """One (Nesterov) momentum SGD step on every array, in place
-        (``connections`` as for :meth:`adam_update`)."""
+        (``connections`` as for :meth:`adam_update`: an array with
+        connections has its ``velocities`` at its present weights only)."""
 
     def threads(self, n_rows, work):
         """A context manager that assigns the cores for passes over batches
