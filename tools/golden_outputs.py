@@ -508,6 +508,40 @@ CONFIGURATIONS = [
         boost_strength=1.0,
         max_iter=8,
     ),
+    # Sparse connections: on the numba kernels over the present weights
+    # (density 0.1; early stopping's validation passes over them too),
+    # above their crossover (0.3), and on the NumPy reference with SGD.
+    _config(
+        "clf_connections_adam_numba",
+        "numba",
+        C,
+        "multiclass",
+        hidden_layer_sizes=(48, 32),
+        activation_ratio=0.1,
+        weight_density=0.1,
+        early_stopping=True,
+        max_iter=8,
+    ),
+    _config(
+        "clf_connections_dense_path_numba",
+        "numba",
+        C,
+        "multiclass",
+        hidden_layer_sizes=(48, 32),
+        activation_ratio=0.1,
+        weight_density=0.3,
+        max_iter=8,
+    ),
+    _config(
+        "clf_connections_sgd_numpy",
+        "numpy",
+        C,
+        "multiclass",
+        solver="sgd",
+        learning_rate_init=0.05,
+        weight_density=[0.3, 0.5],
+        max_iter=8,
+    ),
 ]
 
 
