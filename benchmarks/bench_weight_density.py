@@ -22,10 +22,12 @@ selection and the output layer are.
 
 With ``--crossover`` it measures instead, per density, the fit time with
 the numba kernels over the present weights against the same fit with the
-dense products (the constant ``NUMBA_CONNECTION_CROSSOVER`` of
-``sklearn_sparse_act/_backends/cost_model.py`` set to 1 and to 0), the
-paths interleaved within each repeat: the crossover is the largest density
-at which the ratio is below 1.
+dense products (the constants ``NUMBA_CONNECTION_CROSSOVER`` and
+``NUMBA_DENSE_INPUT_CROSSOVER`` of ``sklearn_sparse_act/_backends/cost_model.py``
+both set to 1 and to 0), the paths interleaved within each repeat: the
+crossover is the largest density at which the ratio is below 1. A
+``(4096,)`` network has only a layer with dense inputs, a ``(1024, 1024)``
+one a layer with winners as inputs as well.
 
     python benchmarks/bench_weight_density.py --crossover \
         --densities 0.5 0.3 0.2 0.1 0.05
@@ -122,6 +124,7 @@ def measure_crossover(hidden, densities, args):
     def fit(density, crossover):
         def call(repeat):
             cost_model.NUMBA_CONNECTION_CROSSOVER = crossover
+            cost_model.NUMBA_DENSE_INPUT_CROSSOVER = crossover
             model = SparseMLPClassifier(
                 hidden,
                 activation_ratio=args.ratio,
@@ -133,7 +136,10 @@ def measure_crossover(hidden, densities, args):
 
         return call
 
-    constant = cost_model.NUMBA_CONNECTION_CROSSOVER
+    constants = (
+        cost_model.NUMBA_CONNECTION_CROSSOVER,
+        cost_model.NUMBA_DENSE_INPUT_CROSSOVER,
+    )
     ratios = {}
     try:
         for density in densities:
@@ -145,7 +151,10 @@ def measure_crossover(hidden, densities, args):
             )
             ratios[density] = paired_ratios(seconds["present"], seconds["dense"])
     finally:
-        cost_model.NUMBA_CONNECTION_CROSSOVER = constant
+        (
+            cost_model.NUMBA_CONNECTION_CROSSOVER,
+            cost_model.NUMBA_DENSE_INPUT_CROSSOVER,
+        ) = constants
     return ratios
 
 

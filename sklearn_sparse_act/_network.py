@@ -163,10 +163,7 @@ class Network:
         blas = kernel = selected = 0
         inputs_winners = None
         over_connections = training or self.predicts_over_connections
-        densities = [
-            self._kernel_density(layer) if over_connections else None
-            for layer in range(len(self.coefs))
-        ]
+        densities = []
         for layer, coef in enumerate(self.coefs):
             fan_in, fan_out = coef.shape
             outputs_winners = winners[layer] if layer < self.n_hidden else None
@@ -177,7 +174,11 @@ class Network:
             # kernels over present weights do a density's share of the
             # forward product and of the gradient at the winners.
             backward = 0 if not training else (2 if layer > 0 else 1)
-            density = densities[layer]
+            dense_inputs = inputs_winners is None
+            density = (
+                self._kernel_density(layer, dense_inputs) if over_connections else None
+            )
+            densities.append(density)
             if inputs_winners is not None:
                 # Each winner's weight row in the forward product; its
                 # entries at the outputs' winners (all outputs of a dense
@@ -207,13 +208,14 @@ class Network:
             blas * n_rows, int(kernel * n_rows), selected * n_rows, int(parameters)
         )
 
-    def _kernel_density(self, layer):
-        """Layer ``layer``'s weight density when training runs the backend's
-        kernels over its present weights, else None."""
+    def _kernel_density(self, layer, dense_inputs):
+        """Layer ``layer``'s weight density when the backend's kernels over
+        its present weights run its products (from dense inputs, or from
+        winners), else None."""
         connections = self.connections(layer)
         if connections is None:
             return None
-        if not self.backend.use_connection_path(connections.density):
+        if not self.backend.use_connection_path(connections.density, dense_inputs):
             return None
         return connections.density
 

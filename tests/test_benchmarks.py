@@ -636,8 +636,8 @@ def test_hidden_sizes_and_ratios_are_parsed():
 
 def test_every_constant_of_the_cost_model_has_its_measurement():
     """Each constant of ``cost_model.py`` is measured by
-    ``calibrate_cost_model.py`` (the connections' crossover by the command
-    its comment names): a constant added without its measurement fails."""
+    ``calibrate_cost_model.py`` (the connections' crossovers by the command
+    each one's comment names): a constant added without its measurement fails."""
     import re
 
     from benchmarks.calibrate_cost_model import CONSTANTS
@@ -646,9 +646,13 @@ def test_every_constant_of_the_cost_model_has_its_measurement():
     source = Path(cost_model.__file__).read_text()
     constants = set(re.findall(r"^([A-Z][A-Z0-9_]+) = ", source, flags=re.M))
     assert set(CONSTANTS) <= constants
-    assert constants - set(CONSTANTS) == {"NUMBA_CONNECTION_CROSSOVER"}
-    comment = source[: source.index("NUMBA_CONNECTION_CROSSOVER = ")]
-    assert "python benchmarks/bench_weight_density.py --crossover" in comment
+    crossovers = {"NUMBA_CONNECTION_CROSSOVER", "NUMBA_DENSE_INPUT_CROSSOVER"}
+    assert constants - set(CONSTANTS) == crossovers
+    for name in crossovers:
+        start = source.index(name + " = ")
+        previous = max(source.rfind(" = ", 0, start), 0)
+        comment = source[previous:start]
+        assert "python benchmarks/bench_weight_density.py --crossover" in comment
 
 
 def test_weight_density_run_fits_the_features_asked_at_every_density(

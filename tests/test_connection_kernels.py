@@ -36,6 +36,7 @@ TOLERANCES = {
 def on_the_connections_path(monkeypatch):
     """Every sparse layer takes the numba kernels over its present weights."""
     monkeypatch.setattr(cost_model, "NUMBA_CONNECTION_CROSSOVER", 1.0)
+    monkeypatch.setattr(cost_model, "NUMBA_DENSE_INPUT_CROSSOVER", 1.0)
 
 
 def _layer(rng, fan_in, width, inputs, dtype):
@@ -292,6 +293,46 @@ def test_work_counts_the_present_weights_on_the_connections_path(
         selected_scores=5 * 64,
         parameters=0,
     )
+
+
+def test_layers_from_dense_inputs_take_the_kernels_to_their_own_crossover(
+    monkeypatch,
+):
+    """At a density between the two crossovers the product from dense inputs
+    runs over the present weights and the one from winners on the dense
+    weights, and the network's work counts them so."""
+    monkeypatch.setattr(cost_model, "NUMBA_CONNECTION_CROSSOVER", 0.1)
+    monkeypatch.setattr(cost_model, "NUMBA_DENSE_INPUT_CROSSOVER", 0.3)
+    numba_kernels = get_backend("numba")
+    forward_at = numba_kernels._forward_at
+    over_present = []
+
+    def recording_forward_at(inputs, *args, **kwargs):
+        over_present.append(type(inputs).__name__)
+        return forward_at(inputs, *args, **kwargs)
+
+    monkeypatch.setattr(numba_kernels, "_forward_at", recording_forward_at)
+    rng = np.random.RandomState(0)
+    weights, connections = _layer(rng, 20, 30, 6, np.float64)
+    bias = np.zeros(30)
+    numba_kernels.forward(rng.normal(size=(5, 20)), weights, bias, connections)
+    numba_kernels.forward(
+        _winners(rng, 5, 20, 4, np.float64), weights, bias, connections
+    )
+    assert over_present == ["ndarray"]
+    masks = [_draw_mask(20, 64, 6, rng), _draw_mask(64, 32, 19, rng)]
+    coefs = [rng.normal(size=mask.shape) * mask for mask in masks]
+    network = Network(
+        [*coefs, rng.normal(size=(32, 3))],
+        [np.zeros(64), np.zeros(32), np.zeros(3)],
+        "relu",
+        "softmax",
+        numba_kernels,
+        masks,
+    )
+    assert network._kernel_density(0, dense_inputs=True) == 0.3
+    assert network._kernel_density(1, dense_inputs=False) is None
+    assert network._kernel_density(1, dense_inputs=True) == 19 / 64
 
 
 def test_the_fitting_network_predicts_over_its_connections(

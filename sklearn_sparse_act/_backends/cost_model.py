@@ -123,7 +123,7 @@ def numba_sparse_path(n_active, width, fan_out, n_rows):
     return n_active < width and n_active <= NUMBA_SPARSE_CROSSOVER * width
 
 
-def numpy_connection_path(density):
+def numpy_connection_path(density, dense_inputs=False):
     """The NumPy backend, the reference, multiplies the whole weight matrix of
     a sparse layer (zero where absent) at every density.
 
@@ -138,25 +138,37 @@ def numpy_connection_path(density):
 
 # Largest weight density (present weights over all of a layer's weights) at
 # which the numba kernels over the present weights train faster than the
-# dense products over the whole, zero-filled weight matrix: the largest
-# density whose fit-time ratio against the dense products is below 1 for both
-# networks of the command (2 epochs, activation ratio 0.05):
+# dense products over the whole, zero-filled weight matrix, for a layer whose
+# inputs are winners: the largest density whose fit-time ratio against the
+# dense products is below 1 for both networks of the command (2 epochs,
+# activation ratio 0.05):
 # python benchmarks/bench_weight_density.py --crossover \
-#     --densities 0.2 0.1 0.05
+#     --densities 0.3 0.2 0.1 0.05
 NUMBA_CONNECTION_CROSSOVER = 0.1
+# The same for a layer whose inputs are dense (the first hidden layer, or one
+# above a layer on the dense path): the largest density below 1 for the
+# one-layer network on 100 and on 784 features:
+# python benchmarks/bench_weight_density.py --crossover --hidden 4096 \
+#     --densities 0.5 0.4 0.3 (and the same with --features 784)
+NUMBA_DENSE_INPUT_CROSSOVER = 0.3
 
 
-def numba_connection_path(density):
+def numba_connection_path(density, dense_inputs=False):
     """Whether a sparse layer of weight density ``density`` trains on the
     numba kernels over its present weights (forward products, weight
-    gradients, optimizer steps) rather than on the dense ones.
+    gradients) rather than on the dense ones; a layer whose inputs are
+    dense gains up to a higher density than one whose inputs are winners.
 
     Examples
     --------
     >>> from sklearn_sparse_act._backends.cost_model import numba_connection_path
     >>> numba_connection_path(0.1), numba_connection_path(0.2)
     (True, False)
+    >>> numba_connection_path(0.3, dense_inputs=True)
+    True
     """
+    if dense_inputs:
+        return density <= NUMBA_DENSE_INPUT_CROSSOVER
     return density <= NUMBA_CONNECTION_CROSSOVER
 
 

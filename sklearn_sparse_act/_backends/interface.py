@@ -235,10 +235,10 @@ class KernelBackend(Protocol):
         feeding ``fan_out`` units, should hand on :class:`SparseRows` for
         batches of ``n_rows`` rows."""
 
-    def use_connection_path(self, density):
+    def use_connection_path(self, density, dense_inputs=False):
         """Whether a sparse layer of weight density ``density`` (a
-        :class:`Connections`'s) trains on kernels that skip its absent
-        weights."""
+        :class:`Connections`'s), whose inputs are dense arrays or winners,
+        trains on kernels that skip its absent weights."""
 
     def select(self, values, rule, activation, scores=None):
         """The winners of ``rule`` applied to ``scores`` (default: ``values``)

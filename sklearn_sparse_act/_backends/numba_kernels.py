@@ -243,8 +243,9 @@ def gather(values, winners, activation):
 def forward(inputs, weights, bias, connections=None, out=None):
     """``inputs @ weights + bias`` (into ``out`` if given): compiled over the
     winners or the present weights, BLAS otherwise."""
-    if connections is not None and numba_connection_path(connections.density):
-        if isinstance(inputs, SparseRows | np.ndarray):
+    if connections is not None and isinstance(inputs, SparseRows | np.ndarray):
+        dense_inputs = isinstance(inputs, np.ndarray)
+        if numba_connection_path(connections.density, dense_inputs):
             return _forward_at(inputs, weights, bias, connections, out)
     if isinstance(inputs, SparseRows):
         out = _output_array(out, inputs, weights.shape[1], weights)
@@ -406,7 +407,7 @@ def weight_gradient(
         )
         return PresentGradient(values, connections.positions, weights.shape)
     dense_inputs = isinstance(inputs, np.ndarray)
-    if at_winners and dense_inputs and numba_connection_path(connections.density):
+    if at_winners and dense_inputs and numba_connection_path(connections.density, True):
         values = np.empty(connections.positions.size, dtype)
         gradient_dense_sparse_at(
             _read_only(inputs),
