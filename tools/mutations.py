@@ -381,6 +381,20 @@ MUTATIONS = (
         selection=(CONNECTION_KERNELS,),
     ),
     Mutation(
+        name="dense-inputs-take-the-winners-crossover",
+        description="a layer from dense inputs takes the kernels over present "
+        "weights only up to the crossover of a layer from winners",
+        path="sklearn_sparse_act/_backends/numba_kernels.py",
+        original="""\
+        if numba_connection_path(connections.density, dense_inputs):
+""",
+        replacement="""\
+        if numba_connection_path(connections.density):
+""",
+        backends=NUMBA_ONLY,
+        selection=(CONNECTION_KERNELS,),
+    ),
+    Mutation(
         name="forward-by-unit-gathers-with-the-inverse-map",
         description="the forward product from dense inputs gathers the present "
         "weights with the map from unit order to C order where it needs the "
