@@ -84,7 +84,17 @@ def adam_update(
         flat_param = _flat_views(param)
         if present is not None and flat_param is not None:
             values, positions = present
-            adam_step_at(flat_param[0], values, first, second, positions, *scalars)
+            seconds_serial = positions.size * PARAMETER_SECONDS
+            run_where_it_pays(
+                adam_step_at,
+                seconds_serial,
+                flat_param[0],
+                values,
+                first,
+                second,
+                positions,
+                *scalars,
+            )
             continue
         views = (
             None
@@ -127,7 +137,16 @@ def sgd_update(
         flat_param = _flat_views(param)
         if present is not None and flat_param is not None:
             values, positions = present
-            sgd_step_at(flat_param[0], values, velocity, positions, *scalars)
+            seconds_serial = positions.size * PARAMETER_SECONDS
+            run_where_it_pays(
+                sgd_step_at,
+                seconds_serial,
+                flat_param[0],
+                values,
+                velocity,
+                positions,
+                *scalars,
+            )
             continue
         views = (
             None
