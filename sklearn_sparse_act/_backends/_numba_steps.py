@@ -7,6 +7,8 @@ region, the kernels run on this thread alone (compiled with ``parallel``,
 they vectorize where a serial twin would not).
 """
 
+from functools import partial
+
 import numpy as np
 
 from . import numpy_kernels
@@ -54,6 +56,30 @@ def _at_present(grad, connections, index):
     return np.take(np.ravel(grad), positions), positions
 
 
+def _step_array(kernels, param, grad, state, connections, index, scalars, numpy_step):
+    """One parameter array's step, in place: over its present weights
+    (``kernels[0]``) where its ``state`` holds those only, over the whole
+    array (``kernels[1]``) otherwise, each on one thread where a parallel
+    region does not pay; ``numpy_step()`` for arrays that are not
+    C-contiguous."""
+    present = _at_present(grad, connections, index)
+    flat_param = _flat_views(param)
+    if present is not None and flat_param is not None:
+        values, positions = present
+        seconds = positions.size * PARAMETER_SECONDS
+        run_where_it_pays(
+            kernels[0], seconds, flat_param[0], values, *state, positions, *scalars
+        )
+        return
+    views = None
+    if present is None:
+        views = _flat_views(param, np.ascontiguousarray(grad), *state)
+    if views is None:
+        numpy_step()
+        return
+    run_where_it_pays(kernels[1], param.size * PARAMETER_SECONDS, *views, *scalars)
+
+
 @starts_the_threads
 def adam_update(
     params,
@@ -74,37 +100,23 @@ def adam_update(
         zip(params, grads, firsts, seconds, strict=True)
     ):
         scalar = param.dtype.type
-        scalars = (
-            scalar(learning_rate),
-            scalar(betas[0]),
-            scalar(betas[1]),
-            scalar(epsilon),
-        )
-        present = _at_present(grad, connections, index)
-        flat_param = _flat_views(param)
-        if present is not None and flat_param is not None:
-            values, positions = present
-            seconds_serial = positions.size * PARAMETER_SECONDS
-            run_where_it_pays(
-                adam_step_at,
-                seconds_serial,
-                flat_param[0],
-                values,
-                first,
-                second,
-                positions,
-                *scalars,
-            )
-            continue
-        views = (
-            None
-            if present is not None
-            else _flat_views(param, np.ascontiguousarray(grad), first, second)
-        )
-        if views is None:
-            numpy_kernels.adam_update(
+        _step_array(
+            (adam_step_at, adam_step),
+            param,
+            grad,
+            (first, second),
+            connections,
+            index,
+            (
+                scalar(learning_rate),
+                scalar(betas[0]),
+                scalar(betas[1]),
+                scalar(epsilon),
+            ),
+            partial(
+                numpy_kernels.adam_update,
                 [param],
-                [np.asarray(grad)],
+                [grad],
                 [first],
                 [second],
                 learning_rate,
@@ -112,9 +124,8 @@ def adam_update(
                 epsilon,
                 {},
                 None if connections is None else [connections[index]],
-            )
-            continue
-        run_where_it_pays(adam_step, param.size * PARAMETER_SECONDS, *views, *scalars)
+            ),
+        )
 
 
 @starts_the_threads
@@ -128,40 +139,23 @@ def sgd_update(
     for index, (param, grad, velocity) in enumerate(
         zip(params, grads, velocities, strict=True)
     ):
-        scalars = (
-            param.dtype.type(learning_rate),
-            param.dtype.type(momentum),
-            bool(nesterov),
-        )
-        present = _at_present(grad, connections, index)
-        flat_param = _flat_views(param)
-        if present is not None and flat_param is not None:
-            values, positions = present
-            seconds_serial = positions.size * PARAMETER_SECONDS
-            run_where_it_pays(
-                sgd_step_at,
-                seconds_serial,
-                flat_param[0],
-                values,
-                velocity,
-                positions,
-                *scalars,
-            )
-            continue
-        views = (
-            None
-            if present is not None
-            else _flat_views(param, np.ascontiguousarray(grad), velocity)
-        )
-        if views is None:
-            numpy_kernels.sgd_update(
+        scalar = param.dtype.type
+        _step_array(
+            (sgd_step_at, sgd_step),
+            param,
+            grad,
+            (velocity,),
+            connections,
+            index,
+            (scalar(learning_rate), scalar(momentum), bool(nesterov)),
+            partial(
+                numpy_kernels.sgd_update,
                 [param],
-                [np.asarray(grad)],
+                [grad],
                 [velocity],
                 learning_rate,
                 momentum,
                 nesterov,
                 None if connections is None else [connections[index]],
-            )
-            continue
-        run_where_it_pays(sgd_step, param.size * PARAMETER_SECONDS, *views, *scalars)
+            ),
+        )
