@@ -116,7 +116,9 @@ class Network:
     connection_masks : list of (ndarray of bool or None), default=None
         Per hidden layer, the mask of its present weights (None: fully
         connected); None: every layer is. The weights are zero where absent,
-        so the products need no mask; the weight gradients are masked.
+        so the products need no mask; a weight gradient is zero there, or
+        held at the present weights only
+        (:class:`~._backends.interface.PresentGradient`).
     predicts_over_connections : bool, default=False
         Whether the passes at prediction, like the training steps, let the
         backend skip the absent weights. A network that trains lays out its
