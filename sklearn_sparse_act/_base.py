@@ -289,10 +289,10 @@ class BaseSparseMLP(
             self._solve(network, sparsity, (X, y, sample_weight), incremental, tasks)
         network.check_solution(self.loss_, full_batch=self.solver == "lbfgs")
 
-        # Settle the thresholds on the final weights and find the units
-        # compact() keeps (a prediction pass over the rows whose winners the
-        # settling pass did not record), then publish the sparsity's state.
-        pass_rows = self._pass_rows(X.shape[0])
+        # Settle the thresholds on the final weights (held for the passes)
+        # and find the units compact() keeps (a prediction pass over the rows
+        # whose winners the settling pass did not record); publish the state.
+        network, pass_rows = network.holding_weights(), self._pass_rows(X.shape[0])
         with self._training_threads(network, sparsity, X.shape[0]):
             settled, record = sparsity.settle(
                 network, X, sample_weight, incremental, self._random_state, pass_rows

@@ -27,7 +27,6 @@ import warnings
 
 import numpy as np
 
-from ._network import FiringCounter, win_fraction
 from ._prediction import WinnersRecord, chunk_rows
 from ._settling import calibrated_thresholds, settling_quota
 from ._sparsity import (
@@ -37,6 +36,7 @@ from ._sparsity import (
     batch_selection,
     n_active_units,
 )
+from ._winners import FiringCounter, win_fraction
 
 # Weight of the previous value in the running average of a 'dynamic' layer's
 # threshold: each training batch moves the threshold 10% of the way towards

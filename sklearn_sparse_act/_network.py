@@ -27,11 +27,11 @@ cost model from its shape, its number of winners and the number of rows:
 Both paths, and both backends, compute the same numbers up to round-off.
 Weights held as a sparse matrix (the estimator's ``sparsify_weights()``) are
 multiplied by SciPy, at prediction only.
-The small helpers below read a layer's winners (which units won,
-their win fractions) and count the units' firing over an epoch
-(:class:`FiringCounter`).
+What a layer's winners say (which units won, how often) is
+:mod:`._winners`'s.
 """
 
+import copy
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -42,59 +42,6 @@ from sklearn.utils.extmath import safe_sparse_dot
 from ._activations import ACTIVATIONS, DERIVATIVES, ZERO_OUTPUT_ZERO_DERIVATIVE
 from ._backends.interface import Connections, SparseRows, Work
 from ._step_records import kept_for_refill, refillable
-
-
-def firing_counts(outputs):
-    """Per unit of a hidden layer's outputs: the rows where it is non-zero."""
-    if isinstance(outputs, SparseRows):
-        return outputs.counts(nonzero_only=True)
-    return np.count_nonzero(outputs, axis=0)
-
-
-def won_any(winners):
-    """Per unit, whether it won in any row (True for a dense layer)."""
-    if winners is None:
-        return True
-    if isinstance(winners, SparseRows):
-        return winners.counts() > 0
-    return winners.any(axis=0)
-
-
-class FiringCounter:
-    """Counts, per hidden unit, the samples on which its output was non-zero."""
-
-    def __init__(self, hidden_layer_sizes):
-        self.counts = [np.zeros(width, dtype=np.int64) for width in hidden_layer_sizes]
-        self.n_samples = 0
-
-    def record(self, hidden_outputs):
-        self.n_samples += hidden_outputs[0].shape[0]
-        for count, output in zip(self.counts, hidden_outputs, strict=True):
-            count += firing_counts(output)
-
-    def active_fraction(self):
-        return np.array(
-            [count.sum() / (self.n_samples * count.size) for count in self.counts]
-        )
-
-    def dead_units(self):
-        return np.array([np.count_nonzero(count == 0) for count in self.counts])
-
-
-def win_fraction(winners, n_rows):
-    """Per unit, the fraction of rows it won."""
-    if winners is None:
-        return 1.0
-    if isinstance(winners, SparseRows):
-        return winners.counts() / n_rows
-    return np.count_nonzero(winners, axis=0) / n_rows
-
-
-def to_csr(outputs):
-    """A hidden layer's outputs as a CSR matrix."""
-    if isinstance(outputs, SparseRows):
-        return outputs.to_csr()
-    return sp.csr_matrix(outputs)
 
 
 @dataclass
@@ -138,6 +85,7 @@ class Network:
     connection_masks: list | None = None
     predicts_over_connections: bool = False
     _connections: dict = field(default_factory=dict, init=False, repr=False)
+    _held: dict = field(default_factory=dict, init=False, repr=False)
 
     @property
     def n_hidden(self):
@@ -236,9 +184,35 @@ class Network:
             return values
         over_connections = training or self.predicts_over_connections
         connections = self.connections(layer) if over_connections else None
+        held = None if training else self._held.get(layer)
         return self.backend.forward(
-            inputs, self.coefs[layer], self.intercepts[layer], connections, out=out
+            inputs,
+            self.coefs[layer],
+            self.intercepts[layer],
+            connections,
+            out=out,
+            held=held,
         )
+
+    def holding_weights(self):
+        """This network for a pass of predictions in which its weights do not
+        change (over many chunks of rows): each sparse layer's present
+        weights prepared for the backend's products once
+        (:meth:`~._backends.interface.KernelBackend.hold_weights`), not in
+        every chunk. A network that does not ``predicts_over_connections``
+        is returned as it is. The weights must not change while the network
+        returned predicts; its training steps read them as they are."""
+        if not self.predicts_over_connections:
+            return self
+        network = copy.copy(self)
+        network._held = {}
+        for layer in range(self.n_hidden):
+            connections = self.connections(layer)
+            if connections is not None and not sp.issparse(self.coefs[layer]):
+                network._held[layer] = self.backend.hold_weights(
+                    self.coefs[layer], connections
+                )
+        return network
 
     def _outputs_shape(self, layer, inputs):
         """Shape and dtype of layer ``layer``'s pre-activations of ``inputs``."""

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import validate_data
 
-from ._network import to_csr, won_any
+from ._winners import to_csr, won_any
 
 # Prediction works on row chunks whose widest layer takes about this many
 # bytes: large enough for BLAS to run at full speed, small enough to stay in

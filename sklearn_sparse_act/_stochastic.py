@@ -309,7 +309,7 @@ class StochasticSolver:
             # Chunks of a batch's rows: the validation rows are gathered
             # from X a chunk at a time (RowsOf), never all at once.
             output = output_of(
-                self.network,
+                self.network.holding_weights(),
                 self.sparsity.inference_rules(),
                 X_val,
                 batch_rows(model.batch_size, X_val.shape[0]),

@@ -759,7 +759,7 @@ def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
         return (
             rows,
             threading.get_ident(),
-            numba_kernels._parallel(1000, 1.0),
+            numba_kernels.runs_parallel(1000, 1.0),
             _blas_threads(),
         )
 
@@ -779,7 +779,7 @@ def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
     assert not any(parallel for _, _, parallel, _ in facts)
     assert {blas for _, _, _, blas in facts} == {1}
     assert _blas_threads() == blas_before
-    assert numba_kernels._parallel(1000, 1.0)
+    assert numba_kernels.runs_parallel(1000, 1.0)
 
     def failing(rows):
         if rows.start > 0:
@@ -791,7 +791,7 @@ def test_numba_runs_kernel_heavy_prediction_chunks_in_serial_lanes():
             failing, 1000, 100, lambda rows: Work(kernel_madds=10**9)
         )
     assert _blas_threads() == blas_before
-    assert numba_kernels._parallel(1000, 1.0)
+    assert numba_kernels.runs_parallel(1000, 1.0)
 
 
 @needs_numba

@@ -13,7 +13,6 @@ from sklearn_sparse_act._backends import (
     numba_available,
     numpy_kernels,
 )
-from sklearn_sparse_act._backends._numba_connections import gather_by_unit
 from sklearn_sparse_act._backends.interface import Connections, PresentGradient, Work
 from sklearn_sparse_act._connections import _draw_mask
 from sklearn_sparse_act._network import Network
@@ -44,6 +43,14 @@ def _layer(rng, fan_in, width, inputs, dtype):
     weights = (rng.normal(size=(fan_in, width)) * mask).astype(dtype)
     weights[~mask] = 0
     return weights, Connections(mask)
+
+
+def _numba_present():
+    """The numba backend's products over present weights (imported only
+    where numba is)."""
+    from sklearn_sparse_act._backends import _numba_present
+
+    return _numba_present
 
 
 def _winners(rng, n_rows, width, n_active, dtype):
@@ -78,8 +85,14 @@ def test_kernels_over_present_weights_match_numpy(
         assert whole.dtype == dtype and whole.flags.c_contiguous
         return ours
 
+    held = numba_kernels.hold_weights(weights, connections)
     for inputs in (dense_in, winners_in):
-        agree("forward", inputs, weights, bias)
+        values = agree("forward", inputs, weights, bias)
+        # The same kernel over the same present weights, gathered beforehand.
+        np.testing.assert_array_equal(
+            numba_kernels.forward(inputs, weights, bias, connections, held=held),
+            values,
+        )
         grad = agree("weight_gradient", inputs, delta, weights, 1e-3, 37.5)
         # Held at the present weights only, in C order; made whole, +0.0 at
         # the absent ones.
@@ -96,23 +109,16 @@ def test_present_weights_follow_the_connections_by_input_and_by_unit(dtype):
     """The packed weights the products read: entry ``e`` of input ``i``'s
     run is the weight from ``i`` to unit ``input_units[e]``; entry ``e`` of
     unit ``u``'s run the weight from input ``unit_inputs[e]`` to ``u``."""
-    numba_kernels = get_backend("numba")
     rng = np.random.RandomState(2)
     weights, connections = _layer(rng, 23, 17, 5, dtype)
-    by_input = numba_kernels.present_weights(weights, connections.positions)
+    by_input = _numba_present().present_weights(weights, connections.positions)
     input_ptr, input_units = connections.by_input
     assert by_input.dtype == dtype and by_input.shape == (17 * 5,)
     for source in range(23):
         run = slice(input_ptr[source], input_ptr[source + 1])
         np.testing.assert_array_equal(by_input[run], weights[source, input_units[run]])
     # Unit by unit, gathered in C order (the kernel) as read unit by unit.
-    by_unit = np.empty(connections.positions.size, dtype)
-    gather_by_unit(
-        weights.reshape(-1),
-        connections.positions,
-        connections.entries_in_c_order,
-        by_unit,
-    )
+    by_unit = _numba_present().present_weights_by_unit(weights, connections)
     np.testing.assert_array_equal(
         by_unit, np.take(weights.reshape(-1), connections.unit_positions)
     )
@@ -125,7 +131,7 @@ def test_present_weights_follow_the_connections_by_input_and_by_unit(dtype):
         np.testing.assert_array_equal(by_unit[run], weights[unit_inputs[run], unit])
     # A weight array that is not C-contiguous packs the same values.
     np.testing.assert_array_equal(
-        numba_kernels.present_weights(
+        _numba_present().present_weights(
             np.asfortranarray(weights), connections.positions
         ),
         by_input,
@@ -304,14 +310,14 @@ def test_layers_from_dense_inputs_take_the_kernels_to_their_own_crossover(
     monkeypatch.setattr(cost_model, "NUMBA_CONNECTION_CROSSOVER", 0.1)
     monkeypatch.setattr(cost_model, "NUMBA_DENSE_INPUT_CROSSOVER", 0.3)
     numba_kernels = get_backend("numba")
-    forward_at = numba_kernels._forward_at
+    forward_at = numba_kernels.forward_at
     over_present = []
 
     def recording_forward_at(inputs, *args, **kwargs):
         over_present.append(type(inputs).__name__)
         return forward_at(inputs, *args, **kwargs)
 
-    monkeypatch.setattr(numba_kernels, "_forward_at", recording_forward_at)
+    monkeypatch.setattr(numba_kernels, "forward_at", recording_forward_at)
     rng = np.random.RandomState(0)
     weights, connections = _layer(rng, 20, 30, 6, np.float64)
     bias = np.zeros(30)
@@ -340,16 +346,21 @@ def test_the_fitting_network_predicts_over_its_connections(
 ):
     """Every product of the sparse layer in ``fit`` (the steps, the
     validation score of early stopping, the pass over the training data at
-    the end) is given its connections; ``predict`` multiplies the dense
+    the end) is given its connections, the passes of predictions its present
+    weights gathered for the pass; ``predict`` multiplies the dense
     weights."""
     backend = get_backend("numba")
     forward = backend.forward
     over_connections = []
 
-    def recording_forward(inputs, weights, bias, connections=None, out=None):
+    def recording_forward(inputs, weights, bias, connections=None, out=None, held=None):
         if weights.shape == (20, 32):
-            over_connections.append(connections is not None)
-        return forward(inputs, weights, bias, connections, out=out)
+            over_connections.append((connections is not None, held is not None))
+            if held is not None:
+                # Held at the weights as they are now, not as they were.
+                now = _numba_present().present_weights_by_unit(weights, connections)
+                np.testing.assert_array_equal(held.by_unit, now)
+        return forward(inputs, weights, bias, connections, out=out, held=held)
 
     monkeypatch.setattr(backend, "forward", recording_forward)
     X, y = make_classification(n_samples=150, n_features=20, random_state=0)
@@ -364,8 +375,10 @@ def test_the_fitting_network_predicts_over_its_connections(
     with config_context(kernels="numba"):
         model.fit(X, y)
         # One batch of 135 training rows per epoch, a validation score of 15
-        # rows after each, and the pass over the training data at the end.
-        assert over_connections == [True] * 7
+        # rows after each, and the pass over the training data at the end:
+        # the passes of predictions read weights held for the pass.
+        step, prediction = (True, False), (True, True)
+        assert over_connections == [step, prediction] * 3 + [prediction]
         over_connections.clear()
         model.predict(X)
-    assert over_connections == [False]
+    assert over_connections == [(False, False)]

@@ -342,10 +342,40 @@ MUTATIONS = (
         "present weights)",
         path="sklearn_sparse_act/_backends/_numba_connections.py",
         original="""\
-                values[entries_by_unit[entry]] = (
+                values[entries_by_unit[entry]] = sums[entry - first]
 """,
         replacement="""\
-                values[entry] = (
+                values[entry] = sums[entry - first]
+""",
+        backends=NUMBA_ONLY,
+        selection=(CONNECTION_KERNELS,),
+    ),
+    Mutation(
+        name="gradient-by-unit-penalty-reads-the-wrong-weight",
+        description="the gradient from dense inputs at present weights takes "
+        "its penalty from the weight at the entry's index, not at its position "
+        "(numba kernels over present weights)",
+        path="sklearn_sparse_act/_backends/_numba_connections.py",
+        original="""\
+            values[entry] + alpha * flat_weights[positions[entry]]
+""",
+        replacement="""\
+            values[entry] + alpha * flat_weights[entry]
+""",
+        backends=NUMBA_ONLY,
+        selection=(CONNECTION_KERNELS,),
+    ),
+    Mutation(
+        name="prediction-passes-hold-stale-weights",
+        description="early stopping's validation score reads present weights "
+        "held once, at the first epoch, where it needs the weights of each "
+        "epoch",
+        path="sklearn_sparse_act/_stochastic.py",
+        original="""\
+                self.network.holding_weights(),
+""",
+        replacement="""\
+                self.__dict__.setdefault("held", self.network.holding_weights()),
 """,
         backends=NUMBA_ONLY,
         selection=(CONNECTION_KERNELS,),
@@ -399,12 +429,12 @@ MUTATIONS = (
         description="the forward product from dense inputs gathers the present "
         "weights with the map from unit order to C order where it needs the "
         "map from C order to unit order (numba kernels over present weights)",
-        path="sklearn_sparse_act/_backends/numba_kernels.py",
+        path="sklearn_sparse_act/_backends/_numba_present.py",
         original="""\
-            connections.entries_in_c_order,
+        connections.entries_in_c_order,
 """,
         replacement="""\
-            connections.entries_by_unit,
+        connections.entries_by_unit,
 """,
         backends=NUMBA_ONLY,
         selection=(CONNECTION_KERNELS,),
@@ -542,7 +572,7 @@ def _local_config():
         name="small-products-take-a-region",
         description="a product over winners too small to pay for a parallel "
         "region runs the parallel kernel (rows alone decide)",
-        path="sklearn_sparse_act/_backends/numba_kernels.py",
+        path="sklearn_sparse_act/_backends/_numba_arrays.py",
         original="    return runs_in_parallel(n_rows) and "
         "parallel_pays(serial_seconds)\n",
         replacement="    return runs_in_parallel(n_rows) and parallel_pays(1.0)\n",

@@ -124,7 +124,8 @@ def gradient_dense_sparse_at(
     unit_ptr,
     unit_inputs,
     entries_by_unit,
-    weights,
+    flat_weights,
+    positions,
     alpha,
     weight_sum,
     values,
@@ -134,9 +135,11 @@ def gradient_dense_sparse_at(
     the connections' ``positions``, which the optimizer's step streams
     through). Each present weight sums, over the rows its unit won (in
     their order), the unit's delta times the weight's input there, in a
-    scratch run of the unit's inputs; then takes the penalty and goes to its
-    place in C order (``entries_by_unit``). The units go in blocks of
-    ``UNIT_BLOCK``, one scratch per block."""
+    scratch run of the unit's inputs, and the sum goes to its place in C
+    order (``entries_by_unit``); the units go in blocks of ``UNIT_BLOCK``,
+    one scratch per block. Then a pass in C order adds the penalty: it reads
+    the weights (``flat_weights`` at ``positions``) in the order they are
+    stored, where a read unit by unit would take a cache line per weight."""
     width = unit_ptr.size - 1
     for block in prange((width + UNIT_BLOCK - 1) // UNIT_BLOCK):
         sums = np.empty(inputs.shape[1], dtype=values.dtype)
@@ -149,9 +152,11 @@ def gradient_dense_sparse_at(
                 for entry in range(first, last):
                     sums[entry - first] += value * row[unit_inputs[entry]]
             for entry in range(first, last):
-                values[entries_by_unit[entry]] = (
-                    sums[entry - first] + alpha * weights[unit_inputs[entry], unit]
-                ) / weight_sum
+                values[entries_by_unit[entry]] = sums[entry - first]
+    for entry in prange(values.size):
+        values[entry] = (
+            values[entry] + alpha * flat_weights[positions[entry]]
+        ) / weight_sum
 
 
 @njit(parallel=True, cache=True)

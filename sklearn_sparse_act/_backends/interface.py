@@ -275,11 +275,20 @@ class KernelBackend(Protocol):
     def gather(self, values, winners, activation):
         """``activation(values)`` at the winners of a :class:`SparseRows`."""
 
-    def forward(self, inputs, weights, bias, connections=None, out=None):
+    def hold_weights(self, weights, connections):
+        """What :meth:`forward` reads of a sparse layer's ``weights`` (with
+        these ``connections``) over its present weights, prepared once for a
+        pass of many products in which the weights do not change (a
+        prediction over chunks of rows); None if the backend prepares
+        nothing."""
+
+    def forward(self, inputs, weights, bias, connections=None, out=None, held=None):
         """``inputs @ weights + bias`` as a dense array, written to ``out``
         (a C-ordered array of the result's shape and dtype) if given;
         ``connections`` (a :class:`Connections`, or None) says which weights
-        exist (the others are zero), so the product may skip them."""
+        exist (the others are zero), so the product may skip them, reading
+        them from ``held`` (what :meth:`hold_weights` returned for these
+        weights, unchanged since) if given."""
 
     def backward_product(self, delta, weights, out=None):
         """``delta @ weights.T`` as a dense array (written to ``out`` if

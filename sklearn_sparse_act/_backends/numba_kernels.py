@@ -8,9 +8,10 @@ compiled functions over arrays, by concept: the selection of winners
 (:mod:`._numba_selection`), the products over winners
 (:mod:`._numba_products`), the weight gradients (:mod:`._numba_gradients`),
 the steps over the parameters (:mod:`._numba_parameters`) and everything
-over a sparse layer's present weights only (:mod:`._numba_connections`);
-how they are compiled is :mod:`._numba_twins`'s. Dense products stay on
-BLAS.
+over a sparse layer's present weights only (:mod:`._numba_connections`,
+called by :mod:`._numba_present`); how they are compiled is
+:mod:`._numba_twins`'s, how arrays are handed to them
+:mod:`._numba_arrays`'s. Dense products stay on BLAS.
 :mod:`.cost_model` decides the paths and who gets the cores,
 :mod:`._numba_threads` assigns them.
 """
@@ -25,23 +26,19 @@ from .._connections import zero_absent
 from .._sparsity import Threshold, TopK
 from . import numpy_kernels
 from ._numba_activations import activation_code
-from ._numba_connections import (
-    forward_by_unit,
-    forward_by_unit_serial,
-    gather_by_unit,
-    gradient_dense_sparse_at,
-    gradient_sparse_sparse_at,
-    sparse_forward_by_input,
-    sparse_forward_by_input_serial,
-)
+from ._numba_arrays import contiguous, output_array, read_only, runs_parallel, units_of
 from ._numba_gradients import (
     finish_gradient,
     gradient_dense_sparse,
     gradient_sparse_dense,
     gradient_sparse_sparse,
 )
+from ._numba_present import (
+    forward_at,
+    gradient_at,
+    hold_weights,  # noqa: F401 (the backend interface)
+)
 from ._numba_products import (
-    by_unit,
     delta_from_dense,
     delta_from_dense_serial,
     delta_from_sparse,
@@ -84,7 +81,6 @@ from ._numba_steps import (  # noqa: F401 (the backend interface)
 from ._numba_threads import (
     kernel_threads,
     map_row_chunks,  # noqa: F401 (the backend interface)
-    parallel_pays,
     starts_the_threads,
     stream_row_chunks,  # noqa: F401 (the backend interface)
     threads,  # noqa: F401 (the backend interface)
@@ -95,9 +91,8 @@ from .cost_model import (
     filtered_top_k_pays,
     numba_connection_path,
     numba_sparse_path,
-    runs_in_parallel,
 )
-from .interface import PresentGradient, SparseRows
+from .interface import SparseRows
 
 name = "numba"
 
@@ -112,33 +107,9 @@ use_connection_path = numba_connection_path
 _GRADIENT_CHUNKS_PER_THREAD = 4
 
 
-def _parallel(n_rows, serial_seconds):
-    """Whether work on ``n_rows`` rows, estimated to take ``serial_seconds``
-    on one thread, runs the parallel kernels: on enough rows
-    (:func:`.cost_model.runs_in_parallel`) when a region pays for its
-    wake-up (:func:`._numba_threads.parallel_pays`, never in a lane of
-    prediction chunks); otherwise the serial twins run, launching no threads."""
-    return runs_in_parallel(n_rows) and parallel_pays(serial_seconds)
-
-
 def _selection_seconds(scores):
     """Estimated single-thread seconds of choosing winners among ``scores``."""
     return scores.size * SELECTED_SCORE_SECONDS
-
-
-def _contiguous(values):
-    return values if values.flags.c_contiguous else np.ascontiguousarray(values)
-
-
-def _read_only(values):
-    """``values`` as the kernels take the data and parameters they only
-    read: C-contiguous and read-only (a view, copied only if not
-    contiguous). numba compiles a kernel again for each writability of its
-    arguments; passed read-only, a writable array and a read-only one (a
-    memory-mapped input or model, say) share one compilation."""
-    view = _contiguous(values).view()
-    view.flags.writeable = False
-    return view
 
 
 def batch_threshold(values, n_active, sample_weight=None):
@@ -158,7 +129,7 @@ def quota_window_rows(values, low, high, capacity):
     """The entries of ``values`` in ``[low, high)``, what surrounds them and
     the rows' candidates (:func:`._numba_quota.window_rows`): over rows in
     parallel on enough rows, else on this thread."""
-    if _parallel(values.shape[0], _selection_seconds(values)):
+    if runs_parallel(values.shape[0], _selection_seconds(values)):
         kernels = (row_counts, candidate_blocks)
     else:
         kernels = (row_counts_serial, candidate_blocks_serial)
@@ -167,8 +138,8 @@ def quota_window_rows(values, low, high, capacity):
 
 def select(values, rule, activation, scores=None):
     """The winners of ``rule`` with their activated values, in one pass."""
-    values = _contiguous(values)
-    scores = values if scores is None else _contiguous(scores)
+    values = contiguous(values)
+    scores = values if scores is None else contiguous(scores)
     code = activation_code(activation)
     n_rows, width = values.shape
     if isinstance(rule, TopK):
@@ -176,7 +147,7 @@ def select(values, rule, activation, scores=None):
         indptr = np.arange(0, size + 1, rule.n_active, dtype=np.int64)
         indices = np.empty(size, dtype=np.int64)
         data = np.empty(size, dtype=values.dtype)
-        parallel = _parallel(n_rows, _selection_seconds(scores))
+        parallel = runs_parallel(n_rows, _selection_seconds(scores))
         if filtered_top_k_pays(rule.n_active, width):
             top_k = filtered_top_k if parallel else filtered_top_k_serial
             top_k(values, scores, rule.n_active, code, indices, data)
@@ -197,7 +168,7 @@ def _threshold_winners(values, scores, rule, code):
     when it has them, else over every score."""
     threshold = scores.dtype.type(rule.value)
     n_rows, width = values.shape
-    parallel = _parallel(n_rows, _selection_seconds(scores))
+    parallel = runs_parallel(n_rows, _selection_seconds(scores))
     if rule.candidates is None:
         candidates = ()
         count = count_above if parallel else count_above_serial
@@ -231,7 +202,7 @@ def gather(values, winners, activation):
     """``activation(values)`` at held winners."""
     data = np.empty(winners.indices.size, dtype=values.dtype)
     gather_rows(
-        _contiguous(values),
+        contiguous(values),
         winners.indptr,
         winners.indices,
         activation_code(activation),
@@ -240,24 +211,25 @@ def gather(values, winners, activation):
     return winners.with_values(data)
 
 
-def forward(inputs, weights, bias, connections=None, out=None):
+def forward(inputs, weights, bias, connections=None, out=None, held=None):
     """``inputs @ weights + bias`` (into ``out`` if given): compiled over the
-    winners or the present weights, BLAS otherwise."""
+    winners or the present weights (read from ``held``, if given: what
+    :func:`hold_weights` returned for these weights), BLAS otherwise."""
     if connections is not None and isinstance(inputs, SparseRows | np.ndarray):
         dense_inputs = isinstance(inputs, np.ndarray)
         if numba_connection_path(connections.density, dense_inputs):
-            return _forward_at(inputs, weights, bias, connections, out)
+            return forward_at(inputs, weights, bias, connections, out, held)
     if isinstance(inputs, SparseRows):
-        out = _output_array(out, inputs, weights.shape[1], weights)
+        out = output_array(out, inputs, weights.shape[1], weights)
         madds = inputs.indices.size * weights.shape[1]
-        parallel = _parallel(out.shape[0], madds * KERNEL_MADD_SECONDS)
+        parallel = runs_parallel(out.shape[0], madds * KERNEL_MADD_SECONDS)
         product = sparse_forward if parallel else sparse_forward_serial
         product(
             inputs.indptr,
             inputs.indices,
             inputs.values,
-            _read_only(weights),
-            _read_only(bias),
+            read_only(weights),
+            read_only(bias),
             out,
         )
         return out
@@ -272,63 +244,13 @@ def forward(inputs, weights, bias, connections=None, out=None):
     return values
 
 
-def present_weights(weights, positions):
-    """A sparse layer's weights at ``positions`` (its connections' C order,
-    the order of ``by_input``): each winner's weights in one contiguous run."""
-    return np.take(_contiguous(weights).reshape(-1), positions)
-
-
-def _output_array(out, rows_of, width, weights):
-    """``out``, or a new array of ``rows_of``'s rows and ``width`` columns in
-    the dtype of ``rows_of`` and ``weights`` combined."""
-    if out is not None:
-        return out
-    dtype = np.result_type(rows_of.dtype, weights.dtype)
-    return np.empty((rows_of.shape[0], width), dtype=dtype)
-
-
-def _forward_at(inputs, weights, bias, connections, out=None):
-    """``inputs @ weights + bias`` over the present weights only."""
-    dtype = np.result_type(inputs.dtype, weights.dtype)
-    out = _output_array(out, inputs, weights.shape[1], weights)
-    # Input entries (winners, or every entry) x outputs x density.
-    entries = inputs.indices.size if isinstance(inputs, SparseRows) else inputs.size
-    madds = entries * weights.shape[1] * connections.density
-    parallel = _parallel(out.shape[0], madds * KERNEL_MADD_SECONDS)
-    if isinstance(inputs, SparseRows):
-        product = (
-            sparse_forward_by_input if parallel else sparse_forward_by_input_serial
-        )
-        product(
-            inputs.indptr,
-            inputs.indices,
-            inputs.values,
-            *connections.by_input,
-            present_weights(weights, connections.positions),
-            _read_only(bias),
-            out,
-        )
-    else:
-        product = forward_by_unit if parallel else forward_by_unit_serial
-        inputs_t = np.ascontiguousarray(inputs.T, dtype=dtype)
-        present = np.empty(connections.positions.size, weights.dtype)
-        gather_by_unit(
-            _contiguous(weights).reshape(-1),
-            connections.positions,
-            connections.entries_in_c_order,
-            present,
-        )
-        product(inputs_t, *connections.by_unit, present, _read_only(bias), out)
-    return out
-
-
 @starts_the_threads
 def backward_product(delta, weights, out=None):
     """``delta @ weights.T``, dense, into ``out`` if given."""
     if isinstance(delta, SparseRows):
-        out = _output_array(out, delta, weights.shape[0], weights)
+        out = output_array(out, delta, weights.shape[0], weights)
         sparse_backward_product(
-            delta.indptr, delta.indices, delta.values, _contiguous(weights), out
+            delta.indptr, delta.indices, delta.values, contiguous(weights), out
         )
         return out
     return np.matmul(delta, weights.T, out=out)
@@ -338,7 +260,7 @@ def backward_product(delta, weights, out=None):
 def delta_at_winners(upstream, weights, winners, activation):
     """``(upstream @ weights.T) * activation'`` at the winners only."""
     code = activation_code(activation)
-    weights = _contiguous(weights)
+    weights = contiguous(weights)
     delta = np.empty(
         winners.indices.size,
         dtype=np.result_type(winners.dtype, upstream.dtype, weights.dtype),
@@ -348,10 +270,10 @@ def delta_at_winners(upstream, weights, winners, activation):
     if isinstance(upstream, SparseRows):
         fan_out = upstream.indices.size / max(1, upstream.shape[0])
     madds = winners.indices.size * fan_out
-    parallel = _parallel(winners.shape[0], madds * KERNEL_MADD_SECONDS)
+    parallel = runs_parallel(winners.shape[0], madds * KERNEL_MADD_SECONDS)
     if isinstance(upstream, SparseRows):
         (delta_from_sparse if parallel else delta_from_sparse_serial)(
-            *_units_of(winners),
+            *units_of(winners),
             upstream.indptr,
             upstream.indices,
             upstream.values,
@@ -362,7 +284,7 @@ def delta_at_winners(upstream, weights, winners, activation):
         )
     else:
         (delta_from_dense if parallel else delta_from_dense_serial)(
-            _contiguous(upstream),
+            contiguous(upstream),
             weights,
             winners.indptr,
             winners.indices,
@@ -384,43 +306,14 @@ def weight_gradient(
     delta at winners is a :class:`~.interface.PresentGradient` instead, at
     its present weights only: from winners always, from dense inputs on
     the connections' path."""
-    weights = _contiguous(weights)
+    weights = contiguous(weights)
     alpha = weights.dtype.type(alpha)
     weight_sum = weights.dtype.type(weight_sum)
     if connections is None:
         return _weight_gradient(inputs, delta, weights, alpha, weight_sum, out)
-    dtype = np.result_type(inputs.dtype, delta.dtype, weights.dtype)
-    at_winners = isinstance(delta, SparseRows)
-    if at_winners and isinstance(inputs, SparseRows):
-        values = np.empty(connections.positions.size, dtype)
-        gradient_sparse_sparse_at(
-            *_units_of(inputs),
-            inputs.values,
-            delta.indptr,
-            delta.indices,
-            delta.values,
-            *connections.by_input,
-            weights,
-            alpha,
-            weight_sum,
-            values,
-        )
-        return PresentGradient(values, connections.positions, weights.shape)
-    dense_inputs = isinstance(inputs, np.ndarray)
-    if at_winners and dense_inputs and numba_connection_path(connections.density, True):
-        values = np.empty(connections.positions.size, dtype)
-        gradient_dense_sparse_at(
-            _read_only(inputs),
-            *_units_of(delta),
-            delta.values,
-            *connections.by_unit,
-            connections.entries_by_unit,
-            weights,
-            alpha,
-            weight_sum,
-            values,
-        )
-        return PresentGradient(values, connections.positions, weights.shape)
+    present = gradient_at(inputs, delta, weights, alpha, weight_sum, connections)
+    if present is not None:
+        return present
     grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum, out)
     zero_absent(grad, connections.mask, connections.absent)
     return grad
@@ -431,7 +324,7 @@ def _weight_gradient(inputs, delta, weights, alpha, weight_sum, out=None):
     dtype = np.result_type(inputs.dtype, delta.dtype, weights.dtype)
     if isinstance(inputs, SparseRows):
         grad = np.empty(weights.shape, dtype) if out is None else out
-        inputs_by_unit = _units_of(inputs)
+        inputs_by_unit = units_of(inputs)
         if isinstance(delta, SparseRows):
             gradient_sparse_sparse(
                 *inputs_by_unit,
@@ -448,7 +341,7 @@ def _weight_gradient(inputs, delta, weights, alpha, weight_sum, out=None):
             gradient_sparse_dense(
                 *inputs_by_unit,
                 inputs.values,
-                _contiguous(delta),
+                contiguous(delta),
                 weights,
                 alpha,
                 weight_sum,
@@ -460,8 +353,8 @@ def _weight_gradient(inputs, delta, weights, alpha, weight_sum, out=None):
             # One multiply-add per input feature and winner, not per unit.
             grad = np.empty(weights.shape, dtype) if out is None else out
             gradient_dense_sparse(
-                _read_only(inputs),
-                *_units_of(delta),
+                read_only(inputs),
+                *units_of(delta),
                 delta.values,
                 weights,
                 alpha,
@@ -486,15 +379,3 @@ def _weight_gradient(inputs, delta, weights, alpha, weight_sum, out=None):
 
 # The column sums of a delta are one bincount or one reduction: NumPy's.
 bias_gradient = numpy_kernels.bias_gradient
-
-
-def _units_of(winners):
-    """The winners by unit (:func:`._numba_products.by_unit`), computed once
-    for a winners structure and the copies carrying other values (a layer's
-    outputs and its delta share it: three uses per training step)."""
-    units = winners.derived.get("numba_units")
-    if units is None:
-        units = winners.derived["numba_units"] = by_unit(
-            winners.indptr, winners.indices, winners.width
-        )
-    return units

@@ -72,9 +72,15 @@ def _as_scipy(operand):
     return operand.to_csr() if isinstance(operand, SparseRows) else operand
 
 
-def forward(inputs, weights, bias, connections=None, out=None):
+def hold_weights(weights, connections):
+    """Nothing: the reference's products read the dense weights."""
+    return None
+
+
+def forward(inputs, weights, bias, connections=None, out=None, held=None):
     """``inputs @ weights + bias``, dense (absent weights are zero: the
-    reference multiplies them like the others), into ``out`` if given.
+    reference multiplies them like the others, and holds none:
+    :func:`hold_weights`), into ``out`` if given.
 
     Over the winners of a few rows, each row's product reads only its
     winners' weight rows, gathered for one BLAS product (SciPy's CSR product

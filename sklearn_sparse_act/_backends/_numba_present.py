@@ -1,0 +1,151 @@
+"""The numba backend's products over a sparse layer's present weights.
+
+The forward product (from dense inputs unit by unit, from winners input by
+input) and the weight gradient from a delta at winners, each over the
+present weights only, and the present weights gathered once for a pass of
+many products in which they do not change (:func:`hold_weights`). Needs a
+layer's :class:`~.interface.Connections` (which weights are present, in
+which orders) and the compiled kernels of :mod:`._numba_connections`; the
+backend's :mod:`.numba_kernels` decides when a layer takes them.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._numba_arrays import contiguous, output_array, read_only, runs_parallel, units_of
+from ._numba_connections import (
+    forward_by_unit,
+    forward_by_unit_serial,
+    gather_by_unit,
+    gradient_dense_sparse_at,
+    gradient_sparse_sparse_at,
+    sparse_forward_by_input,
+    sparse_forward_by_input_serial,
+)
+from .cost_model import KERNEL_MADD_SECONDS, numba_connection_path
+from .interface import PresentGradient, SparseRows
+
+
+@dataclass(frozen=True)
+class HeldWeights:
+    """A sparse layer's present weights gathered once, for the products of
+    a pass in which the weights do not change (a prediction over many
+    chunks of rows): ``in_c_order`` for the product from winners, ``by_unit``
+    for the product from dense inputs; None where the layer's density keeps
+    that product on the dense weights."""
+
+    in_c_order: np.ndarray | None
+    by_unit: np.ndarray | None
+
+
+def present_weights(weights, positions):
+    """A sparse layer's weights at ``positions`` (its connections' C order,
+    the order of ``by_input``): each winner's weights in one contiguous run."""
+    return np.take(contiguous(weights).reshape(-1), positions)
+
+
+def present_weights_by_unit(weights, connections):
+    """A sparse layer's present weights unit by unit (the order of
+    ``by_unit``): each unit's weights in one contiguous run, read from the
+    weight matrix in the order it is stored."""
+    present = np.empty(connections.positions.size, weights.dtype)
+    gather_by_unit(
+        contiguous(weights).reshape(-1),
+        connections.positions,
+        connections.entries_in_c_order,
+        present,
+    )
+    return present
+
+
+def hold_weights(weights, connections):
+    """:class:`HeldWeights` of ``weights``, a sparse layer's, in the orders
+    of the products that run over its present weights at its density."""
+    return HeldWeights(
+        in_c_order=present_weights(weights, connections.positions)
+        if numba_connection_path(connections.density, dense_inputs=False)
+        else None,
+        by_unit=present_weights_by_unit(weights, connections)
+        if numba_connection_path(connections.density, dense_inputs=True)
+        else None,
+    )
+
+
+def forward_at(inputs, weights, bias, connections, out=None, held=None):
+    """``inputs @ weights + bias`` over the present weights only, read from
+    ``held`` (:class:`HeldWeights` of these weights) if it has them in the
+    product's order, else gathered."""
+    dtype = np.result_type(inputs.dtype, weights.dtype)
+    out = output_array(out, inputs, weights.shape[1], weights)
+    # Input entries (winners, or every entry) x outputs x density.
+    entries = inputs.indices.size if isinstance(inputs, SparseRows) else inputs.size
+    madds = entries * weights.shape[1] * connections.density
+    parallel = runs_parallel(out.shape[0], madds * KERNEL_MADD_SECONDS)
+    if isinstance(inputs, SparseRows):
+        present = None if held is None else held.in_c_order
+        if present is None:
+            present = present_weights(weights, connections.positions)
+        product = (
+            sparse_forward_by_input if parallel else sparse_forward_by_input_serial
+        )
+        product(
+            inputs.indptr,
+            inputs.indices,
+            inputs.values,
+            *connections.by_input,
+            present,
+            read_only(bias),
+            out,
+        )
+    else:
+        present = None if held is None else held.by_unit
+        if present is None:
+            present = present_weights_by_unit(weights, connections)
+        product = forward_by_unit if parallel else forward_by_unit_serial
+        inputs_t = np.ascontiguousarray(inputs.T, dtype=dtype)
+        product(inputs_t, *connections.by_unit, present, read_only(bias), out)
+    return out
+
+
+def gradient_at(inputs, delta, weights, alpha, weight_sum, connections):
+    """A sparse layer's weight gradient from a delta at winners as a
+    :class:`~.interface.PresentGradient`, where it runs over the present
+    weights (from winners always, from dense inputs on the connections'
+    path); else None. ``weights`` C-contiguous, ``alpha`` and
+    ``weight_sum`` of its dtype."""
+    if not isinstance(delta, SparseRows):
+        return None
+    dtype = np.result_type(inputs.dtype, delta.dtype, weights.dtype)
+    if isinstance(inputs, SparseRows):
+        values = np.empty(connections.positions.size, dtype)
+        gradient_sparse_sparse_at(
+            *units_of(inputs),
+            inputs.values,
+            delta.indptr,
+            delta.indices,
+            delta.values,
+            *connections.by_input,
+            weights,
+            alpha,
+            weight_sum,
+            values,
+        )
+        return PresentGradient(values, connections.positions, weights.shape)
+    dense_inputs = isinstance(inputs, np.ndarray)
+    if dense_inputs and numba_connection_path(connections.density, True):
+        values = np.empty(connections.positions.size, dtype)
+        gradient_dense_sparse_at(
+            read_only(inputs),
+            *units_of(delta),
+            delta.values,
+            *connections.by_unit,
+            connections.entries_by_unit,
+            weights.reshape(-1),
+            connections.positions,
+            alpha,
+            weight_sum,
+            values,
+        )
+        return PresentGradient(values, connections.positions, weights.shape)
+    return None
