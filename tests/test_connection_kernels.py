@@ -111,6 +111,17 @@ def test_present_weights_follow_the_connections_by_input_and_by_unit(dtype):
     unit ``u``'s run the weight from input ``unit_inputs[e]`` to ``u``."""
     rng = np.random.RandomState(2)
     weights, connections = _layer(rng, 23, 17, 5, dtype)
+    # The kernels' indices are unsigned 32-bit, their pointers int64.
+    indices = [
+        connections.by_unit[1],
+        connections.by_input[1],
+        connections.positions,
+        connections.unit_positions,
+        connections.entries_by_unit,
+        connections.entries_in_c_order,
+    ]
+    assert {index.dtype for index in indices} == {np.dtype(np.uint32)}
+    assert connections.by_unit[0].dtype == connections.by_input[0].dtype == np.int64
     by_input = _numba_present().present_weights(weights, connections.positions)
     input_ptr, input_units = connections.by_input
     assert by_input.dtype == dtype and by_input.shape == (17 * 5,)

@@ -104,6 +104,14 @@ sparse_forward_by_input, sparse_forward_by_input_serial = parallel_and_serial(
 
 
 @njit(parallel=True, cache=True)
+def gather_in_c_order(flat_weights, positions, present_weights):
+    """The present weights in C order: ``present_weights[e]`` is
+    ``flat_weights[positions[e]]`` (NumPy's ``take``, on every thread)."""
+    for entry in prange(positions.size):
+        present_weights[entry] = flat_weights[positions[entry]]
+
+
+@njit(parallel=True, cache=True)
 def gather_by_unit(flat_weights, positions, entries_in_c_order, present_weights):
     """The present weights unit by unit, read in C order: entry ``e`` of
     ``positions`` goes to ``present_weights[entries_in_c_order[e]]``. The

@@ -18,6 +18,7 @@ from ._numba_connections import (
     forward_by_unit,
     forward_by_unit_serial,
     gather_by_unit,
+    gather_in_c_order,
     gradient_dense_sparse_at,
     gradient_sparse_sparse_at,
     sparse_forward_by_input,
@@ -42,7 +43,9 @@ class HeldWeights:
 def present_weights(weights, positions):
     """A sparse layer's weights at ``positions`` (its connections' C order,
     the order of ``by_input``): each winner's weights in one contiguous run."""
-    return np.take(contiguous(weights).reshape(-1), positions)
+    present = np.empty(positions.size, weights.dtype)
+    gather_in_c_order(contiguous(weights).reshape(-1), positions, present)
+    return present
 
 
 def present_weights_by_unit(weights, connections):
