@@ -289,10 +289,12 @@ class BaseSparseMLP(
             self._solve(network, sparsity, (X, y, sample_weight), incremental, tasks)
         network.check_solution(self.loss_, full_batch=self.solver == "lbfgs")
 
-        # Settle the thresholds on the final weights (held for the passes)
-        # and find the units compact() keeps (a prediction pass over the rows
-        # whose winners the settling pass did not record); publish the state.
-        network, pass_rows = network.holding_weights(), self._pass_rows(X.shape[0])
+        # Settle the thresholds on the final weights (held for the passes), find
+        # the units compact() keeps (a pass over the rows the settling did not
+        # record), publish the state.
+        pass_rows = self._pass_rows(X.shape[0])
+        held_rows = pass_rows or X.shape[0]
+        network = network.holding_weights(sparsity.inference_active_units, held_rows)
         with self._training_threads(network, sparsity, X.shape[0]):
             settled, record = sparsity.settle(
                 network, X, sample_weight, incremental, self._random_state, pass_rows
@@ -316,8 +318,7 @@ class BaseSparseMLP(
             fit_lbfgs(*parts, *data, tasks)
 
     def _pass_rows(self, n_samples):
-        """Rows per chunk of the end of fit's passes over the training data:
-        a stochastic batch (a step's memory); None: prediction's chunks."""
+        """Rows per chunk of the end of fit's passes: a batch; None: prediction's."""
         stochastic = self.solver in _STOCHASTIC_SOLVERS
         return batch_rows(self.batch_size, n_samples) if stochastic else None
 
@@ -380,8 +381,7 @@ class BaseSparseMLP(
                 self.best_validation_score_ = None
 
     def _start_sparsity(self, hidden_sizes, first_pass):
-        """The hidden layers' sparsity for this fit: fresh on a first pass,
-        otherwise continuing this model's fitted state."""
+        """This fit's hidden-layer sparsity: fresh, or continuing the fitted one."""
         sparsity = HiddenSparsity(
             self.sparsity_strategy,
             hidden_sizes,

@@ -194,24 +194,31 @@ class Network:
             held=held,
         )
 
-    def holding_weights(self):
+    def holding_weights(self, active_units, n_rows):
         """This network for a pass of predictions in which its weights do not
         change (over many chunks of rows): each sparse layer's present
-        weights prepared for the backend's products once
+        weights prepared once for the backend's product that takes them
         (:meth:`~._backends.interface.KernelBackend.hold_weights`), not in
-        every chunk. A network that does not ``predicts_over_connections``
-        is returned as it is. The weights must not change while the network
-        returned predicts; its training steps read them as they are."""
+        every chunk; ``active_units`` (winners per row of each hidden layer
+        under the pass's rules) and ``n_rows`` (rows per chunk) say whether
+        a layer's inputs are dense or the winners of the layer below. A
+        network that does not ``predicts_over_connections`` is returned as
+        it is. The weights must not change while the network returned
+        predicts; its training steps read them as they are."""
         if not self.predicts_over_connections:
             return self
         network = copy.copy(self)
         network._held = {}
         for layer in range(self.n_hidden):
             connections = self.connections(layer)
-            if connections is not None and not sp.issparse(self.coefs[layer]):
-                network._held[layer] = self.backend.hold_weights(
-                    self.coefs[layer], connections
-                )
+            if connections is None or sp.issparse(self.coefs[layer]):
+                continue
+            dense_inputs = layer == 0 or not self.sparse_path(
+                layer - 1, active_units[layer - 1], n_rows
+            )
+            network._held[layer] = self.backend.hold_weights(
+                self.coefs[layer], connections, dense_inputs
+            )
         return network
 
     def _outputs_shape(self, layer, inputs):

@@ -308,12 +308,10 @@ class StochasticSolver:
             X_val, y_val, y_val_decoded, sw_val = validation
             # Chunks of a batch's rows: the validation rows are gathered
             # from X a chunk at a time (RowsOf), never all at once.
-            output = output_of(
-                self.network.holding_weights(),
-                self.sparsity.inference_rules(),
-                X_val,
-                batch_rows(model.batch_size, X_val.shape[0]),
-            )
+            rules = self.sparsity.inference_rules()
+            rows = batch_rows(model.batch_size, X_val.shape[0])
+            network = self.network.holding_weights(rules.active_units, rows)
+            output = output_of(network, rules, X_val, rows)
             model.validation_loss_curve_.append(
                 self.loss_function(y_val, output, sw_val)
             )

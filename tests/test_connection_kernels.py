@@ -16,7 +16,7 @@ from sklearn_sparse_act._backends import (
 from sklearn_sparse_act._backends.interface import Connections, PresentGradient, Work
 from sklearn_sparse_act._connections import _draw_mask
 from sklearn_sparse_act._network import Network
-from sklearn_sparse_act._sparsity import TopK
+from sklearn_sparse_act._sparsity import InferenceRules, TopK
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
@@ -85,14 +85,16 @@ def test_kernels_over_present_weights_match_numpy(
         assert whole.dtype == dtype and whole.flags.c_contiguous
         return ours
 
-    held = numba_kernels.hold_weights(weights, connections)
     for inputs in (dense_in, winners_in):
         values = agree("forward", inputs, weights, bias)
-        # The same kernel over the same present weights, gathered beforehand.
-        np.testing.assert_array_equal(
-            numba_kernels.forward(inputs, weights, bias, connections, held=held),
-            values,
-        )
+        # The same kernel over the same present weights, gathered beforehand
+        # for this product; weights held for the other product are not read.
+        for dense_inputs in (True, False):
+            held = numba_kernels.hold_weights(weights, connections, dense_inputs)
+            np.testing.assert_array_equal(
+                numba_kernels.forward(inputs, weights, bias, connections, held=held),
+                values,
+            )
         grad = agree("weight_gradient", inputs, delta, weights, 1e-3, 37.5)
         # Held at the present weights only, in C order; made whole, +0.0 at
         # the absent ones.
@@ -368,9 +370,11 @@ def test_the_fitting_network_predicts_over_its_connections(
         if weights.shape == (20, 32):
             over_connections.append((connections is not None, held is not None))
             if held is not None:
-                # Held at the weights as they are now, not as they were.
+                # Held for the product from dense inputs, at the weights as
+                # they are now, not as they were.
                 now = _numba_present().present_weights_by_unit(weights, connections)
-                np.testing.assert_array_equal(held.by_unit, now)
+                assert held.dense_inputs
+                np.testing.assert_array_equal(held.values, now)
         return forward(inputs, weights, bias, connections, out=out, held=held)
 
     monkeypatch.setattr(backend, "forward", recording_forward)
@@ -393,3 +397,39 @@ def test_the_fitting_network_predicts_over_its_connections(
         over_connections.clear()
         model.predict(X)
     assert over_connections == [(False, False)]
+
+
+def test_a_network_holds_each_layers_weights_for_the_product_it_takes(
+    on_the_connections_path,
+):
+    """The first layer's present weights are held for the product from
+    dense inputs, the second's for the product from the first layer's
+    winners (or from its dense outputs, when every unit fires); the held
+    network predicts the very numbers of the one that gathers per call."""
+    numba_kernels = get_backend("numba")
+    rng = np.random.RandomState(4)
+    masks = [_draw_mask(12, 40, 5, rng), _draw_mask(40, 30, 9, rng)]
+    coefs = [rng.normal(size=mask.shape) * mask for mask in masks]
+    network = Network(
+        [*coefs, rng.normal(size=(30, 3))],
+        [rng.normal(size=40), rng.normal(size=30), np.zeros(3)],
+        "relu",
+        "softmax",
+        numba_kernels,
+        masks,
+        predicts_over_connections=True,
+    )
+    X = rng.normal(size=(25, 12))
+    for active_units, second_from_dense in (([6, 5], False), ([40, 30], True)):
+        held = network.holding_weights(active_units, n_rows=25)
+        assert [held._held[layer].dense_inputs for layer in (0, 1)] == [
+            True,
+            second_from_dense,
+        ]
+        rules = InferenceRules("fixed", active_units, None)
+        hidden, _ = held.hidden_layers(X, rules)
+        expected, _ = network.hidden_layers(X, rules)
+        np.testing.assert_array_equal(held.output(hidden), network.output(expected))
+    # A network made for one prediction call holds nothing.
+    network.predicts_over_connections = False
+    assert network.holding_weights([6, 5], n_rows=25) is network

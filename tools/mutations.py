@@ -372,10 +372,27 @@ MUTATIONS = (
         "epoch",
         path="sklearn_sparse_act/_stochastic.py",
         original="""\
-                self.network.holding_weights(),
+            network = self.network.holding_weights(rules.active_units, rows)
 """,
         replacement="""\
-                self.__dict__.setdefault("held", self.network.holding_weights()),
+            network = self.__dict__.setdefault(
+                "held", self.network.holding_weights(rules.active_units, rows)
+            )
+""",
+        backends=NUMBA_ONLY,
+        selection=(CONNECTION_KERNELS,),
+    ),
+    Mutation(
+        name="held-weights-all-for-dense-inputs",
+        description="a prediction pass holds every sparse layer's present "
+        "weights for the product from dense inputs, a layer from winners "
+        "included",
+        path="sklearn_sparse_act/_network.py",
+        original="""\
+            dense_inputs = layer == 0 or not self.sparse_path(
+""",
+        replacement="""\
+            dense_inputs = layer == 0 or self.sparse_path(
 """,
         backends=NUMBA_ONLY,
         selection=(CONNECTION_KERNELS,),

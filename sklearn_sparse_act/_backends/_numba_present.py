@@ -32,12 +32,11 @@ from .interface import PresentGradient, SparseRows
 class HeldWeights:
     """A sparse layer's present weights gathered once, for the products of
     a pass in which the weights do not change (a prediction over many
-    chunks of rows): ``in_c_order`` for the product from winners, ``by_unit``
-    for the product from dense inputs; None where the layer's density keeps
-    that product on the dense weights."""
+    chunks of rows): unit by unit for the product from dense inputs (if
+    ``dense_inputs``), else in C order for the product from winners."""
 
-    in_c_order: np.ndarray | None
-    by_unit: np.ndarray | None
+    values: np.ndarray
+    dense_inputs: bool
 
 
 def present_weights(weights, positions):
@@ -62,33 +61,39 @@ def present_weights_by_unit(weights, connections):
     return present
 
 
-def hold_weights(weights, connections):
-    """:class:`HeldWeights` of ``weights``, a sparse layer's, in the orders
-    of the products that run over its present weights at its density."""
-    return HeldWeights(
-        in_c_order=present_weights(weights, connections.positions)
-        if numba_connection_path(connections.density, dense_inputs=False)
-        else None,
-        by_unit=present_weights_by_unit(weights, connections)
-        if numba_connection_path(connections.density, dense_inputs=True)
-        else None,
-    )
+def hold_weights(weights, connections, dense_inputs):
+    """:class:`HeldWeights` of ``weights``, a sparse layer's, for its product
+    from dense inputs or from winners; None where the layer's density keeps
+    that product on the dense weights."""
+    if not numba_connection_path(connections.density, dense_inputs):
+        return None
+    if dense_inputs:
+        return HeldWeights(present_weights_by_unit(weights, connections), True)
+    return HeldWeights(present_weights(weights, connections.positions), False)
 
 
 def forward_at(inputs, weights, bias, connections, out=None, held=None):
     """``inputs @ weights + bias`` over the present weights only, read from
-    ``held`` (:class:`HeldWeights` of these weights) if it has them in the
-    product's order, else gathered."""
-    dtype = np.result_type(inputs.dtype, weights.dtype)
+    ``held`` (:class:`HeldWeights` of these weights) if it holds them for
+    this product, else gathered."""
     out = output_array(out, inputs, weights.shape[1], weights)
-    # Input entries (winners, or every entry) x outputs x density.
-    entries = inputs.indices.size if isinstance(inputs, SparseRows) else inputs.size
+    dense_inputs = not isinstance(inputs, SparseRows)
+    if held is not None and held.dense_inputs == dense_inputs:
+        present = held.values
+    elif dense_inputs:
+        present = present_weights_by_unit(weights, connections)
+    else:
+        present = present_weights(weights, connections.positions)
+    # Input entries (every entry, or winners) x outputs x density.
+    entries = inputs.size if dense_inputs else inputs.indices.size
     madds = entries * weights.shape[1] * connections.density
     parallel = runs_parallel(out.shape[0], madds * KERNEL_MADD_SECONDS)
-    if isinstance(inputs, SparseRows):
-        present = None if held is None else held.in_c_order
-        if present is None:
-            present = present_weights(weights, connections.positions)
+    if dense_inputs:
+        product = forward_by_unit if parallel else forward_by_unit_serial
+        dtype = np.result_type(inputs.dtype, weights.dtype)
+        inputs_t = np.ascontiguousarray(inputs.T, dtype=dtype)
+        product(inputs_t, *connections.by_unit, present, read_only(bias), out)
+    else:
         product = (
             sparse_forward_by_input if parallel else sparse_forward_by_input_serial
         )
@@ -101,13 +106,6 @@ def forward_at(inputs, weights, bias, connections, out=None, held=None):
             read_only(bias),
             out,
         )
-    else:
-        present = None if held is None else held.by_unit
-        if present is None:
-            present = present_weights_by_unit(weights, connections)
-        product = forward_by_unit if parallel else forward_by_unit_serial
-        inputs_t = np.ascontiguousarray(inputs.T, dtype=dtype)
-        product(inputs_t, *connections.by_unit, present, read_only(bias), out)
     return out
 
 

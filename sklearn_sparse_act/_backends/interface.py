@@ -286,10 +286,11 @@ class KernelBackend(Protocol):
     def gather(self, values, winners, activation):
         """``activation(values)`` at the winners of a :class:`SparseRows`."""
 
-    def hold_weights(self, weights, connections):
+    def hold_weights(self, weights, connections, dense_inputs):
         """What :meth:`forward` reads of a sparse layer's ``weights`` (with
-        these ``connections``) over its present weights, prepared once for a
-        pass of many products in which the weights do not change (a
+        these ``connections``) over its present weights, for its product
+        from dense inputs or from winners (``dense_inputs``), prepared once
+        for a pass of many products in which the weights do not change (a
         prediction over chunks of rows); None if the backend prepares
         nothing."""
 

@@ -72,7 +72,7 @@ def _as_scipy(operand):
     return operand.to_csr() if isinstance(operand, SparseRows) else operand
 
 
-def hold_weights(weights, connections):
+def hold_weights(weights, connections, dense_inputs):
     """Nothing: the reference's products read the dense weights."""
     return None
 
