@@ -678,3 +678,44 @@ def test_weight_density_run_fits_the_features_asked_at_every_density(
     rows = [line for line in out.splitlines() if line.startswith("| (16,)")]
     assert [row.split("|")[2].strip() for row in rows] == ["1", "0.5"]
     assert widths == [12] and "12 features" in out
+
+
+@pytest.mark.skipif(not numba_available(), reason="numba not installed")
+@pytest.mark.parametrize("winners_only", [False, True])
+def test_weight_density_crossover_switches_the_paths_it_names(
+    monkeypatch, capsys, winners_only
+):
+    """``--crossover`` times each fit with the kernels over present weights
+    (both crossovers at 1) against the dense products (at 0); with
+    ``--winners-only`` the layers from dense inputs stay on the kernels in
+    both. The constants are restored after the run."""
+    from benchmarks import bench_weight_density
+    from sklearn_sparse_act._backends import cost_model
+
+    before = (
+        cost_model.NUMBA_CONNECTION_CROSSOVER,
+        cost_model.NUMBA_DENSE_INPUT_CROSSOVER,
+    )
+    constants = set()
+
+    def recorded(model, X, y):
+        constants.add(
+            (
+                cost_model.NUMBA_CONNECTION_CROSSOVER,
+                cost_model.NUMBA_DENSE_INPUT_CROSSOVER,
+            )
+        )
+        return model
+
+    monkeypatch.setattr(bench_weight_density, "fit_quietly", recorded)
+    command = "--crossover --hidden 16 --densities 0.5 --repeats 1 --features 12"
+    if winners_only:
+        command += " --winners-only"
+    bench_weight_density.main(command.split())
+    dense = (0.0, 1.0) if winners_only else (0.0, 0.0)
+    assert constants == {(1.0, 1.0), dense}
+    assert (
+        cost_model.NUMBA_CONNECTION_CROSSOVER,
+        cost_model.NUMBA_DENSE_INPUT_CROSSOVER,
+    ) == before
+    assert ("only the layers from winners" in capsys.readouterr().out) is winners_only

@@ -137,20 +137,21 @@ def numpy_connection_path(density, dense_inputs=False):
 
 
 # Largest weight density (present weights over all of a layer's weights) at
-# which the numba kernels over the present weights train faster than the
-# dense products over the whole, zero-filled weight matrix, for a layer whose
-# inputs are winners: the largest density whose fit-time ratio against the
-# dense products is below 1 for both networks of the command (2 epochs,
-# activation ratio 0.05):
-# python benchmarks/bench_weight_density.py --crossover \
-#     --densities 0.3 0.2 0.1 0.05
+# which the numba kernels over the present weights train clearly faster
+# (median fit-time ratio below 0.95; the machine's noise moves a ratio near
+# 1 either way) than the dense products over the whole, zero-filled weight
+# matrix, for a layer whose inputs are winners: the
+# layer from winners alone on the kernels or not, on 100 and on 784 features
+# (2 epochs, activation ratio 0.05):
+# python benchmarks/bench_weight_density.py --crossover --winners-only \
+#     --hidden 1024,1024 --densities 0.3 0.2 0.1 (and with --features 784)
 NUMBA_CONNECTION_CROSSOVER = 0.1
 # The same for a layer whose inputs are dense (the first hidden layer, or one
-# above a layer on the dense path): the largest density below 1 for the
-# one-layer network on 100 and on 784 features:
+# above a layer on the dense path), for the one-layer network on 100 and on
+# 784 features:
 # python benchmarks/bench_weight_density.py --crossover --hidden 4096 \
-#     --densities 0.5 0.4 0.3 (and the same with --features 784)
-NUMBA_DENSE_INPUT_CROSSOVER = 0.3
+#     --densities 0.6 0.5 0.4 (and the same with --features 784)
+NUMBA_DENSE_INPUT_CROSSOVER = 0.5
 
 
 def numba_connection_path(density, dense_inputs=False):
