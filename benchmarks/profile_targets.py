@@ -41,7 +41,7 @@ TIMED = (
     "adam_update",
     "squared_norm",
     "bias_gradient",
-    "by_unit",
+    "units_of",
 )
 FITS = (((1024, 1024), 0.05, 8000), ((1024, 1024), 0.02, 8000), ((256,), 0.1, 20000))
 BATCH_SIZE = 200
