@@ -262,7 +262,7 @@ MUTATIONS = (
     Mutation(
         name="dead-units-miss-single-firers",
         description="a unit that fired on one row only counts as dead",
-        path="sklearn_sparse_act/_network.py",
+        path="sklearn_sparse_act/_winners.py",
         original="np.count_nonzero(count == 0) for count in self.counts",
         replacement="np.count_nonzero(count <= 1) for count in self.counts",
         backends=BACKENDS,
@@ -534,7 +534,7 @@ def _derivative(activated, code):
     Mutation(
         name="compact-drops-single-winners",
         description="compact() removes the units that won on one row only",
-        path="sklearn_sparse_act/_network.py",
+        path="sklearn_sparse_act/_winners.py",
         original="""\
     if isinstance(winners, SparseRows):
         return winners.counts() > 0
