@@ -179,6 +179,7 @@ BACKEND_AGNOSTIC_MODULES = {
     "test_filtered_top_k.py": "numba's two top-k selections, compared bit for bit",
     "test_fit_memory.py": "the memory check before a fit; step memory on NumPy's",
     "test_lint.py": "runs ruff on the sources, no kernel",
+    "test_mutation_catalogue.py": "the mutation catalogue's texts, no kernel",
     "test_onnx.py": "the exported graph against the model's predictions",
     "test_out_of_core.py": "the memory and chunking of the data path",
     "test_persistence.py": "round trips of fitted models",
