@@ -240,7 +240,9 @@ class Network:
         if mask is None:
             return None
         if layer not in self._connections:
-            self._connections[layer] = Connections(mask)
+            self._connections[layer] = Connections(
+                mask, self.backend.lay_out_connections
+            )
         return self._connections[layer]
 
     def parameter_connections(self):

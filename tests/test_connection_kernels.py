@@ -106,6 +106,63 @@ def test_kernels_over_present_weights_match_numpy(
         assert not np.signbit(whole[~connections.mask]).any()
 
 
+LAID_OUT_FORMS = (
+    "by_unit",
+    "by_input",
+    "positions",
+    "unit_positions",
+    "entries_by_unit",
+    "entries_in_c_order",
+)
+
+
+def _masks(rng):
+    """Masks of every shape a layer's connections take: random densities,
+    an input reaching no unit and a unit with no input (as ``compact()`` can
+    leave), a single unit, none present, all present, and a transposed
+    (Fortran-ordered) view."""
+    masks = [
+        rng.random(shape) < density
+        for shape, density in (
+            ((784, 300), 0.1),
+            ((64, 100), 0.3),
+            ((100, 10), 0.5),
+            ((7, 1), 0.5),
+        )
+    ]
+    gaps = rng.random((30, 20)) < 0.4
+    gaps[3] = False
+    gaps[:, 5] = False
+    return [*masks, gaps, np.zeros((5, 4), bool), np.ones((5, 4), bool), masks[1].T]
+
+
+def test_the_compiled_layout_gives_the_numpy_forms_of_the_connections():
+    from sklearn_sparse_act._backends._numba_layout import lay_out_connections
+
+    for mask in _masks(np.random.default_rng(0)):
+        reference = Connections(mask)
+        laid_out = Connections(mask, lay_out_connections)
+        for name in LAID_OUT_FORMS:
+            expected = getattr(reference, name)
+            got = getattr(laid_out, name)
+            expected = expected if isinstance(expected, tuple) else (expected,)
+            got = got if isinstance(got, tuple) else (got,)
+            for ours, theirs in zip(got, expected, strict=True):
+                assert ours.dtype == theirs.dtype, name
+                np.testing.assert_array_equal(ours, theirs, err_msg=name)
+
+
+def test_a_network_lays_out_its_connections_with_its_backend():
+    mask = np.random.default_rng(0).random((6, 5)) < 0.5
+    coefs = [np.zeros((6, 5)), np.zeros((5, 2))]
+    intercepts = [np.zeros(5), np.zeros(2)]
+    for backend in (numpy_kernels, get_backend("numba")):
+        network = Network(coefs, intercepts, "relu", "softmax", backend, [mask])
+        connections = network.connections(0)
+        assert connections._lay_out is backend.lay_out_connections
+        np.testing.assert_array_equal(connections.positions, np.flatnonzero(mask))
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_present_weights_follow_the_connections_by_input_and_by_unit(dtype):
     """The packed weights the products read: entry ``e`` of input ``i``'s

@@ -351,6 +351,21 @@ MUTATIONS = (
         selection=(CONNECTION_KERNELS,),
     ),
     Mutation(
+        name="compiled-layout-keeps-every-input-in-one-slot",
+        description="the compiled layout of the connections does not move a "
+        "unit's next free slot on, so each unit's inputs overwrite each other "
+        "(numba layout)",
+        path="sklearn_sparse_act/_backends/_numba_layout.py",
+        original="""\
+                slots[unit] = slot + 1
+""",
+        replacement="""\
+                slots[unit] = slot
+""",
+        backends=NUMBA_ONLY,
+        selection=(CONNECTION_KERNELS,),
+    ),
+    Mutation(
         name="gradient-by-unit-penalty-reads-the-wrong-weight",
         description="the gradient from dense inputs at present weights takes "
         "its penalty from the weight at the entry's index, not at its position "

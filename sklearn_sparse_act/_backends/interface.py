@@ -15,6 +15,7 @@ delta at the winners. A layer on the *dense path* hands on an ordinary
 """
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -120,17 +121,25 @@ class Connections:
     reaches in ascending order: ``input_ptr``, ``input_units``), the flat
     positions of the present weights in C order (``positions``, which is
     also the order by input) and unit by unit (``unit_positions``), and the
-    maps between the two orders. The pointers are int64; the indices are
+    maps between the two orders; ``lay_out`` (a backend's
+    ``lay_out_connections``), if not None, makes all of them at once, else
+    each is made with NumPy on first use. The pointers are int64; the indices are
     uint32 (``index_dtype``) where the mask has fewer than 2**32 entries, as
     every layer that fits in memory does: half the bytes to read, and
     unsigned, so that a kernel indexing with them needs no test for a
     negative index (the product from winners runs about 1.5 times as fast).
     """
 
-    def __init__(self, mask):
+    def __init__(self, mask, lay_out=None):
         self.mask = mask
         self.density = np.count_nonzero(mask) / mask.size
         self.index_dtype = np.uint32 if mask.size < 2**32 else np.int64
+        self._lay_out = lay_out
+
+    @functools.cached_property
+    def _laid_out(self):
+        """Every form at once, from ``lay_out``."""
+        return self._lay_out(self.mask, self.index_dtype)
 
     @functools.cached_property
     def absent(self):
@@ -140,23 +149,31 @@ class Connections:
     @functools.cached_property
     def by_unit(self):
         """``(unit_ptr, unit_inputs)``."""
+        if self._lay_out is not None:
+            return self._laid_out["by_unit"]
         units, inputs = np.nonzero(self.mask.T)
         return _pointers(units, self.mask.shape[1]), self._indices(inputs)
 
     @functools.cached_property
     def by_input(self):
         """``(input_ptr, input_units)``."""
+        if self._lay_out is not None:
+            return self._laid_out["by_input"]
         inputs, units = np.nonzero(self.mask)
         return _pointers(inputs, self.mask.shape[0]), self._indices(units)
 
     @functools.cached_property
     def positions(self):
+        if self._lay_out is not None:
+            return self._laid_out["positions"]
         return self._indices(np.flatnonzero(self.mask))
 
     @functools.cached_property
     def unit_positions(self):
         """The flat C-order positions of the present weights unit by unit
         (the order of ``by_unit``'s ``unit_inputs``)."""
+        if self._lay_out is not None:
+            return self._laid_out["unit_positions"]
         unit_ptr, unit_inputs = self.by_unit
         units = np.repeat(np.arange(self.mask.shape[1]), np.diff(unit_ptr))
         positions = unit_inputs.astype(np.int64) * self.mask.shape[1] + units
@@ -166,6 +183,8 @@ class Connections:
     def entries_by_unit(self):
         """For each present weight unit by unit, its index in C order
         (``positions[entries_by_unit[e]] == unit_positions[e]``)."""
+        if self._lay_out is not None:
+            return self._laid_out["entries_by_unit"]
         entries = np.cumsum(self.mask.reshape(-1)) - 1
         return self._indices(entries[self.unit_positions])
 
@@ -173,6 +192,8 @@ class Connections:
     def entries_in_c_order(self):
         """For each present weight in C order, its index unit by unit (the
         inverse of ``entries_by_unit``)."""
+        if self._lay_out is not None:
+            return self._laid_out["entries_in_c_order"]
         entries = np.empty_like(self.entries_by_unit)
         entries[self.entries_by_unit] = np.arange(entries.size)
         return entries
@@ -240,6 +261,10 @@ class KernelBackend(Protocol):
     """
 
     name: str
+    # lay_out_connections(mask, index_dtype): every index form of a sparse
+    # layer's Connections at once, keyed by attribute name; or None, and
+    # Connections makes each form with NumPy on first use.
+    lay_out_connections: Callable | None
 
     def use_sparse_path(self, n_active, width, fan_out, n_rows):
         """Whether a hidden layer with ``n_active`` winners of ``width`` units,

@@ -33,6 +33,7 @@ from ._numba_gradients import (
     gradient_sparse_dense,
     gradient_sparse_sparse,
 )
+from ._numba_layout import lay_out_connections  # noqa: F401 (the backend interface)
 from ._numba_present import (
     forward_at,
     gradient_at,

@@ -21,6 +21,8 @@ from .cost_model import numpy_connection_path, numpy_gathers_rows, numpy_sparse_
 from .interface import WINDOW_BLOCK_ROWS, SparseRows, row_chunks
 
 name = "numpy"
+# Connections makes each index form it is asked for, with NumPy.
+lay_out_connections = None
 
 # Row chunks of the backward gather are about this many bytes.
 _GATHER_CHUNK_BYTES = 4 * 2**20
