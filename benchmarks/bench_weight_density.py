@@ -36,6 +36,15 @@ is the layer from winners' alone.
     python benchmarks/bench_weight_density.py --crossover --winners-only \
         --hidden 1024,1024 --densities 0.3 0.2 0.1
 
+With ``--partial-fit`` it measures instead, per density, one
+``partial_fit`` call on 200 rows of a model that has started (every call
+lays out the connections again and keeps the model it continues safe from
+an interrupted call, as a streaming fit does), the densities interleaved,
+``--repeats`` calls each on the next 200 rows:
+
+    python benchmarks/bench_weight_density.py --partial-fit --features 784 \
+        --densities 0.1 --repeats 15
+
 The run's environment (versions, BLAS, load average at the start and the
 end) is printed before the table: the fit-time ratios are only as good as
 the quiet of the machine.
@@ -50,6 +59,7 @@ import tracemalloc
 from contextlib import nullcontext
 from pathlib import Path
 
+import numpy as np
 from sklearn.datasets import make_classification
 
 from sklearn_sparse_act import SparseMLPClassifier, config_context
@@ -60,7 +70,7 @@ if not __package__:  # run as a script: make the benchmarks package importable
 
 from benchmarks.harness.command_line import parse_hidden
 from benchmarks.harness.environment import describe_environment, load_average
-from benchmarks.harness.fitting import fit_quietly
+from benchmarks.harness.fitting import convergence_warnings_ignored, fit_quietly
 from benchmarks.harness.reporting import markdown_table
 from benchmarks.harness.timing import (
     interleaved_seconds,
@@ -69,6 +79,7 @@ from benchmarks.harness.timing import (
 )
 
 N_FEATURES = 100
+PARTIAL_FIT_ROWS = 200
 N_CLASSES = 10
 TRAIN_ROWS = {(4096,): 5_000, (1024, 1024): 8_000}
 DEFAULT_ROWS = 5_000
@@ -105,6 +116,11 @@ def parse_args(argv=None):
         "--crossover",
         action="store_true",
         help="time the kernels over present weights against the dense products",
+    )
+    parser.add_argument(
+        "--partial-fit",
+        action="store_true",
+        help=f"time one partial_fit call on {PARTIAL_FIT_ROWS} rows per density",
     )
     parser.add_argument(
         "--winners-only",
@@ -167,6 +183,44 @@ def measure_crossover(hidden, densities, args):
             cost_model.NUMBA_DENSE_INPUT_CROSSOVER,
         ) = constants
     return ratios
+
+
+def measure_partial_fit(hidden, densities, args):
+    """Per density: the seconds of each ``partial_fit`` call on the next
+    ``PARTIAL_FIT_ROWS`` rows of a model started on the first ones, and
+    their ratios, call by call, to density 1.0's (``args``: the command
+    line's ratio, repeats and features)."""
+    X, y = _data(hidden, args.features)
+    n_batches = X.shape[0] // PARTIAL_FIT_ROWS
+    models = {}
+    for density in densities:
+        models[density] = SparseMLPClassifier(
+            hidden, activation_ratio=args.ratio, weight_density=density, random_state=0
+        )
+        with convergence_warnings_ignored():
+            models[density].partial_fit(
+                X[:PARTIAL_FIT_ROWS], y[:PARTIAL_FIT_ROWS], classes=np.unique(y)
+            )
+
+    def step(density):
+        def call(repeat):
+            first = PARTIAL_FIT_ROWS * (1 + repeat % (n_batches - 1))
+            rows = slice(first, first + PARTIAL_FIT_ROWS)
+            with convergence_warnings_ignored():
+                models[density].partial_fit(X[rows], y[rows])
+
+        return call
+
+    seconds = interleaved_seconds(
+        {density: step(density) for density in densities},
+        args.repeats,
+        warm_up=1,
+        collect_garbage=True,
+    )
+    return {
+        density: (seconds[density], paired_ratios(seconds[density], seconds[1.0]))
+        for density in densities
+    }
 
 
 def held_bytes(model):
@@ -253,13 +307,41 @@ def main_crossover(args):
     print("\n".join(markdown_table(header, rows)))
 
 
+def main_partial_fit(args, densities):
+    rows = []
+    with config_context(kernels=args.kernels) if args.kernels else nullcontext():
+        for hidden in args.hidden:
+            measured = measure_partial_fit(hidden, densities, args)
+            for density, (seconds, ratios) in measured.items():
+                median_seconds, _ = median_and_range(seconds)
+                ratio, (low, high) = median_and_range(ratios)
+                rows.append(
+                    [
+                        str(hidden),
+                        f"{density:g}",
+                        f"{1e3 * median_seconds:.1f}",
+                        f"{ratio:.2f} [{low:.2f}, {high:.2f}]",
+                    ]
+                )
+    print(
+        f"load average at end {load_average()}; {args.features} features, "
+        f"ratio {args.ratio}, {args.repeats} calls of {PARTIAL_FIT_ROWS} rows, "
+        f"kernels {args.kernels or 'default'}"
+    )
+    header = ["hidden", "density", "partial_fit ms", "partial_fit / density 1.0"]
+    print("\n".join(markdown_table(header, rows)))
+
+
 def main(argv=None):
     args = parse_args(argv)
-    if args.crossover:
-        print(f"load average at start {load_average()}")
-        main_crossover(args)
-        return
     densities = [1.0, *(density for density in args.densities if density != 1.0)]
+    if args.crossover or args.partial_fit:
+        print(f"load average at start {load_average()}")
+        if args.crossover:
+            main_crossover(args)
+        else:
+            main_partial_fit(args, densities)
+        return
     environment = describe_environment(argv)
     rows, results = [], {}
     with config_context(kernels=args.kernels) if args.kernels else nullcontext():

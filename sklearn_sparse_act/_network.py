@@ -73,8 +73,9 @@ class Network:
         passes at prediction (the validation score, the passes over the
         training data at the end of ``fit``) reuse that layout; a network
         made for one prediction call multiplies the dense weights, which
-        needs no layout (laying out a ``(784, 4096)`` pattern takes as long
-        as a dense product over a few hundred rows).
+        needs no layout (laying out a pattern costs about as much as a
+        dense product over a hundred rows or more). The layout is the
+        backend's (``lay_out_connections``) if it has one.
     """
 
     coefs: list

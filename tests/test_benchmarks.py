@@ -680,6 +680,37 @@ def test_weight_density_run_fits_the_features_asked_at_every_density(
     assert widths == [12] and "12 features" in out
 
 
+def test_weight_density_partial_fit_run_times_calls_on_new_rows(monkeypatch, capsys):
+    """``--partial-fit``: a model per density started on the first 200 rows,
+    then one timed call per repeat (and one warm-up) on the next 200 rows,
+    never the first ones again; one row of the table per density."""
+    from benchmarks import bench_weight_density
+
+    calls = []
+
+    class Recorded(bench_weight_density.SparseMLPClassifier):
+        def partial_fit(self, X, y, classes=None, **params):
+            calls.append((self.weight_density, X[0, 0], X.shape[0], classes))
+            return super().partial_fit(X, y, classes=classes, **params)
+
+    monkeypatch.setattr(bench_weight_density, "SparseMLPClassifier", Recorded)
+    bench_weight_density.main(
+        "--partial-fit --hidden 16 --densities 0.5 --repeats 3 --features 12 "
+        "--kernels numpy".split()
+    )
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| (16,)")]
+    assert [row.split("|")[2].strip() for row in rows] == ["1", "0.5"]
+    X, _ = bench_weight_density._data((16,), 12)
+    for density in (1.0, 0.5):
+        made = [call for call in calls if call[0] == density]
+        assert [call[2] for call in made] == [200] * 5
+        assert made[0][1] == X[0, 0] and made[0][3] is not None
+        assert all(call[3] is None for call in made[1:])
+        assert X[0, 0] not in [call[1] for call in made[1:]]
+        assert len({call[1] for call in made[1:]}) == 4
+
+
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
 @pytest.mark.parametrize("winners_only", [False, True])
 def test_weight_density_crossover_switches_the_paths_it_names(
