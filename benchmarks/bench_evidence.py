@@ -1,4 +1,4 @@
-"""When does a sparse network beat a dense one? Four protocols, five data sets.
+"""When does a sparse network beat a dense one? Four protocols, six data sets.
 
 Against scikit-learn's ``MLPClassifier`` at the same width and at the width
 of our number of active units, ours configured by a rule from the data's

@@ -1,6 +1,6 @@
 """The evidence study: when a sparse network beats a dense one.
 
-Four protocols against scikit-learn's ``MLPClassifier`` on five data sets,
+Four protocols against scikit-learn's ``MLPClassifier`` on six data sets,
 run by ``python benchmarks/bench_evidence.py``:
 
 - :mod:`~benchmarks.evidence.datasets`: the data sets and their splits;
