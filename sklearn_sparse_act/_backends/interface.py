@@ -123,11 +123,12 @@ class Connections:
     also the order by input) and unit by unit (``unit_positions``), and the
     maps between the two orders; ``lay_out`` (a backend's
     ``lay_out_connections``), if not None, makes all of them at once, else
-    each is made with NumPy on first use. The pointers are int64; the indices are
-    uint32 (``index_dtype``) where the mask has fewer than 2**32 entries, as
-    every layer that fits in memory does: half the bytes to read, and
-    unsigned, so that a kernel indexing with them needs no test for a
-    negative index (the product from winners runs about 1.5 times as fast).
+    each is made with NumPy on first use. The pointers are int64; the
+    indices are uint32 (``index_dtype``) where the mask has fewer than 2**32
+    entries, as every layer that fits in memory does: half the bytes to
+    read, and unsigned, so that a kernel indexing with them needs no test
+    for a negative index (the product from winners runs about 1.5 times as
+    fast).
     """
 
     def __init__(self, mask, lay_out=None):
