@@ -170,11 +170,12 @@ class Network:
             return None
         return connections.density
 
-    def pre_activations(self, layer, inputs, training=False, out=None):
+    def pre_activations(self, layer, inputs, training=False, out=None, held=None):
         """``inputs @ W + b`` of one layer, as a dense array (into ``out`` if
         given); in ``training``, or at prediction in a network that
         ``predicts_over_connections``, the backend may skip the absent
-        weights.
+        weights, reading them from ``held`` (a training step's copy) or what
+        :meth:`holding_weights` held.
         Weights held as a sparse matrix (``sparsify_weights()``, prediction only)
         are multiplied by SciPy."""
         if sp.issparse(self.coefs[layer]):
@@ -185,7 +186,8 @@ class Network:
             return values
         over_connections = training or self.predicts_over_connections
         connections = self.connections(layer) if over_connections else None
-        held = None if training else self._held.get(layer)
+        if held is None and not training:
+            held = self._held.get(layer)
         return self.backend.forward(
             inputs,
             self.coefs[layer],
@@ -313,13 +315,15 @@ class Network:
     # ------------------------------------------------------------------
     # Training
     # ------------------------------------------------------------------
-    def forward_train(self, X, training_rule, sample_weight, forward):
+    def forward_train(self, X, training_rule, sample_weight, forward, kept=None):
         """Training-mode forward pass over the batch ``X``, into ``forward``.
 
         ``training_rule(layer, values, sample_weight)`` returns hidden
         ``layer``'s :class:`~._sparsity.TrainingRule` for its pre-activations
         ``values``: the batch's winners are chosen by it, and what it observed
-        is kept. Returns ``forward``, a :class:`ForwardPass`.
+        is kept. The sparse layers' products read their present weights from
+        ``kept`` (:class:`~._step_records.KeptWeights`), if given. Returns
+        ``forward``, a :class:`ForwardPass`.
         """
         activations = forward.activations
         activations[0] = X
@@ -329,7 +333,11 @@ class Network:
                 *self._outputs_shape(layer, activations[layer]),
             )
             values = self.pre_activations(
-                layer, activations[layer], training=True, out=out
+                layer,
+                activations[layer],
+                training=True,
+                out=out,
+                held=self._kept_copy(kept, layer, activations[layer]),
             )
             rule, scores, n_active, observed = training_rule(
                 layer, values, sample_weight
@@ -343,6 +351,21 @@ class Network:
             forward.observed_thresholds[layer] = observed
         activations[-1] = self.output(activations[-2])
         return forward
+
+    def _kept_copy(self, kept, layer, inputs):
+        """Sparse ``layer``'s copy in ``kept`` for its product from
+        ``inputs`` (made now if it has none for such inputs), or None."""
+        connections = self.connections(layer)
+        if kept is None or connections is None or sp.issparse(inputs):
+            return None
+        dense_inputs = not isinstance(inputs, SparseRows)
+        return kept.held(
+            layer,
+            dense_inputs,
+            lambda: self.backend.hold_weights(
+                self.coefs[layer], connections, dense_inputs
+            ),
+        )
 
     def forward_held(self, X, forward):
         """Training-mode forward pass over ``X`` with the winners that
@@ -365,18 +388,28 @@ class Network:
         activations[-1] = self.output(activations[-2])
         return forward
 
-    def backprop(self, forward, y, sample_weight, loss_function, alpha, gradients):
+    def backprop(
+        self, forward, y, sample_weight, loss_function, alpha, gradients, kept=None
+    ):
         """The penalised loss of a forward pass, and its gradients.
 
         ``loss_function(y, y_pred, sample_weight)`` is the data term; the L2
         penalty ``alpha / 2 * ||W||^2`` is divided by the batch's total sample
-        weight, as the gradients are. Fills ``gradients`` (a
-        :class:`Gradients`) and returns the loss.
+        weight, as the gradients are (a sparse layer's norm is its copy's in
+        ``kept``, if it has one: the same squares, without the absent
+        weights' zeros). Fills ``gradients`` (a :class:`Gradients`) and
+        returns the loss.
         """
         X = forward.activations[0]
         weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
         loss = loss_function(y, forward.activations[-1], sample_weight)
-        squared_norm = self.backend.squared_norm(self.coefs)
+        copies = [None] * len(self.coefs) if kept is None else kept.per_parameter()
+        squared_norm = self.backend.squared_norm(
+            [
+                coef if copy is None else copy.values
+                for coef, copy in zip(self.coefs, copies, strict=False)
+            ]
+        )
         loss += (0.5 * alpha) * squared_norm / weight_sum
         self.backward(forward, y, sample_weight, alpha, weight_sum, gradients)
         return loss

@@ -70,8 +70,10 @@ class SGDOptimizer:
             "velocities": _zero_state(params, connections),
         }
 
-    def update_params(self, params, grads):
-        """Take one step on every parameter array, in place."""
+    def update_params(self, params, grads, kept=None):
+        """Take one step on every parameter array, in place; ``kept`` (per
+        array, a copy of its present weights or None) as for the backend's
+        ``sgd_update``."""
         self.backend.sgd_update(
             params,
             grads,
@@ -80,6 +82,7 @@ class SGDOptimizer:
             self.momentum,
             self.nesterovs_momentum,
             self.connections,
+            kept,
         )
 
     def iteration_ends(self, time_step):
@@ -160,8 +163,10 @@ class AdamOptimizer:
             "second_moments": _zero_state(params, connections),
         }
 
-    def update_params(self, params, grads):
-        """Take one step on every parameter array, in place."""
+    def update_params(self, params, grads, kept=None):
+        """Take one step on every parameter array, in place; ``kept`` (per
+        array, a copy of its present weights or None) as for the backend's
+        ``adam_update``."""
         state = self.state
         state["step"] += 1
         step = state["step"]
@@ -180,6 +185,7 @@ class AdamOptimizer:
             self.epsilon,
             self._workspace,
             self.connections,
+            kept,
         )
 
     def iteration_ends(self, time_step):

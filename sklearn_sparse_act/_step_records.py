@@ -8,7 +8,9 @@ of a layer (a dense-path hidden layer's outputs and delta, every weight
 gradient) are made by the first step that needs them and written in place by
 the later ones (:func:`refillable`, :func:`kept_for_refill`), as
 scikit-learn's MLP does with its per-layer arrays: a step holds one of each,
-never the last step's beside its own. It needs nothing from the rest of the
+never the last step's beside its own. A stochastic solver also keeps, per
+fit, copies of its sparse layers' present weights that its steps read and
+update (:class:`KeptWeights`). It needs nothing from the rest of the
 package.
 """
 
@@ -71,6 +73,65 @@ class Gradients:
         self.coef_grads = [None] * (self.n_layers - 1)
         self.intercept_grads = [None] * (self.n_layers - 1)
         self.dense_deltas = [None] * (self.n_layers - 2)
+
+
+@dataclass
+class KeptWeights:
+    """Copies of the sparse hidden layers' present weights that a stochastic
+    solver's steps read in place of the weight matrices (a tenth of one at
+    weight density 0.1, where gathering them reads all of it), kept equal
+    to the weights by its optimizer's steps.
+
+    ``copies[layer]`` is ``(dense_inputs, held)``: the copy a backend's
+    ``hold_weights`` made of the layer's weights (None where it makes
+    nothing) for its product from dense inputs or from winners. The first
+    step that multiplies a layer makes its copy; a later step whose product
+    takes the other inputs (a last, smaller batch on the other path, say)
+    makes a new one in its place. Only a solver whose every change of the
+    weights is an optimizer step given :meth:`per_parameter` may keep one:
+    L-BFGS, which sets the weights from its own vector, keeps none.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sparse_act._step_records import KeptWeights
+    >>> kept = KeptWeights(n_layers=3)
+    >>> copy = kept.held(0, True, lambda: np.zeros(5))
+    >>> kept.held(0, True, lambda: np.ones(5)) is copy  # made once
+    True
+    >>> [entry is copy for entry in kept.per_parameter()]
+    [True, False, False, False]
+    >>> kept.forget()
+    >>> kept.per_parameter()
+    [None, None, None, None]
+    """
+
+    n_layers: int
+    copies: dict = field(default_factory=dict)
+
+    def held(self, layer, dense_inputs, hold):
+        """Layer ``layer``'s copy for its product from dense inputs (or from
+        winners); ``hold()`` makes it if the layer has none for that
+        product."""
+        kept = self.copies.get(layer)
+        if kept is None or kept[0] != dense_inputs:
+            kept = (dense_inputs, hold())
+            self.copies[layer] = kept
+        return kept[1]
+
+    def forget(self):
+        """Drop every copy, after the weights changed otherwise than by an
+        optimizer's step (the best epoch's weights restored): the next step
+        makes its copies anew."""
+        self.copies.clear()
+
+    def per_parameter(self):
+        """Per parameter array (the weights of every layer, then the
+        biases), its copy or None: what the optimizer's steps keep equal to
+        the weights."""
+        n_arrays = self.n_layers - 1
+        copies = [self.copies.get(layer, (None, None))[1] for layer in range(n_arrays)]
+        return copies + [None] * n_arrays
 
 
 def refillable(array, shape, dtype):

@@ -25,6 +25,7 @@ from sklearn.utils import gen_batches, shuffle
 
 from ._optimizers import OPTIMIZERS
 from ._prediction import RowsOf, output_of
+from ._step_records import KeptWeights
 
 # learning_rate_init='auto': scikit-learn's step size, scaled by (h / 2) / k,
 # the number of units a dense ReLU layer of width h fires per row (about half)
@@ -98,6 +99,10 @@ class StochasticSolver:
         The hidden layers' sparsity of this fit.
     forward, gradients : ForwardPass, Gradients
         The per-layer records every step refills.
+
+    Its steps also read the sparse layers' present weights from copies that
+    its optimizer's steps keep equal to them (``kept``, a
+    :class:`~._step_records.KeptWeights`, made for this fit).
     """
 
     def __init__(self, model, network, sparsity, forward, gradients):
@@ -106,6 +111,7 @@ class StochasticSolver:
         self.sparsity = sparsity
         self.forward = forward
         self.gradients = gradients
+        self.kept = KeptWeights(len(network.coefs) + 1)
         self.loss_function = model._loss_function()
 
     def make_optimizer(self, incremental):
@@ -249,14 +255,22 @@ class StochasticSolver:
         return accumulated_loss / X.shape[0]
 
     def train_step(self, X, y, sample_weight, optimizer):
-        """Forward, backward and one optimizer update on a mini-batch."""
-        network, sparsity = self.network, self.sparsity
+        """Forward, backward and one optimizer update on a mini-batch; the
+        sparse layers' products read their present weights from the fit's
+        copies (``kept``), and the update keeps them equal to the weights."""
+        network, sparsity, kept = self.network, self.sparsity, self.kept
         forward = network.forward_train(
-            X, sparsity.training_rule, sample_weight, self.forward
+            X, sparsity.training_rule, sample_weight, self.forward, kept
         )
         gradients = self.gradients
         batch_loss = network.backprop(
-            forward, y, sample_weight, self.loss_function, self.model.alpha, gradients
+            forward,
+            y,
+            sample_weight,
+            self.loss_function,
+            self.model.alpha,
+            gradients,
+            kept,
         )
         sparsity.after_step(
             forward.hidden_outputs,
@@ -267,6 +281,7 @@ class StochasticSolver:
         optimizer.update_params(
             network.coefs + network.intercepts,
             gradients.coef_grads + gradients.intercept_grads,
+            kept.per_parameter(),
         )
         return batch_loss
 
@@ -430,5 +445,6 @@ class StochasticSolver:
         model = self.model
         model.coefs_[:] = [coef.copy() for coef in model._best_coefs]
         model.intercepts_[:] = [b.copy() for b in model._best_intercepts]
+        self.kept.forget()
         if self.sparsity.thresholds is not None:
             self.sparsity.restore_thresholds(model._best_thresholds)

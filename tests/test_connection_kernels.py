@@ -292,6 +292,110 @@ def test_optimizer_steps_over_present_weights_match_numpy(
     assert not np.signbit(results["numba"][0][~connections.mask]).any()
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("backend_name", ["numpy", "numba"])
+def test_optimizer_steps_keep_copies_of_present_weights(
+    backend_name, order, on_the_connections_path
+):
+    """A copy of the present weights given to the steps (unit by unit, as
+    the product from dense inputs reads them, or in C order, as the one from
+    winners does) takes every new weight: after Adam and SGD steps it holds
+    exactly the weights' present entries in its order. A weight array that
+    is not C-contiguous takes NumPy's step on either backend, and its copy
+    the same weights."""
+    backend = get_backend(backend_name)
+    rng = np.random.RandomState(3)
+    weights, connections = _layer(rng, 30, 20, 9, np.float64)
+    weights = np.asarray(weights, order=order)
+    bias = rng.normal(size=20)
+    grads = [rng.normal(size=(30, 20)), rng.normal(size=20)]
+    grads[0][~connections.mask] = 0
+    n_present = connections.positions.size
+    for dense_inputs in (True, False):
+        params = [weights.copy(order="K"), bias.copy()]
+        held = _numba_present().hold_weights(params[0], connections, dense_inputs)
+        assert held.dense_inputs == dense_inputs
+        kept = [held, None]
+        backend.adam_update(
+            params,
+            grads,
+            [np.zeros(n_present), np.zeros(20)],
+            [np.zeros(n_present), np.zeros(20)],
+            1e-2,
+            (0.9, 0.999),
+            1e-8,
+            {},
+            [connections, None],
+            kept,
+        )
+        backend.sgd_update(
+            params,
+            grads,
+            [np.zeros(n_present), np.zeros(20)],
+            0.1,
+            0.9,
+            True,
+            [connections, None],
+            kept,
+        )
+        assert not np.array_equal(params[0], weights)
+        order_of_copy = (
+            connections.unit_positions if dense_inputs else connections.positions
+        )
+        np.testing.assert_array_equal(
+            held.values, np.take(params[0].reshape(-1, order="C"), order_of_copy)
+        )
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_fits_reading_kept_copies_match_fits_gathering_the_weights(
+    solver, on_the_connections_path, monkeypatch
+):
+    """A stochastic fit's products read copies of the sparse layers' present
+    weights that its optimizer's steps keep equal to them; a fit whose
+    backend holds no copy gathers the weights at every product. Both read
+    the same numbers: the weights have the same bits, and the losses differ
+    by round-off only (a copy's squared norm sums the same squares in
+    another grouping, without the absent weights' zeros: a relative 1e-12
+    is thousands of times the float64 round-off of these sums). The first
+    layer's copy is unit by unit, the second's in C order; early stopping
+    restores the best epoch's weights."""
+    numba_kernels = get_backend("numba")
+    X, y = make_classification(
+        n_samples=300, n_features=20, n_informative=10, n_classes=3, random_state=0
+    )
+    params = dict(
+        hidden_layer_sizes=(32, 24),
+        activation_ratio=0.25,
+        weight_density=0.3,
+        solver=solver,
+        batch_size=64,
+        max_iter=6,
+        early_stopping=True,
+        validation_fraction=0.2,
+        random_state=0,
+    )
+    hold_weights = numba_kernels.hold_weights
+    copies = []
+
+    def recording_hold_weights(weights, connections, dense_inputs):
+        copies.append(dense_inputs)
+        return hold_weights(weights, connections, dense_inputs)
+
+    with config_context(kernels="numba"):
+        monkeypatch.setattr(numba_kernels, "hold_weights", recording_hold_weights)
+        kept = SparseMLPClassifier(**params).fit(X, y)
+        made = list(copies)
+        monkeypatch.setattr(numba_kernels, "hold_weights", lambda *args: None)
+        gathered = SparseMLPClassifier(**params).fit(X, y)
+    # The first step made one copy per layer, of each order.
+    assert made[:2] == [True, False]
+    for ours, expected in zip(kept.coefs_, gathered.coefs_, strict=True):
+        np.testing.assert_array_equal(ours, expected)
+    np.testing.assert_allclose(kept.loss_curve_, gathered.loss_curve_, rtol=1e-12)
+    assert kept.validation_scores_ == gathered.validation_scores_
+
+
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_backends_agree_on_fits_with_sparse_connections(
     solver, on_the_connections_path
@@ -416,9 +520,10 @@ def test_the_fitting_network_predicts_over_its_connections(
 ):
     """Every product of the sparse layer in ``fit`` (the steps, the
     validation score of early stopping, the pass over the training data at
-    the end) is given its connections, the passes of predictions its present
-    weights gathered for the pass; ``predict`` multiplies the dense
-    weights."""
+    the end) is given its connections and a copy of its present weights as
+    they are now (the steps' copy, kept by the optimizer's steps; the
+    passes of predictions', gathered for the pass); ``predict`` multiplies
+    the dense weights."""
     backend = get_backend("numba")
     forward = backend.forward
     over_connections = []
@@ -447,10 +552,8 @@ def test_the_fitting_network_predicts_over_its_connections(
     with config_context(kernels="numba"):
         model.fit(X, y)
         # One batch of 135 training rows per epoch, a validation score of 15
-        # rows after each, and the pass over the training data at the end:
-        # the passes of predictions read weights held for the pass.
-        step, prediction = (True, False), (True, True)
-        assert over_connections == [step, prediction] * 3 + [prediction]
+        # rows after each, and the pass over the training data at the end.
+        assert over_connections == [(True, True)] * 7
         over_connections.clear()
         model.predict(X)
     assert over_connections == [(False, False)]

@@ -351,6 +351,52 @@ MUTATIONS = (
         selection=(CONNECTION_KERNELS,),
     ),
     Mutation(
+        name="compiled-step-writes-a-copy-unit-by-unit-in-c-order",
+        description="the numba step at present weights writes each new weight "
+        "to a copy of them at its C-order place, also where the copy is unit "
+        "by unit (numba step)",
+        path="sklearn_sparse_act/_backends/_numba_connections.py",
+        original="""\
+    if by_unit:
+        kept[kept_entries[entry]] = weight
+""",
+        replacement="""\
+    if by_unit:
+        kept[entry] = weight
+""",
+        backends=NUMBA_ONLY,
+        selection=(CONNECTION_KERNELS,),
+    ),
+    Mutation(
+        name="numpy-step-writes-a-copy-unit-by-unit-in-c-order",
+        description="NumPy's step at present weights writes the new weights "
+        "to a copy of them in C order, also where the copy is unit by unit",
+        path="sklearn_sparse_act/_backends/numpy_kernels.py",
+        original="""\
+        held.values[connections[index].entries_in_c_order] = weights
+""",
+        replacement="""\
+        held.values[...] = weights
+""",
+        backends=NUMPY_ONLY,
+        selection=(CONNECTION_KERNELS,),
+    ),
+    Mutation(
+        name="training-steps-leave-the-kept-copies-stale",
+        description="the stochastic solver's optimizer steps are not given "
+        "the copies of the present weights that its products read, which keep "
+        "the first step's weights",
+        path="sklearn_sparse_act/_stochastic.py",
+        original="""\
+            kept.per_parameter(),
+""",
+        replacement="""\
+            None,
+""",
+        backends=NUMBA_ONLY,
+        selection=(CONNECTION_KERNELS,),
+    ),
+    Mutation(
         name="compiled-layout-keeps-every-input-in-one-slot",
         description="the compiled layout of the connections does not move a "
         "unit's next free slot on, so each unit's inputs overwrite each other "

@@ -216,16 +216,29 @@ def gradient_sparse_sparse_at(
 
 @njit(parallel=True, cache=True)
 def adam_step_at(
-    param, values, first, second, positions, learning_rate, beta_1, beta_2, epsilon
+    param,
+    values,
+    first,
+    second,
+    positions,
+    kept,
+    kept_entries,
+    learning_rate,
+    beta_1,
+    beta_2,
+    epsilon,
 ):
     """One Adam step at the flat ``positions`` of the present weights, whose
     gradients are ``values`` and whose moment estimates are ``first`` and
     ``second`` (one entry per position each), in place (the arithmetic of
-    :func:`._numba_parameters.adam_step`)."""
+    :func:`._numba_parameters.adam_step`); each new weight is also written
+    to ``kept`` (unless empty; see :func:`keep_entry`)."""
+    keeps, by_unit = kept.size > 0, kept_entries.size > 0
     for entry in prange(positions.size):
+        index = positions[entry]
         adam_entry(
             param,
-            positions[entry],
+            index,
             values[entry],
             first,
             second,
@@ -235,17 +248,32 @@ def adam_step_at(
             beta_2,
             epsilon,
         )
+        if keeps:
+            keep_entry(kept, kept_entries, by_unit, entry, param[index])
 
 
 @njit(parallel=True, cache=True)
-def sgd_step_at(param, values, velocity, positions, learning_rate, momentum, nesterov):
+def sgd_step_at(
+    param,
+    values,
+    velocity,
+    positions,
+    kept,
+    kept_entries,
+    learning_rate,
+    momentum,
+    nesterov,
+):
     """One (Nesterov) momentum SGD step at the present weights, whose
     gradients are ``values`` and velocities ``velocity`` (one entry per
-    position each), in place."""
+    position each), in place; each new weight is also written to ``kept``
+    (unless empty; see :func:`keep_entry`)."""
+    keeps, by_unit = kept.size > 0, kept_entries.size > 0
     for entry in prange(positions.size):
+        index = positions[entry]
         sgd_entry(
             param,
-            positions[entry],
+            index,
             values[entry],
             velocity,
             entry,
@@ -253,3 +281,17 @@ def sgd_step_at(param, values, velocity, positions, learning_rate, momentum, nes
             momentum,
             nesterov,
         )
+        if keeps:
+            keep_entry(kept, kept_entries, by_unit, entry, param[index])
+
+
+@njit(cache=True, inline="always")
+def keep_entry(kept, kept_entries, by_unit, entry, weight):
+    """Write the new value of the present weight ``entry`` (in C order) to
+    a copy of the present weights: to ``kept[kept_entries[entry]]`` when the
+    copy is unit by unit (``kept_entries`` the connections'
+    ``entries_in_c_order``), else to ``kept[entry]`` (a copy in C order)."""
+    if by_unit:
+        kept[kept_entries[entry]] = weight
+    else:
+        kept[entry] = weight

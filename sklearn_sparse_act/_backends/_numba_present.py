@@ -9,8 +9,6 @@ which orders) and the compiled kernels of :mod:`._numba_connections`; the
 backend's :mod:`.numba_kernels` decides when a layer takes them.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ._numba_arrays import contiguous, output_array, read_only, runs_parallel, units_of
@@ -25,18 +23,7 @@ from ._numba_connections import (
     sparse_forward_by_input_serial,
 )
 from .cost_model import KERNEL_MADD_SECONDS, numba_connection_path
-from .interface import PresentGradient, SparseRows
-
-
-@dataclass(frozen=True)
-class HeldWeights:
-    """A sparse layer's present weights gathered once, for the products of
-    a pass in which the weights do not change (a prediction over many
-    chunks of rows): unit by unit for the product from dense inputs (if
-    ``dense_inputs``), else in C order for the product from winners."""
-
-    values: np.ndarray
-    dense_inputs: bool
+from .interface import HeldWeights, PresentGradient, SparseRows
 
 
 def present_weights(weights, positions):
@@ -62,9 +49,9 @@ def present_weights_by_unit(weights, connections):
 
 
 def hold_weights(weights, connections, dense_inputs):
-    """:class:`HeldWeights` of ``weights``, a sparse layer's, for its product
-    from dense inputs or from winners; None where the layer's density keeps
-    that product on the dense weights."""
+    """:class:`~.interface.HeldWeights` of ``weights``, a sparse layer's,
+    for its product from dense inputs or from winners; None where the
+    layer's density keeps that product on the dense weights."""
     if not numba_connection_path(connections.density, dense_inputs):
         return None
     if dense_inputs:
@@ -74,8 +61,8 @@ def hold_weights(weights, connections, dense_inputs):
 
 def forward_at(inputs, weights, bias, connections, out=None, held=None):
     """``inputs @ weights + bias`` over the present weights only, read from
-    ``held`` (:class:`HeldWeights` of these weights) if it holds them for
-    this product, else gathered."""
+    ``held`` (:class:`~.interface.HeldWeights` of these weights) if it
+    holds them for this product, else gathered."""
     out = output_array(out, inputs, weights.shape[1], weights)
     dense_inputs = not isinstance(inputs, SparseRows)
     if held is not None and held.dense_inputs == dense_inputs:

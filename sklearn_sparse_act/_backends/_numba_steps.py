@@ -56,19 +56,41 @@ def _at_present(grad, connections, index):
     return np.take(np.ravel(grad), positions), positions
 
 
-def _step_array(kernels, param, grad, state, connections, index, scalars, numpy_step):
+def _kept_copy(kept, index, connections, dtype):
+    """The arguments of a step at present weights that keep array
+    ``index``'s copy of them (:class:`~.interface.HeldWeights`) equal to
+    them: the copy's values and, for a copy unit by unit, where each weight
+    in C order goes in it (empty arrays: no copy, a copy in C order)."""
+    held = None if kept is None else kept[index]
+    entries = connections[index].entries_in_c_order
+    if held is None:
+        return np.empty(0, dtype), entries[:0]
+    return held.values, entries if held.dense_inputs else entries[:0]
+
+
+def _step_array(
+    kernels, param, grad, state, connections, kept, index, scalars, numpy_step
+):
     """One parameter array's step, in place: over its present weights
-    (``kernels[0]``) where its ``state`` holds those only, over the whole
-    array (``kernels[1]``) otherwise, each on one thread where a parallel
-    region does not pay; ``numpy_step()`` for arrays that are not
-    C-contiguous."""
+    (``kernels[0]``) where its ``state`` holds those only, writing each new
+    weight to its copy in ``kept`` (if any), over the whole array
+    (``kernels[1]``) otherwise, each on one thread where a parallel region
+    does not pay; ``numpy_step()`` for arrays that are not C-contiguous."""
     present = _at_present(grad, connections, index)
     flat_param = _flat_views(param)
     if present is not None and flat_param is not None:
         values, positions = present
+        copy = _kept_copy(kept, index, connections, param.dtype)
         seconds = positions.size * PARAMETER_SECONDS
         run_where_it_pays(
-            kernels[0], seconds, flat_param[0], values, *state, positions, *scalars
+            kernels[0],
+            seconds,
+            flat_param[0],
+            values,
+            *state,
+            positions,
+            *copy,
+            *scalars,
         )
         return
     views = None
@@ -91,11 +113,12 @@ def adam_update(
     epsilon,
     workspace,
     connections=None,
+    kept=None,
 ):
     """One fused Adam step per parameter array, in place; over the present
     weights only, whose moment estimates the state holds, for an array with
-    sparse connections (arrays that are not C-contiguous take the NumPy
-    step)."""
+    sparse connections, keeping its copy in ``kept`` (if any) equal to them
+    (arrays that are not C-contiguous take the NumPy step)."""
     for index, (param, grad, first, second) in enumerate(
         zip(params, grads, firsts, seconds, strict=True)
     ):
@@ -106,6 +129,7 @@ def adam_update(
             grad,
             (first, second),
             connections,
+            kept,
             index,
             (
                 scalar(learning_rate),
@@ -123,19 +147,26 @@ def adam_update(
                 betas,
                 epsilon,
                 {},
-                None if connections is None else [connections[index]],
+                *_one_array(connections, kept, index),
             ),
         )
 
 
 @starts_the_threads
 def sgd_update(
-    params, grads, velocities, learning_rate, momentum, nesterov, connections=None
+    params,
+    grads,
+    velocities,
+    learning_rate,
+    momentum,
+    nesterov,
+    connections=None,
+    kept=None,
 ):
     """One fused momentum SGD step per parameter array, in place; over the
     present weights only, whose velocities the state holds, for an array
-    with sparse connections (arrays that are not C-contiguous take the
-    NumPy step)."""
+    with sparse connections, keeping its copy in ``kept`` (if any) equal to
+    them (arrays that are not C-contiguous take the NumPy step)."""
     for index, (param, grad, velocity) in enumerate(
         zip(params, grads, velocities, strict=True)
     ):
@@ -146,6 +177,7 @@ def sgd_update(
             grad,
             (velocity,),
             connections,
+            kept,
             index,
             (scalar(learning_rate), scalar(momentum), bool(nesterov)),
             partial(
@@ -156,6 +188,15 @@ def sgd_update(
                 learning_rate,
                 momentum,
                 nesterov,
-                None if connections is None else [connections[index]],
+                *_one_array(connections, kept, index),
             ),
         )
+
+
+def _one_array(connections, kept, index):
+    """``connections`` and ``kept`` of array ``index`` alone, for NumPy's
+    step of that array."""
+    return (
+        None if connections is None else [connections[index]],
+        None if kept is None else [kept[index]],
+    )

@@ -205,6 +205,21 @@ class Connections:
 
 
 @dataclass(frozen=True)
+class HeldWeights:
+    """A sparse layer's present weights copied out of its weight matrix,
+    every one once, for a backend's product over them: unit by unit (the
+    order of :class:`Connections`' ``by_unit``) for the product from dense
+    inputs (``dense_inputs``), else in C order (``positions``) for the
+    product from winners. A backend's :meth:`KernelBackend.hold_weights`
+    makes one; its optimizer steps, given one, write every weight they
+    update into it as well, so that a copy a training step reads stays
+    equal to the weights."""
+
+    values: np.ndarray
+    dense_inputs: bool
+
+
+@dataclass(frozen=True)
 class PresentGradient:
     """A sparse layer's weight gradient held at its present weights only:
     ``values[e]`` is the gradient of the weight at the flat C-order position
@@ -317,7 +332,9 @@ class KernelBackend(Protocol):
         these ``connections``) over its present weights, for its product
         from dense inputs or from winners (``dense_inputs``), prepared once
         for a pass of many products in which the weights do not change (a
-        prediction over chunks of rows); None if the backend prepares
+        prediction over chunks of rows, or the training steps of a
+        stochastic solver, whose optimizer steps keep it equal to the
+        weights); a :class:`HeldWeights`, or None if the backend prepares
         nothing."""
 
     def forward(self, inputs, weights, bias, connections=None, out=None, held=None):
@@ -326,7 +343,7 @@ class KernelBackend(Protocol):
         ``connections`` (a :class:`Connections`, or None) says which weights
         exist (the others are zero), so the product may skip them, reading
         them from ``held`` (what :meth:`hold_weights` returned for these
-        weights, unchanged since) if given."""
+        weights, unchanged since or kept equal to them) if given."""
 
     def backward_product(self, delta, weights, out=None):
         """``delta @ weights.T`` as a dense array (written to ``out`` if
@@ -363,6 +380,7 @@ class KernelBackend(Protocol):
         epsilon,
         workspace,
         connections=None,
+        kept=None,
     ):
         """One Adam step on every array of ``params``, in place.
         ``connections`` (None, or per array a :class:`Connections` or None)
@@ -371,7 +389,9 @@ class KernelBackend(Protocol):
         (1d, the order of ``positions``), and only those entries are
         stepped. ``grads`` are what :meth:`weight_gradient` and
         :meth:`bias_gradient` returned (a :class:`PresentGradient`, in the
-        order of ``positions``, or a whole array)."""
+        order of ``positions``, or a whole array). ``kept`` (None, or per
+        array a :class:`HeldWeights` or None) holds copies of arrays'
+        present weights: each takes the new weights of its array."""
 
     def sgd_update(
         self,
@@ -382,10 +402,12 @@ class KernelBackend(Protocol):
         momentum,
         nesterov,
         connections=None,
+        kept=None,
     ):
         """One (Nesterov) momentum SGD step on every array, in place
-        (``connections`` as for :meth:`adam_update`: an array with
-        connections has its ``velocities`` at its present weights only)."""
+        (``connections`` and ``kept`` as for :meth:`adam_update`: an array
+        with connections has its ``velocities`` at its present weights
+        only)."""
 
     def threads(self, n_rows, work):
         """A context manager that assigns the cores for passes over batches

@@ -225,6 +225,7 @@ def adam_update(
     epsilon,
     workspace,
     connections=None,
+    kept=None,
 ):
     """One Adam step in place. The arithmetic runs in row chunks of about
     :data:`SCRATCH_BYTES` through one preallocated scratch array (kept in
@@ -232,7 +233,9 @@ def adam_update(
     faults) and holds no temporary the size of a parameter. An array with
     sparse connections (``connections``), whose moment estimates the state
     holds at its present weights only, is stepped there only, on copies of
-    its present weights and their gradients (the same arithmetic)."""
+    its present weights and their gradients (the same arithmetic), and its
+    copy in ``kept`` (a :class:`~.interface.HeldWeights`, if any) takes the
+    new weights."""
     beta_1, beta_2 = betas
     chunks = _adam_chunks(workspace, params)
     for index, (param, grad, first, second, param_chunks) in enumerate(
@@ -254,6 +257,7 @@ def adam_update(
                 scratch,
             )
             param.flat[positions] = weights
+            _keep(kept, index, connections, weights)
             continue
         for rows, scratch in param_chunks:
             _adam_chunk(
@@ -309,12 +313,20 @@ def _adam_chunk(
 
 
 def sgd_update(
-    params, grads, velocities, learning_rate, momentum, nesterov, connections=None
+    params,
+    grads,
+    velocities,
+    learning_rate,
+    momentum,
+    nesterov,
+    connections=None,
+    kept=None,
 ):
     """One momentum SGD step in place, in row chunks of about
     :data:`SCRATCH_BYTES`, so its temporaries stay small; an array with sparse
     connections, whose velocities the state holds at its present weights
-    only, on copies of those and their gradients."""
+    only, on copies of those and their gradients, its copy in ``kept`` (if
+    any) taking the new weights."""
     for index, (param, grad, velocity) in enumerate(
         zip(params, grads, velocities, strict=True)
     ):
@@ -330,6 +342,7 @@ def sgd_update(
                 nesterov,
             )
             param.flat[positions] = weights
+            _keep(kept, index, connections, weights)
             continue
         for rows in row_chunks_of(param):
             _sgd_chunk(
@@ -350,6 +363,18 @@ def _sgd_chunk(chunk, step, change, learning_rate, momentum, nesterov):
         chunk += momentum * change - learning_rate * step
     else:
         chunk += change
+
+
+def _keep(kept, index, connections, weights):
+    """Write array ``index``'s new present weights (``weights``, in C order)
+    to its copy in ``kept``, if it has one, in the copy's order."""
+    held = None if kept is None else kept[index]
+    if held is None:
+        return
+    if held.dense_inputs:
+        held.values[connections[index].entries_in_c_order] = weights
+    else:
+        held.values[...] = weights
 
 
 def _present_positions(connections, index):
