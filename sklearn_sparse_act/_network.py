@@ -396,30 +396,28 @@ class Network:
         ``loss_function(y, y_pred, sample_weight)`` is the data term; the L2
         penalty ``alpha / 2 * ||W||^2`` is divided by the batch's total sample
         weight, as the gradients are (a sparse layer's norm is its copy's in
-        ``kept``, if it has one: the same squares, without the absent
-        weights' zeros). Fills ``gradients`` (a :class:`Gradients`) and
-        returns the loss.
+        ``kept``, if it has one: the same squares without the absent zeros).
+        Fills ``gradients`` (a :class:`Gradients`) and returns the loss.
         """
         X = forward.activations[0]
         weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
         loss = loss_function(y, forward.activations[-1], sample_weight)
         copies = [None] * len(self.coefs) if kept is None else kept.per_parameter()
-        squared_norm = self.backend.squared_norm(
-            [
-                coef if copy is None else copy.values
-                for coef, copy in zip(self.coefs, copies, strict=False)
-            ]
-        )
-        loss += (0.5 * alpha) * squared_norm / weight_sum
-        self.backward(forward, y, sample_weight, alpha, weight_sum, gradients)
+        penalised = [
+            coef if copy is None else copy.values
+            for coef, copy in zip(self.coefs, copies, strict=False)
+        ]
+        loss += (0.5 * alpha) * self.backend.squared_norm(penalised) / weight_sum
+        self.backward(forward, y, sample_weight, alpha, weight_sum, gradients, copies)
         return loss
 
-    def backward(self, forward, y, sample_weight, alpha, weight_sum, gradients):
+    def backward(self, forward, y, sample_weight, alpha, weight_sum, gradients, copies):
         """Deltas and penalised gradients of every layer, into ``gradients``.
 
         Every output activation is paired with its canonical loss, so the
         output delta is simply prediction - target; below it, gradients flow
-        through the winners of ``forward`` only.
+        through the winners of ``forward`` only. A layer's penalty may read
+        its weights from its copy in ``copies`` (per layer, or None).
         """
         backend = self.backend
         activations, deltas = forward.activations, gradients.deltas
@@ -427,7 +425,7 @@ class Network:
         deltas[last] = activations[-1] - y
         if sample_weight is not None:
             deltas[last] *= sample_weight.reshape(-1, 1)
-        self._gradients(last, activations, alpha, weight_sum, gradients)
+        self._gradients(last, activations, alpha, weight_sum, gradients, copies)
         silences_losers = self.activation in ZERO_OUTPUT_ZERO_DERIVATIVE
         for layer in range(last, 0, -1):
             winners = forward.winners[layer - 1]
@@ -451,9 +449,11 @@ class Network:
                     delta *= winners
                 DERIVATIVES[self.activation](activations[layer], delta)
                 deltas[layer - 1] = delta
-            self._gradients(layer - 1, activations, alpha, weight_sum, gradients)
+            self._gradients(
+                layer - 1, activations, alpha, weight_sum, gradients, copies
+            )
 
-    def _gradients(self, layer, activations, alpha, weight_sum, gradients):
+    def _gradients(self, layer, activations, alpha, weight_sum, gradients, copies):
         delta = gradients.deltas[layer]
         coef = self.coefs[layer]
         dtype = np.result_type(activations[layer].dtype, delta.dtype, coef)
@@ -465,6 +465,7 @@ class Network:
             weight_sum,
             self.connections(layer),
             out=refillable(gradients.coef_grads[layer], coef.shape, dtype),
+            held=copies[layer],
         )
         gradients.intercept_grads[layer] = self.backend.bias_gradient(delta, weight_sum)
 

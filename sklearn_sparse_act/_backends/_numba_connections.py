@@ -132,8 +132,7 @@ def gradient_dense_sparse_at(
     unit_ptr,
     unit_inputs,
     entries_by_unit,
-    flat_weights,
-    positions,
+    present_weights,
     alpha,
     weight_sum,
     values,
@@ -143,11 +142,10 @@ def gradient_dense_sparse_at(
     the connections' ``positions``, which the optimizer's step streams
     through). Each present weight sums, over the rows its unit won (in
     their order), the unit's delta times the weight's input there, in a
-    scratch run of the unit's inputs, and the sum goes to its place in C
-    order (``entries_by_unit``); the units go in blocks of ``UNIT_BLOCK``,
-    one scratch per block. Then a pass in C order adds the penalty: it reads
-    the weights (``flat_weights`` at ``positions``) in the order they are
-    stored, where a read unit by unit would take a cache line per weight."""
+    scratch run of the unit's inputs, takes the penalty (its weight read
+    from ``present_weights``, unit by unit, as the sums are) and goes to its
+    place in C order (``entries_by_unit``); the units go in blocks of
+    ``UNIT_BLOCK``, one scratch per block."""
     width = unit_ptr.size - 1
     for block in prange((width + UNIT_BLOCK - 1) // UNIT_BLOCK):
         sums = np.empty(inputs.shape[1], dtype=values.dtype)
@@ -160,11 +158,8 @@ def gradient_dense_sparse_at(
                 for entry in range(first, last):
                     sums[entry - first] += value * row[unit_inputs[entry]]
             for entry in range(first, last):
-                values[entries_by_unit[entry]] = sums[entry - first]
-    for entry in prange(values.size):
-        values[entry] = (
-            values[entry] + alpha * flat_weights[positions[entry]]
-        ) / weight_sum
+                penalised = sums[entry - first] + alpha * present_weights[entry]
+                values[entries_by_unit[entry]] = penalised / weight_sum
 
 
 @njit(parallel=True, cache=True)
@@ -178,19 +173,21 @@ def gradient_sparse_sparse_at(
     delta_data,
     input_ptr,
     input_units,
-    weights,
+    present_weights,
+    width,
     alpha,
     weight_sum,
     values,
 ):
     """Weight gradient as a sum of winners x winners outer products, at the
     present weights only, into ``values`` input by input (the order of
-    ``input_units``). Each input's products are summed into a scratch row
-    of the layer's width without a look at the connections (a branch on a
-    random tenth of the products would be mispredicted often); its present
-    weights then read their sums from it and take the penalty. The inputs go
-    in blocks of ``UNIT_BLOCK``, one scratch row per block."""
-    n_inputs, width = weights.shape
+    ``input_units`` and of ``present_weights``, the weights in C order).
+    Each input's products are summed into a scratch row of the layer's
+    ``width`` without a look at the connections (a branch on a random
+    tenth of the products would be mispredicted often); its present weights
+    then read their sums from it and take the penalty. The inputs go in
+    blocks of ``UNIT_BLOCK``, one scratch row per block."""
+    n_inputs = input_ptr.size - 1
     for block in prange((n_inputs + UNIT_BLOCK - 1) // UNIT_BLOCK):
         sums = np.empty(width, dtype=values.dtype)
         for source in range(
@@ -208,10 +205,10 @@ def gradient_sparse_sparse_at(
                 delta_indices,
                 delta_data,
             )
-            weight_row = weights[source]
             for entry in range(input_ptr[source], input_ptr[source + 1]):
-                unit = input_units[entry]
-                values[entry] = (sums[unit] + alpha * weight_row[unit]) / weight_sum
+                values[entry] = (
+                    sums[input_units[entry]] + alpha * present_weights[entry]
+                ) / weight_sum
 
 
 @njit(parallel=True, cache=True)

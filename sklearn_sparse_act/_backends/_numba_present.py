@@ -65,12 +65,7 @@ def forward_at(inputs, weights, bias, connections, out=None, held=None):
     holds them for this product, else gathered."""
     out = output_array(out, inputs, weights.shape[1], weights)
     dense_inputs = not isinstance(inputs, SparseRows)
-    if held is not None and held.dense_inputs == dense_inputs:
-        present = held.values
-    elif dense_inputs:
-        present = present_weights_by_unit(weights, connections)
-    else:
-        present = present_weights(weights, connections.positions)
+    present = _held_in_order(held, weights, connections, dense_inputs)
     # Input entries (every entry, or winners) x outputs x density.
     entries = inputs.size if dense_inputs else inputs.indices.size
     madds = entries * weights.shape[1] * connections.density
@@ -96,12 +91,14 @@ def forward_at(inputs, weights, bias, connections, out=None, held=None):
     return out
 
 
-def gradient_at(inputs, delta, weights, alpha, weight_sum, connections):
+def gradient_at(inputs, delta, weights, alpha, weight_sum, connections, held=None):
     """A sparse layer's weight gradient from a delta at winners as a
     :class:`~.interface.PresentGradient`, where it runs over the present
     weights (from winners always, from dense inputs on the connections'
-    path); else None. ``weights`` C-contiguous, ``alpha`` and
-    ``weight_sum`` of its dtype."""
+    path); else None. The penalty reads the present weights from ``held``
+    (:class:`~.interface.HeldWeights` of these weights) if it holds them in
+    the order the kernel reads them, else gathered. ``weights``
+    C-contiguous, ``alpha`` and ``weight_sum`` of its dtype."""
     if not isinstance(delta, SparseRows):
         return None
     dtype = np.result_type(inputs.dtype, delta.dtype, weights.dtype)
@@ -114,7 +111,8 @@ def gradient_at(inputs, delta, weights, alpha, weight_sum, connections):
             delta.indices,
             delta.values,
             *connections.by_input,
-            weights,
+            _held_in_order(held, weights, connections, False),
+            weights.shape[1],
             alpha,
             weight_sum,
             values,
@@ -129,11 +127,20 @@ def gradient_at(inputs, delta, weights, alpha, weight_sum, connections):
             delta.values,
             *connections.by_unit,
             connections.entries_by_unit,
-            weights.reshape(-1),
-            connections.positions,
+            _held_in_order(held, weights, connections, True),
             alpha,
             weight_sum,
             values,
         )
         return PresentGradient(values, connections.positions, weights.shape)
     return None
+
+
+def _held_in_order(held, weights, connections, by_unit):
+    """The present weights unit by unit (``by_unit``) or in C order: read
+    from ``held`` where it holds them so, else gathered."""
+    if held is not None and held.dense_inputs == by_unit:
+        return held.values
+    if by_unit:
+        return present_weights_by_unit(weights, connections)
+    return present_weights(weights, connections.positions)

@@ -354,13 +354,23 @@ class KernelBackend(Protocol):
         ``winners`` carries the layer's activated outputs."""
 
     def weight_gradient(
-        self, inputs, delta, weights, alpha, weight_sum, connections=None, out=None
+        self,
+        inputs,
+        delta,
+        weights,
+        alpha,
+        weight_sum,
+        connections=None,
+        out=None,
+        held=None,
     ):
         """``(inputs.T @ delta + alpha * weights) / weight_sum``, dense (written
         to ``out`` if given, as for :meth:`forward`); +0.0 at the weights that
         ``connections`` (if not None) says are absent. With ``connections``
         and ``delta`` held at the winners, a backend may return a
-        :class:`PresentGradient` instead (and ignore ``out``)."""
+        :class:`PresentGradient` instead (and ignore ``out``), its penalty
+        reading the present weights from ``held`` (what :meth:`hold_weights`
+        returned for these weights, equal to them) if given."""
 
     def bias_gradient(self, delta, weight_sum):
         """Column sums of ``delta`` divided by ``weight_sum``."""

@@ -298,7 +298,7 @@ def delta_at_winners(upstream, weights, winners, activation):
 
 @starts_the_threads
 def weight_gradient(
-    inputs, delta, weights, alpha, weight_sum, connections=None, out=None
+    inputs, delta, weights, alpha, weight_sum, connections=None, out=None, held=None
 ):
     """``(inputs.T @ delta + alpha * weights) / weight_sum``, dense and
     C-ordered (into ``out``, C-ordered, if given): accumulated unit by unit
@@ -306,13 +306,14 @@ def weight_gradient(
     otherwise; +0.0 at absent weights. A sparse layer's gradient from a
     delta at winners is a :class:`~.interface.PresentGradient` instead, at
     its present weights only: from winners always, from dense inputs on
-    the connections' path."""
+    the connections' path, its penalty reading them from ``held``
+    (:class:`~.interface.HeldWeights`) if given."""
     weights = contiguous(weights)
     alpha = weights.dtype.type(alpha)
     weight_sum = weights.dtype.type(weight_sum)
     if connections is None:
         return _weight_gradient(inputs, delta, weights, alpha, weight_sum, out)
-    present = gradient_at(inputs, delta, weights, alpha, weight_sum, connections)
+    present = gradient_at(inputs, delta, weights, alpha, weight_sum, connections, held)
     if present is not None:
         return present
     grad = _weight_gradient(inputs, delta, weights, alpha, weight_sum, out)

@@ -145,12 +145,13 @@ def delta_at_winners(upstream, weights, winners, activation):
 
 
 def weight_gradient(
-    inputs, delta, weights, alpha, weight_sum, connections=None, out=None
+    inputs, delta, weights, alpha, weight_sum, connections=None, out=None, held=None
 ):
     """``(inputs.T @ delta + alpha * weights) / weight_sum`` as a C-ordered
     dense array (a gradient in Fortran order would slow every optimizer step
     that combines it with the C-ordered weights), +0.0 at absent weights;
-    into ``out`` (C-ordered) if given."""
+    into ``out`` (C-ordered) if given. The penalty reads the dense
+    ``weights``, which hold what a copy ``held`` would."""
     inputs, delta = _as_scipy(inputs), _as_scipy(delta)
     if (
         out is not None
