@@ -342,10 +342,10 @@ MUTATIONS = (
         "present weights)",
         path="sklearn_sparse_act/_backends/_numba_connections.py",
         original="""\
-                values[entries_by_unit[entry]] = sums[entry - first]
+                values[entries_by_unit[entry]] = penalised / weight_sum
 """,
         replacement="""\
-                values[entry] = sums[entry - first]
+                values[entry] = penalised / weight_sum
 """,
         backends=NUMBA_ONLY,
         selection=(CONNECTION_KERNELS,),
@@ -414,14 +414,17 @@ MUTATIONS = (
     Mutation(
         name="gradient-by-unit-penalty-reads-the-wrong-weight",
         description="the gradient from dense inputs at present weights takes "
-        "its penalty from the weight at the entry's index, not at its position "
-        "(numba kernels over present weights)",
+        "its penalty from the weight at the entry's place in C order, where "
+        "the present weights it reads are unit by unit (numba kernels over "
+        "present weights)",
         path="sklearn_sparse_act/_backends/_numba_connections.py",
         original="""\
-            values[entry] + alpha * flat_weights[positions[entry]]
+                penalised = sums[entry - first] + alpha * present_weights[entry]
 """,
         replacement="""\
-            values[entry] + alpha * flat_weights[entry]
+                penalised = sums[entry - first] + alpha * present_weights[
+                    entries_by_unit[entry]
+                ]
 """,
         backends=NUMBA_ONLY,
         selection=(CONNECTION_KERNELS,),
