@@ -402,10 +402,10 @@ class Network:
         X = forward.activations[0]
         weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
         loss = loss_function(y, forward.activations[-1], sample_weight)
-        copies = [None] * len(self.coefs) if kept is None else kept.per_parameter()
+        copies = [None] * len(self.coefs) if kept is None else kept.per_layer()
         penalised = [
             coef if copy is None else copy.values
-            for coef, copy in zip(self.coefs, copies, strict=False)
+            for coef, copy in zip(self.coefs, copies, strict=True)
         ]
         loss += (0.5 * alpha) * self.backend.squared_norm(penalised) / weight_sum
         self.backward(forward, y, sample_weight, alpha, weight_sum, gradients, copies)

@@ -99,6 +99,8 @@ class KeptWeights:
     >>> copy = kept.held(0, True, lambda: np.zeros(5))
     >>> kept.held(0, True, lambda: np.ones(5)) is copy  # made once
     True
+    >>> [entry is copy for entry in kept.per_layer()]
+    [True, False]
     >>> [entry is copy for entry in kept.per_parameter()]
     [True, False, False, False]
     >>> kept.forget()
@@ -125,13 +127,18 @@ class KeptWeights:
         makes its copies anew."""
         self.copies.clear()
 
+    def per_layer(self):
+        """Per layer's weights, its copy or None."""
+        return [
+            self.copies.get(layer, (None, None))[1]
+            for layer in range(self.n_layers - 1)
+        ]
+
     def per_parameter(self):
         """Per parameter array (the weights of every layer, then the
         biases), its copy or None: what the optimizer's steps keep equal to
         the weights."""
-        n_arrays = self.n_layers - 1
-        copies = [self.copies.get(layer, (None, None))[1] for layer in range(n_arrays)]
-        return copies + [None] * n_arrays
+        return self.per_layer() + [None] * (self.n_layers - 1)
 
 
 def refillable(array, shape, dtype):
