@@ -70,12 +70,14 @@ def lay_out_connections(mask, index_dtype):
     unit_ptr = np.zeros(width + 1, dtype=np.int64)
     _count_present(mask, input_ptr, unit_ptr)
     n_present = int(input_ptr[-1])
-    input_units, positions, unit_inputs, unit_positions = (
-        np.empty(n_present, dtype=index_dtype) for _ in range(4)
-    )
-    entries_by_unit, entries_in_c_order = (
-        np.empty(n_present, dtype=index_dtype) for _ in range(2)
-    )
+    (
+        input_units,
+        positions,
+        unit_inputs,
+        unit_positions,
+        entries_by_unit,
+        entries_in_c_order,
+    ) = (np.empty(n_present, dtype=index_dtype) for _ in range(6))
     _place_present(
         mask,
         unit_ptr,
