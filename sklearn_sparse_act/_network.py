@@ -21,13 +21,12 @@ cost model from its shape, its number of winners and the number of rows:
 - dense: its outputs are an ``(n, width)`` array with zeros at the losers,
   and its winners a boolean mask (BLAS does the products);
 - sparse: its outputs are :class:`~._backends.interface.SparseRows` holding
-  only the winners, which are also its winners structure; the products that
-  touch it (forward, backward delta, weight gradient) run over the winners.
+  only the winners (a training pass's outputs are its winners too); the
+  products that touch it (forward, backward delta, weight gradient) run over them.
 
 Both paths, and both backends, compute the same numbers up to round-off.
-Weights held as a sparse matrix (the estimator's ``sparsify_weights()``) are
-multiplied by SciPy, at prediction only.
-What a layer's winners say (which units won, how often) is
+Weights held as a sparse matrix (``sparsify_weights()``) are multiplied by
+SciPy, at prediction only. What winners say (which units won, how often) is
 :mod:`._winners`'s.
 """
 
@@ -175,9 +174,8 @@ class Network:
         given); in ``training``, or at prediction in a network that
         ``predicts_over_connections``, the backend may skip the absent
         weights, reading them from ``held`` (a training step's copy) or what
-        :meth:`holding_weights` held.
-        Weights held as a sparse matrix (``sparsify_weights()``, prediction only)
-        are multiplied by SciPy."""
+        :meth:`holding_weights` held. SciPy multiplies weights held as a
+        sparse matrix (``sparsify_weights()``, prediction only)."""
         if sp.issparse(self.coefs[layer]):
             if isinstance(inputs, SparseRows):
                 inputs = inputs.to_csr()
@@ -430,8 +428,10 @@ class Network:
         for layer in range(last, 0, -1):
             winners = forward.winners[layer - 1]
             if isinstance(winners, SparseRows):
+                # Derivatives at this pass's outputs (a held pass's are new).
+                outputs = activations[layer]
                 deltas[layer - 1] = backend.delta_at_winners(
-                    deltas[layer], self.coefs[layer], winners, self.activation
+                    deltas[layer], self.coefs[layer], outputs, self.activation
                 )
             else:
                 coef = self.coefs[layer]

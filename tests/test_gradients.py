@@ -168,3 +168,64 @@ def test_backward_pass_with_sparse_connections(strategy, compute_path):
         numerical + gradient
     )
     assert relative_error < 1e-6
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_backward_pass_away_from_where_the_winners_were_chosen(
+    activation, strategy, compute_path
+):
+    """L-BFGS's line search holds the winners chosen at its iterate and asks
+    for the gradient at trial points: there the held winners' derivatives
+    are those of their values at the trial point. A unit pushed below zero
+    on every row (a relu winner that stops firing, a saturated tanh) and
+    every other parameter moved: the gradient still matches finite
+    differences of the held objective."""
+    rng = np.random.RandomState(0)
+    X, y, Y = _classification_problem(rng)
+    estimator = SparseMLPClassifier(
+        hidden_layer_sizes=(8, 6),
+        activation=activation,
+        activation_ratio=[0.5, 0.34],
+        sparsity_strategy=strategy,
+        solver="lbfgs",
+        max_iter=3,
+        alpha=0.01,
+        random_state=0,
+    ).fit(X, y)
+    _, chosen, _ = training_pass(estimator, X, Y)
+    parameters = _pack(estimator.coefs_, estimator.intercepts_)
+    trial = parameters + rng.normal(scale=0.1, size=parameters.size)
+    _set_parameters(estimator, trial)
+    # Just below zero on every row: the outputs stay moderate (a saturated
+    # softmax would meet the log-loss's clipping, which is flat).
+    winner = int(np.argmax(_as_mask(chosen.winners[0]).any(axis=0)))
+    first_bias = sum(coef.size for coef in estimator.coefs_)
+    trial[first_bias + winner] -= 0.5 + np.max(
+        X @ estimator.coefs_[0][:, winner] + estimator.intercepts_[0][winner]
+    )
+    _set_parameters(estimator, trial)
+
+    pre_activations = X @ estimator.coefs_[0] + estimator.intercepts_[0]
+    assert np.all(pre_activations[:, winner] < 0)
+
+    _, _, gradients = training_pass(estimator, X, Y, held=chosen)
+    gradient = _pack(gradients.coef_grads, gradients.intercept_grads)
+
+    step = 1e-6
+    numerical = np.empty_like(trial)
+    for index in range(trial.size):
+        shifted = trial.copy()
+        shifted[index] += step
+        _set_parameters(estimator, shifted)
+        loss_plus = training_pass(estimator, X, Y, held=chosen)[0]
+        shifted[index] -= 2 * step
+        _set_parameters(estimator, shifted)
+        loss_minus = training_pass(estimator, X, Y, held=chosen)[0]
+        numerical[index] = (loss_plus - loss_minus) / (2 * step)
+    _set_parameters(estimator, trial)
+
+    relative_error = np.linalg.norm(numerical - gradient) / np.linalg.norm(
+        numerical + gradient
+    )
+    assert relative_error < 1e-6
