@@ -6,9 +6,8 @@ while a model trains, and what prediction uses afterwards:
 - the number of winners per layer: the target, the one in force in each
   epoch of the sparsity warm-up, and the one at prediction
   (``inference_ratio_factor``);
-- boosting: each unit's duty cycle (its running win fraction), the boost
-  strength with its decay, and the boost factors frozen at the end of the
-  fit, with which prediction chooses winners as training does;
+- boosting (a :class:`~._boosting.Boosting`): the factors a training step
+  chooses its winners with, and those prediction chooses them with;
 - the 'dynamic' thresholds: running averages of the batches' thresholds
   during training, settled on the training data at the end of the fit (on
   the boosted pre-activations, which prediction compares with them);
@@ -20,13 +19,15 @@ at the end and stores :meth:`~HiddenSparsity.fitted_attributes`. A stochastic
 solver drives it with ``plan_warmup``, ``start_epoch``, ``after_step`` and
 ``end_epoch``, L-BFGS with ``hold_targets`` and ``measure``; the network asks
 it for each layer's ``training_rule``. It needs the strategies and rules of
-:mod:`._sparsity`, and a :class:`~._network.Network` to settle thresholds.
+:mod:`._sparsity`, the boosting of :mod:`._boosting`, and a
+:class:`~._network.Network` to settle thresholds.
 """
 
 import warnings
 
 import numpy as np
 
+from ._boosting import Boosting
 from ._prediction import WinnersRecord, chunk_rows
 from ._settling import calibrated_thresholds, settling_quota
 from ._sparsity import (
@@ -36,15 +37,12 @@ from ._sparsity import (
     batch_selection,
     n_active_units,
 )
-from ._winners import FiringCounter, win_fraction
+from ._winners import FiringCounter
 
 # Weight of the previous value in the running average of a 'dynamic' layer's
 # threshold: each training batch moves the threshold 10% of the way towards
 # the smallest pre-activation that batch kept.
 _THRESHOLD_MOMENTUM = 0.9
-
-# Duty cycles are running averages over about this many training samples.
-_DUTY_CYCLE_PERIOD = 1000
 
 # 'dynamic' thresholds are settled at the end of training on at most this
 # many training rows (a random subset beyond it): the quantile of 10,000 rows
@@ -105,21 +103,14 @@ class HiddenSparsity:
         # Winners per row in force (fewer than the target during warm-up).
         self.epoch_active_units = list(self.active_units)
         self._inference_ratio_factor = inference_ratio_factor
-        self._boost_decay = boost_decay
         self._sparsity_warmup = sparsity_warmup
         self._warmup_epochs = None
-        if "duty_cycles_" in fitted:
-            self.duty_cycles = fitted["duty_cycles_"]
-            self._duty_cycle_samples = fitted["_duty_cycle_samples"]
-            self.boost_strength = fitted["_boost_strength_now"]
+        self.boosting = Boosting(
+            widths, self.active_units, boost_strength, boost_decay, fitted
+        )
+        if "sparsity_curve_" in fitted:
             self.sparsity_curve = fitted["sparsity_curve_"]
         else:
-            self.duty_cycles = [
-                np.full(width, k / width)
-                for k, width in zip(self.active_units, widths, strict=True)
-            ]
-            self._duty_cycle_samples = 0
-            self.boost_strength = float(boost_strength)
             self.sparsity_curve = np.empty((0, len(widths)))
         self.thresholds = None
         if strategy_name == "dynamic":
@@ -212,7 +203,7 @@ class HiddenSparsity:
         if n_active == width:
             return TrainingRule(None, None, n_active, None)
         strategy = SPARSITY_STRATEGIES[self.strategy_name]
-        boost = self._boost_factors(layer, n_active, width)
+        boost = self.boosting.factors(layer, n_active)
         scores = None if boost is None else values * boost
         select = self._batch_selection
         rule, threshold = strategy.training_selection(
@@ -220,43 +211,19 @@ class HiddenSparsity:
         )
         return TrainingRule(rule, scores, n_active, threshold)
 
-    def _boost_factors(self, layer, n_active, width):
-        """Multipliers of the pre-activations used to choose winners, or None.
-
-        A unit that won less often than the layer's target ratio gets a factor
-        above 1, one that won more often a factor below 1.
-        """
-        if self.boost_strength == 0 or n_active == width:
-            return None
-        return np.exp(
-            -self.boost_strength * (self.duty_cycles[layer] - n_active / width)
-        )
-
-    def frozen_boost_factors(self):
-        """The boost factors prediction uses: per hidden layer, those a
-        training step at the target winner counts would use now (None for a
-        layer every unit wins), or None when no boost is in force."""
-        factors = [
-            self._boost_factors(layer, n_active, width)
-            for layer, (n_active, width) in enumerate(
-                zip(self.active_units, self.widths, strict=True)
-            )
-        ]
-        return None if all(factor is None for factor in factors) else factors
-
     def after_step(self, hidden_outputs, winners, observed_thresholds, n_rows):
         """Fold a training step over ``n_rows`` rows into the running state:
         the thresholds the strategy observed, each unit's duty cycle, and the
         epoch's firing counts."""
         self._track_thresholds(observed_thresholds)
-        self._fold_duty_cycles(winners, n_rows)
+        self.boosting.fold(winners, n_rows)
         self._firing.record(hidden_outputs)
 
     def end_epoch(self):
         """Record the epoch's firing statistics and decay the boosting."""
         self.active_fraction = self._firing.active_fraction()
         self.dead_units = self._firing.dead_units()
-        self.boost_strength *= self._boost_decay
+        self.boosting.end_epoch()
 
     def epoch_report(self):
         """One line on the epoch's sparsity, per hidden layer: the share of
@@ -288,15 +255,6 @@ class HiddenSparsity:
                     _THRESHOLD_MOMENTUM * current + (1 - _THRESHOLD_MOMENTUM) * value
                 )
 
-    def _fold_duty_cycles(self, winners, n_rows):
-        """Fold a batch's winners into each unit's running win fraction."""
-        self._duty_cycle_samples = min(
-            self._duty_cycle_samples + n_rows, _DUTY_CYCLE_PERIOD
-        )
-        step = min(1.0, n_rows / self._duty_cycle_samples)
-        for duty_cycle, layer_winners in zip(self.duty_cycles, winners, strict=True):
-            duty_cycle += step * (win_fraction(layer_winners, n_rows) - duty_cycle)
-
     # ------------------------------------------------------------------
     # L-BFGS
     # ------------------------------------------------------------------
@@ -304,14 +262,13 @@ class HiddenSparsity:
         """One fixed objective for L-BFGS: the target winner counts from the
         start, no warm-up and no boosting."""
         self.epoch_active_units = list(self.active_units)
-        self.boost_strength = 0.0
+        self.boosting.hold()
         self.sparsity_curve = np.asarray([self.ratios])
 
     def measure(self, hidden_outputs, winners, n_rows):
         """Duty cycles and firing statistics from one pass over the training
         data (after L-BFGS)."""
-        self._duty_cycle_samples = 0
-        self._fold_duty_cycles(winners, n_rows)
+        self.boosting.measure(winners, n_rows)
         firing = FiringCounter(self.widths)
         firing.record(hidden_outputs)
         self.active_fraction = firing.active_fraction()
@@ -343,7 +300,7 @@ class HiddenSparsity:
         """
         if self.thresholds is None:
             return {}, None
-        boost_factors = self.frozen_boost_factors()
+        boost_factors = self.boosting.frozen_factors()
         thresholds, threshold_samples, record = self._settle_thresholds(
             network,
             X,
@@ -446,7 +403,7 @@ class HiddenSparsity:
             self.strategy_name,
             self.inference_active_units,
             self.inference_thresholds,
-            self.frozen_boost_factors(),
+            self.boosting.frozen_factors(),
         )
 
     def prediction_attributes(self):
@@ -456,7 +413,7 @@ class HiddenSparsity:
         threshold yet (L-BFGS learns none before it settles); the boost
         factors in force."""
         thresholds = self.inference_thresholds
-        boost_factors = {"boost_factors_": self.frozen_boost_factors()}
+        boost_factors = {"boost_factors_": self.boosting.frozen_factors()}
         if thresholds is not None and np.isnan(thresholds).any():
             return {
                 "_strategy_name": "fixed",
@@ -480,10 +437,7 @@ class HiddenSparsity:
             "_strategy_name": self.strategy_name,
             "active_units_": self.active_units,
             "inference_active_units_": self.inference_active_units,
-            "duty_cycles_": self.duty_cycles,
-            "_duty_cycle_samples": self._duty_cycle_samples,
-            "_boost_strength_now": self.boost_strength,
-            "boost_factors_": self.frozen_boost_factors(),
+            **self.boosting.fitted_attributes(),
             "sparsity_curve_": self.sparsity_curve,
             "activation_thresholds_": self.thresholds,
             "inference_thresholds_": self.inference_thresholds,

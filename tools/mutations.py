@@ -137,12 +137,12 @@ MUTATIONS = (
         original="""\
         if self.thresholds is None:
             return {}, None
-        boost_factors = self.frozen_boost_factors()
+        boost_factors = self.boosting.frozen_factors()
 """,
         replacement="""\
         if True:
             return {}, None
-        boost_factors = self.frozen_boost_factors()
+        boost_factors = self.boosting.frozen_factors()
 """,
         backends=BACKENDS,
         selection=(SPARSITY, TRAINING),
@@ -234,7 +234,7 @@ MUTATIONS = (
         name="duty-cycle-step-ignored",
         description="a duty cycle becomes the last batch's win fraction (no "
         "running average)",
-        path="sklearn_sparse_act/_hidden_sparsity.py",
+        path="sklearn_sparse_act/_boosting.py",
         original="duty_cycle += step * (win_fraction(layer_winners, n_rows) - "
         "duty_cycle)",
         replacement="duty_cycle += win_fraction(layer_winners, n_rows) - duty_cycle",
