@@ -31,18 +31,24 @@ class Boosting:
     fitted : dict
         The attributes of a model fitted before, named as
         :meth:`fitted_attributes` names them, or empty (start afresh). The
-        duty cycles and the strength in force go on from the fitted ones.
+        duty cycles go on from the fitted ones; so does the strength in
+        force, unless ``strength`` or ``decay`` differ from the values its
+        schedule started from (set anew between fits: the schedule then
+        starts again from ``strength``).
     """
 
     def __init__(self, widths, active_units, strength, decay, fitted):
         self.widths = widths
         self.active_units = active_units
         self.decay = decay
+        self.schedule = (float(strength), float(decay))
         self.strength = float(strength)
         if "duty_cycles_" in fitted:
             self.duty_cycles = fitted["duty_cycles_"]
             self.samples = fitted["_duty_cycle_samples"]
-            self.strength = fitted["_boost_strength_now"]
+            # A model stored before the schedule was recorded goes on too.
+            if fitted.get("_boost_schedule", self.schedule) == self.schedule:
+                self.strength = fitted["_boost_strength_now"]
         else:
             self.duty_cycles = [
                 np.full(width, k / width)
@@ -99,5 +105,6 @@ class Boosting:
             "duty_cycles_": self.duty_cycles,
             "_duty_cycle_samples": self.samples,
             "_boost_strength_now": self.strength,
+            "_boost_schedule": self.schedule,
             "boost_factors_": self.frozen_factors(),
         }

@@ -87,6 +87,9 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
     boost_decay : float, default=1.0
         Factor in [0, 1] by which the boost strength is multiplied at the end
         of every epoch (every ``partial_fit`` call); 1.0 keeps it constant.
+        A ``warm_start`` fit or a ``partial_fit`` goes on with the strength
+        in force, unless ``boost_strength`` or ``boost_decay`` was set anew
+        since the last fit: then it starts again from ``boost_strength``.
         The decay counts epochs, not samples, so how many samples boosting
         acts on grows with the data: at strength 1.5 and decay 0.85 it falls
         below 0.01 after 31 epochs, about 42,000 samples on 1,347 training

@@ -143,6 +143,40 @@ def test_boost_decay_turns_boosting_off_over_epochs(digits_split):
     assert constant._boost_strength_now == 3.0
 
 
+def test_boost_parameters_set_anew_between_fits_restart_the_schedule(digits_split):
+    """A warm-started fit (or a partial_fit) goes on with the strength in
+    force, decayed by ``boost_decay`` per epoch; a ``boost_strength`` or
+    ``boost_decay`` set anew between fits starts the schedule again from the
+    new strength, as any parameter set between fits takes effect. (Powers of
+    two: the decayed strengths are exact.)"""
+    X_train, _, y_train, _ = digits_split
+    params = dict(
+        hidden_layer_sizes=(32,),
+        activation_ratio=0.1,
+        max_iter=2,
+        tol=0,
+        warm_start=True,
+        random_state=0,
+    )
+    model = SparseMLPClassifier(boost_strength=2.0, boost_decay=0.5, **params)
+    model.fit(X_train, y_train)
+    assert model._boost_strength_now == 0.5
+    model.fit(X_train, y_train)
+    assert model._boost_strength_now == 0.125
+    model.set_params(boost_strength=3.0).fit(X_train, y_train)
+    assert model._boost_strength_now == 0.75
+    model.set_params(boost_decay=1.0).fit(X_train, y_train)
+    assert model._boost_strength_now == 3.0
+    model.set_params(boost_strength=0.0).fit(X_train, y_train)
+    assert model.boost_factors_ is None
+
+    plain = SparseMLPClassifier(**params).fit(X_train, y_train)
+    assert plain.boost_factors_ is None
+    plain.set_params(boost_strength=1.5).partial_fit(X_train, y_train)
+    assert plain._boost_strength_now == 1.5
+    assert plain.boost_factors_ is not None
+
+
 @pytest.mark.parametrize("strategy", ["fixed", "dynamic"])
 def test_boosted_training_gradients_flow_through_winners(digits_split, strategy):
     X_train, _, y_train, _ = digits_split
