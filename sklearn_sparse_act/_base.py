@@ -48,7 +48,7 @@ from ._persistence import VersionStampMixin
 from ._prediction import output_of, training_winners, validated_rows
 from ._sparsity import SPARSITY_STRATEGIES, InferenceRules, layer_activation_ratios
 from ._step_records import ForwardPass, Gradients
-from ._stochastic import StochasticSolver, batch_rows
+from ._stochastic import StochasticSolver, batch_rows, start_training_record
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -280,6 +280,8 @@ class BaseSparseMLP(
         self._random_state = check_random_state(self.random_state)
         if first_pass:
             self._initialize(y, layer_units, densities, X.dtype)
+        if self.solver in _STOCHASTIC_SOLVERS:
+            start_training_record(self, fresh=first_pass)
         sparsity = self._start_sparsity(hidden_sizes, first_pass)
         network = self._network(get_backend(), training=True)
 
@@ -365,20 +367,6 @@ class BaseSparseMLP(
         self._weight_densities = densities
         self._best_coefs = [coef.copy() for coef in self.coefs_]
         self._best_intercepts = [intercept.copy() for intercept in self.intercepts_]
-
-        if self.solver in _STOCHASTIC_SOLVERS:
-            self.loss_curve_ = []
-            self._no_improvement_count = 0
-            if self.early_stopping:
-                self.validation_scores_ = []
-                self.validation_loss_curve_ = []
-                self.best_validation_score_ = -np.inf
-                self.best_loss_ = None
-            else:
-                self.best_loss_ = np.inf
-                self.validation_scores_ = None
-                self.validation_loss_curve_ = None
-                self.best_validation_score_ = None
 
     def _start_sparsity(self, hidden_sizes, first_pass):
         """This fit's hidden-layer sparsity: fresh, or continuing the fitted one."""

@@ -57,6 +57,28 @@ def copied_into(kept, arrays):
     return [array.copy() for array in arrays]
 
 
+def start_training_record(model, fresh):
+    """Start the loss curve and the early-stopping record of ``model``'s
+    stochastic fit: anew for a ``fresh`` fit; for a continued one, those its
+    settings need that the fit before did not keep (after an L-BFGS fit, or
+    with ``early_stopping`` set anew: the record of the other setting is
+    dropped)."""
+    if fresh or getattr(model, "loss_curve_", None) is None:
+        model.loss_curve_ = []
+        model._no_improvement_count = 0
+    if model.early_stopping:
+        if fresh or getattr(model, "validation_scores_", None) is None:
+            model.validation_scores_ = []
+            model.validation_loss_curve_ = []
+            model.best_validation_score_ = -np.inf
+            model.best_loss_ = None
+    elif fresh or getattr(model, "best_loss_", None) is None:
+        model.best_loss_ = np.inf
+        model.validation_scores_ = None
+        model.validation_loss_curve_ = None
+        model.best_validation_score_ = None
+
+
 def batch_rows(batch_size, n_samples):
     """Rows per mini-batch for ``n_samples`` training rows."""
     if batch_size == "auto":

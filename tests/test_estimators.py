@@ -482,6 +482,30 @@ def test_warm_start_continues_and_keeps_architecture(digits_split):
         model.fit(X_train, y_train)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_warm_start_follows_changed_stopping_settings(digits_split):
+    """A warm start that turns early stopping on or off, or that follows an
+    L-BFGS fit, trains with the records its settings need: the validation
+    record starts with the fit that turns it on, and ends with the one that
+    turns it off."""
+    X_train, _, y_train, _ = digits_split
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(16,), max_iter=3, warm_start=True, random_state=0
+    ).fit(X_train, y_train)
+    model.set_params(early_stopping=True).fit(X_train, y_train)
+    assert len(model.validation_scores_) == model.n_iter_ == 3
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    model.set_params(early_stopping=False).fit(X_train, y_train)
+    assert model.validation_scores_ is None
+    assert model.best_loss_ == min(model.loss_curve_[-3:])
+
+    model = SparseMLPClassifier(
+        hidden_layer_sizes=(16,), solver="lbfgs", max_iter=3, warm_start=True
+    ).fit(X_train, y_train)
+    model.set_params(solver="adam").fit(X_train, y_train)
+    assert len(model.loss_curve_) == model.n_iter_ == 3
+
+
 def test_verbose_prints_progress(digits_split):
     X_train, _, y_train, _ = digits_split
     buffer = io.StringIO()
