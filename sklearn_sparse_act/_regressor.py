@@ -204,7 +204,15 @@ class SparseMLPRegressor(RegressorMixin, BaseSparseMLP):
         if self.loss == "poisson":
             scale = np.where(mean > 0, mean, 1.0)
             return np.zeros_like(mean), scale.astype(y.dtype)
-        variance = np.average((y - mean) ** 2, axis=0, weights=sample_weight)
+        with np.errstate(over="ignore"):  # an overflow is handled below
+            variance = np.average((y - mean) ** 2, axis=0, weights=sample_weight)
+        if not (np.isfinite(mean).all() and np.isfinite(variance).all()):
+            # Finite targets whose squares (or sum) overflow: the statistics
+            # of the targets over their largest magnitude, scaled back.
+            magnitude = np.max(np.abs(y), axis=0)
+            magnitude = np.where(magnitude > 0, magnitude, 1.0)
+            mean, scale = self._target_statistics(y / magnitude, sample_weight)
+            return mean * magnitude, scale * magnitude
         scale = np.sqrt(variance)
         scale = np.where(scale > np.finfo(y.dtype).eps * np.abs(mean), scale, 1.0)
         return mean.astype(y.dtype), scale.astype(y.dtype)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -187,6 +188,31 @@ def test_poisson_predictions_overflow_far_outside_the_training_range():
     with pytest.warns(RuntimeWarning, match="overflow"):
         far_away = model.predict(X * 1e6)
     assert np.isinf(far_away).any()
+
+
+@pytest.mark.parametrize(
+    "dtype, scale, rtol", [(np.float64, 1e200, 1e-10), (np.float32, 1e25, 1e-5)]
+)
+def test_targets_whose_squares_overflow_are_standardized(dtype, scale, rtol):
+    """``normalize_y`` on finite targets whose squares overflow the dtype:
+    the model trains on the same standardized targets as on the targets
+    divided by ``scale`` (up to their last bits: observed 3e-16 and 9e-8 of
+    the largest prediction, hence the margins), and predicts finite values
+    ``scale`` times larger, where the squares made every prediction
+    infinite."""
+    X, y = make_regression(200, 5, random_state=0)
+    X, y = X.astype(dtype), (y / np.abs(y).max()).astype(dtype)
+    params = dict(hidden_layer_sizes=(32,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        unit = SparseMLPRegressor(**params).fit(X, y)
+        huge = SparseMLPRegressor(**params).fit(X, y * dtype(scale))
+    predictions = huge.predict(X)
+    assert np.isfinite(predictions).all()
+    expected = unit.predict(X)
+    np.testing.assert_allclose(
+        predictions / scale, expected, rtol=0, atol=rtol * np.abs(expected).max()
+    )
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
