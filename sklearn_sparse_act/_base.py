@@ -236,6 +236,8 @@ class BaseSparseMLP(
                 f"{self.hidden_layer_sizes!r}: without one there are no units to "
                 "make sparse (use a linear model instead)."
             )
+        if not all(isinstance(size, Integral) for size in sizes):
+            raise ValueError(f"hidden_layer_sizes must be integers, got {sizes}.")
         if np.any(np.array(sizes) <= 0):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         hidden_layer_index(self.transform_layer, len(sizes), "transform_layer")

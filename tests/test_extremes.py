@@ -461,6 +461,13 @@ BAD_INPUT_CASES = [
         ValueError,
     ),
     (
+        "``hidden_layer_sizes`` holding a float",
+        lambda: SparseMLPClassifier(hidden_layer_sizes=[64.0, 32]).fit(
+            X_SMALL, LABELS
+        ),
+        ValueError,
+    ),
+    (
         "First ``partial_fit`` without ``classes``",
         lambda: SparseMLPClassifier().partial_fit(X_SMALL, LABELS),
         ValueError,
