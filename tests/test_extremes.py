@@ -462,9 +462,7 @@ BAD_INPUT_CASES = [
     ),
     (
         "``hidden_layer_sizes`` holding a float",
-        lambda: SparseMLPClassifier(hidden_layer_sizes=[64.0, 32]).fit(
-            X_SMALL, LABELS
-        ),
+        lambda: SparseMLPClassifier(hidden_layer_sizes=[64.0, 32]).fit(X_SMALL, LABELS),
         ValueError,
     ),
     (
