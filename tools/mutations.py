@@ -29,6 +29,7 @@ CONNECTION_KERNELS = "tests/test_connection_kernels.py"
 BOOST_PREDICTION = "tests/test_boost_prediction.py"
 QUOTA_ROWS = "tests/test_batch_quota_rows.py"
 FILTERED_TOP_K = "tests/test_filtered_top_k.py"
+EXTREMES = "tests/test_extremes.py"
 
 
 @dataclass(frozen=True)
@@ -659,6 +660,48 @@ def _local_config():
         replacement="    return runs_in_parallel(n_rows) and parallel_pays(1.0)\n",
         backends=NUMBA_ONLY,
         selection=(KERNELS,),
+    ),
+    Mutation(
+        name="held-winners-keep-chosen-derivatives",
+        description="the backward pass of a held pass (L-BFGS's line search) "
+        "takes the winners' derivatives at the values they were chosen with",
+        path="sklearn_sparse_act/_network.py",
+        original="                outputs = activations[layer]\n",
+        replacement="                outputs = winners\n",
+        backends=BACKENDS,
+        selection=(GRADIENTS,),
+    ),
+    Mutation(
+        name="boost-schedule-never-restarts",
+        description="a boost strength set anew between fits is ignored by a "
+        "continued fit",
+        path="sklearn_sparse_act/_boosting.py",
+        original='            if fitted.get("_boost_schedule", self.schedule) == '
+        "self.schedule:\n",
+        replacement="            if True:\n",
+        backends=BACKENDS,
+        selection=(CONTROLS,),
+    ),
+    Mutation(
+        name="warm-start-keeps-the-stopping-record",
+        description="a warm start that turns early stopping on keeps the "
+        "record of a fit without it",
+        path="sklearn_sparse_act/_stochastic.py",
+        original="        if fresh or getattr(model, "
+        '"validation_scores_", None) is None:\n',
+        replacement="        if fresh:\n",
+        backends=BACKENDS,
+        selection=(ESTIMATORS,),
+    ),
+    Mutation(
+        name="huge-targets-square-overflow",
+        description="normalize_y squares targets beyond 1e154 into an infinite scale",
+        path="sklearn_sparse_act/_regressor.py",
+        original="        if not (np.isfinite(mean).all() and "
+        "np.isfinite(variance).all()):\n",
+        replacement="        if False:\n",
+        backends=BACKENDS,
+        selection=(EXTREMES,),
     ),
     Mutation(
         name="out-of-core-reads-the-whole-file",
