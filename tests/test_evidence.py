@@ -397,3 +397,36 @@ def test_warm_up_fits_every_model_of_ours_at_both_widths_of_the_rule(monkeypatch
         for model in (*models.OURS, *models.VARIANTS):
             for call in ("fit", "partial_fit"):
                 assert (call, model, recipe.width, recipe.active) in fitted
+
+
+def test_noise_locus_scores_the_same_corrupted_images_on_each_half(monkeypatch, capsys):
+    """The locus benchmark traces each model as the study does and scores it
+    on the study's corrupted images, with the corruption kept everywhere, on
+    the quieter half of the pixels and on the busier half: at noise level 0
+    the three are the clean images; above it each half's images differ from
+    the clean ones on that half only."""
+    from benchmarks import bench_noise_locus
+
+    monkeypatch.setattr(bench_noise_locus, "FULL", settings.QUICK)
+    args = bench_noise_locus.parse_args(["--datasets", "digits", "--seeds", "0"])
+    args.n_jobs = 1
+    results = bench_noise_locus.run(args)
+    for model in ("sklearn_same_width", "ours_fixed"):
+        [(accuracy, correct)] = results["digits", model]
+        assert len(correct["all"]) == len(protocols.NOISE_LEVELS)
+        clean_correct = round(accuracy * 180 / 100)  # 30% of 600 rows
+        assert correct["all"][0] == correct["quieter"][0] == correct["busier"][0]
+        assert correct["all"][0] == clean_correct
+
+    split = datasets.split("digits", 0, settings.QUICK.max_rows)
+    salt, _ = runner.corrupted_test_sets(split, 0)
+    quieter = protocols.quieter_half(split.X_train)
+    assert quieter.sum() >= split.X_train.shape[1] / 2
+    kept = protocols.kept_on(salt[5], split.X_test, quieter)
+    assert np.array_equal(kept[:, ~quieter], split.X_test[:, ~quieter])
+    assert np.array_equal(kept[:, quieter], salt[5][:, quieter])
+
+    bench_noise_locus.main(["--datasets", "digits", "--seeds", "0", "--n-jobs", "1"])
+    out = capsys.readouterr().out
+    assert "noise score, quieter" in out and "| recipe |" in out
+    assert "of the pixels are blank in 90% of the training images" in out

@@ -54,6 +54,54 @@ def gaussian_corruption(X, scale, spread, rng):
     return X + rng.normal(0.0, scale * spread, size=X.shape)
 
 
+def quieter_half(X_train):
+    """Mask of the features in the lower half by their spread in training
+    (standard deviation at or below the median): on images, the pixels that
+    are blank in most training images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 0.1]])
+    >>> quieter_half(X).tolist()
+    [True, False, False, True]
+    """
+    spread = X_train.std(axis=0)
+    return spread <= np.median(spread)
+
+
+def kept_on(corrupted, clean, columns):
+    """``corrupted`` with its corruption kept on ``columns`` only: every other
+    entry is put back to its value in ``clean``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> kept_on(np.full((1, 3), 9.0), np.zeros((1, 3)), np.array([True, False, True]))
+    array([[9., 0., 9.]])
+    """
+    kept = np.array(clean, dtype=float, copy=True)
+    kept[:, columns] = corrupted[:, columns]
+    return kept
+
+
+def blank_share(X_train, rows_share=0.9):
+    """The share of the features at their least training value in at least
+    ``rows_share`` of the training rows (on images: the pixels blank in 90%
+    of them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.zeros((10, 4))
+    >>> X[0, 0] = X[:5, 1] = X[:, 2] = 1.0
+    >>> float(blank_share(X))
+    0.75
+    """
+    at_least = (X_train == X_train.min(axis=0)).mean(axis=0)
+    return float(np.mean(at_least >= rows_share))
+
+
 def noise_score(correct_per_level):
     """Correct predictions summed over the noise levels (last axis).
 
