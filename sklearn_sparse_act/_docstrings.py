@@ -127,8 +127,10 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         or Adam. L-BFGS chooses the winners on the whole training set at each
         iterate and holds them while its line search tries steps (the
         k-winners loss jumps where the winners change, which made the search
-        fail after a few iterations). A stochastic fit whose loss or weights
-        overflow stops with a ``ConvergenceWarning`` and keeps its best epoch.
+        fail after a few iterations); where SciPy stops it before ``max_iter``
+        it starts again from there, as long as each run lowers the loss by
+        more than ``tol``. A stochastic fit whose loss or weights overflow
+        stops with a ``ConvergenceWarning`` and keeps its best epoch.
 
     alpha : float, default=0.0001
         Strength of the L2 penalty, divided by the sample size (or the sum of

@@ -73,6 +73,13 @@ def fit_lbfgs(model, network, sparsity, forward, gradients, X, y, sample_weight,
     smooth function of the weights); after every accepted step they are
     chosen again at the new iterate.
 
+    Choosing the winners again changes the function SciPy minimises, which
+    its convergence test does not know: it may then stop, as converged, at a
+    point worse than the one before. So a run that stops before ``max_iter``
+    iterations (``max_fun`` evaluations) is started again from where it
+    stopped, with a fresh memory, as long as each run lowers the sparse
+    loss by more than ``tol``. A network without sparse layers is one run.
+
     Each iteration is a subtask of ``tasks`` (:class:`~._callbacks.FitTasks`);
     a callback that asks to stop ends the fit at the iterate just reached.
     """
@@ -109,31 +116,51 @@ def fit_lbfgs(model, network, sparsity, forward, gradients, X, y, sample_weight,
         network.forward_train(X, sparsity.training_rule, sample_weight, forward)
         tasks.begin(prediction_attributes)
 
-    network.forward_train(X, sparsity.training_rule, sample_weight, forward)
+    def sparse_loss():
+        """The loss at the parameters, with the winners chosen there (the
+        training-mode pass that chooses them stays in ``forward``)."""
+        network.forward_train(X, sparsity.training_rule, sample_weight, forward)
+        return network.backprop(
+            forward, y, sample_weight, loss_function, model.alpha, gradients
+        )
+
+    loss = sparse_loss()
+    restarts = any(winners is not None for winners in forward.winners)
     tasks.begin(prediction_attributes)
-    result = scipy.optimize.minimize(
-        loss_and_gradient,
-        _pack(coefs, intercepts),
-        method="L-BFGS-B",
-        jac=True,
-        callback=choose_winners_at,
-        options={
-            "maxfun": model.max_fun,
-            "maxiter": model.max_iter,
-            "gtol": model.tol,
-            **_lbfgs_print_option(iprint),
-        },
-    )
+    packed, iterations, evaluations = _pack(coefs, intercepts), 0, 0
+    while True:
+        result = scipy.optimize.minimize(
+            loss_and_gradient,
+            packed,
+            method="L-BFGS-B",
+            jac=True,
+            callback=choose_winners_at,
+            options={
+                "maxfun": model.max_fun - evaluations,
+                "maxiter": model.max_iter - iterations,
+                "gtol": model.tol,
+                **_lbfgs_print_option(iprint),
+            },
+        )
+        iterations += result.nit
+        evaluations += result.nfev
+        packed = result.x
+        layout.unpack(packed, coefs, intercepts)
+        # The loss of the sparse objective at the run's solution; its
+        # training-mode pass gives the duty cycles and firing statistics
+        # (the thresholds are settled after the solver).
+        previous, loss = loss, sparse_loss()
+        if (
+            stopped
+            or not restarts
+            or iterations >= model.max_iter
+            or evaluations >= model.max_fun
+            or not loss < previous - model.tol
+        ):
+            break
     tasks.close()
-    model.n_iter_ = result.nit
-    layout.unpack(result.x, coefs, intercepts)
+    model.n_iter_ = iterations
     if not stopped:
         _check_optimize_result("lbfgs", result, model.max_iter)
-    # The loss of the sparse objective at the solution; its training-mode
-    # pass gives the duty cycles and firing statistics (the thresholds are
-    # settled after the solver).
-    forward = network.forward_train(X, sparsity.training_rule, sample_weight, forward)
-    model.loss_ = network.backprop(
-        forward, y, sample_weight, loss_function, model.alpha, gradients
-    )
+    model.loss_ = loss
     sparsity.measure(forward.hidden_outputs, forward.winners, X.shape[0])

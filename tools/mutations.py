@@ -672,6 +672,16 @@ def _local_config():
         selection=(GRADIENTS,),
     ),
     Mutation(
+        name="lbfgs-ends-where-scipy-stops",
+        description="a sparse L-BFGS fit ends after one run of SciPy's, which "
+        "may stop early when the winners change",
+        path="sklearn_sparse_act/_lbfgs.py",
+        original="            or not restarts\n",
+        replacement="            or True\n",
+        backends=BACKENDS,
+        selection=(TRAINING,),
+    ),
+    Mutation(
         name="boost-schedule-never-restarts",
         description="a boost strength set anew between fits is ignored by a "
         "continued fit",
