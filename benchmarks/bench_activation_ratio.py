@@ -30,7 +30,6 @@ Each fit runs with single-threaded BLAS, ``--n-jobs`` at once.
 """
 
 import argparse
-import shlex
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -49,7 +48,7 @@ from benchmarks.evidence.runner import curve_max_iter, curve_points, recipe_for,
 from benchmarks.evidence.settings import FULL
 from benchmarks.harness.environment import load_average
 from benchmarks.harness.fitting import convergence_warnings_ignored
-from benchmarks.harness.reporting import markdown_table
+from benchmarks.harness.reporting import markdown_table, seeded_report
 
 IMAGE_SETS = ("mnist_5k", "animal_shapes_5k", "digits_16x16", "digits")
 # The model fitted for scikit-learn; ours are named by their ratio (None:
@@ -228,17 +227,13 @@ def main(argv=None):
     args.datasets = datasets.available_datasets(args.datasets)
     start_load = load_average()
     results, recipes = run(args)
-    text = "\n".join(
-        [
-            "Command: `"
-            + shlex.join(["python", "benchmarks/bench_activation_ratio.py", *argv])
-            + "`",
-            "",
-            f"Seeds {', '.join(map(str, args.seeds))}; load average "
-            f"{start_load} at the start, {load_average()} at the end.",
-            "",
-            *tables(results, recipes, args),
-        ]
+    text = seeded_report(
+        "benchmarks/bench_activation_ratio.py",
+        argv,
+        args.seeds,
+        start_load,
+        load_average(),
+        tables(results, recipes, args),
     )
     print(text)
     if args.output is not None:

@@ -22,7 +22,6 @@ Each fit runs with single-threaded BLAS, ``--n-jobs`` at once.
 """
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
@@ -39,7 +38,7 @@ from benchmarks.evidence.runner import corrupted_test_sets, recipe_for, trace
 from benchmarks.evidence.settings import FULL
 from benchmarks.harness.environment import load_average
 from benchmarks.harness.fitting import convergence_warnings_ignored
-from benchmarks.harness.reporting import markdown_table
+from benchmarks.harness.reporting import markdown_table, seeded_report
 
 IMAGE_SETS = ("mnist_5k", "animal_shapes_5k", "digits_16x16", "digits")
 SKLEARN = "sklearn_same_width"
@@ -156,17 +155,13 @@ def main(argv=None):
     args.datasets = datasets.available_datasets(args.datasets)
     start_load = load_average()
     results = run(args)
-    text = "\n".join(
-        [
-            "Command: `"
-            + shlex.join(["python", "benchmarks/bench_noise_locus.py", *argv])
-            + "`",
-            "",
-            f"Seeds {', '.join(map(str, args.seeds))}; load average "
-            f"{start_load} at the start, {load_average()} at the end.",
-            "",
-            *tables(results, args),
-        ]
+    text = seeded_report(
+        "benchmarks/bench_noise_locus.py",
+        argv,
+        args.seeds,
+        start_load,
+        load_average(),
+        tables(results, args),
     )
     print(text)
     if args.output is not None:

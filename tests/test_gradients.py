@@ -39,6 +39,26 @@ def _set_parameters(estimator, packed):
             start += param.size
 
 
+def _held_finite_differences(estimator, X, Y, held, indices, sample_weight=None):
+    """Central differences at step 1e-6 of the loss with the winners of
+    ``held``, at the estimator's parameters, for the packed ``indices``
+    (zero elsewhere); the parameters are left as they were."""
+    parameters = _pack(estimator.coefs_, estimator.intercepts_)
+    step = 1e-6
+    numerical = np.zeros_like(parameters)
+    for index in indices:
+        shifted = parameters.copy()
+        shifted[index] += step
+        _set_parameters(estimator, shifted)
+        loss_plus = training_pass(estimator, X, Y, sample_weight, held=held)[0]
+        shifted[index] -= 2 * step
+        _set_parameters(estimator, shifted)
+        loss_minus = training_pass(estimator, X, Y, sample_weight, held=held)[0]
+        numerical[index] = (loss_plus - loss_minus) / (2 * step)
+    _set_parameters(estimator, parameters)
+    return numerical
+
+
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize(
@@ -75,20 +95,9 @@ def test_backward_pass_matches_finite_differences(
         assert 0 < won.sum() < X.shape[0] * width
         assert won.size == width
 
-    parameters = _pack(estimator.coefs_, estimator.intercepts_)
-    step = 1e-6
-    numerical = np.empty_like(parameters)
-    for index in range(parameters.size):
-        shifted = parameters.copy()
-        shifted[index] += step
-        _set_parameters(estimator, shifted)
-        loss_plus = training_pass(estimator, X, Y, sample_weight, held=forward)[0]
-        shifted[index] -= 2 * step
-        _set_parameters(estimator, shifted)
-        loss_minus = training_pass(estimator, X, Y, sample_weight, held=forward)[0]
-        numerical[index] = (loss_plus - loss_minus) / (2 * step)
-    _set_parameters(estimator, parameters)
-
+    numerical = _held_finite_differences(
+        estimator, X, Y, forward, range(gradient.size), sample_weight
+    )
     relative_error = np.linalg.norm(numerical - gradient) / np.linalg.norm(
         numerical + gradient
     )
@@ -148,20 +157,9 @@ def test_backward_pass_with_sparse_connections(strategy, compute_path):
         [np.ones_like(b, dtype=bool) for b in estimator.intercepts_],
     ).astype(bool)
 
-    parameters = _pack(estimator.coefs_, estimator.intercepts_)
-    step = 1e-6
-    numerical = np.zeros_like(parameters)
-    for index in np.flatnonzero(present):
-        shifted = parameters.copy()
-        shifted[index] += step
-        _set_parameters(estimator, shifted)
-        loss_plus = training_pass(estimator, X, Y, held=forward)[0]
-        shifted[index] -= 2 * step
-        _set_parameters(estimator, shifted)
-        loss_minus = training_pass(estimator, X, Y, held=forward)[0]
-        numerical[index] = (loss_plus - loss_minus) / (2 * step)
-    _set_parameters(estimator, parameters)
-
+    numerical = _held_finite_differences(
+        estimator, X, Y, forward, np.flatnonzero(present)
+    )
     # Central differences of a smooth function (winners held) at step 1e-6:
     # truncation and round-off errors are both far below 1e-6 relative.
     relative_error = np.linalg.norm(numerical - gradient) / np.linalg.norm(
@@ -212,19 +210,7 @@ def test_backward_pass_away_from_where_the_winners_were_chosen(
     _, _, gradients = training_pass(estimator, X, Y, held=chosen)
     gradient = _pack(gradients.coef_grads, gradients.intercept_grads)
 
-    step = 1e-6
-    numerical = np.empty_like(trial)
-    for index in range(trial.size):
-        shifted = trial.copy()
-        shifted[index] += step
-        _set_parameters(estimator, shifted)
-        loss_plus = training_pass(estimator, X, Y, held=chosen)[0]
-        shifted[index] -= 2 * step
-        _set_parameters(estimator, shifted)
-        loss_minus = training_pass(estimator, X, Y, held=chosen)[0]
-        numerical[index] = (loss_plus - loss_minus) / (2 * step)
-    _set_parameters(estimator, trial)
-
+    numerical = _held_finite_differences(estimator, X, Y, chosen, range(trial.size))
     relative_error = np.linalg.norm(numerical - gradient) / np.linalg.norm(
         numerical + gradient
     )

@@ -340,29 +340,35 @@ def test_streaming_dynamic_thresholds_count_sample_weights(digits_split):
 # ----------------------------------------------------------------------------
 # 5. L-BFGS on the piecewise-smooth objective
 # ----------------------------------------------------------------------------
-def test_lbfgs_line_searches_do_not_fail_at_winner_changes(iris_split, monkeypatch):
+@pytest.fixture
+def scipy_runs(monkeypatch):
+    """The results of the runs of SciPy's ``minimize`` while the test runs."""
+    runs = []
+    minimize = scipy.optimize.minimize
+
+    def recording_minimize(*args, **kwargs):
+        runs.append(minimize(*args, **kwargs))
+        return runs[-1]
+
+    monkeypatch.setattr(scipy.optimize, "minimize", recording_minimize)
+    return runs
+
+
+def test_lbfgs_line_searches_do_not_fail_at_winner_changes(iris_split, scipy_runs):
     # With the winners chosen anew inside every line search, a step that
     # changes them made the loss jump and the search fail ("ABNORMAL") after
     # a few iterations; held fixed within each iteration, it converges.
     X_train, _, y_train, _ = iris_split
-    results = []
-    minimize = scipy.optimize.minimize
-
-    def recording_minimize(*args, **kwargs):
-        results.append(minimize(*args, **kwargs))
-        return results[-1]
-
-    monkeypatch.setattr(scipy.optimize, "minimize", recording_minimize)
     for seed in range(3):
         for strategy in ("fixed", "dynamic"):
             SparseMLPClassifier(
                 solver="lbfgs", sparsity_strategy=strategy, random_state=seed
             ).fit(X_train, y_train)
-    assert len(results) >= 6
-    assert all("ABNORMAL" not in str(result.message) for result in results)
+    assert len(scipy_runs) >= 6
+    assert all("ABNORMAL" not in str(run.message) for run in scipy_runs)
 
 
-def test_lbfgs_goes_on_where_scipy_stops_after_the_winners_changed(monkeypatch):
+def test_lbfgs_goes_on_where_scipy_stops_after_the_winners_changed(scipy_runs):
     """Choosing the winners again between iterations changes the function
     SciPy minimises; its convergence test then compared losses of two
     functions and stopped this fit after 4 of 30 iterations, at a loss above
@@ -372,14 +378,6 @@ def test_lbfgs_goes_on_where_scipy_stops_after_the_winners_changed(monkeypatch):
     another."""
     X, y = load_diabetes(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    runs = []
-    minimize = scipy.optimize.minimize
-
-    def recording_minimize(*args, **kwargs):
-        runs.append(minimize(*args, **kwargs))
-        return runs[-1]
-
-    monkeypatch.setattr(scipy.optimize, "minimize", recording_minimize)
     model = SparseMLPRegressor(
         hidden_layer_sizes=(128, 64),
         activation_ratio=[0.1, 0.25],
@@ -387,9 +385,9 @@ def test_lbfgs_goes_on_where_scipy_stops_after_the_winners_changed(monkeypatch):
         max_iter=30,
         random_state=0,
     ).fit(X, y / y.std())
-    assert model.n_iter_ == sum(run.nit for run in runs)
-    assert runs[0].nit < 30  # SciPy stops the first run early...
-    assert len(runs) > 1  # ...and the fit goes on from there.
+    assert model.n_iter_ == sum(run.nit for run in scipy_runs)
+    assert scipy_runs[0].nit < 30  # SciPy stops the first run early...
+    assert len(scipy_runs) > 1  # ...and the fit goes on from there.
 
 
 def test_warm_started_dynamic_lbfgs_keeps_training(iris_split):

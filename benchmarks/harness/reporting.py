@@ -6,6 +6,7 @@ benchmark the same table syntax and file formats.
 
 import csv
 import json
+import shlex
 
 
 def markdown_table(header, rows, alignment=None):
@@ -42,6 +43,31 @@ def markdown_table(header, rows, alignment=None):
     lines = [table_row(header), "|" + "|".join(rules) + "|"]
     lines.extend(table_row(cells) for cells in rows)
     return lines
+
+
+def seeded_report(script, argv, seeds, start_load, end_load, lines):
+    """The Markdown of a run over seeds: the command that made it, the
+    seeds and the machine's load at its start and end, then ``lines``.
+
+    Examples
+    --------
+    >>> print(seeded_report("benchmarks/b.py", ["--x"], [0, 1], "1.0", "2.0", ["T"]))
+    Command: `python benchmarks/b.py --x`
+    <BLANKLINE>
+    Seeds 0, 1; load average 1.0 at the start, 2.0 at the end.
+    <BLANKLINE>
+    T
+    """
+    return "\n".join(
+        [
+            f"Command: `{shlex.join(['python', script, *argv])}`",
+            "",
+            f"Seeds {', '.join(map(str, seeds))}; load average "
+            f"{start_load} at the start, {end_load} at the end.",
+            "",
+            *lines,
+        ]
+    )
 
 
 def table_row(cells):
