@@ -5,7 +5,8 @@ The evidence study's noise protocol (``benchmarks/bench_evidence.py``)
 overwrites a fraction of every test image's pixels with the training mean
 + 2 std and counts the correct predictions over 11 fractions (the noise
 score). This benchmark trains scikit-learn's ``MLPClassifier`` at the
-recipe's width and the recipe (``--models``) exactly as the study does
+recipe's width and the recipe (``--models``: also the same layer
+unboosted, 'dynamic' or at a lower weight density) exactly as the study does
 (its splits, seeds, epochs and single-threaded BLAS, so the scores on all
 the pixels are the study's), then scores each model on the same corrupted
 images three times: with the corruption everywhere, kept only on the
@@ -33,7 +34,7 @@ if not __package__:  # run as a script: make the benchmarks package importable
     sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.evidence import datasets, protocols
-from benchmarks.evidence.models import build
+from benchmarks.evidence.models import VARIANTS, build
 from benchmarks.evidence.runner import corrupted_test_sets, recipe_for, trace
 from benchmarks.evidence.settings import FULL
 from benchmarks.harness.environment import load_average
@@ -48,6 +49,10 @@ LABELS = {
     "ours_fixed": "recipe",
     "ours_fixed_unboosted": "recipe unboosted",
     "ours_dynamic": "recipe 'dynamic'",
+    **{
+        name: f"recipe, weight density {settings['weight_density']}"
+        for name, (_, settings) in VARIANTS.items()
+    },
 }
 
 
