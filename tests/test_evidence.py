@@ -417,6 +417,10 @@ def test_noise_locus_scores_the_same_corrupted_images_on_each_half(monkeypatch, 
         clean_correct = round(accuracy * 180 / 100)  # 30% of 600 rows
         assert correct["all"][0] == correct["quieter"][0] == correct["busier"][0]
         assert correct["all"][0] == clean_correct
+        # The other corruptions start from the clean images too.
+        for corruption in bench_noise_locus.OTHER_CORRUPTIONS:
+            assert len(correct[corruption]) == 11
+            assert correct[corruption][0] == clean_correct
 
     split = datasets.split("digits", 0, settings.QUICK.max_rows)
     salt, _ = runner.corrupted_test_sets(split, 0)
@@ -429,4 +433,5 @@ def test_noise_locus_scores_the_same_corrupted_images_on_each_half(monkeypatch, 
     bench_noise_locus.main(["--datasets", "digits", "--seeds", "0", "--n-jobs", "1"])
     out = capsys.readouterr().out
     assert "noise score, quieter" in out and "| recipe |" in out
+    assert "| model | clean % | ink on blank | erased ink | occluded square |" in out
     assert "of the pixels are blank in 90% of the training images" in out

@@ -102,6 +102,64 @@ def blank_share(X_train, rows_share=0.9):
     return float(np.mean(at_least >= rows_share))
 
 
+def ink_on_blank(X, fraction, value, rng):
+    """Copy of ``X`` with ``round(fraction * b)`` of each row's ``b`` zero
+    entries (an image's own blank pixels), drawn without replacement, set to
+    ``value``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0, 0.0, 0.0, 1.0, 1.0]])
+    >>> ink_on_blank(X, 0.5, 9.0, np.random.default_rng(0))[0].tolist().count(9.0)
+    2
+    """
+    inked = np.array(X, dtype=float, copy=True)
+    for row in inked:
+        blank = np.flatnonzero(row == 0)
+        row[rng.choice(blank, int(round(fraction * blank.size)), replace=False)] = value
+    return inked
+
+
+def erased_ink(X, fraction, rng):
+    """Copy of ``X`` with ``round(fraction * i)`` of each row's ``i`` nonzero
+    entries (its ink), drawn without replacement, set to 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.5, 1.0, 1.0, 1.0]])
+    >>> int(np.count_nonzero(erased_ink(X, 0.5, np.random.default_rng(0))))
+    2
+    """
+    erased = np.array(X, dtype=float, copy=True)
+    for row in erased:
+        ink = np.flatnonzero(row)
+        row[rng.choice(ink, int(round(fraction * ink.size)), replace=False)] = 0.0
+    return erased
+
+
+def occluded_square(X, side_fraction, rng):
+    """Copy of ``X`` (rows of square images) with a blank square of side
+    ``round(side_fraction * width)`` at a random place in each image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> occluded = occluded_square(np.ones((1, 16)), 0.5, np.random.default_rng(0))
+    >>> int(np.count_nonzero(occluded == 0))
+    4
+    """
+    occluded = np.array(X, dtype=float, copy=True)
+    width = int(round(np.sqrt(X.shape[1])))
+    side = int(round(side_fraction * width))
+    if side:
+        for row in occluded:
+            top, left = rng.integers(0, width - side + 1, size=2)
+            row.reshape(width, width)[top : top + side, left : left + side] = 0.0
+    return occluded
+
+
 def noise_score(correct_per_level):
     """Correct predictions summed over the noise levels (last axis).
 
