@@ -12,6 +12,15 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
 STRATEGIES = ["fixed", "dynamic"]
+# Two small sparse layers (losers in both) fitted a few L-BFGS steps.
+SMALL_LBFGS = dict(
+    hidden_layer_sizes=(8, 6),
+    activation_ratio=[0.5, 0.34],
+    solver="lbfgs",
+    max_iter=3,
+    alpha=0.01,
+    random_state=0,
+)
 
 
 def _as_mask(winners):
@@ -76,16 +85,8 @@ def test_backward_pass_matches_finite_differences(
     X, y, Y = make_problem(rng)
     sample_weight = rng.uniform(0.5, 2.0, size=X.shape[0]) if weighted else None
     estimator = estimator_class(
-        hidden_layer_sizes=(8, 6),
-        activation=activation,
-        activation_ratio=[0.5, 0.34],
-        sparsity_strategy=strategy,
-        solver="lbfgs",
-        max_iter=3,
-        alpha=0.01,
-        random_state=0,
-    )
-    estimator.fit(X, y)
+        activation=activation, sparsity_strategy=strategy, **SMALL_LBFGS
+    ).fit(X, y)
 
     loss, forward, gradients = training_pass(estimator, X, Y, sample_weight)
     gradient = _pack(gradients.coef_grads, gradients.intercept_grads)
@@ -182,14 +183,7 @@ def test_backward_pass_away_from_where_the_winners_were_chosen(
     rng = np.random.RandomState(0)
     X, y, Y = _classification_problem(rng)
     estimator = SparseMLPClassifier(
-        hidden_layer_sizes=(8, 6),
-        activation=activation,
-        activation_ratio=[0.5, 0.34],
-        sparsity_strategy=strategy,
-        solver="lbfgs",
-        max_iter=3,
-        alpha=0.01,
-        random_state=0,
+        activation=activation, sparsity_strategy=strategy, **SMALL_LBFGS
     ).fit(X, y)
     _, chosen, _ = training_pass(estimator, X, Y)
     parameters = _pack(estimator.coefs_, estimator.intercepts_)
