@@ -58,8 +58,8 @@ LABELS = {
     "ours_fixed_unboosted": "recipe unboosted",
     "ours_dynamic": "recipe 'dynamic'",
     **{
-        name: f"recipe, weight density {settings['weight_density']}"
-        for name, (_, settings) in VARIANTS.items()
+        name: f"recipe, weight density {parameters['weight_density']}"
+        for name, (_, parameters) in VARIANTS.items()
     },
 }
 
@@ -122,7 +122,8 @@ def fit_job(dataset, model, seed):
 
 
 def run(args):
-    """``{(dataset, model): [(clean accuracy, correct per locus) per seed]}``."""
+    """``{(dataset, model): [(clean accuracy, correct predictions per level
+    of each corruption) per seed]}``."""
     jobs = [
         (dataset, model, seed)
         for dataset in args.datasets
