@@ -78,7 +78,10 @@ def fit_lbfgs(model, network, sparsity, forward, gradients, X, y, sample_weight,
     point worse than the one before. So a run that stops before ``max_iter``
     iterations (``max_fun`` evaluations) is started again from where it
     stopped, with a fresh memory, as long as each run lowers the sparse
-    loss by more than ``tol``. A network without sparse layers is one run.
+    loss by more than ``tol``; the fit ends at the lowest sparse loss of
+    the points the runs started and ended at (the winners chosen again can
+    leave a run's end above its start). A network without sparse layers is
+    one run.
 
     Each iteration is a subtask of ``tasks`` (:class:`~._callbacks.FitTasks`);
     a callback that asks to stop ends the fit at the iterate just reached.
@@ -128,6 +131,7 @@ def fit_lbfgs(model, network, sparsity, forward, gradients, X, y, sample_weight,
     restarts = any(winners is not None for winners in forward.winners)
     tasks.begin(prediction_attributes)
     packed, iterations, evaluations = _pack(coefs, intercepts), 0, 0
+    best_loss, best = loss, packed
     while True:
         result = scipy.optimize.minimize(
             loss_and_gradient,
@@ -150,6 +154,8 @@ def fit_lbfgs(model, network, sparsity, forward, gradients, X, y, sample_weight,
         # training-mode pass gives the duty cycles and firing statistics
         # (the thresholds are settled after the solver).
         previous, loss = loss, sparse_loss()
+        if loss < best_loss:
+            best_loss, best = loss, packed
         if (
             stopped
             or not restarts
@@ -158,6 +164,9 @@ def fit_lbfgs(model, network, sparsity, forward, gradients, X, y, sample_weight,
             or not loss < previous - model.tol
         ):
             break
+    if restarts and not stopped and loss > best_loss:
+        layout.unpack(best, coefs, intercepts)
+        loss = sparse_loss()
     tasks.close()
     model.n_iter_ = iterations
     if not stopped:
