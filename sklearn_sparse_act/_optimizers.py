@@ -62,6 +62,12 @@ class SGDOptimizer:
         self.power_t = power_t
 
     @staticmethod
+    def holds(state):
+        """Whether ``state`` is an SGD state (a model's solver may change
+        between ``partial_fit`` calls)."""
+        return "velocities" in state
+
+    @staticmethod
     def initial_state(params, learning_rate_init, connections=None):
         """Zero velocities (at the present weights only where ``connections``,
         per parameter array, say which exist) and the initial step size."""
@@ -150,6 +156,11 @@ class AdamOptimizer:
         self.epsilon = epsilon
         self.backend = backend
         self._workspace = {}
+
+    @staticmethod
+    def holds(state):
+        """Whether ``state`` is an Adam state."""
+        return "first_moments" in state
 
     @staticmethod
     def initial_state(params, learning_rate_init, connections=None):

@@ -145,7 +145,8 @@ class StochasticSolver:
         )
         params = model.coefs_ + model.intercepts_
         optimizer_class = OPTIMIZERS[model.solver]
-        if not incremental or getattr(model, "_optimizer_state", None) is None:
+        state = getattr(model, "_optimizer_state", None)
+        if not incremental or state is None or not optimizer_class.holds(state):
             model._optimizer_state = optimizer_class.initial_state(
                 params, model.learning_rate_init_, self.network.parameter_connections()
             )

@@ -506,6 +506,24 @@ def test_warm_start_follows_changed_stopping_settings(digits_split):
     assert len(model.loss_curve_) == model.n_iter_ == 3
 
 
+@pytest.mark.parametrize("first, then", [("adam", "sgd"), ("sgd", "adam")])
+def test_partial_fit_follows_a_changed_stochastic_solver(digits_split, first, then):
+    """partial_fit after the solver changed between 'adam' and 'sgd' starts
+    the new solver's optimizer (it failed with a KeyError on every later
+    call), and the steps go on from the trained weights."""
+    X_train, _, y_train, _ = digits_split
+    classes = np.unique(y_train)
+    model = SparseMLPClassifier(hidden_layer_sizes=(16,), solver=first, random_state=0)
+    model.partial_fit(X_train, y_train, classes=classes)
+    trained = [coef.copy() for coef in model.coefs_]
+    model.set_params(solver=then).partial_fit(X_train, y_train)
+    assert ("velocities" in model._optimizer_state) == (then == "sgd")
+    assert model.t_ == 2 * X_train.shape[0]
+    assert not np.array_equal(model.coefs_[0], trained[0])
+    model.partial_fit(X_train, y_train)
+    assert model.t_ == 3 * X_train.shape[0]
+
+
 def test_verbose_prints_progress(digits_split):
     X_train, _, y_train, _ = digits_split
     buffer = io.StringIO()
