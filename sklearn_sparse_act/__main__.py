@@ -5,6 +5,7 @@ reports each fit's progress every few seconds, and prints each model's result
 as soon as that model is trained.
 """
 
+import argparse
 import sys
 import time
 import warnings
@@ -54,7 +55,11 @@ def fit_with_progress(model, X, y):
     return time.perf_counter() - start
 
 
-def main():
+def main(argv=None):
+    # The demo takes no options; --help says what it does.
+    argparse.ArgumentParser(
+        prog="python -m sklearn_sparse_act", description=__doc__.split("\n\n")[0]
+    ).parse_args(argv)
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         X / 16.0, y, test_size=0.25, stratify=y, random_state=0

@@ -129,8 +129,10 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         k-winners loss jumps where the winners change, which made the search
         fail after a few iterations); where SciPy stops it before ``max_iter``
         it starts again from there, as long as each run lowers the loss by
-        more than ``tol``. A stochastic fit whose loss or weights overflow
-        stops with a ``ConvergenceWarning`` and keeps its best epoch.
+        more than ``tol``, and the fit ends at the lowest loss its runs
+        reached. A stochastic fit whose loss or weights overflow stops with
+        a ``ConvergenceWarning`` and keeps its best epoch. ``partial_fit``
+        may change between 'adam' and 'sgd': the new one starts afresh.
 
     alpha : float, default=0.0001
         Strength of the L2 penalty, divided by the sample size (or the sum of
@@ -293,7 +295,7 @@ loss_ : float
 
     active_fraction_ : ndarray of shape (n_layers - 2,)
         Mean fraction of non-zero hidden outputs per layer over the last
-        training epoch.
+        training epoch, over its rows (not weighted by ``sample_weight``).
 
     inference_active_units_ : list of int
         Number of winners per row at prediction with 'fixed':

@@ -682,6 +682,27 @@ def _local_config():
         selection=(TRAINING,),
     ),
     Mutation(
+        name="lbfgs-keeps-a-worse-last-run",
+        description="a sparse L-BFGS fit ends where its last run ended, even "
+        "above an earlier run's end",
+        path="sklearn_sparse_act/_lbfgs.py",
+        original="    if restarts and not stopped and loss > best_loss:\n",
+        replacement="    if False:\n",
+        backends=BACKENDS,
+        selection=(TRAINING,),
+    ),
+    Mutation(
+        name="partial-fit-keeps-the-other-solvers-state",
+        description="partial_fit after the solver changed builds the new "
+        "optimizer around the old one's state",
+        path="sklearn_sparse_act/_stochastic.py",
+        original="        if not incremental or state is None or not "
+        "optimizer_class.holds(state):\n",
+        replacement="        if not incremental or state is None:\n",
+        backends=BACKENDS,
+        selection=(ESTIMATORS,),
+    ),
+    Mutation(
         name="boost-schedule-never-restarts",
         description="a boost strength set anew between fits is ignored by a "
         "continued fit",
