@@ -655,6 +655,38 @@ def test_every_constant_of_the_cost_model_has_its_measurement():
         assert "python benchmarks/bench_weight_density.py --crossover" in comment
 
 
+@pytest.mark.skipif(not numba_available(), reason="numba not installed")
+def test_input_chunk_run_times_each_chunk_size_against_one_chunk(monkeypatch, capsys):
+    """One row per layer shape and one column per chunk size, each call of
+    the kernel with the inputs per chunk that size in bytes gives for the
+    batch (and one chunk of every input as the reference); the constant's
+    comment names the command that measures it."""
+    from benchmarks import bench_input_chunks
+
+    kernels = bench_input_chunks._numba_connections
+    chunks = []
+
+    def recorded(*args):
+        chunks.append(args[-1])
+        return forward_by_unit(*args)
+
+    forward_by_unit = kernels.forward_by_unit
+    monkeypatch.setattr(kernels, "forward_by_unit", recorded)
+    bench_input_chunks.main(
+        "--features 40 --units 8 --rows 10 --chunk-kib 1 2 --repeats 2 "
+        "--calls 1".split()
+    )
+    out = capsys.readouterr().out
+    # 1 KiB of 10 rows of float64 is 12 inputs, 2 KiB 25; a warm-up repeat
+    # and two timed ones.
+    assert sorted(chunks) == [12] * 3 + [25] * 3 + [40] * 3
+    rows = [line for line in out.splitlines() if line.startswith("| 40 ")]
+    assert len(rows) == 1 and len(rows[0].split("|")) == 7
+    source = Path(kernels.__file__).read_text()
+    start = source.index("CHUNK_BYTES = ")
+    assert "python benchmarks/bench_input_chunks.py" in source[:start].split("\n\n")[-1]
+
+
 def test_weight_density_run_fits_the_features_asked_at_every_density(
     monkeypatch, capsys
 ):

@@ -106,6 +106,42 @@ def test_kernels_over_present_weights_match_numpy(
         assert not np.signbit(whole[~connections.mask]).any()
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_product_from_dense_inputs_is_split_into_rows_and_inputs_exactly(
+    dtype,
+):
+    """The forward product from dense inputs goes over blocks of rows and
+    chunks of inputs; each output is still one unit's sum over its inputs in
+    their order, so any split gives the same bits as one chunk (equal by
+    construction). More rows than a block, and chunks of one input, of
+    three (groups of four inputs straddling chunks) and of all inputs."""
+    from sklearn_sparse_act._backends import _numba_connections as kernels
+
+    rng = np.random.RandomState(1)
+    n_features, width = 50, 45
+    n_rows = kernels.ROW_BLOCK + 13
+    weights, connections = _layer(rng, n_features, width, 11, dtype)
+    present = _numba_present().present_weights_by_unit(weights, connections)
+    bias = rng.normal(size=width).astype(dtype)
+    inputs = rng.normal(size=(n_rows, n_features)).astype(dtype)
+    inputs_t = np.ascontiguousarray(inputs.T)
+    reference = numpy_kernels.forward(inputs, weights, bias, connections)
+    outputs = {}
+    for chunk in (1, 3, n_features):
+        for product in (kernels.forward_by_unit, kernels.forward_by_unit_serial):
+            out = np.full((n_rows, width), np.nan, dtype=dtype)
+            product(inputs_t, *connections.by_unit, present, bias, out, chunk)
+            np.testing.assert_allclose(out, reference, **TOLERANCES[dtype])
+            outputs[chunk, product] = out
+    whole = outputs[n_features, kernels.forward_by_unit]
+    for out in outputs.values():
+        np.testing.assert_array_equal(out, whole)
+    assert kernels.chunk_inputs(n_rows, 8) == kernels.CHUNK_BYTES // (
+        kernels.ROW_BLOCK * 8
+    )
+    assert kernels.chunk_inputs(10, 4) == kernels.CHUNK_BYTES // 40
+
+
 LAID_OUT_FORMS = (
     "by_unit",
     "by_input",

@@ -337,6 +337,39 @@ MUTATIONS = (
         selection=(GRADIENTS, CONNECTIONS),
     ),
     Mutation(
+        name="forward-by-unit-keeps-its-place-across-row-blocks",
+        description="the forward product from dense inputs does not start "
+        "each block of rows at every unit's first input (numba kernels over "
+        "present weights)",
+        path="sklearn_sparse_act/_backends/_numba_connections.py",
+        original="""\
+            columns[unit, :rows] = bias[unit]
+            cursor[unit] = unit_ptr[unit]
+""",
+        replacement="""\
+            columns[unit, :rows] = bias[unit]
+            if first_row == 0:
+                cursor[unit] = unit_ptr[unit]
+""",
+        backends=NUMBA_ONLY,
+        selection=(CONNECTION_KERNELS,),
+    ),
+    Mutation(
+        name="forward-by-unit-drops-the-last-chunk",
+        description="the forward product from dense inputs stops before the "
+        "chunk that ends past the last input (numba kernels over present "
+        "weights)",
+        path="sklearn_sparse_act/_backends/_numba_connections.py",
+        original="""\
+        for end in range(chunk, n_features + chunk, chunk):
+""",
+        replacement="""\
+        for end in range(chunk, n_features, chunk):
+""",
+        backends=NUMBA_ONLY,
+        selection=(CONNECTION_KERNELS,),
+    ),
+    Mutation(
         name="gradient-by-unit-written-in-unit-order",
         description="the gradient from dense inputs at present weights is "
         "written unit by unit where it is read in C order (numba kernels over "

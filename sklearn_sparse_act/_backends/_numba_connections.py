@@ -18,62 +18,101 @@ from ._numba_gradients import add_winner_products
 from ._numba_parameters import adam_entry, sgd_entry
 from ._numba_twins import parallel_and_serial
 
-# Units per block of the forward product from dense inputs: a block's
-# outputs are computed unit by unit into a scratch of (units, rows) that
-# stays in the first-level cache, then copied row by row into the output,
-# where a block's units fill four cache lines of a row (float64) and the
-# copy touches each of them once.
+# Units per block: of the copies into a row-major output (a block's units
+# fill four cache lines of a row, float64, which the copy touches once), and
+# of the gradients' parallel loops (one scratch per block).
 UNIT_BLOCK = 32
 
+# The forward product from dense inputs goes over the rows in blocks of
+# ROW_BLOCK rows (bounding its scratch of units x rows), and over the inputs
+# in chunks of about CHUNK_BYTES of a block's transposed inputs: every unit
+# adds its inputs of one chunk before any unit goes on to the next, so that
+# the chunk's rows stay in a core's second-level cache while the units
+# read them. Measured by ``python benchmarks/bench_input_chunks.py``.
+ROW_BLOCK = 256
+CHUNK_BYTES = 2**19
 
-def _forward_by_unit(inputs_t, unit_ptr, unit_inputs, present_weights, bias, out):
+
+def chunk_inputs(n_rows, itemsize):
+    """Inputs per chunk of the forward product from dense inputs, for
+    ``n_rows`` rows of ``itemsize`` bytes (a block's rows at most)."""
+    return max(1, CHUNK_BYTES // (max(1, min(n_rows, ROW_BLOCK)) * itemsize))
+
+
+def _forward_by_unit(
+    inputs_t, unit_ptr, unit_inputs, present_weights, bias, out, chunk
+):
     """``inputs @ weights + bias`` from the transposed dense inputs
-    ``inputs_t`` (features x rows), in blocks of units: each input of a unit
-    adds its weight times the input's row of ``inputs_t`` (contiguous) to the
-    unit's column of the block's scratch, and the scratch is copied to the
-    output row by row. ``present_weights`` holds the present weights unit by
-    unit (the order of ``unit_inputs``, ``present_weights``): a unit
-    reads its weights as one contiguous run, where a column of the dense
-    matrix would put each on a cache line of its own. Every output is one
-    block's, summed in the order of the unit's inputs, whatever thread runs
-    the block."""
-    n_rows = inputs_t.shape[1]
+    ``inputs_t`` (features x rows), over blocks of ``ROW_BLOCK`` rows and
+    chunks of ``chunk`` inputs: each unit adds its weight times each of its
+    inputs in the chunk (a run of the input's row of ``inputs_t``) to the
+    unit's column of a scratch of (units, rows), and the scratch is copied to
+    the output when the block's inputs are all in. ``present_weights`` holds
+    the present weights unit by unit (the order of ``unit_inputs``): a unit
+    reads its weights as one contiguous run. Each output is one unit's sum
+    over its inputs in their order, four at a time and then one at a time,
+    however the rows and inputs are split and whatever thread runs it."""
+    n_features, n_rows = inputs_t.shape
     width = out.shape[1]
-    for block in prange((width + UNIT_BLOCK - 1) // UNIT_BLOCK):
-        first = block * UNIT_BLOCK
-        units = min(width, first + UNIT_BLOCK) - first
-        columns = np.empty((UNIT_BLOCK, n_rows), dtype=out.dtype)
-        for offset in range(units):
-            unit = first + offset
-            column = columns[offset]
-            column[:] = bias[unit]
-            entry = unit_ptr[unit]
-            stop = unit_ptr[unit + 1]
-            # Four inputs per pass over the column (read and written a
-            # quarter as often as with one).
-            while entry + 4 <= stop:
-                weight_0 = present_weights[entry]
-                weight_1 = present_weights[entry + 1]
-                weight_2 = present_weights[entry + 2]
-                weight_3 = present_weights[entry + 3]
-                values_0 = inputs_t[unit_inputs[entry]]
-                values_1 = inputs_t[unit_inputs[entry + 1]]
-                values_2 = inputs_t[unit_inputs[entry + 2]]
-                values_3 = inputs_t[unit_inputs[entry + 3]]
-                for row in range(n_rows):
-                    column[row] += (
-                        weight_0 * values_0[row] + weight_1 * values_1[row]
-                    ) + (weight_2 * values_2[row] + weight_3 * values_3[row])
-                entry += 4
-            for remaining in range(entry, stop):
-                weight = present_weights[remaining]
-                values = inputs_t[unit_inputs[remaining]]
-                for row in range(n_rows):
-                    column[row] += weight * values[row]
-        for row in range(n_rows):
-            output = out[row, first : first + units]
-            for offset in range(units):
-                output[offset] = columns[offset, row]
+    columns = np.empty((width, min(n_rows, ROW_BLOCK)), dtype=out.dtype)
+    cursor = np.empty(width, dtype=np.int64)
+    for first_row in range(0, n_rows, ROW_BLOCK):
+        rows = min(n_rows, first_row + ROW_BLOCK) - first_row
+        for unit in prange(width):
+            columns[unit, :rows] = bias[unit]
+            cursor[unit] = unit_ptr[unit]
+        for end in range(chunk, n_features + chunk, chunk):
+            for unit in prange(width):
+                cursor[unit] = add_inputs_below(
+                    end,
+                    columns[unit],
+                    inputs_t,
+                    first_row,
+                    rows,
+                    cursor[unit],
+                    unit_ptr[unit + 1],
+                    unit_inputs,
+                    present_weights,
+                )
+        for block in prange((width + UNIT_BLOCK - 1) // UNIT_BLOCK):
+            first = block * UNIT_BLOCK
+            units = min(width, first + UNIT_BLOCK) - first
+            for row in range(rows):
+                output = out[first_row + row, first : first + units]
+                for offset in range(units):
+                    output[offset] = columns[first + offset, row]
+
+
+@njit(cache=True, inline="always")
+def add_inputs_below(
+    end, column, inputs_t, first_row, rows, entry, stop, unit_inputs, weights
+):
+    """Add to ``column`` a unit's inputs from ``entry`` on (of its entries
+    up to ``stop``) whose groups start below input ``end``: four per pass
+    over the column (read and written a quarter as often as with one), then
+    the last one to three one at a time. Returns the first entry not added."""
+    last_row = first_row + rows
+    while entry + 4 <= stop and unit_inputs[entry] < end:
+        weight_0 = weights[entry]
+        weight_1 = weights[entry + 1]
+        weight_2 = weights[entry + 2]
+        weight_3 = weights[entry + 3]
+        values_0 = inputs_t[unit_inputs[entry]][first_row:last_row]
+        values_1 = inputs_t[unit_inputs[entry + 1]][first_row:last_row]
+        values_2 = inputs_t[unit_inputs[entry + 2]][first_row:last_row]
+        values_3 = inputs_t[unit_inputs[entry + 3]][first_row:last_row]
+        for row in range(rows):
+            column[row] += (weight_0 * values_0[row] + weight_1 * values_1[row]) + (
+                weight_2 * values_2[row] + weight_3 * values_3[row]
+            )
+        entry += 4
+    while entry < stop and unit_inputs[entry] < end:
+        weight = weights[entry]
+        values = inputs_t[unit_inputs[entry]][first_row:last_row]
+        for row in range(rows):
+            column[row] += weight * values[row]
+        entry += 1
+    return entry
 
 
 forward_by_unit, forward_by_unit_serial = parallel_and_serial(_forward_by_unit)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ._numba_arrays import contiguous, output_array, read_only, runs_parallel, units_of
 from ._numba_connections import (
+    chunk_inputs,
     forward_by_unit,
     forward_by_unit_serial,
     gather_by_unit,
@@ -74,7 +75,8 @@ def forward_at(inputs, weights, bias, connections, out=None, held=None):
         product = forward_by_unit if parallel else forward_by_unit_serial
         dtype = np.result_type(inputs.dtype, weights.dtype)
         inputs_t = np.ascontiguousarray(inputs.T, dtype=dtype)
-        product(inputs_t, *connections.by_unit, present, read_only(bias), out)
+        chunk = chunk_inputs(out.shape[0], inputs_t.itemsize)
+        product(inputs_t, *connections.by_unit, present, read_only(bias), out, chunk)
     else:
         product = (
             sparse_forward_by_input if parallel else sparse_forward_by_input_serial
