@@ -20,7 +20,18 @@ rows are taken in turn either way.
 
 The chunk size to keep is one that is never clearly slower than one chunk
 (input widths whose batch fits in the cache) and fastest where the batch
-does not fit. Needs numba (``pip install '.[fast]'``).
+does not fit.
+
+With ``--fits`` it times instead whole fits of a ``(1024, 1024)`` network
+(activation ratio 0.05, two epochs, 8,000 rows of 10 classes) at that
+density, with the kernel's rule against chunks at every width
+(``UNCHUNKED_BYTES`` set to 0), interleaved: ``UNCHUNKED_BYTES``, the
+largest block of inputs taken in one chunk, is right where the chunks cost
+the fit time below it and gain above it.
+
+    python benchmarks/bench_input_chunks.py --fits --features 784 1024 3072
+
+Needs numba (``pip install '.[fast]'``).
 """
 
 import argparse
@@ -28,7 +39,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from sklearn.datasets import make_classification
 
+from sklearn_sparse_act import SparseMLPClassifier, config_context
 from sklearn_sparse_act._backends import _numba_connections, _numba_present
 from sklearn_sparse_act._backends.interface import Connections
 from sklearn_sparse_act._connections import _draw_mask
@@ -37,6 +50,7 @@ if not __package__:  # run as a script: make the benchmarks package importable
     sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness.environment import load_average
+from benchmarks.harness.fitting import fit_quietly
 from benchmarks.harness.reporting import markdown_table
 from benchmarks.harness.timing import (
     interleaved_seconds,
@@ -57,6 +71,11 @@ def parse_args(argv=None):
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument(
         "--calls", type=int, default=20, help="kernel calls per timed repeat"
+    )
+    parser.add_argument(
+        "--fits",
+        action="store_true",
+        help="time whole fits with the kernel's rule against chunks everywhere",
     )
     return parser.parse_args(argv)
 
@@ -105,9 +124,65 @@ def chunk_ratios(n_features, n_units, n_rows, args):
     }
 
 
+def fit_ratios(n_features, args, hidden=(1024, 1024), n_rows=8000):
+    """The fit seconds with the kernel's ``UNCHUNKED_BYTES`` over those with
+    every block of inputs in chunks, repeat by repeat."""
+    X, y = make_classification(
+        n_rows,
+        n_features,
+        n_informative=min(50, n_features // 2),
+        n_classes=10,
+        random_state=0,
+    )
+    rule = _numba_connections.UNCHUNKED_BYTES
+
+    def fit(unchunked_bytes):
+        def call(repeat):
+            _numba_connections.UNCHUNKED_BYTES = unchunked_bytes
+            model = SparseMLPClassifier(
+                hidden,
+                activation_ratio=0.05,
+                weight_density=args.density,
+                max_iter=2,
+                random_state=0,
+            )
+            fit_quietly(model, X, y)
+
+        return call
+
+    try:
+        with config_context(kernels="numba"):
+            seconds = interleaved_seconds(
+                {"rule": fit(rule), "chunks": fit(0)},
+                args.repeats,
+                warm_up=1,
+                collect_garbage=True,
+            )
+    finally:
+        _numba_connections.UNCHUNKED_BYTES = rule
+    return paired_ratios(seconds["rule"], seconds["chunks"])
+
+
+def main_fits(args):
+    rows = []
+    for n_features in args.features:
+        ratio, (low, high) = median_and_range(fit_ratios(n_features, args))
+        rows.append([str(n_features), f"{ratio:.2f} [{low:.2f}, {high:.2f}]"])
+    print(
+        f"load average at end {load_average()}; (1024, 1024) at density "
+        f"{args.density}, {args.repeats} repeats; UNCHUNKED_BYTES is "
+        f"{_numba_connections.UNCHUNKED_BYTES // 1024} KiB"
+    )
+    header = ["features", "fit with the rule / fit with chunks everywhere"]
+    print("\n".join(markdown_table(header, rows)))
+
+
 def main(argv=None):
     args = parse_args(argv)
     print(f"load average at start {load_average()}")
+    if args.fits:
+        main_fits(args)
+        return
     rows = []
     for n_features in args.features:
         for n_units in args.units:
@@ -121,7 +196,8 @@ def main(argv=None):
     print(
         f"load average at end {load_average()}; density {args.density}, "
         f"{args.repeats} repeats of {args.calls} calls; CHUNK_BYTES is "
-        f"{_numba_connections.CHUNK_BYTES // 1024} KiB"
+        f"{_numba_connections.CHUNK_BYTES // 1024} KiB, UNCHUNKED_BYTES "
+        f"{_numba_connections.UNCHUNKED_BYTES // 1024} KiB"
     )
     header = ["features", "units", "rows"] + [
         f"{kib} KiB / one chunk" for kib in args.chunk_kib

@@ -687,6 +687,32 @@ def test_input_chunk_run_times_each_chunk_size_against_one_chunk(monkeypatch, ca
     assert "python benchmarks/bench_input_chunks.py" in source[:start].split("\n\n")[-1]
 
 
+@pytest.mark.skipif(not numba_available(), reason="numba not installed")
+def test_input_chunk_fits_compare_the_rule_with_chunks_everywhere(monkeypatch, capsys):
+    """``--fits``: each repeat fits once with the kernel's ``UNCHUNKED_BYTES``
+    and once with 0 (every block of inputs in chunks), on data of each width
+    asked; the constant is the kernel's again afterwards."""
+    from benchmarks import bench_input_chunks
+
+    kernels = bench_input_chunks._numba_connections
+    rule = kernels.UNCHUNKED_BYTES
+    seen = []
+
+    class Recorded(bench_input_chunks.SparseMLPClassifier):
+        def fit(self, X, y):
+            seen.append((X.shape[1], kernels.UNCHUNKED_BYTES))
+            return self
+
+    monkeypatch.setattr(bench_input_chunks, "SparseMLPClassifier", Recorded)
+    bench_input_chunks.main("--fits --features 12 20 --repeats 2".split())
+    out = capsys.readouterr().out
+    # A warm-up repeat and two timed ones, two fits each, per width.
+    assert sorted(seen) == sorted([(12, rule), (12, 0), (20, rule), (20, 0)] * 3)
+    assert kernels.UNCHUNKED_BYTES == rule
+    table = [line for line in out.splitlines() if line.startswith("| ")]
+    assert [line.split("|")[1].strip() for line in table[-2:]] == ["12", "20"]
+
+
 def test_weight_density_run_fits_the_features_asked_at_every_density(
     monkeypatch, capsys
 ):

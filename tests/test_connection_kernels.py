@@ -136,10 +136,14 @@ def test_the_product_from_dense_inputs_is_split_into_rows_and_inputs_exactly(
     whole = outputs[n_features, kernels.forward_by_unit]
     for out in outputs.values():
         np.testing.assert_array_equal(out, whole)
-    assert kernels.chunk_inputs(n_rows, 8) == kernels.CHUNK_BYTES // (
+    # A block's inputs beyond UNCHUNKED_BYTES go in chunks of CHUNK_BYTES,
+    # fewer in one.
+    wide = kernels.UNCHUNKED_BYTES // (kernels.ROW_BLOCK * 8) + 1
+    assert kernels.chunk_inputs(wide, n_rows, 8) == kernels.CHUNK_BYTES // (
         kernels.ROW_BLOCK * 8
     )
-    assert kernels.chunk_inputs(10, 4) == kernels.CHUNK_BYTES // 40
+    assert kernels.chunk_inputs(wide - 1, n_rows, 8) == wide - 1
+    assert kernels.chunk_inputs(10**6, 10, 4) == kernels.CHUNK_BYTES // 40
 
 
 LAID_OUT_FORMS = (

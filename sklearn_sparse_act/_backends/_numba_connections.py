@@ -28,32 +28,65 @@ UNIT_BLOCK = 32
 # in chunks of about CHUNK_BYTES of a block's transposed inputs: every unit
 # adds its inputs of one chunk before any unit goes on to the next, so that
 # the chunk's rows stay in a core's second-level cache while the units
-# read them. Measured by ``python benchmarks/bench_input_chunks.py``.
+# read them. A block's inputs of at most UNCHUNKED_BYTES (about that cache)
+# go in one chunk. Measured by ``python benchmarks/bench_input_chunks.py``
+# (the kernel, CHUNK_BYTES) and ``python benchmarks/bench_input_chunks.py
+# --fits`` (whole fits, UNCHUNKED_BYTES).
 ROW_BLOCK = 256
 CHUNK_BYTES = 2**19
+UNCHUNKED_BYTES = 2**21
 
 
-def chunk_inputs(n_rows, itemsize):
-    """Inputs per chunk of the forward product from dense inputs, for
-    ``n_rows`` rows of ``itemsize`` bytes (a block's rows at most)."""
-    return max(1, CHUNK_BYTES // (max(1, min(n_rows, ROW_BLOCK)) * itemsize))
+def chunk_inputs(n_inputs, n_rows, itemsize):
+    """Inputs per chunk of the forward product from ``n_inputs`` dense
+    inputs, for ``n_rows`` rows of ``itemsize`` bytes: all of them where a
+    block's inputs take at most ``UNCHUNKED_BYTES``."""
+    row_bytes = max(1, min(n_rows, ROW_BLOCK)) * itemsize
+    if n_inputs * row_bytes <= UNCHUNKED_BYTES:
+        return n_inputs
+    return max(1, CHUNK_BYTES // row_bytes)
 
 
 def _forward_by_unit(
     inputs_t, unit_ptr, unit_inputs, present_weights, bias, out, chunk
 ):
     """``inputs @ weights + bias`` from the transposed dense inputs
-    ``inputs_t`` (features x rows), over blocks of ``ROW_BLOCK`` rows and
-    chunks of ``chunk`` inputs: each unit adds its weight times each of its
-    inputs in the chunk (a run of the input's row of ``inputs_t``) to the
-    unit's column of a scratch of (units, rows), and the scratch is copied to
-    the output when the block's inputs are all in. ``present_weights`` holds
+    ``inputs_t`` (features x rows): each unit adds its weight times each of
+    its inputs (a run of the input's row of ``inputs_t``) to the unit's
+    column of a scratch of (units, rows), copied to the output row by row.
+    Where ``chunk`` inputs are fewer than all of them, the rows go in blocks
+    of ``ROW_BLOCK`` and the inputs in chunks of ``chunk``, every unit adding
+    its inputs of a chunk before any unit goes on to the next (the scratch
+    then holds every unit's column); otherwise the units go in blocks of
+    ``UNIT_BLOCK``, each unit adding all its inputs at once into a block's
+    scratch that stays in the first-level cache. ``present_weights`` holds
     the present weights unit by unit (the order of ``unit_inputs``): a unit
     reads its weights as one contiguous run. Each output is one unit's sum
     over its inputs in their order, four at a time and then one at a time,
     however the rows and inputs are split and whatever thread runs it."""
     n_features, n_rows = inputs_t.shape
     width = out.shape[1]
+    if chunk >= n_features:
+        for block in prange((width + UNIT_BLOCK - 1) // UNIT_BLOCK):
+            first = block * UNIT_BLOCK
+            units = min(width, first + UNIT_BLOCK) - first
+            columns = np.empty((units, n_rows), dtype=out.dtype)
+            for offset in range(units):
+                unit = first + offset
+                columns[offset] = bias[unit]
+                add_inputs_below(
+                    n_features,
+                    columns[offset],
+                    inputs_t,
+                    0,
+                    n_rows,
+                    unit_ptr[unit],
+                    unit_ptr[unit + 1],
+                    unit_inputs,
+                    present_weights,
+                )
+            copy_to_rows(columns, out, 0, first)
+        return
     columns = np.empty((width, min(n_rows, ROW_BLOCK)), dtype=out.dtype)
     cursor = np.empty(width, dtype=np.int64)
     for first_row in range(0, n_rows, ROW_BLOCK):
@@ -76,11 +109,23 @@ def _forward_by_unit(
                 )
         for block in prange((width + UNIT_BLOCK - 1) // UNIT_BLOCK):
             first = block * UNIT_BLOCK
-            units = min(width, first + UNIT_BLOCK) - first
-            for row in range(rows):
-                output = out[first_row + row, first : first + units]
-                for offset in range(units):
-                    output[offset] = columns[first + offset, row]
+            last = min(width, first + UNIT_BLOCK)
+            copy_to_rows(columns[first:last, :rows], out, first_row, first)
+
+
+forward_by_unit, forward_by_unit_serial = parallel_and_serial(_forward_by_unit)
+
+
+@njit(cache=True, inline="always")
+def copy_to_rows(columns, out, first_row, first):
+    """Copy a scratch of (units, rows) to the output rows from ``first_row``
+    on, at the units from ``first`` on: row by row, where a block's units
+    fill a few cache lines of a row."""
+    units = columns.shape[0]
+    for row in range(columns.shape[1]):
+        output = out[first_row + row, first : first + units]
+        for offset in range(units):
+            output[offset] = columns[offset, row]
 
 
 @njit(cache=True, inline="always")
@@ -113,9 +158,6 @@ def add_inputs_below(
             column[row] += weight * values[row]
         entry += 1
     return entry
-
-
-forward_by_unit, forward_by_unit_serial = parallel_and_serial(_forward_by_unit)
 
 
 def _sparse_forward_by_input(

@@ -75,7 +75,7 @@ def forward_at(inputs, weights, bias, connections, out=None, held=None):
         product = forward_by_unit if parallel else forward_by_unit_serial
         dtype = np.result_type(inputs.dtype, weights.dtype)
         inputs_t = np.ascontiguousarray(inputs.T, dtype=dtype)
-        chunk = chunk_inputs(out.shape[0], inputs_t.itemsize)
+        chunk = chunk_inputs(*inputs_t.shape, inputs_t.itemsize)
         product(inputs_t, *connections.by_unit, present, read_only(bias), out, chunk)
     else:
         product = (
