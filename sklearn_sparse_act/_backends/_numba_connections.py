@@ -23,15 +23,16 @@ from ._numba_twins import parallel_and_serial
 # of the gradients' parallel loops (one scratch per block).
 UNIT_BLOCK = 32
 
-# The forward product from dense inputs goes over the rows in blocks of
-# ROW_BLOCK rows (bounding its scratch of units x rows), and over the inputs
-# in chunks of about CHUNK_BYTES of a block's transposed inputs: every unit
-# adds its inputs of one chunk before any unit goes on to the next, so that
-# the chunk's rows stay in a core's second-level cache while the units
-# read them. A block's inputs of at most UNCHUNKED_BYTES (about that cache)
-# go in one chunk. Measured by ``python benchmarks/bench_input_chunks.py``
-# (the kernel, CHUNK_BYTES) and ``python benchmarks/bench_input_chunks.py
-# --fits`` (whole fits, UNCHUNKED_BYTES).
+# Where a batch's transposed inputs outgrow a core's second-level cache,
+# the forward product from dense inputs goes over the rows in blocks of
+# ROW_BLOCK rows (bounding its scratch of units x rows) and over the inputs
+# in chunks of about CHUNK_BYTES of a block: every unit adds its inputs of
+# one chunk before any unit goes on to the next, so that the chunk stays in
+# that cache while the units read it. A block's inputs of at most
+# UNCHUNKED_BYTES (about that cache) go in one pass, UNIT_BLOCK units at a
+# time. Measured by ``python benchmarks/bench_input_chunks.py`` (the kernel,
+# CHUNK_BYTES) and ``python benchmarks/bench_input_chunks.py --fits`` (whole
+# fits, UNCHUNKED_BYTES).
 ROW_BLOCK = 256
 CHUNK_BYTES = 2**19
 UNCHUNKED_BYTES = 2**21
@@ -58,8 +59,8 @@ def _forward_by_unit(
     of ``ROW_BLOCK`` and the inputs in chunks of ``chunk``, every unit adding
     its inputs of a chunk before any unit goes on to the next (the scratch
     then holds every unit's column); otherwise the units go in blocks of
-    ``UNIT_BLOCK``, each unit adding all its inputs at once into a block's
-    scratch that stays in the first-level cache. ``present_weights`` holds
+    ``UNIT_BLOCK``, each unit adding all its inputs at once into a small
+    scratch of the block's own. ``present_weights`` holds
     the present weights unit by unit (the order of ``unit_inputs``): a unit
     reads its weights as one contiguous run. Each output is one unit's sum
     over its inputs in their order, four at a time and then one at a time,
