@@ -44,11 +44,11 @@ if not __package__:  # run as a script: make the benchmarks package importable
 from benchmarks.evidence import datasets
 from benchmarks.evidence.models import build
 from benchmarks.evidence.protocols import relative_gain
+from benchmarks.evidence.report import report_over_seeds
 from benchmarks.evidence.runner import curve_max_iter, curve_points, recipe_for, trace
 from benchmarks.evidence.settings import FULL
-from benchmarks.harness.environment import load_average
 from benchmarks.harness.fitting import convergence_warnings_ignored
-from benchmarks.harness.reporting import markdown_table, seeded_report
+from benchmarks.harness.reporting import markdown_table
 
 IMAGE_SETS = ("mnist_5k", "animal_shapes_5k", "digits_16x16", "digits")
 # The model fitted for scikit-learn; ours are named by their ratio (None:
@@ -222,22 +222,12 @@ def tables(results, recipes, args):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
-    args.datasets = datasets.available_datasets(args.datasets)
-    start_load = load_average()
-    results, recipes = run(args)
-    text = seeded_report(
+    report_over_seeds(
         "benchmarks/bench_activation_ratio.py",
         argv,
-        args.seeds,
-        start_load,
-        load_average(),
-        tables(results, recipes, args),
+        parse_args,
+        lambda args: tables(*run(args), args),
     )
-    print(text)
-    if args.output is not None:
-        args.output.write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -39,11 +39,11 @@ if not __package__:  # run as a script: make the benchmarks package importable
 
 from benchmarks.evidence import datasets, protocols
 from benchmarks.evidence.models import VARIANTS, build
+from benchmarks.evidence.report import report_over_seeds
 from benchmarks.evidence.runner import corrupted_test_sets, recipe_for, trace
 from benchmarks.evidence.settings import FULL
-from benchmarks.harness.environment import load_average
 from benchmarks.harness.fitting import convergence_warnings_ignored
-from benchmarks.harness.reporting import markdown_table, seeded_report
+from benchmarks.harness.reporting import markdown_table
 
 IMAGE_SETS = ("mnist_5k", "animal_shapes_5k", "digits_16x16", "digits")
 SKLEARN = "sklearn_same_width"
@@ -200,22 +200,12 @@ def tables(results, args):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
-    args.datasets = datasets.available_datasets(args.datasets)
-    start_load = load_average()
-    results = run(args)
-    text = seeded_report(
+    report_over_seeds(
         "benchmarks/bench_noise_locus.py",
         argv,
-        args.seeds,
-        start_load,
-        load_average(),
-        tables(results, args),
+        parse_args,
+        lambda args: tables(run(args), args),
     )
-    print(text)
-    if args.output is not None:
-        args.output.write_text(text + "\n")
 
 
 if __name__ == "__main__":

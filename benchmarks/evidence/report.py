@@ -4,14 +4,19 @@
 set (means and deviations over seeds); :func:`judge` turns the summaries into
 verdicts on the targets of :data:`TARGETS`; :func:`render_markdown` writes
 both as tables. Accuracies are in points (percent of the held-out rows).
+:func:`report_over_seeds` is the command line of the study's smaller
+benchmarks, which print their own tables.
 """
+
+import sys
 
 import numpy as np
 
-from benchmarks.evidence import protocols
+from benchmarks.evidence import datasets, protocols
 from benchmarks.evidence.datasets import DATASETS
 from benchmarks.evidence.models import LABELS, MODELS, OURS, SKLEARN, VARIANTS
-from benchmarks.harness.reporting import markdown_table
+from benchmarks.harness.environment import load_average
+from benchmarks.harness.reporting import markdown_table, seeded_report
 from benchmarks.harness.targets import Target, describe_verdict
 
 HIGH_DIMENSIONAL = 256
@@ -390,3 +395,24 @@ def render_markdown(summaries, verdicts, settings, recipes, header_lines):
     lines += ["## Targets", ""]
     lines += [describe_verdict(verdict, _detail(verdict)) for verdict in verdicts]
     return "\n".join(lines) + "\n"
+
+
+def report_over_seeds(script, argv, parse_args, report_lines):
+    """Run a benchmark over seeds from its command line and report it.
+
+    Parses ``argv`` (the process's arguments if None) with ``parse_args``,
+    keeps the data sets of ``args.datasets`` that are installed, calls
+    ``report_lines(args)`` (the run and its tables, as lines of Markdown),
+    and prints :func:`~benchmarks.harness.reporting.seeded_report` of them
+    under the command of ``script``, also written to ``args.output`` if
+    given.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    args.datasets = datasets.available_datasets(args.datasets)
+    start_load = load_average()
+    lines = report_lines(args)
+    text = seeded_report(script, argv, args.seeds, start_load, load_average(), lines)
+    print(text)
+    if args.output is not None:
+        args.output.write_text(text + "\n")
